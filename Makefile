@@ -1,0 +1,89 @@
+# pgbundle - compiler (pgbundle) and runtime (pgapply) for PostgreSQL migrations.
+
+VERSION	 = 0.1.0
+PREFIX	?= /usr/local
+DESTDIR	?=
+PKG_CONFIG ?= pkg-config
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wwrite-strings \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wno-format-nonliteral
+PGB_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	   -DPGB_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
+	   $(shell $(PKG_CONFIG) --cflags libpq libarchive libcrypto zlib) -MMD -MP
+LIBS	 = $(shell $(PKG_CONFIG) --libs libpq libarchive libcrypto zlib)
+TESTLIBS = $(shell $(PKG_CONFIG) --libs cmocka)
+ifneq ($(SANITIZE),)
+PGB_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS	  += -fsanitize=$(SANITIZE)
+endif
+
+B	 = build
+# Modules shared by both programs live in runtime/ (the runtime must stay
+# self-contained); the compiler links them.
+RT_OBJS	 = $(patsubst %.c,$(B)/%.o,$(filter-out runtime/main.c,$(wildcard runtime/*.c)))
+CC_OBJS	 = $(patsubst %.c,$(B)/%.o,$(filter-out compiler/main.c,$(wildcard compiler/*.c)))
+RT_LIB	 = $(B)/libpgbrt.a
+CC_LIB	 = $(B)/libpgbcc.a
+UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+
+all: bin/pgbundle bin/pgapply
+
+bin/pgapply: $(B)/runtime/main.o $(RT_LIB)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bin/pgbundle: $(B)/compiler/main.o $(CC_LIB) $(RT_LIB)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(RT_LIB): $(RT_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(CC_LIB): $(CC_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(CC_LIB) $(RT_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
+
+units: $(UNIT)
+
+# The whole suite: cmocka units and end-to-end tests against a throwaway
+# PostgreSQL, under one harness that ends with "N passed, N failed".
+test check: all units
+	perl tests/run.pl $(UNIT) $(sort $(wildcard tests/e2e/*.pl))
+
+check-unit: units
+	perl tests/run.pl $(UNIT)
+
+check-e2e: all
+	perl tests/run.pl $(sort $(wildcard tests/e2e/*.pl))
+
+# Compile migrations/ and apply it to a throwaway local server (README).
+demo: all
+	sh scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 bin/pgbundle bin/pgapply $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 compiler/pgbundle.1 runtime/pgapply.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pgbundle $(DESTDIR)$(PREFIX)/bin/pgapply
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/pgbundle.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/pgapply.1
+
+clean:
+	rm -rf $(B) bin
+
+.PHONY: all units test check check-unit check-e2e demo install uninstall clean
+
+-include $(wildcard $(B)/*/*.d)

@@ -1,0 +1,43 @@
+#ifndef PGB_BOUNDS_H
+#define PGB_BOUNDS_H
+
+/*
+ * bounds.h - every cap on input, in one place, each with its reason.
+ * The runtime applies them to a bundle before and after its signature
+ * checks; the compiler applies the same ones so that it never builds a
+ * bundle the runtime would refuse.
+ */
+
+/* A ConfigMap holds 1 MiB; release artifacts may be larger, not unbounded. */
+#define PGB_BUNDLE_MAX		(64u * 1024 * 1024)
+/* One migration file (with its COPY data). */
+#define PGB_SQL_MAX		(64u * 1024 * 1024)
+/* Sum of all entries once decompressed: what the runtime holds in memory. */
+#define PGB_TOTAL_MAX		(256u * 1024 * 1024)
+/* Decompressed bytes per compressed byte; SQL compresses 5-20x, bombs 1000x. */
+#define PGB_RATIO_MAX		200u
+/* Below this many decompressed bytes the ratio is not judged. */
+#define PGB_RATIO_FLOOR		(1024u * 1024)
+/* Up and down scripts plus the manifest. */
+#define PGB_MIGRATIONS_MAX	20000u
+#define PGB_ENTRIES_MAX		(2 * PGB_MIGRATIONS_MAX + 1)
+/* Statements in one script. */
+#define PGB_STMTS_MAX		100000u
+/* Verify queries in one migration. */
+#define PGB_VERIFY_MAX		64u
+/* The manifest is text; 20000 migrations with many statements fit. */
+#define PGB_MANIFEST_MAX	(32u * 1024 * 1024)
+/* One manifest line (a verify query is one line). */
+#define PGB_LINE_MAX		8192u
+/* A path inside the bundle, and a migration's name. */
+#define PGB_NAME_MAX		200u
+/* Nested \i includes. */
+#define PGB_INCLUDE_DEPTH	16u
+/* A detached Ed25519 signature. */
+#define PGB_SIG_LEN		64u
+/* A key file (PEM); anything larger is not a key. */
+#define PGB_KEYFILE_MAX		16384u
+/* Trusted public keys given at once (key rotation). */
+#define PGB_KEYS_MAX		16u
+
+#endif /* PGB_BOUNDS_H */

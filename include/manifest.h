@@ -1,0 +1,88 @@
+#ifndef PGB_MANIFEST_H
+#define PGB_MANIFEST_H
+
+/*
+ * manifest.h - the signed description of a bundle (docs/FORMAT.md).
+ * The compiler fills one and writes it; the runtime parses one out of a
+ * verified archive.  Every decision the runtime needs is in here: order,
+ * statement boundaries, transaction mode, checksums, verify queries and
+ * down scripts.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "hash.h"
+
+#define PGB_FORMAT_VERSION	1
+#define PGB_MANIFEST_NAME	"MANIFEST"
+
+enum pgb_mode { PGB_MODE_TX = 0, PGB_MODE_NOTX = 1 };
+
+struct pgb_stmt {
+	size_t	 off;		/* byte range in the script */
+	size_t	 len;
+	unsigned line;		/* line of the first token, 1-based */
+	int	 is_copy;	/* COPY ... FROM stdin with inline data */
+	size_t	 copy_off;	/* the data, without the final \. line */
+	size_t	 copy_len;
+	char	*index;		/* CREATE INDEX CONCURRENTLY: index name, else NULL */
+	char	*src;		/* "file:line" when the text came from \i, else NULL */
+};
+
+struct pgb_script {
+	char	*path;		/* entry name in the archive */
+	unsigned char sha256[PGB_SHA256_LEN];
+	size_t	 size;
+	enum pgb_mode mode;
+	struct pgb_stmt *stmts;
+	size_t	 nstmts;
+	const unsigned char *text;	/* set after verification; not owned */
+};
+
+struct pgb_migration {
+	long long version;
+	char	*name;		/* descriptive part, e.g. "create_users" */
+	struct pgb_script up;
+	int	 has_down;
+	struct pgb_script down;
+	unsigned char chain[PGB_SHA256_LEN];
+	char	**verify;	/* verify queries, run after the statements */
+	size_t	 nverify;
+};
+
+struct pgb_manifest {
+	unsigned format;
+	char	*project;
+	char	*target;	/* NULL when built without --target */
+	char	*compiler;	/* "pgbundle 0.1.0" */
+	char	*key_id;	/* 16 hex digits, or "unsigned" */
+	long long created;	/* seconds since the epoch */
+	char	 bundle_id[PGB_HEX256_LEN + 1];
+	struct pgb_migration *migs;	/* ascending version */
+	size_t	 nmigs;
+};
+
+void	pgb_manifest_init(struct pgb_manifest *);
+void	pgb_manifest_release(struct pgb_manifest *);
+
+/*
+ * Parse 'len' bytes of manifest text into 'm' (initialised by the call).
+ * Every field is range-checked: statement ranges against the script size,
+ * versions strictly ascending, counts under bounds.h.  0 or -1 with 'd'
+ * naming the line; on -1 'm' holds nothing that needs releasing.
+ */
+int	pgb_manifest_parse(const char *, size_t, struct pgb_manifest *,
+	    struct pgb_diag *);
+
+/*
+ * Write 'm' as manifest text into 'out'.  Computes m->bundle_id (a hash
+ * of every other line) and writes it too.
+ */
+void	pgb_manifest_write(struct pgb_manifest *, struct pgb_buf *out);
+
+/* Human label of a migration: "003_add_orders". Static buffer per call site. */
+const char *pgb_mode_name(enum pgb_mode);
+
+#endif /* PGB_MANIFEST_H */

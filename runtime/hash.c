@@ -1,0 +1,78 @@
+/*
+ * hash.c - SHA-256 through libcrypto, hex, and the migration chain.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "hash.h"
+#include "banned.h"
+
+void
+pgb_sha256(const void *p, size_t n, unsigned char out[PGB_SHA256_LEN])
+{
+	unsigned int	len = PGB_SHA256_LEN;
+
+	/* EVP_Digest fails only on allocation failure or a broken provider. */
+	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1)
+		abort();
+}
+
+void
+pgb_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char	digits[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+pgb_unhex(const char *s, size_t n, unsigned char *out)
+{
+	size_t	i;
+	int	hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return s[2 * n] == '\0' || s[2 * n] == ' ' || s[2 * n] == '\n' ? 0 : -1;
+}
+
+int
+pgb_digest_eq(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void
+pgb_chain(const unsigned char prev[PGB_SHA256_LEN], long long version,
+    const unsigned char sha[PGB_SHA256_LEN], unsigned char out[PGB_SHA256_LEN])
+{
+	unsigned char	msg[PGB_SHA256_LEN * 2 + 24];
+	int		n;
+
+	memcpy(msg, prev, PGB_SHA256_LEN);
+	n = snprintf((char *)msg + PGB_SHA256_LEN, 24, "%lld", version);
+	memcpy(msg + PGB_SHA256_LEN + n, sha, PGB_SHA256_LEN);
+	pgb_sha256(msg, PGB_SHA256_LEN * 2 + (size_t)n, out);
+}
