@@ -44,7 +44,7 @@ pgb_xreallocarray(void *p, size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)
 		oom();
-	if ((p = realloc(p, n * size ? n * size : 1)) == NULL)
+	if ((p = realloc(p, n * size > 0 ? n * size : 1)) == NULL)
 		oom();
 	return p;
 }
