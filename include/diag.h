@@ -25,6 +25,7 @@ struct pgb_diag {
 	int	code;		/* PGB_E*; 0 means no error */
 	char	msg[256];	/* one line: lowercase, no final period */
 	char	detail[1024];	/* optional sentence(s), e.g. server text */
+	char	sqlstate[6];	/* the server's SQLSTATE, or "" */
 };
 
 int	pgb_fail(struct pgb_diag *, int, const char *, ...)

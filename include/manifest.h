@@ -23,12 +23,12 @@ enum pgb_mode { PGB_MODE_TX = 0, PGB_MODE_NOTX = 1 };
 struct pgb_stmt {
 	size_t	 off;		/* byte range in the script */
 	size_t	 len;
-	unsigned line;		/* line of the first token, 1-based */
+	unsigned line;		/* line of the first token in its source file */
 	int	 is_copy;	/* COPY ... FROM stdin with inline data */
 	size_t	 copy_off;	/* the data, without the final \. line */
 	size_t	 copy_len;
 	char	*index;		/* CREATE INDEX CONCURRENTLY: index name, else NULL */
-	char	*src;		/* "file:line" when the text came from \i, else NULL */
+	char	*src;		/* source file when the text came from \i, else NULL */
 };
 
 struct pgb_script {
@@ -38,12 +38,15 @@ struct pgb_script {
 	enum pgb_mode mode;
 	struct pgb_stmt *stmts;
 	size_t	 nstmts;
-	const unsigned char *text;	/* set after verification; not owned */
+	const unsigned char *text;	/* set by bundle.c once the entry
+					   verified, followed by a NUL not
+					   counted in 'size'; not owned */
 };
 
 struct pgb_migration {
 	long long version;
-	char	*name;		/* descriptive part, e.g. "create_users" */
+	char	*name;		/* descriptive part, e.g. "create_users";
+				   "" when the file name has none */
 	struct pgb_script up;
 	int	 has_down;
 	struct pgb_script down;
@@ -77,12 +80,23 @@ int	pgb_manifest_parse(const char *, size_t, struct pgb_manifest *,
 	    struct pgb_diag *);
 
 /*
- * Write 'm' as manifest text into 'out'.  Computes m->bundle_id (a hash
- * of every other line) and writes it too.
+ * Append 'm' as manifest text to 'out'.  Computes m->bundle_id (a hash
+ * of every other line) and writes it too.  'm' must already satisfy what
+ * the parser checks (names, bounds, ranges, chain): the writer does not
+ * check, and pgb_manifest_parse() reads back exactly what it wrote.
+ * key_id NULL is written as "unsigned".
  */
 void	pgb_manifest_write(struct pgb_manifest *, struct pgb_buf *out);
 
-/* Human label of a migration: "003_add_orders". Static buffer per call site. */
+/* "transaction" or "no-transaction", as in the manifest. */
 const char *pgb_mode_name(enum pgb_mode);
+
+/*
+ * 1 if the 'n' bytes at 's' are a safe entry path: 1..PGB_NAME_MAX bytes
+ * of printable ASCII other than space and backslash, not absolute, and
+ * no empty, "." or ".." component.  Both the manifest's paths and the
+ * archive's entry names must pass.
+ */
+int	pgb_manifest_path_ok(const char *s, size_t n);
 
 #endif /* PGB_MANIFEST_H */

@@ -15,6 +15,7 @@ pgb_fail(struct pgb_diag *d, int code, const char *fmt, ...)
 
 	d->code = code;
 	d->detail[0] = '\0';
+	d->sqlstate[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 	va_end(ap);
@@ -37,4 +38,5 @@ pgb_diag_clear(struct pgb_diag *d)
 	d->code = 0;
 	d->msg[0] = '\0';
 	d->detail[0] = '\0';
+	d->sqlstate[0] = '\0';
 }

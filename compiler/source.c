@@ -1,0 +1,671 @@
+/*
+ * source.c - compile one migration: read its files, resolve \i and \ir,
+ * split statements, read directives, decide the transaction mode, lint.
+ *
+ * Trusts: the file names from scan.c.  Rejects: unreadable or oversize
+ * files, invalid UTF-8, unterminated quotes, unsupported psql
+ * meta-commands, include cycles, transaction control other than a whole
+ * BEGIN ... COMMIT wrapper, and statements PostgreSQL refuses inside a
+ * transaction block unless the file says "-- pgbundle:no-transaction".
+ * Every problem goes to the report with its file and line.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "classify.h"
+#include "hash.h"
+#include "lex.h"
+#include "source.h"
+#include "banned.h"
+
+/* One script being assembled: its shipped text and its statements. */
+struct script_acc {
+	struct pgb_buf	 text;
+	struct pgb_stmt	*stmts;
+	size_t		 nstmts;
+	char		*stack[PGB_INCLUDE_DEPTH + 1];	/* realpaths being read */
+	size_t		 depth;
+	const struct pgb_source_opts *opts;
+	struct pgb_report *r;
+	size_t		 errors;
+};
+
+static void	acc_error(struct script_acc *, const char *, unsigned,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+acc_error(struct script_acc *a, const char *file, unsigned line,
+    const char *fmt, ...)
+{
+	char	msg[PGB_LINE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pgb_report_add(a->r, PGB_SEV_ERROR, file, line, NULL, "%s", msg);
+	a->errors++;
+}
+
+/*
+ * Read a whole file under PGB_SQL_MAX.  0 and a NUL-terminated buffer
+ * the caller frees, or -1 with the reason in 'why'.
+ */
+static int
+read_file(const char *path, char **out, size_t *len, char *why, size_t whylen)
+{
+	struct stat	st;
+	char		*p;
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > PGB_SQL_MAX) {
+		snprintf(why, whylen, "file is %lld bytes, over the limit of %u",
+		    (long long)st.st_size, PGB_SQL_MAX);
+		close(fd);
+		return -1;
+	}
+	p = pgb_xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		n = read(fd, p + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			snprintf(why, whylen, "read error: %s",
+			    n == 0 ? "file shrank" : strerror(errno));
+			free(p);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	p[got] = '\0';
+	*out = p;
+	*len = got;
+	return 0;
+}
+
+static void
+add_stmt(struct script_acc *a, const struct pgb_lex_stmt *ls, size_t shift,
+    const char *src)
+{
+	struct pgb_stmt	*s;
+
+	a->stmts = pgb_xreallocarray(a->stmts, a->nstmts + 1, sizeof(*a->stmts));
+	s = &a->stmts[a->nstmts++];
+	memset(s, 0, sizeof(*s));
+	s->off = ls->off + shift;
+	s->len = ls->len;
+	s->line = ls->line;
+	s->is_copy = ls->is_copy;
+	if (ls->is_copy) {
+		s->copy_off = ls->copy_off + shift;
+		s->copy_len = ls->copy_len;
+	}
+	s->src = src ? pgb_xstrdup(src) : NULL;
+}
+
+/* The first word of a meta-command, without its backslash. */
+static size_t
+meta_word(const char *m, size_t len)
+{
+	size_t	i;
+
+	for (i = 1; i < len && m[i] != ' ' && m[i] != '\t' && m[i] != '\r' &&
+	    m[i] != '\\'; i++)
+		;
+	return i - 1;
+}
+
+/* The argument of "\i arg", unquoted; NULL when there is none. */
+static char *
+meta_arg(const char *m, size_t len, size_t word)
+{
+	size_t	i = 1 + word, j;
+
+	while (i < len && (m[i] == ' ' || m[i] == '\t'))
+		i++;
+	j = len;
+	while (j > i && (m[j - 1] == ' ' || m[j - 1] == '\t' || m[j - 1] == '\r'))
+		j--;
+	if (j - i >= 2 && m[i] == '\'' && m[j - 1] == '\'')
+		i++, j--;
+	return j > i ? pgb_xstrndup(m + i, j - i) : NULL;
+}
+
+static int
+is_on_error_stop(const char *m, size_t len, size_t word)
+{
+	char	*arg = meta_arg(m, len, word);
+	int	 yes;
+
+	yes = arg != NULL && strncmp(arg, "ON_ERROR_STOP", 13) == 0 &&
+	    (arg[13] == '\0' || arg[13] == ' ' || arg[13] == '\t');
+	free(arg);
+	return yes;
+}
+
+static void	expand_file(struct script_acc *, const char *path,
+		    const char *display, int top);
+
+/* Resolve \i (relative to the include root) or \ir (to 'file's folder). */
+static char *
+include_path(struct script_acc *a, const char *file, const char *arg, int rel)
+{
+	struct pgb_buf	 b;
+	const char	*slash;
+
+	pgb_buf_init(&b);
+	if (arg[0] == '/') {
+		pgb_buf_puts(&b, arg);
+	} else if (rel) {
+		if ((slash = strrchr(file, '/')) != NULL)
+			pgb_buf_append(&b, file, (size_t)(slash - file + 1));
+		pgb_buf_puts(&b, arg);
+	} else {
+		if (a->opts->include_root != NULL) {
+			pgb_buf_puts(&b, a->opts->include_root);
+			pgb_buf_puts(&b, "/");
+		}
+		pgb_buf_puts(&b, arg);
+	}
+	return pgb_buf_steal(&b, NULL);
+}
+
+static void
+do_include(struct script_acc *a, const char *file, unsigned line,
+    const char *arg, int rel)
+{
+	char	*path, real[PATH_MAX];
+	size_t	 i;
+
+	path = include_path(a, file, arg, rel);
+	if (realpath(path, real) == NULL) {
+		acc_error(a, file, line, "cannot include '%s': %s", path,
+		    strerror(errno));
+		free(path);
+		return;
+	}
+	for (i = 0; i < a->depth; i++) {
+		if (strcmp(a->stack[i], real) == 0) {
+			acc_error(a, file, line, "include cycle: '%s' is "
+			    "already being read", path);
+			free(path);
+			return;
+		}
+	}
+	if (a->depth == PGB_INCLUDE_DEPTH) {
+		acc_error(a, file, line, "includes nest deeper than 16 at '%s'",
+		    path);
+		free(path);
+		return;
+	}
+	expand_file(a, path, path, 0);
+	free(path);
+}
+
+/*
+ * Handle one meta-command.  Returns 1 when it was an include (its line is
+ * replaced by the included text), 0 when it stays in the text unexecuted.
+ */
+static int
+do_meta(struct script_acc *a, const char *file, const char *text,
+    const struct pgb_lex_meta *m)
+{
+	const char	*p = text + m->off;
+	size_t		 w = meta_word(p, m->len);
+	char		*arg, name[32];
+	int		 rel;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(w < 20 ? w : 20), p + 1);
+	if (m->mid_stmt) {
+		acc_error(a, file, m->line, "psql meta-command '\\%s' inside "
+		    "a statement is not supported", name);
+		return 0;
+	}
+	if (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0) {
+		if (is_on_error_stop(p, m->len, w))
+			return 0;	/* pgapply always stops at the first error */
+		acc_error(a, file, m->line, "psql variable commands are not "
+		    "supported: only '\\set ON_ERROR_STOP' is accepted");
+		return 0;
+	}
+	rel = strcmp(name, "ir") == 0 || strcmp(name, "include_relative") == 0;
+	if (!rel && strcmp(name, "i") != 0 && strcmp(name, "include") != 0) {
+		acc_error(a, file, m->line, "psql meta-command '\\%s' is not "
+		    "supported (only \\i, \\ir and \\set ON_ERROR_STOP)", name);
+		return 0;
+	}
+	if ((arg = meta_arg(p, m->len, w)) == NULL) {
+		acc_error(a, file, m->line, "'\\%s' needs a file name", name);
+		return 0;
+	}
+	do_include(a, file, m->line, arg, rel);
+	free(arg);
+	return 1;
+}
+
+/*
+ * Append 'path' to the script: its text, with each \i line replaced by
+ * the included file's own expansion (psql runs an included file as a
+ * script of its own, so statements never span files).
+ */
+static void
+expand_file(struct script_acc *a, const char *path, const char *display,
+    int top)
+{
+	struct pgb_lex	 lx;
+	struct pgb_diag	 d;
+	char		*text, why[256], real[PATH_MAX];
+	size_t		 len, cursor = 0, si = 0, mi, shift;
+	unsigned	 errline = 0;
+	const char	*src = top ? NULL : display;
+
+	if (read_file(path, &text, &len, why, sizeof(why)) == -1) {
+		acc_error(a, display, 0, "%s", why);
+		return;
+	}
+	if (pgb_lex_check_text(text, len, &errline, &d) == -1) {
+		acc_error(a, display, errline, "%s", d.msg);
+		free(text);
+		return;
+	}
+	if (pgb_lex_split(text, len, &lx, &errline, &d) == -1) {
+		acc_error(a, display, errline, "%s", d.msg);
+		pgb_lex_release(&lx);
+		free(text);
+		return;
+	}
+	a->stack[a->depth++] = pgb_xstrdup(realpath(path, real) ? real : path);
+	for (mi = 0; mi < lx.nmetas; mi++) {
+		const struct pgb_lex_meta *m = &lx.metas[mi];
+		size_t base = a->text.len;
+
+		/* Text up to the backslash, and the statements in it. */
+		pgb_buf_append(&a->text, text + cursor, m->off - cursor);
+		shift = base - cursor;
+		for (; si < m->before && si < lx.nstmts; si++)
+			add_stmt(a, &lx.stmts[si], shift, src);
+		if (do_meta(a, display, text, m)) {
+			if (a->text.len > 0 && a->text.data[a->text.len - 1] != '\n')
+				pgb_buf_puts(&a->text, "\n");
+			cursor = m->line_end;
+		} else
+			cursor = m->off;
+	}
+	shift = a->text.len - cursor;
+	pgb_buf_append(&a->text, text + cursor, len - cursor);
+	for (; si < lx.nstmts; si++)
+		add_stmt(a, &lx.stmts[si], shift, src);
+	free(a->stack[--a->depth]);
+	pgb_lex_release(&lx);
+	free(text);
+}
+
+/* Directives of a migration's own file. */
+struct directives {
+	int	 notx;
+	char	**allow;
+	size_t	 nallow;
+	char	**verify;
+	size_t	 nverify;
+};
+
+static void
+directives_release(struct directives *dv)
+{
+	size_t	i;
+
+	for (i = 0; i < dv->nallow; i++)
+		free(dv->allow[i]);
+	free(dv->allow);
+	for (i = 0; i < dv->nverify; i++)
+		free(dv->verify[i]);
+	free(dv->verify);
+	memset(dv, 0, sizeof(*dv));
+}
+
+static int
+allowed(const struct directives *dv, const char *rule)
+{
+	size_t	i;
+
+	for (i = 0; i < dv->nallow; i++)
+		if (strcmp(dv->allow[i], rule) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const known_rules[] = {
+	"drop-table", "drop-column", "index-locks", "not-null-no-default",
+	"alter-type", "no-down", "not-idempotent", NULL
+};
+
+static void
+add_allow(struct directives *dv, const char *list, const char *file,
+    unsigned line, struct script_acc *a)
+{
+	const char	*p = list;
+	size_t		 n, i;
+	char		*rule;
+
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		if ((n = strcspn(p, " \t,")) == 0)
+			break;
+		rule = pgb_xstrndup(p, n);
+		for (i = 0; known_rules[i] != NULL; i++)
+			if (strcmp(known_rules[i], rule) == 0)
+				break;
+		if (known_rules[i] == NULL) {
+			acc_error(a, file, line, "unknown lint rule '%s' in "
+			    "'pgbundle:allow'", rule);
+			free(rule);
+		} else {
+			dv->allow = pgb_xreallocarray(dv->allow, dv->nallow + 1,
+			    sizeof(*dv->allow));
+			dv->allow[dv->nallow++] = rule;
+		}
+		p += n;
+	}
+}
+
+static void
+read_directives(struct script_acc *a, const char *file, const char *text,
+    size_t len, int is_down, struct directives *dv)
+{
+	struct pgb_lex	 lx;
+	struct pgb_diag	 d;
+	unsigned	 errline;
+	size_t		 i;
+	const char	*t, *q;
+
+	memset(dv, 0, sizeof(*dv));
+	if (pgb_lex_split(text, len, &lx, &errline, &d) == -1) {
+		pgb_lex_release(&lx);
+		return;		/* already reported by expand_file */
+	}
+	for (i = 0; i < lx.ndirs; i++) {
+		t = lx.dirs[i].text;
+		if (strncmp(t, "verify:", 7) == 0) {
+			q = t + 7 + strspn(t + 7, " \t");
+			if (is_down)
+				acc_error(a, file, lx.dirs[i].line, "verify "
+				    "queries belong in the up script");
+			else if (*q == '\0')
+				acc_error(a, file, lx.dirs[i].line, "empty "
+				    "verify query");
+			else if (dv->nverify == PGB_VERIFY_MAX)
+				acc_error(a, file, lx.dirs[i].line, "more than "
+				    "64 verify queries");
+			else if (strlen(q) > PGB_LINE_MAX - 16)
+				acc_error(a, file, lx.dirs[i].line, "verify "
+				    "query is too long");
+			else {
+				dv->verify = pgb_xreallocarray(dv->verify,
+				    dv->nverify + 1, sizeof(*dv->verify));
+				dv->verify[dv->nverify++] = pgb_xstrdup(q);
+			}
+		} else if (strncmp(t, "pgbundle:", 9) == 0) {
+			t += 9;
+			if (strcmp(t, "no-transaction") == 0)
+				dv->notx = 1;
+			else if (strncmp(t, "allow", 5) == 0 &&
+			    (t[5] == ' ' || t[5] == '\t'))
+				add_allow(dv, t + 6, file, lx.dirs[i].line, a);
+			else
+				acc_error(a, file, lx.dirs[i].line,
+				    "unknown directive 'pgbundle:%s'", t);
+		}
+	}
+	pgb_lex_release(&lx);
+}
+
+static void
+warn(struct script_acc *a, const struct directives *dv, const char *file,
+    unsigned line, const char *rule, const char *msg)
+{
+	if (allowed(dv, rule))
+		return;
+	pgb_report_add(a->r, PGB_SEV_WARNING, file, line, rule, "%s", msg);
+}
+
+static int
+table_seen(const struct pgb_tableset *ts, const char *t)
+{
+	size_t		 i;
+	const char	*bare;
+
+	bare = strncmp(t, "public.", 7) == 0 ? t + 7 : t;
+	for (i = 0; i < ts->n; i++) {
+		const char *s = ts->v[i];
+		if (strncmp(s, "public.", 7) == 0)
+			s += 7;
+		if (strcmp(s, bare) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+tableset_add(struct pgb_tableset *ts, const char *t)
+{
+	if (table_seen(ts, t))
+		return;
+	ts->v = pgb_xreallocarray(ts->v, ts->n + 1, sizeof(*ts->v));
+	ts->v[ts->n++] = pgb_xstrdup(t);
+}
+
+void
+pgb_tableset_release(struct pgb_tableset *ts)
+{
+	size_t	i;
+
+	for (i = 0; i < ts->n; i++)
+		free(ts->v[i]);
+	free(ts->v);
+	ts->v = NULL;
+	ts->n = 0;
+}
+
+static void
+drop_stmt(struct script_acc *a, size_t i)
+{
+	free(a->stmts[i].src);
+	free(a->stmts[i].index);
+	memmove(&a->stmts[i], &a->stmts[i + 1],
+	    (a->nstmts - i - 1) * sizeof(*a->stmts));
+	a->nstmts--;
+}
+
+/* The file a statement came from, for messages. */
+static const char *
+stmt_file(const struct pgb_stmt *s, const char *file)
+{
+	return s->src ? s->src : file;
+}
+
+/*
+ * Decide the mode and check every statement against it; lint.  'created'
+ * collects tables this script creates.
+ */
+static void
+check_statements(struct script_acc *a, const char *file,
+    const struct directives *dv, const struct pgb_tableset *seen,
+    struct pgb_tableset *created)
+{
+	struct pgb_class c, last;
+	size_t		 i;
+	char		 msg[PGB_NAME_MAX + 128];
+
+	/* A file that wraps itself in BEGIN; ... COMMIT; loses the wrapper. */
+	if (a->nstmts >= 2) {
+		pgb_classify(a->text.data + a->stmts[0].off, a->stmts[0].len, &c);
+		pgb_classify(a->text.data + a->stmts[a->nstmts - 1].off,
+		    a->stmts[a->nstmts - 1].len, &last);
+		if (c.txctl == PGB_TXCTL_BEGIN && last.txctl == PGB_TXCTL_COMMIT) {
+			if (dv->notx)
+				acc_error(a, file, a->stmts[0].line, "a "
+				    "no-transaction migration cannot wrap itself "
+				    "in BEGIN ... COMMIT");
+			pgb_report_add(a->r, PGB_SEV_NOTE, file,
+			    a->stmts[0].line, NULL, "BEGIN ... COMMIT wrapper "
+			    "dropped: pgapply runs each migration in its own "
+			    "transaction");
+			drop_stmt(a, a->nstmts - 1);
+			drop_stmt(a, 0);
+		}
+	}
+	if (a->nstmts == 0) {
+		acc_error(a, file, 0, "migration has no statements");
+		return;
+	}
+	for (i = 0; i < a->nstmts; i++) {
+		struct pgb_stmt *s = &a->stmts[i];
+		const char *f = stmt_file(s, file);
+
+		pgb_classify(a->text.data + s->off, s->len, &c);
+		if (c.txctl != PGB_TXCTL_NONE) {
+			acc_error(a, f, s->line, "transaction control statement "
+			    "not allowed: pgapply runs each migration in its own "
+			    "transaction");
+			continue;
+		}
+		if (c.notx != NULL && !dv->notx) {
+			snprintf(msg, sizeof(msg), "%s cannot run inside a "
+			    "transaction block: mark the migration "
+			    "'-- pgbundle:no-transaction'", c.notx);
+			acc_error(a, f, s->line, "%s", msg);
+		}
+		if (dv->notx && !c.idempotent)
+			warn(a, dv, f, s->line, "not-idempotent", "statement in "
+			    "a no-transaction migration is not idempotent (add "
+			    "IF NOT EXISTS / IF EXISTS): a retry may repeat it");
+		if (c.index[0] != '\0' && c.notx != NULL)
+			s->index = pgb_xstrdup(c.index);
+		if (c.lint & PGB_LINT_DROP_TABLE)
+			warn(a, dv, f, s->line, "drop-table", "DROP TABLE loses "
+			    "data");
+		if (c.lint & PGB_LINT_DROP_COLUMN)
+			warn(a, dv, f, s->line, "drop-column", "DROP COLUMN "
+			    "loses data");
+		if ((c.lint & PGB_LINT_INDEX_LOCKS) && table_seen(seen, c.table)) {
+			snprintf(msg, sizeof(msg), "CREATE INDEX without "
+			    "CONCURRENTLY blocks writes to '%s', which an earlier "
+			    "migration created", c.table);
+			warn(a, dv, f, s->line, "index-locks", msg);
+		}
+		if (c.lint & PGB_LINT_NOT_NULL)
+			warn(a, dv, f, s->line, "not-null-no-default", "ADD "
+			    "COLUMN ... NOT NULL without DEFAULT fails on a "
+			    "table that has rows");
+		if (c.lint & PGB_LINT_ALTER_TYPE)
+			warn(a, dv, f, s->line, "alter-type", "ALTER COLUMN ... "
+			    "TYPE may rewrite the table under an exclusive lock");
+		if (c.creates_table && c.table[0] != '\0')
+			tableset_add(created, c.table);
+	}
+}
+
+/*
+ * Compile one script into 'sc' and 'text'.  'path' is the file on disk,
+ * 'base' its name inside the bundle's migrations/ folder.
+ */
+static void
+compile_script(const char *path, const char *base, int is_down,
+    const struct pgb_source_opts *o, const struct pgb_tableset *seen,
+    struct pgb_tableset *created, struct pgb_script *sc,
+    struct directives *dv, struct pgb_buf *text, struct pgb_report *r,
+    size_t *errors)
+{
+	struct script_acc	a;
+	struct pgb_buf		name;
+	char			*own;
+	size_t			 ownlen;
+	char			 why[256];
+
+	memset(&a, 0, sizeof(a));
+	pgb_buf_init(&a.text);
+	a.opts = o;
+	a.r = r;
+	expand_file(&a, path, path, 1);
+	memset(dv, 0, sizeof(*dv));
+	if (a.errors == 0 && read_file(path, &own, &ownlen, why,
+	    sizeof(why)) == 0) {
+		read_directives(&a, path, own, ownlen, is_down, dv);
+		free(own);
+	}
+	if (a.errors == 0 && a.text.len > PGB_SQL_MAX)
+		acc_error(&a, path, 0, "script with its includes is %zu bytes, "
+		    "over the limit of %u", a.text.len, PGB_SQL_MAX);
+	if (a.errors == 0)
+		check_statements(&a, path, dv, seen, created);
+
+	memset(sc, 0, sizeof(*sc));
+	pgb_buf_init(&name);
+	pgb_buf_printf(&name, "migrations/%s", base);
+	sc->path = pgb_buf_steal(&name, NULL);
+	sc->mode = dv->notx ? PGB_MODE_NOTX : PGB_MODE_TX;
+	sc->stmts = a.stmts;
+	sc->nstmts = a.nstmts;
+	sc->size = a.text.len;
+	pgb_sha256(a.text.data ? a.text.data : "", a.text.len, sc->sha256);
+	pgb_buf_release(text);
+	*text = a.text;
+	*errors += a.errors;
+}
+
+size_t
+pgb_source_compile(const struct pgb_srcmig *sm,
+    const struct pgb_source_opts *o, struct pgb_tableset *seen,
+    struct pgb_migration *out, struct pgb_buf *uptext,
+    struct pgb_buf *downtext, struct pgb_report *r)
+{
+	struct pgb_tableset	created = { NULL, 0 };
+	struct directives	dv, ddv;
+	size_t			errors = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	out->version = sm->version;
+	out->name = pgb_xstrdup(sm->name);
+	compile_script(sm->up, sm->up_base, 0, o, seen, &created, &out->up,
+	    &dv, uptext, r, &errors);
+	out->verify = dv.verify;
+	out->nverify = dv.nverify;
+	dv.verify = NULL;
+	dv.nverify = 0;
+	if (sm->down != NULL) {
+		struct pgb_tableset ignored = { NULL, 0 };
+
+		out->has_down = 1;
+		compile_script(sm->down, sm->down_base, 1, o, seen, &ignored,
+		    &out->down, &ddv, downtext, r, &errors);
+		pgb_tableset_release(&ignored);
+		directives_release(&ddv);
+	} else if (!allowed(&dv, "no-down"))
+		pgb_report_add(r, PGB_SEV_WARNING, sm->up, 0, "no-down",
+		    "migration has no down script");
+	directives_release(&dv);
+	for (i = 0; i < created.n; i++)
+		tableset_add(seen, created.v[i]);
+	pgb_tableset_release(&created);
+	return errors;
+}

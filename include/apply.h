@@ -1,0 +1,63 @@
+#ifndef PGB_APPLY_H
+#define PGB_APPLY_H
+
+/*
+ * apply.h - compare a database's history with a verified bundle, then
+ * plan, apply or report.  Progress is reported through a callback so that
+ * main.c alone decides between human lines and JSON.
+ */
+#include "db.h"
+#include "diag.h"
+#include "manifest.h"
+
+enum pgb_ev {
+	PGB_EV_PENDING,		/* plan: a migration apply would run */
+	PGB_EV_BEGIN,		/* apply: a migration starts */
+	PGB_EV_APPLIED,		/* apply: a migration committed */
+	PGB_EV_RETRY,		/* apply: lock_timeout hit, trying again */
+	PGB_EV_STATUS,		/* status: one migration's state */
+	PGB_EV_SUMMARY		/* end of plan/apply/status */
+};
+
+struct pgb_event {
+	enum pgb_ev	 kind;
+	const struct pgb_migration *mig;	/* NULL when only in history */
+	const struct pgb_hrow *row;		/* NULL when not in history */
+	const char	*state;	/* status: applied pending drifted failed missing */
+	long long	 duration_ms;
+	size_t		 count;	/* summary: migrations applied or pending */
+	size_t		 from;	/* begin: first statement (resuming) */
+	int		 attempt;
+};
+
+typedef void (*pgb_emit_fn)(void *ctx, const struct pgb_event *);
+
+struct pgb_apply_opts {
+	long long	 to;		/* highest version to apply */
+	int		 has_to;
+	int		 allow_out_of_order;
+	int		 retry_failed;
+	int		 single_tx;
+	const char	*lock_timeout;		/* e.g. "5s"; NULL: server's */
+	const char	*statement_timeout;
+	int		 lock_retries;
+	int		 lock_wait;		/* seconds for the runner lock */
+	const char	*bundle_id;
+	pgb_emit_fn	 emit;
+	void		*ctx;
+};
+
+/* 0 after applying (or finding nothing to do); -1 with 'd' filled. */
+int	pgb_apply(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
+/* What pgb_apply would do; changes nothing, takes no lock. */
+int	pgb_plan(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
+/* The state of every migration; 'm' may be NULL (history only). */
+int	pgb_status(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
+
+/* "003_create_orders" into 'buf'. */
+const char *pgb_mig_label(const struct pgb_migration *, char *buf, size_t);
+
+#endif /* PGB_APPLY_H */

@@ -1,0 +1,679 @@
+/*
+ * apply.c - plan, apply and status.
+ *
+ * Trusts: a manifest that bundle.c verified, and the database's history
+ * table as the record of what ran.  Refuses, before changing anything:
+ * drift (an applied checksum differs), a database ahead of the bundle,
+ * out-of-order pending versions, and failed no-transaction migrations.
+ * A transactional migration and its history row commit together or not
+ * at all; a no-transaction one records its progress after each statement.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apply.h"
+#include "bounds.h"
+#include "buf.h"
+#include "hash.h"
+#include "banned.h"
+
+#define COPY_CHUNK	65536
+
+static double
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + ts.tv_nsec / 1e6;
+}
+
+const char *
+pgb_mig_label(const struct pgb_migration *m, char *buf, size_t len)
+{
+	const char	*base = strrchr(m->up.path, '/');
+	size_t		 n;
+
+	base = base ? base + 1 : m->up.path;
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".sql") == 0)
+		n -= 4;
+	snprintf(buf, len, "%.*s", (int)n, base);
+	return buf;
+}
+
+static void
+emit(const struct pgb_apply_opts *o, enum pgb_ev kind,
+    const struct pgb_migration *m, const struct pgb_hrow *row,
+    const char *state, long long ms, size_t count)
+{
+	struct pgb_event	ev;
+
+	if (o->emit == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.mig = m;
+	ev.row = row;
+	ev.state = state;
+	ev.duration_ms = ms;
+	ev.count = count;
+	o->emit(o->ctx, &ev);
+}
+
+static const struct pgb_hrow *
+find_row(const struct pgb_history *h, long long version)
+{
+	size_t	lo = 0, hi = h->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (h->v[mid].version == version)
+			return &h->v[mid];
+		if (h->v[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static const struct pgb_migration *
+find_mig(const struct pgb_manifest *m, long long version)
+{
+	size_t	lo = 0, hi = m->nmigs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->migs[mid].version == version)
+			return &m->migs[mid];
+		if (m->migs[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int
+drifted(const struct pgb_migration *m, const struct pgb_hrow *r)
+{
+	char	hex[PGB_HEX256_LEN + 1];
+
+	pgb_hex(m->up.sha256, PGB_SHA256_LEN, hex);
+	return strcmp(hex, r->checksum) != 0;
+}
+
+/*
+ * Compare history and bundle.  Fills 'pending' (indexes into m->migs,
+ * caller frees) and returns 0, or -1 with the first conflict in 'd'.
+ */
+static int
+compare(const struct pgb_manifest *m, const struct pgb_history *h,
+    const struct pgb_apply_opts *o, size_t **pending, size_t *npending,
+    struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
+	const struct pgb_hrow	*r;
+	char			 hex[PGB_HEX256_LEN + 1], label[PGB_NAME_MAX + 8];
+	long long		 maxapplied = -1;
+	size_t			 i;
+
+	*pending = NULL;
+	*npending = 0;
+	for (i = 0; i < h->n; i++) {
+		r = &h->v[i];
+		if ((mig = find_mig(m, r->version)) == NULL) {
+			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
+			    "'%s' that the bundle does not hold", r->version,
+			    r->name);
+			pgb_detail(d, "the bundle is older than the database: "
+			    "refusing (a rollback attack or a deploy out of "
+			    "order); apply a bundle that holds every applied "
+			    "migration");
+			return -1;
+		}
+		if (drifted(mig, r)) {
+			pgb_hex(mig->up.sha256, PGB_SHA256_LEN, hex);
+			pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for "
+			    "applied migration '%s'", pgb_mig_label(mig, label,
+			    sizeof(label)));
+			pgb_detail(d, "database has sha256:%s, bundle has "
+			    "sha256:%s: the migration changed after it was "
+			    "applied", r->checksum, hex);
+			return -1;
+		}
+		if (r->status == PGB_H_FAILED && !o->retry_failed) {
+			pgb_fail(d, PGB_EOPERATOR, "no-transaction migration "
+			    "'%s' failed after %d of %d statements",
+			    pgb_mig_label(mig, label, sizeof(label)), r->done,
+			    r->total);
+			pgb_detail(d, "its statements commit one by one; fix "
+			    "the cause, then re-run with --retry-failed to "
+			    "resume at statement %d", r->done + 1);
+			return -1;
+		}
+		if (r->status == PGB_H_APPLIED && r->version > maxapplied)
+			maxapplied = r->version;
+	}
+	*pending = pgb_xcalloc(m->nmigs, sizeof(**pending));
+	for (i = 0; i < m->nmigs; i++) {
+		mig = &m->migs[i];
+		if (o->has_to && mig->version > o->to)
+			break;
+		r = find_row(h, mig->version);
+		if (r != NULL && r->status == PGB_H_APPLIED)
+			continue;
+		if (mig->version < maxapplied && !o->allow_out_of_order) {
+			free(*pending);
+			*pending = NULL;
+			pgb_fail(d, PGB_ECONFLICT, "pending migration '%s' is "
+			    "older than applied migration %lld",
+			    pgb_mig_label(mig, label, sizeof(label)), maxapplied);
+			pgb_detail(d, "applying it now would run migrations out "
+			    "of order; pass --allow-out-of-order if that is "
+			    "intended");
+			return -1;
+		}
+		(*pending)[(*npending)++] = i;
+	}
+	return 0;
+}
+
+static int
+read_and_compare(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_history *h, size_t **pending,
+    size_t *npending, struct pgb_diag *d)
+{
+	if (pgb_db_read_history(db, h, d) == -1)
+		return -1;
+	return compare(m, h, o, pending, npending, d);
+}
+
+int
+pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	struct pgb_history	 h;
+	size_t			*pending, n, i;
+	int			 rc;
+
+	rc = read_and_compare(db, m, o, &h, &pending, &n, d);
+	if (rc == 0) {
+		for (i = 0; i < n; i++)
+			emit(o, PGB_EV_PENDING, &m->migs[pending[i]],
+			    find_row(&h, m->migs[pending[i]].version), "pending",
+			    0, 0);
+		emit(o, PGB_EV_SUMMARY, NULL, NULL, "plan", 0, n);
+	}
+	free(pending);
+	pgb_history_release(&h);
+	return rc;
+}
+
+int
+pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	struct pgb_history	 h;
+	const struct pgb_hrow	*r;
+	const struct pgb_migration *mig;
+	size_t			 i, npending = 0;
+
+	if (pgb_db_read_history(db, &h, d) == -1)
+		return -1;
+	for (i = 0; i < h.n; i++) {
+		r = &h.v[i];
+		mig = m ? find_mig(m, r->version) : NULL;
+		emit(o, PGB_EV_STATUS, mig, r,
+		    r->status == PGB_H_FAILED ? "failed" :
+		    m == NULL ? "applied" : mig == NULL ? "missing" :
+		    drifted(mig, r) ? "drifted" : "applied", 0, 0);
+	}
+	for (i = 0; m != NULL && i < m->nmigs; i++) {
+		if (find_row(&h, m->migs[i].version) != NULL)
+			continue;
+		emit(o, PGB_EV_STATUS, &m->migs[i], NULL, "pending", 0, 0);
+		npending++;
+	}
+	emit(o, PGB_EV_SUMMARY, NULL, NULL, "status", 0, npending);
+	pgb_history_release(&h);
+	return 0;
+}
+
+/* Name the failing statement and keep the server's words in the detail. */
+static int
+stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
+    size_t i, const char *what, struct pgb_diag *d)
+{
+	const struct pgb_stmt *s = &sc->stmts[i];
+	char		 label[PGB_NAME_MAX + 8], server[sizeof(d->detail)];
+	char		 excerpt[161];
+	size_t		 n, k;
+
+	snprintf(server, sizeof(server), "%s", d->detail[0] ? d->detail :
+	    d->msg);
+	n = s->len < sizeof(excerpt) - 1 ? s->len : sizeof(excerpt) - 1;
+	for (k = 0; k < n; k++) {
+		char c = (char)sc->text[s->off + k];
+		excerpt[k] = c == '\n' || c == '\t' || c == '\r' ? ' ' : c;
+	}
+	excerpt[n] = '\0';
+	snprintf(d->msg, sizeof(d->msg), "%s '%s' failed at statement %zu "
+	    "of %zu (%s:%u)", what, pgb_mig_label(mig, label, sizeof(label)),
+	    i + 1, sc->nstmts, s->src ? s->src : sc->path, s->line);
+	pgb_detail(d, "%s\nSQL: %s%s", server, excerpt,
+	    s->len > n ? " ..." : "");
+	return -1;
+}
+
+/* Run one statement, streaming its COPY data when it has some. */
+static int
+run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
+    struct pgb_diag *d)
+{
+	const struct pgb_stmt *s = &sc->stmts[i];
+	struct pgb_buf	 sql;
+	PGresult	*res;
+	ExecStatusType	 st;
+	size_t		 off, n;
+	int		 rc = 0;
+
+	pgb_buf_init(&sql);
+	pgb_buf_append(&sql, sc->text + s->off, s->len);
+	res = PQexec(db->conn, sql.data);
+	pgb_buf_release(&sql);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COPY_IN) {
+		PQclear(res);
+		for (off = 0; off < s->copy_len && rc == 0; off += n) {
+			n = s->copy_len - off < COPY_CHUNK ? s->copy_len - off :
+			    COPY_CHUNK;
+			if (PQputCopyData(db->conn, (const char *)sc->text +
+			    s->copy_off + off, (int)n) != 1)
+				rc = -1;
+		}
+		if (PQputCopyEnd(db->conn, rc == 0 ? NULL :
+		    "pgapply could not send COPY data") != 1)
+			rc = -1;
+		while ((res = PQgetResult(db->conn)) != NULL) {
+			st = PQresultStatus(res);
+			if (st != PGRES_COMMAND_OK && rc == 0)
+				rc = pgb_db_error(db, res, d);
+			PQclear(res);
+		}
+		if (rc == -1 && d->code == 0)
+			pgb_db_error(db, NULL, d);
+		return rc;
+	}
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY) {
+		pgb_db_error(db, res, d);
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+run_verify(struct pgb_db *db, const struct pgb_migration *mig,
+    struct pgb_diag *d)
+{
+	PGresult	*res;
+	char		 label[PGB_NAME_MAX + 8];
+	size_t		 i;
+	int		 ok;
+
+	for (i = 0; i < mig->nverify; i++) {
+		if (pgb_db_exec(db, mig->verify[i], 0, NULL, &res, d) == -1) {
+			char server[sizeof(d->detail)];
+			snprintf(server, sizeof(server), "%s", d->detail);
+			snprintf(d->msg, sizeof(d->msg), "verify query %zu of "
+			    "'%s' failed", i + 1, pgb_mig_label(mig, label,
+			    sizeof(label)));
+			pgb_detail(d, "%s\nSQL: %s", server, mig->verify[i]);
+			return -1;
+		}
+		ok = PQntuples(res) == 1 && PQnfields(res) == 1 &&
+		    !PQgetisnull(res, 0, 0) &&
+		    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (!ok) {
+			pgb_fail(d, PGB_ESQL, "verify query %zu of '%s' did not "
+			    "return true", i + 1, pgb_mig_label(mig, label,
+			    sizeof(label)));
+			pgb_detail(d, "SQL: %s", mig->verify[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
+    struct pgb_diag *d)
+{
+	const char	*p[3];
+
+	p[2] = local ? "true" : "false";
+	if (o->lock_timeout != NULL) {
+		p[0] = "lock_timeout";
+		p[1] = o->lock_timeout;
+		if (pgb_db_exec(db, "SELECT pg_catalog.set_config($1, $2, $3::bool)",
+		    3, p, NULL, d) == -1)
+			return -1;
+	}
+	if (o->statement_timeout != NULL) {
+		p[0] = "statement_timeout";
+		p[1] = o->statement_timeout;
+		if (pgb_db_exec(db, "SELECT pg_catalog.set_config($1, $2, $3::bool)",
+		    3, p, NULL, d) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Insert or update the history row of 'mig'. */
+static int
+record(struct pgb_db *db, const struct pgb_migration *mig,
+    const struct pgb_apply_opts *o, const char *status, size_t done,
+    long long ms, struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	char		 version[24], sha[PGB_HEX256_LEN + 8], chain[PGB_HEX256_LEN + 1];
+	char		 sdone[24], stotal[24], sms[24];
+	const char	*p[11];
+	int		 rc;
+
+	snprintf(version, sizeof(version), "%lld", mig->version);
+	memcpy(sha, "sha256:", 7);
+	pgb_hex(mig->up.sha256, PGB_SHA256_LEN, sha + 7);
+	pgb_hex(mig->chain, PGB_SHA256_LEN, chain);
+	snprintf(sdone, sizeof(sdone), "%zu", done);
+	snprintf(stotal, sizeof(stotal), "%zu", mig->up.nstmts);
+	snprintf(sms, sizeof(sms), "%lld", ms);
+	p[0] = version;
+	p[1] = mig->name;
+	p[2] = sha;
+	p[3] = o->bundle_id;
+	p[4] = chain;
+	p[5] = mig->up.mode == PGB_MODE_NOTX ? "no-transaction" : "transaction";
+	p[6] = status;
+	p[7] = sdone;
+	p[8] = stotal;
+	p[9] = sms;
+	p[10] = "pgapply " PGB_VERSION;
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
+	    "bundle_id, chain, mode, status, statements_done, statements_total, "
+	    "duration_ms, runtime_version) VALUES ($1::bigint, $2, $3, $4, $5, "
+	    "$6, $7, $8::integer, $9::integer, $10::bigint, $11) "
+	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
+	    "statements_done = EXCLUDED.statements_done, "
+	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
+	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
+	    "runtime_version = EXCLUDED.runtime_version", db->qname);
+	rc = pgb_db_exec(db, sql.data, 11, p, NULL, d);
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+static void
+rollback(struct pgb_db *db)
+{
+	struct pgb_diag	ignore;
+
+	if (PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		(void)pgb_db_exec(db, "ROLLBACK", 0, NULL, NULL, &ignore);
+}
+
+/*
+ * One transactional migration: BEGIN, statements, verify queries, history
+ * row, COMMIT.  Returns 1 when lock_timeout cut it short (retry), 0, -1.
+ */
+static int
+apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
+    const struct pgb_apply_opts *o, int in_outer_tx, struct pgb_diag *d)
+{
+	double	t0 = now_ms();
+	size_t	i;
+
+	if (!in_outer_tx && pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
+		return -1;
+	if (!in_outer_tx && set_timeouts(db, o, 1, d) == -1)
+		goto fail;
+	for (i = 0; i < mig->up.nstmts; i++) {
+		if (run_stmt(db, &mig->up, i, d) == -1) {
+			int retry = strcmp(d->sqlstate, "55P03") == 0 &&
+			    d->code == PGB_ESQL;
+			stmt_failed(mig, &mig->up, i, "migration", d);
+			rollback(db);
+			return retry ? 1 : -1;
+		}
+	}
+	if (run_verify(db, mig, d) == -1)
+		goto fail;
+	if (record(db, mig, o, "applied", mig->up.nstmts,
+	    (long long)(now_ms() - t0), d) == -1)
+		goto fail;
+	if (!in_outer_tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1) {
+		/* A lost connection here leaves the outcome to the history. */
+		if (d->code != PGB_ERETRY)
+			rollback(db);
+		return -1;
+	}
+	return 0;
+fail:
+	rollback(db);
+	return -1;
+}
+
+/* Drop an INVALID index a failed CREATE INDEX CONCURRENTLY left behind. */
+static int
+drop_invalid_index(struct pgb_db *db, const char *index, struct pgb_diag *d)
+{
+	const char	*p[1] = { index };
+	PGresult	*res;
+	struct pgb_buf	 sql;
+	char		*qn, *qi;
+	int		 rc;
+
+	if (pgb_db_exec(db, "SELECT n.nspname, c.relname FROM "
+	    "pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = "
+	    "i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = "
+	    "c.relnamespace WHERE c.oid = pg_catalog.to_regclass($1) AND NOT "
+	    "i.indisvalid", 1, p, &res, d) == -1)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	qn = PQescapeIdentifier(db->conn, PQgetvalue(res, 0, 0),
+	    strlen(PQgetvalue(res, 0, 0)));
+	qi = PQescapeIdentifier(db->conn, PQgetvalue(res, 0, 1),
+	    strlen(PQgetvalue(res, 0, 1)));
+	PQclear(res);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "DROP INDEX CONCURRENTLY IF EXISTS %s.%s",
+	    qn ? qn : "", qi ? qi : "");
+	rc = qn && qi ? pgb_db_exec(db, sql.data, 0, NULL, NULL, d) : -1;
+	PQfreemem(qn);
+	PQfreemem(qi);
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+/*
+ * A no-transaction migration: each statement commits alone and the
+ * history row says how far it got, so a retry resumes after the last
+ * statement that succeeded.
+ */
+static int
+apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
+    const struct pgb_apply_opts *o, const struct pgb_hrow *prev,
+    struct pgb_diag *d)
+{
+	double		t0 = now_ms();
+	size_t		i, from = prev ? (size_t)prev->done : 0;
+	struct pgb_diag	keep;
+
+	if (from > mig->up.nstmts)
+		from = mig->up.nstmts;
+	if (record(db, mig, o, "failed", from, 0, d) == -1)
+		return -1;
+	if (set_timeouts(db, o, 0, d) == -1)
+		return -1;
+	for (i = from; i < mig->up.nstmts; i++) {
+		if (prev != NULL && i == from && mig->up.stmts[i].index != NULL &&
+		    drop_invalid_index(db, mig->up.stmts[i].index, d) == -1)
+			return stmt_failed(mig, &mig->up, i, "migration", d);
+		if (run_stmt(db, &mig->up, i, d) == -1) {
+			stmt_failed(mig, &mig->up, i, "no-transaction migration",
+			    d);
+			if (d->code == PGB_ESQL)
+				d->code = PGB_EOPERATOR;
+			keep = *d;
+			(void)pgb_db_reset_session(db, d);
+			*d = keep;
+			return -1;
+		}
+		if (record(db, mig, o, "failed", i + 1, 0, d) == -1)
+			return -1;
+	}
+	if (run_verify(db, mig, d) == -1) {
+		d->code = PGB_EOPERATOR;
+		return -1;
+	}
+	return record(db, mig, o, "applied", mig->up.nstmts,
+	    (long long)(now_ms() - t0), d);
+}
+
+static void
+sleep_backoff(int attempt)
+{
+	struct timespec	ts;
+	long		ms = 200L << (attempt < 5 ? attempt : 5);
+
+	ms += random() % (ms / 2 + 1);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static int
+apply_one(struct pgb_db *db, const struct pgb_migration *mig,
+    const struct pgb_hrow *prev, const struct pgb_apply_opts *o,
+    struct pgb_diag *d)
+{
+	double	t0 = now_ms();
+	int	attempt, rc;
+
+	for (attempt = 0;; attempt++) {
+		if (pgb_interrupted)
+			return pgb_fail(d, PGB_ECANCEL, "interrupted");
+		if (pgb_db_check_backend(db, d) == -1)
+			return -1;
+		emit(o, PGB_EV_BEGIN, mig, prev, NULL, 0, 0);
+		if (mig->up.mode == PGB_MODE_NOTX)
+			rc = apply_notx(db, mig, o, prev, d);
+		else
+			rc = apply_tx(db, mig, o, 0, d);
+		if (rc != 1)
+			break;
+		if (attempt >= o->lock_retries) {
+			d->code = PGB_ERETRY;
+			return -1;
+		}
+		emit(o, PGB_EV_RETRY, mig, prev, NULL, 0, (size_t)attempt + 1);
+		sleep_backoff(attempt);
+	}
+	if (rc == -1)
+		return -1;
+	if (pgb_db_reset_session(db, d) == -1)
+		return -1;
+	emit(o, PGB_EV_APPLIED, mig, NULL, "applied",
+	    (long long)(now_ms() - t0), 0);
+	return 0;
+}
+
+/* --single-transaction: every pending migration in one transaction. */
+static int
+apply_all_in_one(struct pgb_db *db, const struct pgb_manifest *m,
+    const size_t *pending, size_t n, const struct pgb_apply_opts *o,
+    struct pgb_diag *d)
+{
+	size_t	i;
+	double	t0;
+
+	if (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
+		return -1;
+	if (set_timeouts(db, o, 1, d) == -1) {
+		rollback(db);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		t0 = now_ms();
+		emit(o, PGB_EV_BEGIN, &m->migs[pending[i]], NULL, NULL, 0, 0);
+		if (apply_tx(db, &m->migs[pending[i]], o, 1, d) != 0) {
+			if (d->code == 0 || strcmp(d->sqlstate, "55P03") == 0)
+				d->code = PGB_ERETRY;
+			rollback(db);
+			return -1;
+		}
+		emit(o, PGB_EV_APPLIED, &m->migs[pending[i]], NULL, "applied",
+		    (long long)(now_ms() - t0), 0);
+	}
+	return pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d);
+}
+
+int
+pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	struct pgb_history	 h;
+	size_t			*pending = NULL, n = 0, i;
+	char			 label[PGB_NAME_MAX + 8];
+	int			 rc = -1;
+
+	memset(&h, 0, sizeof(h));
+	/* The history table is created, and read, only under the lock. */
+	if (pgb_db_lock(db, o->lock_wait, d) == -1)
+		return -1;
+	if (pgb_db_ensure_history(db, d) == -1)
+		goto out;
+	if (read_and_compare(db, m, o, &h, &pending, &n, d) == -1)
+		goto out;
+	if (o->single_tx) {
+		for (i = 0; i < n; i++) {
+			if (m->migs[pending[i]].up.mode == PGB_MODE_NOTX) {
+				pgb_fail(d, PGB_EUSAGE, "--single-transaction "
+				    "cannot include no-transaction migration "
+				    "'%s'", pgb_mig_label(&m->migs[pending[i]],
+				    label, sizeof(label)));
+				goto out;
+			}
+		}
+		if (n > 0 && apply_all_in_one(db, m, pending, n, o, d) == -1)
+			goto out;
+	} else {
+		for (i = 0; i < n; i++) {
+			const struct pgb_migration *mig = &m->migs[pending[i]];
+
+			if (apply_one(db, mig, find_row(&h, mig->version), o,
+			    d) == -1)
+				goto out;
+		}
+	}
+	emit(o, PGB_EV_SUMMARY, NULL, NULL, "apply", 0, n);
+	rc = 0;
+out:
+	if (rc == -1 && pgb_interrupted && d->code != PGB_EOPERATOR)
+		d->code = PGB_ECANCEL;
+	free(pending);
+	pgb_history_release(&h);
+	pgb_db_unlock(db);
+	return rc;
+}

@@ -1,0 +1,484 @@
+/*
+ * db.c - connection, advisory lock and history table.
+ *
+ * Trusts: the server.  Every object the runtime itself names carries its
+ * schema (pg_catalog., the history schema), so a migration that changes
+ * search_path cannot redirect the runtime's own queries.  Values travel
+ * as parameters, never formatted into SQL.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "db.h"
+#include "hash.h"
+#include "banned.h"
+
+volatile sig_atomic_t pgb_interrupted;
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !pgb_interrupted)
+		;
+}
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Next backoff step: grow by half, cap at 'max', jitter by +-25%. */
+static long
+backoff(long *step, long max)
+{
+	long	ms = *step;
+
+	*step = *step + *step / 2 > max ? max : *step + *step / 2;
+	return ms - ms / 4 + (long)(random() % (ms / 2 + 1));
+}
+
+int
+pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
+{
+	const char	*state, *msg, *detail, *hint;
+	struct pgb_buf	 b;
+
+	if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
+		pgb_fail(d, PGB_ERETRY, "connection to the database lost");
+		pgb_detail(d, "%s", PQerrorMessage(db->conn));
+		d->detail[strcspn(d->detail, "\n")] = '\0';
+		return -1;
+	}
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	pgb_fail(d, pgb_interrupted ? PGB_ECANCEL : PGB_ESQL, "%s",
+	    msg ? msg : PQresultErrorMessage(res));
+	d->msg[strcspn(d->msg, "\n")] = '\0';
+	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "SQLSTATE %s: %s", state ? state : "?????",
+	    msg ? msg : "");
+	if (detail)
+		pgb_buf_printf(&b, "\nDETAIL: %s", detail);
+	if (hint)
+		pgb_buf_printf(&b, "\nHINT: %s", hint);
+	pgb_detail(d, "%s", b.data);
+	pgb_buf_release(&b);
+	return -1;
+}
+
+int
+pgb_db_exec(struct pgb_db *db, const char *sql, int n,
+    const char *const *params, PGresult **out, struct pgb_diag *d)
+{
+	PGresult	*res;
+	ExecStatusType	 st;
+
+	if (out)
+		*out = NULL;
+	res = n == 0 && params == NULL ? PQexec(db->conn, sql) :
+	    PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		pgb_db_error(db, res, d);
+		PQclear(res);
+		return -1;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+/* Split "schema.table" (unquoted names) and build the quoted form. */
+static int
+set_history_name(struct pgb_db *db, const char *history, struct pgb_diag *d)
+{
+	const char	*dot = strchr(history, '.');
+	char		*qs, *qt;
+	struct pgb_buf	 b;
+	unsigned char	 h[PGB_SHA256_LEN];
+	int		 i;
+
+	if (dot == NULL || dot == history || dot[1] == '\0' ||
+	    strchr(dot + 1, '.') != NULL || strlen(history) > 120)
+		return pgb_fail(d, PGB_EUSAGE, "history table '%s' must be "
+		    "written schema.table", history);
+	db->schema = pgb_xstrndup(history, (size_t)(dot - history));
+	db->table = pgb_xstrdup(dot + 1);
+	qs = PQescapeIdentifier(db->conn, db->schema, strlen(db->schema));
+	qt = PQescapeIdentifier(db->conn, db->table, strlen(db->table));
+	if (qs == NULL || qt == NULL) {
+		PQfreemem(qs);
+		PQfreemem(qt);
+		return pgb_fail(d, PGB_EUSAGE, "invalid history table name '%s'",
+		    history);
+	}
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "%s.%s", qs, qt);
+	db->qname = pgb_buf_steal(&b, NULL);
+	PQfreemem(qs);
+	PQfreemem(qt);
+	/* One lock per history table: runners of other tables never wait. */
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "pgbundle:%s", db->qname);
+	pgb_sha256(b.data, b.len, h);
+	pgb_buf_release(&b);
+	db->lock_key = 0;
+	for (i = 0; i < 8; i++)
+		db->lock_key = (long long)((unsigned long long)db->lock_key << 8 | h[i]);
+	return 0;
+}
+
+static PGconn *
+connect_once(const char *conninfo)
+{
+	const char	*keys[3], *vals[3];
+	int		 n = 0;
+
+	if (conninfo != NULL) {
+		keys[n] = "dbname";
+		vals[n++] = conninfo;
+	}
+	keys[n] = "fallback_application_name";
+	vals[n++] = "pgapply";
+	keys[n] = NULL;
+	vals[n] = NULL;
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+static PGPing
+ping(const char *conninfo)
+{
+	const char	*keys[2] = { "dbname", NULL }, *vals[2] = { conninfo, NULL };
+
+	if (conninfo == NULL)
+		keys[0] = vals[0] = NULL;
+	return PQpingParams(keys, vals, 1);
+}
+
+int
+pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
+    const char *history, struct pgb_diag *d)
+{
+	double		 deadline = now_s() + wait;
+	long		 step = 100;
+	PGPing		 p;
+	PGresult	*res;
+
+	memset(db, 0, sizeof(*db));
+	for (;;) {
+		db->conn = connect_once(conninfo);
+		if (db->conn == NULL)
+			return pgb_fail(d, PGB_EINTERNAL, "out of memory");
+		if (PQstatus(db->conn) == CONNECTION_OK)
+			break;
+		p = ping(conninfo);
+		if (p == PQPING_NO_ATTEMPT || p == PQPING_OK ||
+		    now_s() >= deadline || pgb_interrupted) {
+			/* Unusable parameters are a usage error; the rest retry. */
+			pgb_fail(d, p == PQPING_NO_ATTEMPT ? PGB_EUSAGE :
+			    PGB_ERETRY, "cannot connect to the database");
+			pgb_detail(d, "%s", PQerrorMessage(db->conn));
+			d->detail[strcspn(d->detail, "\n")] = '\0';
+			PQfinish(db->conn);
+			db->conn = NULL;
+			return -1;
+		}
+		PQfinish(db->conn);
+		db->conn = NULL;
+		sleep_ms(backoff(&step, 2000));
+	}
+	db->server_version = PQserverVersion(db->conn);
+	db->cancel = PQgetCancel(db->conn);
+	if (set_history_name(db, history, d) == -1)
+		return -1;
+	if (pgb_db_exec(db, "SELECT pg_catalog.pg_backend_pid()", 0, NULL,
+	    &res, d) == -1)
+		return -1;
+	db->pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return pgb_db_reset_session(db, d);
+}
+
+void
+pgb_db_close(struct pgb_db *db)
+{
+	if (db->conn != NULL) {
+		pgb_db_unlock(db);
+		PQfinish(db->conn);
+	}
+	if (db->cancel != NULL)
+		PQfreeCancel(db->cancel);
+	free(db->schema);
+	free(db->table);
+	free(db->qname);
+	memset(db, 0, sizeof(*db));
+}
+
+int
+pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
+{
+	/*
+	 * What DISCARD ALL does, less pg_advisory_unlock_all(): the next
+	 * migration starts as if psql had run its file alone.
+	 */
+	if (pgb_db_exec(db, "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
+	    "DEALLOCATE ALL; CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES", 0,
+	    NULL, NULL, d) == -1)
+		return -1;
+	/* PostgreSQL 14+: a killed runner's backend and lock go in a second. */
+	if (db->server_version >= 140000 && pgb_db_exec(db,
+	    "SET client_connection_check_interval = 1000", 0, NULL, NULL,
+	    d) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+key_parts(long long key, char hi[16], char lo[16])
+{
+	unsigned long long	k = (unsigned long long)key;
+
+	snprintf(hi, 16, "%llu", (k >> 32) & 0xffffffffULL);
+	snprintf(lo, 16, "%llu", k & 0xffffffffULL);
+}
+
+/* Describe who holds our lock, for the timeout message. */
+static void
+describe_holder(struct pgb_db *db, struct pgb_diag *d)
+{
+	char		 hi[16], lo[16];
+	const char	*params[2] = { hi, lo };
+	PGresult	*res;
+	struct pgb_diag	 ignore;
+
+	key_parts(db->lock_key, hi, lo);
+	if (pgb_db_exec(db, "SELECT a.pid, a.application_name, a.state, "
+	    "a.backend_start::text, a.client_addr::text "
+	    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a "
+	    "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+	    "AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1",
+	    2, params, &res, &ignore) == -1)
+		return;
+	if (PQntuples(res) > 0)
+		pgb_detail(d, "held by pid %s (application_name '%s', state "
+		    "'%s', connected since %s%s%s)", PQgetvalue(res, 0, 0),
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+		    PQgetvalue(res, 0, 3), PQgetisnull(res, 0, 4) ? "" :
+		    ", from ", PQgetvalue(res, 0, 4));
+	PQclear(res);
+}
+
+int
+pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
+{
+	char		 key[24];
+	const char	*params[1] = { key };
+	double		 deadline = now_s() + wait;
+	long		 step = 50;
+	PGresult	*res;
+	int		 got;
+
+	snprintf(key, sizeof(key), "%lld", db->lock_key);
+	/*
+	 * Poll rather than block: a blocked pg_advisory_lock() waiter would
+	 * deadlock against another runner's CREATE INDEX CONCURRENTLY, which
+	 * waits for every open transaction to finish.
+	 */
+	for (;;) {
+		if (pgb_db_exec(db, "SELECT pg_catalog.pg_try_advisory_lock($1::bigint)",
+		    1, params, &res, d) == -1)
+			return -1;
+		got = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (got)
+			break;
+		if (pgb_interrupted)
+			return pgb_fail(d, PGB_ECANCEL, "interrupted while "
+			    "waiting for the lock");
+		if (now_s() >= deadline) {
+			pgb_fail(d, PGB_ERETRY, "another pgapply holds the lock "
+			    "on %s; gave up after %d s", db->qname, wait);
+			describe_holder(db, d);
+			return -1;
+		}
+		sleep_ms(backoff(&step, 1000));
+	}
+	db->locked = 1;
+	return pgb_db_check_backend(db, d);
+}
+
+void
+pgb_db_unlock(struct pgb_db *db)
+{
+	char		 key[24];
+	const char	*params[1] = { key };
+	struct pgb_diag	 ignore;
+
+	if (!db->locked || PQstatus(db->conn) != CONNECTION_OK)
+		return;
+	snprintf(key, sizeof(key), "%lld", db->lock_key);
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		(void)pgb_db_exec(db, "ROLLBACK", 0, NULL, NULL, &ignore);
+	(void)pgb_db_exec(db, "SELECT pg_catalog.pg_advisory_unlock($1::bigint)",
+	    1, params, NULL, &ignore);
+	db->locked = 0;
+}
+
+int
+pgb_db_check_backend(struct pgb_db *db, struct pgb_diag *d)
+{
+	PGresult	*res;
+	int		 pid;
+
+	if (pgb_db_exec(db, "SELECT pg_catalog.pg_backend_pid()", 0, NULL,
+	    &res, d) == -1)
+		return -1;
+	pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (pid != db->pid)
+		return pgb_fail(d, PGB_ECONFLICT, "the database session moved "
+		    "from backend %d to %d: a transaction pooler is in the way, "
+		    "and session locks are unsafe there; connect to PostgreSQL "
+		    "directly or through a session pooler", db->pid, pid);
+	return 0;
+}
+
+int
+pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	char		*qs;
+	int		 rc;
+
+	qs = PQescapeIdentifier(db->conn, db->schema, strlen(db->schema));
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql,
+	    "BEGIN;"
+	    "CREATE SCHEMA IF NOT EXISTS %s;"
+	    "CREATE TABLE IF NOT EXISTS %s ("
+	    " version bigint PRIMARY KEY,"
+	    " name text NOT NULL,"
+	    " checksum text NOT NULL,"
+	    " bundle_id text NOT NULL,"
+	    " chain text NOT NULL,"
+	    " mode text NOT NULL CHECK (mode IN ('transaction', 'no-transaction')),"
+	    " status text NOT NULL CHECK (status IN ('applied', 'failed')),"
+	    " statements_done integer NOT NULL DEFAULT 0,"
+	    " statements_total integer NOT NULL,"
+	    " applied_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+	    " duration_ms bigint,"
+	    " applied_by text NOT NULL DEFAULT pg_catalog.\"session_user\"(),"
+	    " runtime_version text NOT NULL);"
+	    "COMMIT", qs, db->qname);
+	PQfreemem(qs);
+	rc = pgb_db_exec(db, sql.data, 0, NULL, NULL, d);
+	pgb_buf_release(&sql);
+	if (rc == -1 && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		struct pgb_diag ignore;
+		(void)pgb_db_exec(db, "ROLLBACK", 0, NULL, NULL, &ignore);
+	}
+	return rc;
+}
+
+static int
+history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
+{
+	const char	*params[1] = { db->qname };
+	PGresult	*res;
+
+	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+	    1, params, &res, d) == -1)
+		return -1;
+	*exists = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return 0;
+}
+
+static void
+copy_hex(char *dst, const char *src)
+{
+	const char *p = strncmp(src, "sha256:", 7) == 0 ? src + 7 : src;
+
+	snprintf(dst, PGB_HEX256_LEN + 1, "%s", p);
+}
+
+int
+pgb_db_read_history(struct pgb_db *db, struct pgb_history *h,
+    struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	PGresult	*res;
+	int		 i, n;
+
+	memset(h, 0, sizeof(*h));
+	if (history_exists(db, &h->exists, d) == -1)
+		return -1;
+	if (!h->exists)
+		return 0;
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "SELECT version, name, checksum, chain, bundle_id, "
+	    "mode, status, statements_done, statements_total, "
+	    "pg_catalog.to_char(applied_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), "
+	    "coalesce(duration_ms, 0), applied_by FROM %s ORDER BY version",
+	    db->qname);
+	i = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
+	pgb_buf_release(&sql);
+	if (i == -1)
+		return -1;
+	n = PQntuples(res);
+	h->v = pgb_xcalloc((size_t)n, sizeof(*h->v));
+	for (i = 0; i < n; i++) {
+		struct pgb_hrow *r = &h->v[i];
+
+		r->version = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		r->name = pgb_xstrdup(PQgetvalue(res, i, 1));
+		copy_hex(r->checksum, PQgetvalue(res, i, 2));
+		copy_hex(r->chain, PQgetvalue(res, i, 3));
+		r->bundle_id = pgb_xstrdup(PQgetvalue(res, i, 4));
+		r->mode = strcmp(PQgetvalue(res, i, 5), "no-transaction") == 0 ?
+		    PGB_MODE_NOTX : PGB_MODE_TX;
+		r->status = strcmp(PQgetvalue(res, i, 6), "applied") == 0 ?
+		    PGB_H_APPLIED : PGB_H_FAILED;
+		r->done = (int)strtol(PQgetvalue(res, i, 7), NULL, 10);
+		r->total = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
+		r->applied_at = pgb_xstrdup(PQgetvalue(res, i, 9));
+		r->duration_ms = strtoll(PQgetvalue(res, i, 10), NULL, 10);
+		r->applied_by = pgb_xstrdup(PQgetvalue(res, i, 11));
+		h->n++;
+	}
+	PQclear(res);
+	return 0;
+}
+
+void
+pgb_history_release(struct pgb_history *h)
+{
+	size_t	i;
+
+	for (i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].bundle_id);
+		free(h->v[i].applied_at);
+		free(h->v[i].applied_by);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
