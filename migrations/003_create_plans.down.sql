@@ -1,0 +1,2 @@
+-- Undo 003_create_plans.
+DROP TABLE plans;

@@ -1,0 +1,87 @@
+#!/bin/sh
+# deps.sh - install what a fresh Debian 12 machine lacks to build and test
+# pgbundle: a C toolchain, the libraries (libpq, OpenSSL, zlib, libarchive,
+# cmocka), the PostgreSQL 15 server binaries the end-to-end tests start,
+# Perl's Test::More and prove, and the openssl command.
+#
+# Installs only what dpkg says is missing (one "apt-get update", then one
+# "apt-get install"), so a second run does nothing and needs no network.
+# Runs apt as root, or through sudo when not root.  The postgresql-15
+# package would create and start a default cluster on port 5432; the tests
+# never use it, so services are kept from starting during the install
+# (a temporary policy-rc.d) and a cluster that exists anyway is left alone.
+#
+# usage: sh scripts/deps.sh [-n]     (-n: print what would be installed)
+set -eu
+
+PACKAGES="build-essential pkg-config libpq-dev libssl-dev zlib1g-dev
+libarchive-dev libcmocka-dev postgresql-15 postgresql-client-15 perl
+openssl"
+
+dry_run=0
+case "${1:-}" in
+-n|--dry-run)	dry_run=1 ;;
+"")		;;
+-h|--help)	sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+*)		echo "usage: sh scripts/deps.sh [-n]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	    grep -q ' ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+# perl-base alone has no Test::More; the "perl" package pulls it in, but
+# say so plainly if a trimmed image removed it some other way.
+if ! perl -MTest::More -MTAP::Harness -e 1 2>/dev/null; then
+	case " $missing " in
+	*" perl "*)	;;
+	*)		missing="$missing perl perl-modules-5.36" ;;
+	esac
+fi
+
+if [ -z "$missing" ]; then
+	echo "deps.sh: all build and test dependencies are installed"
+	exit 0
+fi
+echo "deps.sh: installing:$missing"
+if [ "$dry_run" -eq 1 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps.sh: not root and no sudo: install as root:$missing" >&2
+	exit 1
+fi
+
+# Keep the postgresql package from starting its default cluster.  An
+# existing policy-rc.d (container images ship one) is left as it is.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+cleanup() {
+	if [ "$made_policy" -eq 1 ]; then
+		$SUDO rm -f "$policy"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# temporary, from pgbundle scripts/deps.sh\nexit 101\n' |
+	    $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 0755 "$policy"
+	made_policy=1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086 # word splitting of $SUDO and $missing is wanted
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends $missing >/dev/null
+echo "deps.sh: done"

@@ -1,0 +1,606 @@
+package PgbTest;
+
+# PgbTest - helpers for pgbundle's end-to-end tests (tests/e2e/*.pl).
+#
+# Tests run from the repository root under prove (or tests/run.pl) with
+# -Itests/lib.  Everything here is core Perl.
+#
+#   use Test::More;
+#   use PgbTest;
+#
+#   my $pg = PgbTest::Server->new;            # initdb + start, private socket
+#   my $db = $pg->createdb;                   # fresh database for this test
+#   my ($code, $out, $err) = PgbTest::run(PgbTest::bin('pgapply'),
+#       'status', '--db', $pg->connstr($db));
+#   is($pg->psql($db, 'SELECT 1'), '1');
+#   done_testing;                             # server stopped and removed
+#
+# Loading the module removes libpq's PG* variables and DATABASE_URL from
+# %ENV and sets LC_ALL=C, so no test reaches a developer's own database by
+# accident and messages are in English.  Set PGB_KEEP_TMP=1 to keep the
+# temporary directories (and the server log) after a run, and
+# PGB_PG_BINDIR to use other PostgreSQL binaries.
+
+use strict;
+use warnings;
+
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use File::Temp ();
+use IO::Handle ();
+use POSIX qw(WNOHANG);
+use Time::HiRes ();
+
+our $VERSION = '1';
+
+# Seconds a command run through run() may take before it is killed.
+our $TIMEOUT = $ENV{PGB_TEST_TIMEOUT} || 300;
+
+my $ROOT = abs_path(dirname(abs_path(__FILE__)) . '/../..');
+
+for my $k (keys %ENV) {
+	delete $ENV{$k} if $k =~ /^PG[A-Z]+$/ || $k eq 'DATABASE_URL';
+}
+$ENV{LC_ALL} = 'C';
+
+# The repository root (absolute).
+sub root { return $ROOT }
+
+# Path of one of the project's programs: bin('pgapply'), bin('pgbundle').
+sub bin {
+	my ($name) = @_;
+	croak 'bin: which program?' unless defined $name;
+	return "$ROOT/bin/$name";
+}
+
+# Private key and public key used by the tests: ($key_path, $pub_path).
+sub test_key {
+	return ("$ROOT/tests/data/keys/test.key",
+	    "$ROOT/tests/data/keys/test.pub");
+}
+
+my $bindir;
+
+# Directory holding the PostgreSQL server programs (initdb, pg_ctl, psql,
+# pg_dump): $PGB_PG_BINDIR, else `pg_config --bindir`, else Debian's path.
+sub pg_bindir {
+	return $bindir if defined $bindir;
+	my @try = ($ENV{PGB_PG_BINDIR});
+	my $pc = `pg_config --bindir 2>/dev/null`;
+	chomp $pc if defined $pc;
+	push @try, $pc, '/usr/lib/postgresql/15/bin';
+	for my $d (@try) {
+		next unless defined $d && length $d;
+		return $bindir = $d if -x "$d/pg_ctl" && -x "$d/initdb";
+	}
+	croak 'no PostgreSQL server binaries (initdb, pg_ctl) found: '
+	    . 'run scripts/deps.sh or set PGB_PG_BINDIR';
+}
+
+# Path of one PostgreSQL program: pg_bin('psql').
+sub pg_bin { return pg_bindir() . "/$_[0]" }
+
+# A new empty directory, mode 0755, removed when the test ends (kept with
+# PGB_KEEP_TMP=1).
+sub tempdir {
+	my $d = File::Temp::tempdir('pgbtest-XXXXXX', TMPDIR => 1,
+	    CLEANUP => !$ENV{PGB_KEEP_TMP});
+	chmod 0755, $d or croak "chmod $d: $!";
+	return $d;
+}
+
+# Write $text (bytes) to $path, creating its directory.  Returns $path.
+sub write_file {
+	my ($path, $text) = @_;
+	my $dir = dirname($path);
+	make_path($dir) unless -d $dir;
+	open(my $fh, '>:raw', $path) or croak "write $path: $!";
+	print {$fh} $text or croak "write $path: $!";
+	close($fh) or croak "write $path: $!";
+	return $path;
+}
+
+# The bytes of $path.
+sub read_file {
+	my ($path) = @_;
+	open(my $fh, '<:raw', $path) or croak "read $path: $!";
+	local $/;
+	my $text = <$fh>;
+	close($fh);
+	return defined $text ? $text : '';
+}
+
+# Start @cmd without a shell and return a PgbTest::Proc.  An optional
+# first argument is a hash of options:
+#   stdin   => bytes fed to the command (default: /dev/null)
+#   env     => { NAME => value, OTHER => undef }  (undef removes it)
+#   cwd     => directory to run in
+#   timeout => seconds before wait() kills it (default $PgbTest::TIMEOUT)
+sub spawn {
+	my $opt = ref $_[0] eq 'HASH' ? shift : {};
+	my @cmd = @_;
+	croak 'spawn: no command' unless @cmd && defined $cmd[0];
+	my %tmp = (TMPDIR => 1, UNLINK => 1);
+	my $out = File::Temp->new(%tmp, TEMPLATE => 'pgbtest-out-XXXXXX');
+	my $err = File::Temp->new(%tmp, TEMPLATE => 'pgbtest-err-XXXXXX');
+	my $in;
+	if (defined $opt->{stdin}) {
+		$in = File::Temp->new(%tmp, TEMPLATE => 'pgbtest-in-XXXXXX');
+		binmode $in;
+		print {$in} $opt->{stdin};
+		$in->flush;
+	}
+	# Unflushed output would be written twice, once by the child.
+	STDOUT->flush;
+	STDERR->flush;
+	my $pid = fork;
+	croak "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		eval {
+			open(STDIN, '<', defined $in ? $in->filename : '/dev/null')
+			    or die "stdin: $!\n";
+			open(STDOUT, '>', $out->filename) or die "stdout: $!\n";
+			open(STDERR, '>', $err->filename) or die "stderr: $!\n";
+			if (defined $opt->{cwd}) {
+				chdir $opt->{cwd} or die "chdir $opt->{cwd}: $!\n";
+			}
+			for my $k (keys %{ $opt->{env} || {} }) {
+				my $v = $opt->{env}{$k};
+				if (defined $v) { $ENV{$k} = $v } else { delete $ENV{$k} }
+			}
+			no warnings 'exec';
+			exec { $cmd[0] } @cmd;
+			die "$!\n";
+		};
+		print STDERR "pgbtest: cannot run '$cmd[0]': $@";
+		POSIX::_exit(127);	# no END blocks in the child
+	}
+	return bless {
+		pid => $pid, cmd => [@cmd], out => $out, err => $err, in => $in,
+		timeout => defined $opt->{timeout} ? $opt->{timeout} : $TIMEOUT,
+	}, 'PgbTest::Proc';
+}
+
+# Run @cmd without a shell, wait for it, return ($exit_code, $stdout,
+# $stderr).  Takes the same optional leading hash as spawn().  The exit
+# code is the program's status, 128+N if signal N ended it (a command that
+# outlives its timeout gets SIGTERM, then SIGKILL), 127 if it could not
+# be started.
+sub run {
+	return spawn(@_)->wait;
+}
+
+# Pick a TCP port on 127.0.0.1 that nothing listens on, starting near
+# 54000 + pid % 1000 so that parallel test files rarely collide.
+my %ports_given;
+sub free_port {
+	require Socket;
+	my $start = 54000 + $$ % 1000;
+	for my $p ($start .. $start + 2000) {
+		next if $ports_given{$p};
+		socket(my $s, Socket::PF_INET(), Socket::SOCK_STREAM(), 0)
+		    or croak "socket: $!";
+		my $ok = bind($s, Socket::pack_sockaddr_in($p,
+		    Socket::inet_aton('127.0.0.1')));
+		close($s);
+		if ($ok) {
+			$ports_given{$p} = 1;
+			return $p;
+		}
+	}
+	croak "no free TCP port on 127.0.0.1 from $start";
+}
+
+package PgbTest::Proc;
+
+# A command started by PgbTest::spawn().
+
+use strict;
+use warnings;
+
+use Carp qw(croak);
+use POSIX qw(WNOHANG);
+
+sub pid { return $_[0]{pid} }
+
+# Send a signal (name or number) to the command, if it still runs.
+sub signal {
+	my ($self, $sig) = @_;
+	return 0 if exists $self->{status};
+	return kill($sig, $self->{pid});
+}
+
+# True once the command has ended (does not block).
+sub done {
+	my ($self) = @_;
+	return 1 if exists $self->{status};
+	local $?;
+	if (waitpid($self->{pid}, WNOHANG) == $self->{pid}) {
+		$self->{status} = $?;
+		return 1;
+	}
+	return 0;
+}
+
+# True if wait() had to kill the command.
+sub timed_out { return $_[0]{timed_out} ? 1 : 0 }
+
+# Wait for the command (at most $timeout seconds, then kill it) and return
+# ($exit_code, $stdout, $stderr) as PgbTest::run() does.
+sub wait {
+	my ($self, $timeout) = @_;
+	$timeout = $self->{timeout} unless defined $timeout;
+	my $deadline = Time::HiRes::time() + $timeout;
+	my $killed = 0;
+	until ($self->done) {
+		my $now = Time::HiRes::time();
+		if ($now >= $deadline) {
+			$self->{timed_out} = 1;
+			if ($killed == 0) {
+				kill('TERM', $self->{pid});
+				$killed = 1;
+				$deadline = $now + 5;
+			} elsif ($killed == 1) {
+				kill('KILL', $self->{pid});
+				$killed = 2;
+				$deadline = $now + 60;
+			} else {
+				croak "process $self->{pid} ($self->{cmd}[0]) "
+				    . 'does not die';
+			}
+		}
+		Time::HiRes::sleep(0.02);
+	}
+	my $st = $self->{status};
+	my $code = ($st & 127) ? 128 + ($st & 127) : $st >> 8;
+	return ($code, PgbTest::read_file($self->{out}->filename),
+	    PgbTest::read_file($self->{err}->filename));
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	local ($?, $!, $@);
+	return if exists $self->{status} || !$self->{pid};
+	kill('KILL', $self->{pid});
+	waitpid($self->{pid}, 0);
+}
+
+package PgbTest::Server;
+
+# A throwaway PostgreSQL cluster: initdb into a fresh temporary directory,
+# a private unix socket in that directory, 127.0.0.1 on a free port, trust
+# authentication, superuser "postgres", fsync off.  When the object goes
+# away (undef, end of scope, end of the test, die, SIGINT/SIGTERM) the
+# server is stopped with "pg_ctl -m immediate" and the directory removed.
+# Run as root, the cluster belongs to (and runs as) the postgres user.
+
+use strict;
+use warnings;
+
+use Carp qw(croak);
+use File::Path qw(remove_tree);
+use Scalar::Util qw(weaken refaddr);
+
+my %live;	# refaddr => weak ref, for END and signals
+my $ndb = 0;
+my $signals_set;
+
+# new(%opt): conf => { name => value, ... } adds postgresql.conf settings;
+# start => 0 only runs initdb (call ->start later).
+sub new {
+	my ($class, %opt) = @_;
+	my $self = bless { owner_pid => $$ }, $class;
+	$self->_set_signals;
+
+	my $base = $ENV{TMPDIR} && -d $ENV{TMPDIR} ? $ENV{TMPDIR} : '/tmp';
+	my $dir = File::Temp::tempdir('pgbtest-pg-XXXXXX', DIR => $base,
+	    CLEANUP => 0);
+	$self->{dir} = $dir;
+	$live{refaddr($self)} = $self;
+	weaken($live{refaddr($self)});
+
+	# The postgres user must be able to reach the directory, and a unix
+	# socket path holds at most 107 bytes.
+	chmod 0755, $dir or croak "chmod $dir: $!";
+	croak "server directory '$dir' is too long for a unix socket path: "
+	    . 'set TMPDIR to a shorter directory'
+	    if length("$dir/.s.PGSQL.65535") > 107;
+	if ($> == 0) {
+		my (undef, undef, $uid, $gid) = getpwnam('postgres')
+		    or croak "running as root but there is no 'postgres' user";
+		chown $uid, $gid, $dir or croak "chown $dir: $!";
+		my ($code) = PgbTest::run('runuser', '-u', 'postgres', '--',
+		    'test', '-w', $dir, '-a', '-x', $dir);
+		croak "'$dir' is not reachable by user postgres: a parent "
+		    . 'directory is not searchable (set TMPDIR to a directory '
+		    . 'it can reach, e.g. /tmp)'
+		    if $code != 0;
+	}
+
+	$self->{data} = "$dir/data";
+	$self->{log} = "$dir/server.log";
+	$self->{port} = PgbTest::free_port();
+	my ($code, $out, $err) = $self->_as_owner(PgbTest::pg_bin('initdb'),
+	    '-D', $self->{data}, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8',
+	    '--locale=C', '--no-sync');
+	croak "initdb failed ($code):\n$out$err" if $code != 0;
+
+	my %conf = (
+		port => $self->{port},
+		listen_addresses => '127.0.0.1',
+		unix_socket_directories => $dir,
+		fsync => 'off',
+		synchronous_commit => 'off',
+		full_page_writes => 'off',
+		lc_messages => 'C',
+		shared_buffers => '32MB',
+		%{ $opt{conf} || {} },
+	);
+	my $text = "\n# PgbTest\n";
+	for my $k (sort keys %conf) {
+		(my $v = $conf{$k}) =~ s/'/''/g;
+		$text .= "$k = '$v'\n";
+	}
+	$self->_append_conf($text);
+	$self->start unless defined $opt{start} && !$opt{start};
+	return $self;
+}
+
+sub dir { return $_[0]{dir} }		# the temporary directory
+sub datadir { return $_[0]{data} }	# PGDATA
+sub host { return $_[0]{dir} }		# unix socket directory
+sub port { return $_[0]{port} }
+sub logfile { return $_[0]{log} }
+sub log_content { return -e $_[0]{log} ? PgbTest::read_file($_[0]{log}) : '' }
+
+# libpq conninfo for $db (default "postgres") over the unix socket.
+sub connstr {
+	my ($self, $db) = @_;
+	$db = 'postgres' unless defined $db;
+	return join ' ', map { "$_->[0]=" . _conn_quote($_->[1]) }
+	    ['host', $self->{dir}], ['port', $self->{port}],
+	    ['user', 'postgres'], ['dbname', $db];
+}
+
+# postgres:// URL for $db over TCP on 127.0.0.1.
+sub url {
+	my ($self, $db) = @_;
+	$db = 'postgres' unless defined $db;
+	(my $enc = $db) =~ s/([^A-Za-z0-9_.~-])/sprintf('%%%02X', ord $1)/ge;
+	return "postgres://postgres\@127.0.0.1:$self->{port}/$enc";
+}
+
+# libpq environment for $db: (PGHOST => ..., PGPORT => ..., PGUSER =>
+# 'postgres', PGDATABASE => $db), e.g. run({ env => { $pg->env($db) } }, ...).
+sub env {
+	my ($self, $db) = @_;
+	$db = 'postgres' unless defined $db;
+	return (PGHOST => $self->{dir}, PGPORT => $self->{port},
+	    PGUSER => 'postgres', PGDATABASE => $db);
+}
+
+# The postmaster's pid, or undef when not running.
+sub pid {
+	my ($self) = @_;
+	return undef unless $self->is_running;
+	open(my $fh, '<', "$self->{data}/postmaster.pid") or return undef;
+	my $pid = <$fh>;
+	close($fh);
+	return undef unless defined $pid;
+	chomp $pid;
+	return $pid =~ /^\d+$/ ? $pid : undef;
+}
+
+sub is_running {
+	my ($self) = @_;
+	return 0 unless -d $self->{data};
+	my ($code) = $self->_pg_ctl('status');
+	return $code == 0 ? 1 : 0;
+}
+
+# Start the server (pg_ctl -w) unless it runs.  If its port was taken in
+# the meantime it moves to another one: read ->port/->connstr afterwards.
+sub start {
+	my ($self) = @_;
+	return $self if $self->is_running;
+	for my $try (1 .. 10) {
+		my ($code, $out, $err) = $self->_pg_ctl('-l', $self->{log},
+		    '-t', '60', 'start');
+		return $self if $code == 0;
+		my $log = $self->log_content;
+		my $busy = qr/could not (?:bind|create listen)|Address already in use/;
+		if ($try < 10 && $log =~ $busy) {
+			$self->{port} = PgbTest::free_port();
+			$self->_append_conf("port = $self->{port}\n");
+			truncate($self->{log}, 0);
+			next;
+		}
+		croak "pg_ctl start failed ($code):\n$out$err$log";
+	}
+	return $self;
+}
+
+# Stop the server with pg_ctl -m $mode (smart, fast or immediate).
+sub stop_mode {
+	my ($self, $mode) = @_;
+	croak 'stop_mode: smart, fast or immediate?'
+	    unless defined $mode && $mode =~ /^(?:smart|fast|immediate)$/;
+	return $self unless $self->is_running;
+	my ($code, $out, $err) = $self->_pg_ctl('-m', $mode, '-t', '60',
+	    'stop');
+	croak "pg_ctl stop -m $mode failed ($code):\n$out$err" if $code != 0;
+	return $self;
+}
+
+sub stop { return $_[0]->stop_mode('fast') }
+
+# Run $sql with psql -X -q -At -v ON_ERROR_STOP=1 in $db: ($exit_code,
+# $stdout, $stderr).
+sub psql_run {
+	my ($self, $db, $sql) = @_;
+	return PgbTest::run({ stdin => $sql }, PgbTest::pg_bin('psql'), '-X',
+	    '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d',
+	    $self->connstr($db));
+}
+
+# Run $sql in $db and return its output (unaligned, tuples only, without
+# the final newline; rows are lines, columns are separated by '|').  Dies
+# with psql's message if any statement fails.
+sub psql {
+	my ($self, $db, $sql) = @_;
+	my ($code, $out, $err) = $self->psql_run($db, $sql);
+	croak "psql failed in '$db' ($code): $err" if $code != 0;
+	chomp $out;
+	return $out;
+}
+
+# Test: $sql runs without error in $db.
+sub psql_ok {
+	my ($self, $db, $sql, $name) = @_;
+	my ($code, undef, $err) = $self->psql_run($db, $sql);
+	my $tb = Test::Builder->new;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $ok = $tb->ok($code == 0, defined $name ? $name : "psql ok: $sql");
+	$tb->diag("psql exit $code: $err") unless $ok;
+	return $ok;
+}
+
+# Test: $sql fails in $db (and, given $re, its error matches $re).
+sub psql_fails {
+	my ($self, $db, $sql, $name, $re) = @_;
+	my ($code, undef, $err) = $self->psql_run($db, $sql);
+	my $tb = Test::Builder->new;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $ok = $code != 0 && (!defined $re || $err =~ $re);
+	$ok = $tb->ok($ok, defined $name ? $name : "psql fails: $sql");
+	$tb->diag("psql exit $code: $err") unless $ok;
+	return $ok;
+}
+
+# Create a new database (default name: t1, t2, ...) and return its name.
+sub createdb {
+	my ($self, $name) = @_;
+	$name = 't' . ++$ndb unless defined $name;
+	(my $q = $name) =~ s/"/""/g;
+	$self->psql('postgres', qq{CREATE DATABASE "$q"});
+	return $name;
+}
+
+# Drop a database, disconnecting its sessions.
+sub dropdb {
+	my ($self, $name) = @_;
+	(my $q = $name) =~ s/"/""/g;
+	$self->psql('postgres', qq{DROP DATABASE IF EXISTS "$q" WITH (FORCE)});
+	return $self;
+}
+
+# The schema of $db as pg_dump --schema-only --no-owner writes it, without
+# comments, SET lines, set_config() calls, \restrict lines and runs of
+# blank lines: two databases built the same way give the same text.
+# Options: exclude_table => [patterns], exclude_schema => [patterns].
+sub dump_schema {
+	my ($self, $db, %opt) = @_;
+	my @args = ('--schema-only', '--no-owner');
+	push @args, map { ('-T', $_) } @{ $opt{exclude_table} || [] };
+	push @args, map { ('-N', $_) } @{ $opt{exclude_schema} || [] };
+	my ($code, $out, $err) = PgbTest::run(PgbTest::pg_bin('pg_dump'),
+	    @args, '-d', $self->connstr($db));
+	croak "pg_dump failed in '$db' ($code): $err" if $code != 0;
+	my @keep;
+	for my $line (split /\n/, $out) {
+		next if $line =~ /^--/;
+		next if $line =~ /^SET \w+ = /;
+		next if $line =~ /^SELECT pg_catalog\.set_config\(/;
+		next if $line =~ /^\\(?:un)?restrict\b/;
+		next if $line eq '' && (!@keep || $keep[-1] eq '');
+		push @keep, $line;
+	}
+	pop @keep while @keep && $keep[-1] eq '';
+	return join('', map { "$_\n" } @keep);
+}
+
+# Run a program as the cluster's owner (postgres when we are root).
+sub _as_owner {
+	my ($self, @cmd) = @_;
+	unshift @cmd, 'runuser', '-u', 'postgres', '--' if $> == 0;
+	return PgbTest::run({ cwd => $self->{dir}, timeout => 120 }, @cmd);
+}
+
+sub _pg_ctl {
+	my ($self, @args) = @_;
+	return $self->_as_owner(PgbTest::pg_bin('pg_ctl'), '-D',
+	    $self->{data}, '-w', @args);
+}
+
+sub _append_conf {
+	my ($self, $text) = @_;
+	my $f = "$self->{data}/postgresql.conf";
+	open(my $fh, '>>', $f) or croak "append $f: $!";
+	print {$fh} $text;
+	close($fh) or croak "append $f: $!";
+}
+
+sub _conn_quote {
+	my ($v) = @_;
+	return $v if $v =~ m{^[A-Za-z0-9_./:-]+$};
+	$v =~ s/(['\\])/\\$1/g;
+	return "'$v'";
+}
+
+# Make SIGINT, SIGTERM and SIGHUP end the test through exit(), so that
+# END stops the servers; handlers the test set itself are left alone.
+sub _set_signals {
+	return if $signals_set++;
+	for my $sig (qw(INT TERM HUP)) {
+		next if defined $SIG{$sig} && $SIG{$sig} ne 'DEFAULT';
+		my $n = $sig eq 'INT' ? 2 : $sig eq 'TERM' ? 15 : 1;
+		$SIG{$sig} = sub { exit(128 + $n) };
+	}
+}
+
+# Stop the server (immediately) and remove its directory, once, and only
+# in the process that created it.
+sub _teardown {
+	my ($self) = @_;
+	local ($?, $!, $@);
+	return if $self->{gone} || !defined $self->{owner_pid}
+	    || $self->{owner_pid} != $$;
+	$self->{gone} = 1;
+	delete $live{refaddr($self)};
+	eval {
+		if (defined $self->{data} && -d $self->{data}
+		    && $self->is_running) {
+			my ($code) = $self->_pg_ctl('-m', 'immediate', '-t',
+			    '30', 'stop');
+			if ($code != 0 && open(my $fh, '<',
+			    "$self->{data}/postmaster.pid")) {
+				my $pid = <$fh>;
+				close($fh);
+				kill('QUIT', $1) if defined $pid && $pid =~ /^(\d+)/;
+			}
+		}
+		1;
+	};
+	if ($ENV{PGB_KEEP_TMP}) {
+		Test::Builder->new->diag("PgbTest: kept $self->{dir}")
+		    if $INC{'Test/Builder.pm'};
+		return;
+	}
+	remove_tree($self->{dir}) if defined $self->{dir} && -d $self->{dir};
+}
+
+sub DESTROY { $_[0]->_teardown }
+
+END {
+	for my $s (values %live) {
+		$s->_teardown if defined $s;
+	}
+}
+
+package PgbTest;
+
+require Test::Builder;
+
+1;
