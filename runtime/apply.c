@@ -197,7 +197,7 @@ pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_diag *d)
 {
 	struct pgb_history	 h;
-	size_t			*pending, n, i;
+	size_t			*pending = NULL, n = 0, i;
 	int			 rc;
 
 	rc = read_and_compare(db, m, o, &h, &pending, &n, d);

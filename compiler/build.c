@@ -1,0 +1,374 @@
+/*
+ * build.c - from a migrations folder to a signed bundle on disk.
+ *
+ * Trusts: nothing in the folder (source.c validates it).  After signing,
+ * the bundle is read back through the runtime's own verifier, so the
+ * compiler never writes a bundle that pgapply would refuse.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "build.h"
+#include "bundle.h"
+#include "keys.h"
+#include "manifest.h"
+#include "pack.h"
+#include "scan.h"
+#include "source.h"
+#include "banned.h"
+
+/* Write 'len' bytes to 'path' through a temporary file and rename. */
+static int
+write_atomic(const char *path, const void *data, size_t len, int mode,
+    struct pgb_diag *d)
+{
+	char		 tmp[PATH_MAX];
+	const char	*p = data;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
+		    strerror(errno));
+	while (len > 0) {
+		if ((n = write(fd, p, len)) <= 0) {
+			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
+			    strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, path) == -1) {
+		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
+		    strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+mkdirs(const char *path)
+{
+	char	buf[PATH_MAX], *s;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	if ((s = strrchr(buf, '/')) == NULL)
+		return;
+	*s = '\0';
+	for (s = buf + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			(void)mkdir(buf, 0755);
+			*s = '/';
+		}
+	}
+	(void)mkdir(buf, 0755);
+}
+
+/* The project name: --project, else the folder holding 'dir'. */
+static void
+project_name(const char *dir, const char *given, char *out, size_t len)
+{
+	char		 real[PATH_MAX], *slash;
+	const char	*src = given;
+	size_t		 i, k = 0;
+
+	if (src == NULL && realpath(dir, real) != NULL) {
+		if ((slash = strrchr(real, '/')) != NULL && slash != real) {
+			*slash = '\0';
+			src = (slash = strrchr(real, '/')) ? slash + 1 : real;
+		}
+	}
+	for (i = 0; src != NULL && src[i] != '\0' && k + 1 < len && k < 64; i++) {
+		char c = src[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')
+			out[k++] = c;
+	}
+	out[k] = '\0';
+	if (k == 0 || out[0] == '.')
+		snprintf(out, len, "app");
+}
+
+static int
+created_time(long long *t, struct pgb_diag *d)
+{
+	const char	*s = getenv("SOURCE_DATE_EPOCH");
+	char		*end;
+
+	if (s == NULL || *s == '\0') {
+		*t = (long long)time(NULL);
+		return 0;
+	}
+	errno = 0;
+	*t = strtoll(s, &end, 10);
+	if (errno || *end != '\0' || *t < 0 || s[0] == '-' || s[0] == '+')
+		return pgb_fail(d, PGB_EUSAGE, "SOURCE_DATE_EPOCH '%s' is not "
+		    "a number of seconds", s);
+	return 0;
+}
+
+/* Replace or add the line for 'base' in the SHA256SUMS beside 'path'. */
+static int
+update_sums(const char *path, const unsigned char *data, size_t len,
+    struct pgb_diag *d)
+{
+	char		 sums[PATH_MAX], hex[PGB_HEX256_LEN + 1], line[8192];
+	const char	*base = strrchr(path, '/');
+	unsigned char	 h[PGB_SHA256_LEN];
+	struct pgb_buf	 out;
+	FILE		*f;
+	size_t		 dirlen;
+	int		 rc;
+
+	base = base ? base + 1 : path;
+	dirlen = (size_t)(base - path);
+	if ((size_t)snprintf(sums, sizeof(sums), "%.*sSHA256SUMS", (int)dirlen,
+	    path) >= sizeof(sums))
+		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
+	pgb_sha256(data, len, h);
+	pgb_hex(h, sizeof(h), hex);
+	pgb_buf_init(&out);
+	if ((f = fopen(sums, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			size_t n = strlen(line);
+			if (n > 66 && strncmp(line + 66, base, strlen(base)) == 0 &&
+			    (line[66 + strlen(base)] == '\n' ||
+			    line[66 + strlen(base)] == '\0'))
+				continue;
+			pgb_buf_append(&out, line, n);
+		}
+		fclose(f);
+	}
+	pgb_buf_printf(&out, "%s  %s\n", hex, base);
+	rc = write_atomic(sums, out.data, out.len, 0644, d);
+	pgb_buf_release(&out);
+	return rc;
+}
+
+struct texts {
+	struct pgb_buf	*v;
+	size_t		 n;
+};
+
+static void
+texts_release(struct texts *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++)
+		pgb_buf_release(&t->v[i]);
+	free(t->v);
+}
+
+/* Compile every migration into 'm'; texts[2i] up, texts[2i+1] down. */
+static int
+compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
+    struct texts *t, struct pgb_report *r, struct pgb_diag *d)
+{
+	struct pgb_scan		s;
+	struct pgb_tableset	seen = { NULL, 0 };
+	struct pgb_source_opts	so;
+	unsigned char		prev[PGB_SHA256_LEN];
+	size_t			i;
+
+	if (pgb_scan_dir(o->dir, &s, r, d) == -1)
+		return -1;
+	if (s.n == 0 && r->nerrors == 0) {
+		pgb_scan_release(&s);
+		return pgb_fail(d, PGB_ESOURCE, "no migrations in '%s' (expected "
+		    "files named NNN_name.sql)", o->dir);
+	}
+	if (s.n > PGB_MIGRATIONS_MAX) {
+		pgb_scan_release(&s);
+		return pgb_fail(d, PGB_ESOURCE, "more than %u migrations",
+		    PGB_MIGRATIONS_MAX);
+	}
+	so.include_root = o->include_root;
+	m->migs = pgb_xcalloc(s.n, sizeof(*m->migs));
+	t->v = pgb_xcalloc(2 * s.n, sizeof(*t->v));
+	t->n = 2 * s.n;
+	memset(prev, 0, sizeof(prev));
+	for (i = 0; i < s.n; i++) {
+		pgb_buf_init(&t->v[2 * i]);
+		pgb_buf_init(&t->v[2 * i + 1]);
+		pgb_source_compile(&s.v[i], &so, &seen, &m->migs[i],
+		    &t->v[2 * i], &t->v[2 * i + 1], r);
+		m->nmigs++;
+		pgb_chain(prev, m->migs[i].version, m->migs[i].up.sha256,
+		    m->migs[i].chain);
+		memcpy(prev, m->migs[i].chain, sizeof(prev));
+	}
+	pgb_tableset_release(&seen);
+	pgb_scan_release(&s);
+	if (pgb_report_failures(r) > 0)
+		return pgb_fail(d, PGB_ESOURCE, "%zu problem%s in '%s'",
+		    pgb_report_failures(r), pgb_report_failures(r) == 1 ? "" :
+		    "s", o->dir);
+	return 0;
+}
+
+static void
+default_path(const struct pgb_manifest *m, char *out, size_t len)
+{
+	snprintf(out, len, "bundles/%s%s%s-%lld.pgb", m->project,
+	    m->target ? "-" : "", m->target ? m->target : "",
+	    m->migs[m->nmigs - 1].version);
+}
+
+/* Sign, then read the bundle back through the runtime's verifier. */
+static int
+sign_and_verify(const struct pgb_build_opts *o, const struct pgb_buf *bundle,
+    unsigned char sig[PGB_SIG_LEN], struct pgb_build_result *res,
+    struct pgb_diag *d)
+{
+	struct pgb_pubkey	 pub;
+	struct pgb_bundle	*b = NULL;
+	char			 id[PGB_KEYID_LEN + 1];
+	int			 rc;
+
+	if (o->key == NULL)
+		return pgb_bundle_load((const unsigned char *)bundle->data,
+		    bundle->len, NULL, 0, NULL, 0, 1, o->target, &b, d) == -1 ?
+		    -1 : (pgb_bundle_free(b), 0);
+	if (pgb_keys_sign(o->key, bundle->data, bundle->len, sig, id, d) == -1)
+		return -1;
+	if (pgb_keys_load_public(o->key, &pub, d) == -1)
+		return -1;
+	rc = pgb_bundle_load((const unsigned char *)bundle->data, bundle->len,
+	    sig, PGB_SIG_LEN, &pub, 1, 0, o->target, &b, d);
+	pgb_bundle_free(b);
+	pgb_pubkey_release(&pub);
+	if (rc == -1) {
+		d->code = PGB_EINTERNAL;
+		return -1;
+	}
+	memcpy(res->key_id, id, sizeof(res->key_id));
+	return 0;
+}
+
+static int
+write_outputs(const char *path, const struct pgb_buf *bundle,
+    const unsigned char *sig, struct pgb_diag *d)
+{
+	char	sigpath[PATH_MAX];
+
+	if ((size_t)snprintf(sigpath, sizeof(sigpath), "%s.sig", path) >=
+	    sizeof(sigpath))
+		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
+	mkdirs(path);
+	if (write_atomic(path, bundle->data, bundle->len, 0644, d) == -1)
+		return -1;
+	if (sig != NULL) {
+		if (write_atomic(sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
+			return -1;
+	} else if (unlink(sigpath) == -1 && errno != ENOENT)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot remove stale '%s': %s",
+		    sigpath, strerror(errno));
+	return update_sums(path, (const unsigned char *)bundle->data,
+	    bundle->len, d);
+}
+
+int
+pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
+    struct pgb_build_result *res, struct pgb_diag *d)
+{
+	struct pgb_manifest	 m;
+	struct texts		 t = { NULL, 0 };
+	struct pgb_pack_entry	*e = NULL;
+	struct pgb_buf		 man, bundle;
+	struct pgb_pubkey	 pub;
+	unsigned char		 sig[PGB_SIG_LEN];
+	char			 project[72];
+	size_t			 i, ne = 0;
+	long long		 mtime;
+	int			 rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	pgb_manifest_init(&m);
+	pgb_buf_init(&man);
+	pgb_buf_init(&bundle);
+	if (o->key == NULL && !o->unsigned_ok)
+		return pgb_fail(d, PGB_EUSAGE, "no signing key: pass --key KEY "
+		    "(or --unsigned to build an unsigned bundle)");
+	if (created_time(&m.created, d) == -1)
+		return -1;
+	mtime = getenv("SOURCE_DATE_EPOCH") ? m.created : 0;
+	if (compile_all(o, &m, &t, r, d) == -1)
+		goto out;
+	m.format = PGB_FORMAT_VERSION;
+	project_name(o->dir, o->project, project, sizeof(project));
+	m.project = pgb_xstrdup(project);
+	m.target = o->target ? pgb_xstrdup(o->target) : NULL;
+	m.compiler = pgb_xstrdup("pgbundle " PGB_VERSION);
+	if (o->key != NULL) {
+		if (pgb_keys_load_public(o->key, &pub, d) == -1)
+			goto out;
+		m.key_id = pgb_xstrdup(pub.id);
+		pgb_pubkey_release(&pub);
+	} else
+		m.key_id = pgb_xstrdup("unsigned");
+	pgb_manifest_write(&m, &man);
+
+	e = pgb_xcalloc(2 * m.nmigs + 1, sizeof(*e));
+	e[ne].name = PGB_MANIFEST_NAME;
+	e[ne].data = man.data;
+	e[ne++].len = man.len;
+	for (i = 0; i < m.nmigs; i++) {
+		e[ne].name = m.migs[i].up.path;
+		e[ne].data = t.v[2 * i].data ? t.v[2 * i].data : "";
+		e[ne++].len = t.v[2 * i].len;
+		res->nstmts += m.migs[i].up.nstmts;
+		if (!m.migs[i].has_down)
+			continue;
+		e[ne].name = m.migs[i].down.path;
+		e[ne].data = t.v[2 * i + 1].data ? t.v[2 * i + 1].data : "";
+		e[ne++].len = t.v[2 * i + 1].len;
+	}
+	if (pgb_pack(e, ne, mtime, &bundle, d) == -1)
+		goto out;
+	if (bundle.len > PGB_BUNDLE_MAX) {
+		pgb_fail(d, PGB_ESOURCE, "bundle would be %zu bytes, over the "
+		    "limit of %u", bundle.len, PGB_BUNDLE_MAX);
+		goto out;
+	}
+	if (sign_and_verify(o, &bundle, sig, res, d) == -1)
+		goto out;
+	if (o->out != NULL)
+		snprintf(res->path, sizeof(res->path), "%s", o->out);
+	else
+		default_path(&m, res->path, sizeof(res->path));
+	if (o->write && write_outputs(res->path, &bundle,
+	    o->key ? sig : NULL, d) == -1)
+		goto out;
+	if (o->key == NULL)
+		snprintf(res->key_id, sizeof(res->key_id), "unsigned");
+	memcpy(res->bundle_id, m.bundle_id, sizeof(res->bundle_id));
+	res->nmigs = m.nmigs;
+	res->size = bundle.len;
+	res->last = m.migs[m.nmigs - 1].version;
+	rc = 0;
+out:
+	free(e);
+	pgb_buf_release(&bundle);
+	pgb_buf_release(&man);
+	texts_release(&t);
+	pgb_manifest_release(&m);
+	return rc;
+}

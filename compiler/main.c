@@ -1,0 +1,444 @@
+/*
+ * main.c - pgbundle: compile a folder of migrations into a signed bundle.
+ *
+ * The only file that prints and exits.  Exit status: 0 success, 1 problems
+ * in the migrations (or a bundle that fails inspection), 2 usage, 3 key
+ * errors, 4 I/O or internal errors.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bounds.h"
+#include "build.h"
+#include "bundle.h"
+#include "keys.h"
+#include "report.h"
+#include "sig.h"
+#include "banned.h"
+
+#define EXIT_SOURCE	1
+#define EXIT_USAGE	2
+#define EXIT_KEY	3
+#define EXIT_INTERNAL	4
+
+static const char usage_text[] =
+"usage: pgbundle keygen -o NAME\n"
+"       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned) [--strict]\n"
+"                [--project NAME] [--target NAME] [--include-root DIR] [-q]\n"
+"       pgbundle check [DIR] [--strict] [--include-root DIR] [-q]\n"
+"       pgbundle inspect FILE [--pubkey KEY] [--json]\n";
+
+static const char help_text[] =
+"pgbundle compiles a folder of PostgreSQL migrations into one signed,\n"
+"deterministic bundle for pgapply.\n"
+"\n"
+"Commands:\n"
+"  keygen -o NAME      write NAME.key (Ed25519, PKCS#8 PEM, 0600) and\n"
+"                      NAME.pub (SubjectPublicKeyInfo PEM); print the key id\n"
+"  build [DIR]         validate, lint and pack DIR (default: migrations/)\n"
+"  check [DIR]         validate and lint only; write nothing\n"
+"  inspect FILE        show a bundle's migrations, modes, sizes and hashes\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE   bundle path (default: bundles/PROJECT-LAST.pgb)\n"
+"  -k, --key KEY       Ed25519 private key to sign with\n"
+"      --unsigned      build without a signature (pgapply refuses it unless\n"
+"                      told --insecure-allow-unsigned)\n"
+"      --strict        treat lint warnings as errors\n"
+"      --project NAME  project name (default: the folder holding DIR)\n"
+"      --target NAME   record a deploy target (pgapply --expect-target)\n"
+"      --include-root DIR  resolve \\i paths from DIR (default: the cwd)\n"
+"  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
+"      --json          inspect: print JSON\n"
+"  -q, --quiet         print only errors and warnings\n"
+"  -h, --help          show this help\n"
+"      --version       show the version\n"
+"\n"
+"Environment: SOURCE_DATE_EPOCH sets the creation time recorded in the\n"
+"bundle; with it, the same sources and key give byte-identical bundles.\n"
+"\n"
+"Exit status: 0 success, 1 problems in the migrations, 2 usage error,\n"
+"3 key error, 4 I/O or internal error.\n";
+
+enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
+	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "output",	  required_argument, NULL, 'o' },
+	{ "key",	  required_argument, NULL, 'k' },
+	{ "pubkey",	  required_argument, NULL, 'p' },
+	{ "unsigned",	  no_argument,	     NULL, OPT_UNSIGNED },
+	{ "strict",	  no_argument,	     NULL, OPT_STRICT },
+	{ "project",	  required_argument, NULL, OPT_PROJECT },
+	{ "target",	  required_argument, NULL, OPT_TARGET },
+	{ "include-root", required_argument, NULL, OPT_INCLUDE_ROOT },
+	{ "json",	  no_argument,	     NULL, OPT_JSON },
+	{ "quiet",	  no_argument,	     NULL, 'q' },
+	{ "help",	  no_argument,	     NULL, 'h' },
+	{ "version",	  no_argument,	     NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct args {
+	const char	*cmd;
+	const char	*pos;		/* DIR or FILE */
+	const char	*out;
+	const char	*key;
+	const char	*pubkey;
+	const char	*project;
+	const char	*target;
+	const char	*include_root;
+	int		 unsigned_ok, strict, json, quiet;
+};
+
+static int
+usage(void)
+{
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int
+exit_for(int code)
+{
+	switch (code) {
+	case PGB_ESOURCE:
+		return EXIT_SOURCE;
+	case PGB_EUSAGE:
+		return EXIT_USAGE;
+	case PGB_EKEY:
+		return EXIT_KEY;
+	case PGB_EBUNDLE:
+		return EXIT_SOURCE;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+/* Print 'd' once, as every error is printed. */
+static int
+fail(const struct pgb_diag *d)
+{
+	fprintf(stderr, "pgbundle: %s\n", d->msg);
+	if (d->detail[0] != '\0')
+		fprintf(stderr, "  detail: %s\n", d->detail);
+	return exit_for(d->code);
+}
+
+static void
+print_report(struct pgb_report *r, int quiet)
+{
+	static const char *const sev[] = { "note", "warning", "error" };
+	size_t	i;
+
+	pgb_report_sort(r);
+	for (i = 0; i < r->n; i++) {
+		const struct pgb_finding *f = &r->v[i];
+		enum pgb_sev s = f->sev;
+
+		if (quiet && s == PGB_SEV_NOTE)
+			continue;
+		if (r->strict && s == PGB_SEV_WARNING)
+			s = PGB_SEV_ERROR;
+		if (f->line > 0)
+			fprintf(stderr, "%s:%u: %s: %s", f->file, f->line,
+			    sev[s], f->msg);
+		else
+			fprintf(stderr, "%s:1: %s: %s", f->file, sev[s], f->msg);
+		if (f->rule)
+			fprintf(stderr, " [%s]", f->rule);
+		fputc('\n', stderr);
+	}
+}
+
+static int
+cmd_keygen(const struct args *a)
+{
+	struct pgb_diag	d;
+	char		id[PGB_KEYID_LEN + 1];
+
+	if (a->out == NULL || a->pos != NULL)
+		return usage();
+	pgb_diag_clear(&d);
+	if (pgb_keys_generate(a->out, id, &d) == -1)
+		return fail(&d);
+	printf("%s\n", id);
+	fprintf(stderr, "pgbundle: wrote %s.key (keep it secret) and %s.pub, "
+	    "key id %s\n", a->out, a->out, id);
+	return 0;
+}
+
+static int
+cmd_build(const struct args *a, int write)
+{
+	struct pgb_build_opts	o;
+	struct pgb_build_result	res;
+	struct pgb_report	r;
+	struct pgb_diag		d;
+	int			rc;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = a->pos ? a->pos : "migrations";
+	o.out = a->out;
+	o.key = a->key;
+	o.unsigned_ok = a->unsigned_ok || !write;
+	o.project = a->project;
+	o.target = a->target;
+	o.include_root = a->include_root;
+	o.write = write;
+	if (!write)
+		o.key = NULL;
+	pgb_report_init(&r, a->strict);
+	pgb_diag_clear(&d);
+	rc = pgb_build(&o, &r, &res, &d);
+	print_report(&r, a->quiet);
+	if (rc == -1 && d.code == PGB_ESOURCE && r.n > 0) {
+		fprintf(stderr, "pgbundle: %s: %zu error%s, %zu warning%s%s\n",
+		    o.dir, r.nerrors, r.nerrors == 1 ? "" : "s", r.nwarnings,
+		    r.nwarnings == 1 ? "" : "s",
+		    r.strict && r.nwarnings ? " (--strict)" : "");
+		pgb_report_release(&r);
+		return EXIT_SOURCE;
+	}
+	if (rc == -1) {
+		pgb_report_release(&r);
+		return fail(&d);
+	}
+	if (!a->quiet) {
+		if (write)
+			fprintf(stderr, "pgbundle: wrote %s (%zu migrations, %zu "
+			    "statements, %zu bytes, key %s)\n", res.path,
+			    res.nmigs, res.nstmts, res.size, res.key_id);
+		else
+			fprintf(stderr, "pgbundle: %s: %zu migrations, %zu "
+			    "statements, %zu warning%s\n", o.dir, res.nmigs,
+			    res.nstmts, r.nwarnings, r.nwarnings == 1 ? "" : "s");
+	}
+	if (write)
+		printf("%s\n", res.path);
+	pgb_report_release(&r);
+	return 0;
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+inspect_json(const struct pgb_bundle *b, const char *path, int verified)
+{
+	const struct pgb_manifest *m = &b->manifest;
+	char	hex[PGB_HEX256_LEN + 1];
+	size_t	i;
+
+	printf("{\"bundle\":");
+	json_str(path);
+	printf(",\"format\":%u,\"project\":", m->format);
+	json_str(m->project);
+	printf(",\"target\":");
+	if (m->target)
+		json_str(m->target);
+	else
+		printf("null");
+	printf(",\"bundle_id\":\"%s\",\"created\":%lld,\"compiler\":",
+	    m->bundle_id, m->created);
+	json_str(m->compiler);
+	printf(",\"key_id\":");
+	json_str(m->key_id);
+	printf(",\"signature\":\"%s\",\"migrations\":[",
+	    verified ? "verified" : "not checked");
+	for (i = 0; i < m->nmigs; i++) {
+		const struct pgb_migration *g = &m->migs[i];
+
+		pgb_hex(g->up.sha256, PGB_SHA256_LEN, hex);
+		printf("%s{\"version\":%lld,\"name\":", i ? "," : "", g->version);
+		json_str(g->name);
+		printf(",\"file\":");
+		json_str(g->up.path);
+		printf(",\"mode\":\"%s\",\"statements\":%zu,\"size\":%zu,"
+		    "\"sha256\":\"%s\",\"verify\":%zu,\"down\":%s}",
+		    g->up.mode == PGB_MODE_NOTX ? "no-transaction" :
+		    "transaction", g->up.nstmts, g->up.size, hex, g->nverify,
+		    g->has_down ? "true" : "false");
+	}
+	printf("]}\n");
+}
+
+static void
+inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
+    int verified)
+{
+	const struct pgb_manifest *m = &b->manifest;
+	char		hex[PGB_HEX256_LEN + 1], when[32];
+	time_t		t = (time_t)m->created;
+	struct tm	tm;
+	size_t		i;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("bundle     %s (%zu bytes)\n", path, len);
+	printf("project    %s\n", m->project);
+	printf("target     %s\n", m->target ? m->target : "-");
+	printf("bundle id  %s\n", m->bundle_id);
+	printf("created    %s\n", when);
+	printf("compiler   %s\n", m->compiler);
+	printf("key id     %s (signature %s)\n", m->key_id,
+	    verified ? "verified" : "not checked: pass --pubkey");
+	printf("\n%-8s %-40s %-14s %5s %9s %-4s %s\n", "VERSION", "NAME",
+	    "MODE", "STMTS", "BYTES", "DOWN", "SHA256");
+	for (i = 0; i < m->nmigs; i++) {
+		const struct pgb_migration *g = &m->migs[i];
+
+		pgb_hex(g->up.sha256, PGB_SHA256_LEN, hex);
+		printf("%-8lld %-40s %-14s %5zu %9zu %-4s %.16s\n", g->version,
+		    g->name, g->up.mode == PGB_MODE_NOTX ? "no-transaction" :
+		    "transaction", g->up.nstmts, g->up.size,
+		    g->has_down ? "yes" : "no", hex);
+	}
+}
+
+/*
+ * Without --pubkey, inspect shows what is inside and says the signature
+ * was not checked; the archive checks still run.
+ */
+static int
+cmd_inspect(const struct args *a)
+{
+	struct pgb_bundle_opts	 o;
+	struct pgb_bundle	*b = NULL;
+	struct pgb_diag		 d;
+	const char		*keys[1];
+	char			*data;
+	size_t			 len;
+	int			 rc;
+
+	if (a->pos == NULL)
+		return usage();
+	pgb_diag_clear(&d);
+	if (a->pubkey != NULL) {
+		memset(&o, 0, sizeof(o));
+		o.path = a->pos;
+		keys[0] = a->pubkey;
+		o.pubkeys = keys;
+		o.npubkeys = 1;
+		rc = pgb_bundle_open(&o, &b, &d);
+	} else {
+		if (pgb_read_small("bundle", a->pos, PGB_BUNDLE_MAX, PGB_EBUNDLE,
+		    &data, &len, &d) == -1)
+			return fail(&d);
+		rc = pgb_bundle_load((unsigned char *)data, len, NULL, 0, NULL,
+		    0, 1, NULL, &b, &d);
+		free(data);
+	}
+	if (rc == -1)
+		return fail(&d);
+	if (a->json)
+		inspect_json(b, a->pos, a->pubkey != NULL);
+	else
+		inspect_text(b, a->pos, b->filelen, a->pubkey != NULL);
+	pgb_bundle_free(b);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args	a;
+	int		ch;
+
+	memset(&a, 0, sizeof(a));
+	if (argc < 2)
+		return usage();
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fputs(usage_text, stdout);
+		fputs("\n", stdout);
+		fputs(help_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("pgbundle %s\n", PGB_VERSION);
+		return 0;
+	}
+	a.cmd = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "o:k:p:qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			a.out = optarg;
+			break;
+		case 'k':
+			a.key = optarg;
+			break;
+		case 'p':
+			a.pubkey = optarg;
+			break;
+		case 'q':
+			a.quiet = 1;
+			break;
+		case OPT_UNSIGNED:
+			a.unsigned_ok = 1;
+			break;
+		case OPT_STRICT:
+			a.strict = 1;
+			break;
+		case OPT_PROJECT:
+			a.project = optarg;
+			break;
+		case OPT_TARGET:
+			a.target = optarg;
+			break;
+		case OPT_INCLUDE_ROOT:
+			a.include_root = optarg;
+			break;
+		case OPT_JSON:
+			a.json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs("\n", stdout);
+			fputs(help_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("pgbundle %s\n", PGB_VERSION);
+			return 0;
+		default:
+			return usage();
+		}
+	}
+	if (optind < argc)
+		a.pos = argv[optind++];
+	if (optind < argc)
+		return usage();
+	if (a.key != NULL && a.unsigned_ok) {
+		fputs("pgbundle: --key and --unsigned exclude each other\n",
+		    stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(a.cmd, "keygen") == 0)
+		return cmd_keygen(&a);
+	if (strcmp(a.cmd, "build") == 0)
+		return cmd_build(&a, 1);
+	if (strcmp(a.cmd, "check") == 0)
+		return cmd_build(&a, 0);
+	if (strcmp(a.cmd, "inspect") == 0)
+		return cmd_inspect(&a);
+	fprintf(stderr, "pgbundle: unknown command '%s'\n", a.cmd);
+	return usage();
+}

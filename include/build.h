@@ -1,0 +1,43 @@
+#ifndef PGB_BUILD_H
+#define PGB_BUILD_H
+
+/*
+ * build.h - the compiler's pipeline: scan, compile, manifest, pack, sign,
+ * re-verify with the runtime's own code, write.
+ */
+#include <stddef.h>
+
+#include "diag.h"
+#include "hash.h"
+#include "report.h"
+#include "sig.h"
+
+struct pgb_build_opts {
+	const char	*dir;		/* migrations folder */
+	const char	*out;		/* bundle path; NULL: bundles/<name> */
+	const char	*key;		/* private key; NULL with unsigned_ok */
+	int		 unsigned_ok;
+	const char	*project;	/* NULL: the folder above 'dir' */
+	const char	*target;	/* NULL: none */
+	const char	*include_root;	/* base of \i; NULL: the cwd */
+	int		 write;		/* 0: check only, write nothing */
+};
+
+struct pgb_build_result {
+	char	 path[4096];
+	char	 key_id[PGB_KEYID_LEN + 1];
+	char	 bundle_id[PGB_HEX256_LEN + 1];
+	size_t	 nmigs;
+	size_t	 nstmts;
+	size_t	 size;
+	long long last;
+};
+
+/*
+ * Problems in the sources go to 'r' (then -1 with PGB_ESOURCE); other
+ * failures (I/O, keys) are -1 with 'd' saying why.
+ */
+int	pgb_build(const struct pgb_build_opts *, struct pgb_report *r,
+	    struct pgb_build_result *, struct pgb_diag *);
+
+#endif /* PGB_BUILD_H */

@@ -1,0 +1,543 @@
+/*
+ * main.c - pgapply: verify a bundle, then plan, apply or show status.
+ *
+ * The only file of the runtime that prints or exits.  Progress and errors
+ * go to stderr; stdout carries only what a script would parse (the plan,
+ * the status, or one JSON object per event with --json).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "bounds.h"
+#include "bundle.h"
+#include "db.h"
+#include "banned.h"
+
+/* Exit statuses: stable, one per class of outcome (see --help). */
+#define EXIT_OK		0
+#define EXIT_INTERNAL	1
+#define EXIT_USAGE	2
+#define EXIT_BUNDLE	3
+#define EXIT_CONFLICT	4
+#define EXIT_SQL	5
+#define EXIT_OPERATOR	6
+#define EXIT_CANCEL	7
+#define EXIT_RETRY	75
+
+static const char usage_text[] =
+"usage: pgapply verify FILE [--pubkey KEY]... [--signature SIG]\n"
+"       pgapply plan FILE [--db CONNINFO] [--to VERSION] [options]\n"
+"       pgapply apply FILE [--db CONNINFO] [--to VERSION] [options]\n"
+"       pgapply status [FILE] [--db CONNINFO] [options]\n";
+
+static const char help_text[] =
+"pgapply verifies a pgbundle bundle completely, then applies it to a\n"
+"PostgreSQL database: one runner at a time, each migration in its own\n"
+"transaction together with its history row.\n"
+"\n"
+"Commands:\n"
+"  verify FILE     check the signature, every entry and its hash; no database\n"
+"  plan FILE       show what apply would do; change nothing\n"
+"  apply FILE      apply the pending migrations\n"
+"  status [FILE]   show applied, pending, drifted and failed migrations\n"
+"\n"
+"Bundle options:\n"
+"  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
+"                         repeat for key rotation (default: $PGAPPLY_PUBKEY)\n"
+"  --signature SIG        detached signature (default: FILE.sig)\n"
+"  --insecure-allow-unsigned  accept a bundle without a signature\n"
+"  --expect-target NAME   refuse a bundle built for another target\n"
+"Database options:\n"
+"  --db CONNINFO          conninfo string or postgres:// URL (default:\n"
+"                         $DATABASE_URL, else libpq's PG* variables)\n"
+"  --wait SECONDS         retry while the server is unreachable (default 0)\n"
+"  --history-table S.T    history table (default pgbundle.history)\n"
+"Apply options:\n"
+"  --to VERSION           apply up to and including VERSION\n"
+"  --lock-wait SECONDS    wait for another runner's lock (default 60)\n"
+"  --lock-timeout DUR     SET LOCAL lock_timeout per migration (e.g. 5s)\n"
+"  --statement-timeout DUR  SET LOCAL statement_timeout per migration\n"
+"  --lock-retries N       retry a migration that hit lock_timeout (default 3)\n"
+"  --allow-out-of-order   apply pending versions older than applied ones\n"
+"  --retry-failed         resume a failed no-transaction migration\n"
+"  --single-transaction   apply all pending migrations in one transaction\n"
+"Output:\n"
+"  --json                 one JSON object per event on stdout\n"
+"  -q, --quiet            no progress lines\n"
+"  -h, --help             show this help\n"
+"  --version              show the version\n"
+"\n"
+"Exit status:\n"
+"  0   success, or nothing to do\n"
+"  1   internal error\n"
+"  2   usage error\n"
+"  3   bundle rejected (signature, archive or manifest); never connected\n"
+"  4   database state conflict (drift, older bundle, out of order)\n"
+"  5   a migration failed and was rolled back\n"
+"  6   needs an operator (a failed or interrupted no-transaction migration)\n"
+"  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
+"  75  retryable (lock wait ran out, database unreachable, connection lost)\n";
+
+enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
+	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
+	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
+	OPT_SINGLE, OPT_JSON, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
+	{ "signature",		required_argument, NULL, OPT_SIGNATURE },
+	{ "insecure-allow-unsigned", no_argument,  NULL, OPT_UNSIGNED },
+	{ "expect-target",	required_argument, NULL, OPT_TARGET },
+	{ "db",			required_argument, NULL, OPT_DB },
+	{ "wait",		required_argument, NULL, OPT_WAIT },
+	{ "history-table",	required_argument, NULL, OPT_HISTORY },
+	{ "to",			required_argument, NULL, OPT_TO },
+	{ "lock-wait",		required_argument, NULL, OPT_LOCK_WAIT },
+	{ "lock-timeout",	required_argument, NULL, OPT_LOCK_TIMEOUT },
+	{ "statement-timeout",	required_argument, NULL, OPT_STMT_TIMEOUT },
+	{ "lock-retries",	required_argument, NULL, OPT_LOCK_RETRIES },
+	{ "allow-out-of-order",	no_argument,	   NULL, OPT_OOO },
+	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
+	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
+	{ "json",		no_argument,	   NULL, OPT_JSON },
+	{ "quiet",		no_argument,	   NULL, 'q' },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct args {
+	const char	*cmd;
+	const char	*file;
+	const char	*pubkeys[PGB_KEYS_MAX];
+	size_t		 npubkeys;
+	const char	*sigpath;
+	int		 allow_unsigned;
+	const char	*target;
+	const char	*db;
+	int		 wait;
+	const char	*history;
+	int		 json, quiet;
+	struct pgb_apply_opts ao;
+};
+
+static PGcancel *volatile cancel_handle;
+
+static void
+on_signal(int sig)
+{
+	char	errbuf[256];
+
+	(void)sig;
+	pgb_interrupted = 1;
+	/* PQcancel is documented as safe to call from a signal handler. */
+	if (cancel_handle != NULL)
+		(void)PQcancel(cancel_handle, errbuf, sizeof(errbuf));
+}
+
+static int
+usage(void)
+{
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int
+exit_for(int code)
+{
+	switch (code) {
+	case PGB_EUSAGE:
+		return EXIT_USAGE;
+	case PGB_EKEY:
+	case PGB_EBUNDLE:
+		return EXIT_BUNDLE;
+	case PGB_ECONFLICT:
+		return EXIT_CONFLICT;
+	case PGB_ESQL:
+		return EXIT_SQL;
+	case PGB_EOPERATOR:
+		return EXIT_OPERATOR;
+	case PGB_ECANCEL:
+		return EXIT_CANCEL;
+	case PGB_ERETRY:
+		return EXIT_RETRY;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* Print the error once: human text on stderr, plus a JSON event. */
+static int
+fail(const struct args *a, const struct pgb_diag *d)
+{
+	const char	*p, *nl;
+	int		 rc = exit_for(d->code);
+
+	fprintf(stderr, "pgapply: %s\n", d->msg);
+	for (p = d->detail; *p != '\0'; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		fprintf(stderr, "  %.*s\n", (int)(nl - p), p);
+	}
+	if (a->json) {
+		printf("{\"event\":\"error\",\"exit\":%d,\"message\":", rc);
+		json_str(stdout, d->msg);
+		printf(",\"detail\":");
+		json_str(stdout, d->detail);
+		if (d->sqlstate[0])
+			printf(",\"sqlstate\":\"%s\"", d->sqlstate);
+		printf("}\n");
+		fflush(stdout);
+	}
+	return rc;
+}
+
+static const char *
+mode_name(enum pgb_mode m)
+{
+	return m == PGB_MODE_NOTX ? "no-transaction" : "transaction";
+}
+
+static void
+json_mig(const struct pgb_event *ev)
+{
+	if (ev->mig != NULL) {
+		printf(",\"version\":%lld,\"name\":", ev->mig->version);
+		json_str(stdout, ev->mig->name);
+		printf(",\"mode\":\"%s\",\"statements\":%zu",
+		    mode_name(ev->mig->up.mode), ev->mig->up.nstmts);
+	} else if (ev->row != NULL) {
+		printf(",\"version\":%lld,\"name\":", ev->row->version);
+		json_str(stdout, ev->row->name);
+	}
+}
+
+static void
+emit_json(const struct pgb_event *ev)
+{
+	static const char *const names[] = { "pending", "begin", "applied",
+	    "retry", "status", "summary" };
+
+	printf("{\"event\":\"%s\"", names[ev->kind]);
+	json_mig(ev);
+	switch (ev->kind) {
+	case PGB_EV_APPLIED:
+		printf(",\"duration_ms\":%lld", ev->duration_ms);
+		break;
+	case PGB_EV_RETRY:
+		printf(",\"attempt\":%zu", ev->count);
+		break;
+	case PGB_EV_STATUS:
+		printf(",\"state\":\"%s\"", ev->state);
+		if (ev->row != NULL) {
+			printf(",\"applied_at\":");
+			json_str(stdout, ev->row->applied_at);
+			printf(",\"statements_done\":%d", ev->row->done);
+		}
+		break;
+	case PGB_EV_SUMMARY:
+		printf(",\"command\":\"%s\",\"count\":%zu", ev->state, ev->count);
+		break;
+	default:
+		break;
+	}
+	printf("}\n");
+	fflush(stdout);
+}
+
+static void
+emit_human(const struct args *a, const struct pgb_event *ev)
+{
+	char	label[PGB_NAME_MAX + 8];
+
+	switch (ev->kind) {
+	case PGB_EV_PENDING:
+		printf("pending  %-40s %-14s %zu statement%s%s\n",
+		    pgb_mig_label(ev->mig, label, sizeof(label)),
+		    mode_name(ev->mig->up.mode), ev->mig->up.nstmts,
+		    ev->mig->up.nstmts == 1 ? "" : "s",
+		    ev->row ? " (resume with --retry-failed)" : "");
+		break;
+	case PGB_EV_APPLIED:
+		if (!a->quiet)
+			fprintf(stderr, "pgapply: applied %s (%lld ms)\n",
+			    pgb_mig_label(ev->mig, label, sizeof(label)),
+			    ev->duration_ms);
+		break;
+	case PGB_EV_RETRY:
+		if (!a->quiet)
+			fprintf(stderr, "pgapply: %s hit lock_timeout; retry "
+			    "%zu\n", pgb_mig_label(ev->mig, label,
+			    sizeof(label)), ev->count);
+		break;
+	case PGB_EV_STATUS:
+		if (ev->mig != NULL)
+			pgb_mig_label(ev->mig, label, sizeof(label));
+		else
+			snprintf(label, sizeof(label), "%lld_%s",
+			    ev->row->version, ev->row->name);
+		printf("%-8s %-40s %s\n", ev->state, label,
+		    ev->row ? ev->row->applied_at : "");
+		break;
+	case PGB_EV_SUMMARY:
+		if (a->quiet)
+			break;
+		if (strcmp(ev->state, "apply") == 0)
+			fprintf(stderr, ev->count == 0 ? "pgapply: nothing to "
+			    "do: the database is up to date\n" :
+			    "pgapply: applied %zu migration%s\n", ev->count,
+			    ev->count == 1 ? "" : "s");
+		else if (strcmp(ev->state, "plan") == 0)
+			fprintf(stderr, "pgapply: %zu migration%s pending\n",
+			    ev->count, ev->count == 1 ? "" : "s");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_event(void *ctx, const struct pgb_event *ev)
+{
+	const struct args *a = ctx;
+
+	if (a->json)
+		emit_json(ev);
+	else
+		emit_human(a, ev);
+}
+
+static int
+parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char	*end;
+
+	if (*s == '\0' || *s == '-' || *s == '+')
+		return -1;
+	*out = strtoll(s, &end, 10);
+	return *end == '\0' && *out >= min && *out <= max ? 0 : -1;
+}
+
+static int
+open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
+{
+	struct pgb_bundle_opts	o;
+	const char		*env = getenv("PGAPPLY_PUBKEY");
+	const char		*envkeys[1];
+
+	memset(&o, 0, sizeof(o));
+	o.path = a->file;
+	o.sigpath = a->sigpath;
+	o.pubkeys = a->pubkeys;
+	o.npubkeys = a->npubkeys;
+	if (a->npubkeys == 0 && env != NULL && *env != '\0') {
+		envkeys[0] = env;
+		o.pubkeys = envkeys;
+		o.npubkeys = 1;
+	}
+	o.allow_unsigned = a->allow_unsigned;
+	o.expect_target = a->target;
+	return pgb_bundle_open(&o, b, d);
+}
+
+static int
+run(struct args *a)
+{
+	struct pgb_bundle	*b = NULL;
+	struct pgb_db		 db;
+	struct pgb_diag		 d;
+	const char		*conninfo;
+	int			 rc;
+
+	pgb_diag_clear(&d);
+	memset(&db, 0, sizeof(db));
+	if (a->file != NULL && open_bundle(a, &b, &d) == -1)
+		return fail(a, &d);
+	if (strcmp(a->cmd, "verify") == 0) {
+		if (a->json)
+			printf("{\"event\":\"verified\",\"bundle_id\":\"%s\","
+			    "\"key_id\":\"%s\",\"migrations\":%zu}\n",
+			    b->manifest.bundle_id, b->key_id, b->manifest.nmigs);
+		if (!a->quiet)
+			fprintf(stderr, "pgapply: %s: ok, %zu migrations, bundle "
+			    "id %.16s, %s%s\n", a->file, b->manifest.nmigs,
+			    b->manifest.bundle_id, b->key_id[0] ? "signed by key " :
+			    "unsigned", b->key_id);
+		pgb_bundle_free(b);
+		return EXIT_OK;
+	}
+	conninfo = a->db ? a->db : getenv("DATABASE_URL");
+	if (conninfo != NULL && *conninfo == '\0')
+		conninfo = NULL;
+	if (pgb_db_connect(&db, conninfo, a->wait, a->history, &d) == -1) {
+		rc = fail(a, &d);
+		pgb_db_close(&db);
+		pgb_bundle_free(b);
+		return rc;
+	}
+	cancel_handle = db.cancel;
+	a->ao.bundle_id = b ? b->manifest.bundle_id : "";
+	a->ao.emit = on_event;
+	a->ao.ctx = a;
+	if (strcmp(a->cmd, "plan") == 0)
+		rc = pgb_plan(&db, &b->manifest, &a->ao, &d);
+	else if (strcmp(a->cmd, "apply") == 0)
+		rc = pgb_apply(&db, &b->manifest, &a->ao, &d);
+	else
+		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
+	cancel_handle = NULL;
+	rc = rc == -1 ? fail(a, &d) : EXIT_OK;
+	pgb_db_close(&db);
+	pgb_bundle_free(b);
+	return rc;
+}
+
+static int
+parse_args(int argc, char *argv[], struct args *a)
+{
+	long long	v;
+	int		ch;
+
+	a->history = "pgbundle.history";
+	a->ao.lock_wait = 60;
+	a->ao.lock_retries = 3;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_PUBKEY:
+			if (a->npubkeys == PGB_KEYS_MAX) {
+				fprintf(stderr, "pgapply: at most %u --pubkey\n",
+				    PGB_KEYS_MAX);
+				return -1;
+			}
+			a->pubkeys[a->npubkeys++] = optarg;
+			break;
+		case OPT_SIGNATURE:
+			a->sigpath = optarg;
+			break;
+		case OPT_UNSIGNED:
+			a->allow_unsigned = 1;
+			break;
+		case OPT_TARGET:
+			a->target = optarg;
+			break;
+		case OPT_DB:
+			a->db = optarg;
+			break;
+		case OPT_WAIT:
+		case OPT_LOCK_WAIT:
+		case OPT_LOCK_RETRIES:
+			if (parse_int(optarg, 0, 86400, &v) == -1) {
+				fprintf(stderr, "pgapply: '%s' is not a number "
+				    "from 0 to 86400\n", optarg);
+				return -1;
+			}
+			if (ch == OPT_WAIT)
+				a->wait = (int)v;
+			else if (ch == OPT_LOCK_WAIT)
+				a->ao.lock_wait = (int)v;
+			else
+				a->ao.lock_retries = (int)v;
+			break;
+		case OPT_HISTORY:
+			a->history = optarg;
+			break;
+		case OPT_TO:
+			if (parse_int(optarg, 0, 999999999999999999LL, &v) == -1) {
+				fprintf(stderr, "pgapply: --to '%s' is not a "
+				    "version\n", optarg);
+				return -1;
+			}
+			a->ao.to = v;
+			a->ao.has_to = 1;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			a->ao.lock_timeout = optarg;
+			break;
+		case OPT_STMT_TIMEOUT:
+			a->ao.statement_timeout = optarg;
+			break;
+		case OPT_OOO:
+			a->ao.allow_out_of_order = 1;
+			break;
+		case OPT_RETRY_FAILED:
+			a->ao.retry_failed = 1;
+			break;
+		case OPT_SINGLE:
+			a->ao.single_tx = 1;
+			break;
+		case OPT_JSON:
+			a->json = 1;
+			break;
+		case 'q':
+			a->quiet = 1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc)
+		a->file = argv[optind++];
+	if (optind < argc)
+		return -1;
+	if (a->file == NULL && strcmp(a->cmd, "status") != 0)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args		a;
+	struct sigaction	sa;
+
+	if (argc < 2)
+		return usage();
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fputs(usage_text, stdout);
+		fputs("\n", stdout);
+		fputs(help_text, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("pgapply %s\n", PGB_VERSION);
+		return EXIT_OK;
+	}
+	memset(&a, 0, sizeof(a));
+	a.cmd = argv[1];
+	if (strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "plan") != 0 &&
+	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0) {
+		fprintf(stderr, "pgapply: unknown command '%s'\n", a.cmd);
+		return usage();
+	}
+	if (parse_args(argc - 1, argv + 1, &a) == -1)
+		return usage();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	return run(&a);
+}
