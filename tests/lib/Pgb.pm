@@ -1,0 +1,49 @@
+package Pgb;
+# Pgb.pm - shortcuts the end-to-end tests share: write a migrations
+# folder, build it with the test key, run pgapply against a database.
+use strict;
+use warnings;
+
+use PgbTest;
+
+my ($KEY, $PUB) = PgbTest::test_key();
+
+sub key { return $KEY }
+sub pub { return $PUB }
+
+# Write { '001_a.sql' => "...", ... } into a new folder; return its path.
+sub migrations {
+	my (%files) = @_;
+	my $dir = PgbTest::tempdir() . '/migrations';
+	mkdir $dir or die "mkdir $dir: $!";
+	PgbTest::write_file("$dir/$_", $files{$_}) for keys %files;
+	return $dir;
+}
+
+# Build 'dir' into a bundle; returns ($code, $bundle, $stderr).
+sub build {
+	my ($dir, @opts) = @_;
+	my $out = PgbTest::tempdir() . '/app.pgb';
+	my ($code, undef, $err) = PgbTest::run({ env => { SOURCE_DATE_EPOCH => 1700000000 } },
+	    PgbTest::bin('pgbundle'), 'build', $dir, '-o', $out,
+	    (grep({ $_ eq '--unsigned' } @opts) ? () : ('--key', $KEY)), @opts);
+	return ($code, $out, $err);
+}
+
+# Build or die.
+sub bundle {
+	my ($dir, @opts) = @_;
+	my ($code, $out, $err) = build($dir, @opts);
+	die "build failed ($code): $err" if $code != 0;
+	return $out;
+}
+
+# pgapply CMD BUNDLE --db CONNINFO --pubkey test.pub @opts
+sub pgapply {
+	my ($pg, $db, $cmd, $bundle, @opts) = @_;
+	return PgbTest::run(PgbTest::bin('pgapply'), $cmd,
+	    (defined $bundle ? ($bundle) : ()), '--pubkey', $PUB,
+	    '--db', $pg->connstr($db), @opts);
+}
+
+1;
