@@ -508,7 +508,7 @@ stmt_file(const struct pgb_stmt *s, const char *file)
  * collects tables this script creates.
  */
 static void
-check_statements(struct script_acc *a, const char *file,
+check_statements(struct script_acc *a, const char *file, int is_down,
     const struct directives *dv, const struct pgb_tableset *seen,
     struct pgb_tableset *created)
 {
@@ -561,6 +561,9 @@ check_statements(struct script_acc *a, const char *file,
 			    "IF NOT EXISTS / IF EXISTS): a retry may repeat it");
 		if (c.index[0] != '\0' && c.notx != NULL)
 			s->index = pgb_xstrdup(c.index);
+		/* Down scripts drop what their up created: that is their job. */
+		if (is_down)
+			c.lint &= ~(unsigned)(PGB_LINT_DROP_TABLE | PGB_LINT_DROP_COLUMN);
 		if (c.lint & PGB_LINT_DROP_TABLE)
 			warn(a, dv, f, s->line, "drop-table", "DROP TABLE loses "
 			    "data");
@@ -617,7 +620,7 @@ compile_script(const char *path, const char *base, int is_down,
 		acc_error(&a, path, 0, "script with its includes is %zu bytes, "
 		    "over the limit of %u", a.text.len, PGB_SQL_MAX);
 	if (a.errors == 0)
-		check_statements(&a, path, dv, seen, created);
+		check_statements(&a, path, is_down, dv, seen, created);
 
 	memset(sc, 0, sizeof(*sc));
 	pgb_buf_init(&name);

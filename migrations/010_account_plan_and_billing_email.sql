@@ -12,6 +12,9 @@ ALTER TABLE accounts
 
 ALTER TABLE accounts ADD COLUMN billing_email citext;
 
+-- accounts is small (one row per customer), so a plain CREATE INDEX locks
+-- it only briefly; big tables get their index concurrently (see 012).
+-- pgbundle:allow index-locks
 CREATE INDEX accounts_plan_code_idx ON accounts (plan_code);
 
 -- Backfill: the earliest owner of each account.
