@@ -1,0 +1,59 @@
+#ifndef PGB_BUNDLE_H
+#define PGB_BUNDLE_H
+
+/*
+ * bundle.h - read a bundle and prove it is what was signed, before any of
+ * it is used (DESIGN.md principle 2).  The file is read whole under
+ * PGB_BUNDLE_MAX, its detached Ed25519 signature is checked against the
+ * trusted keys, and only then is the tar.gz read, under the caps of
+ * bounds.h, with every entry matched against the manifest by name, size
+ * and SHA-256.
+ */
+#include <stddef.h>
+
+#include "diag.h"
+#include "manifest.h"
+#include "sig.h"
+
+struct pgb_bundle_opts {
+	const char	 *path;		/* the bundle file */
+	const char	 *sigpath;	/* NULL: path + ".sig" */
+	const char *const *pubkeys;	/* trusted keys: paths or PEM text */
+	size_t		  npubkeys;	/* at most PGB_KEYS_MAX */
+	int		  allow_unsigned; /* accept a bundle with no .sig */
+	const char	 *expect_target; /* NULL: any target */
+};
+
+struct pgb_bundle {
+	/* Verified manifest; each script's 'text' points at its bytes. */
+	struct pgb_manifest manifest;
+	char	 key_id[PGB_KEYID_LEN + 1];	/* key that verified it;
+						   "" when unsigned */
+	size_t	 filelen;		/* bytes of the bundle file */
+	/* The script texts belong to the bundle: pgb_bundle_free frees them. */
+};
+
+/*
+ * Read, verify and unpack the bundle that 'o' names.  0: *out is a new
+ * bundle, release it with pgb_bundle_free().  -1: *out is NULL and 'd'
+ * says why: PGB_EKEY for a trusted key that cannot be used, PGB_EBUNDLE
+ * for every fault of the bundle or its signature.  When a signature file
+ * exists it must verify, even with allow_unsigned.
+ */
+int	pgb_bundle_open(const struct pgb_bundle_opts *o,
+	    struct pgb_bundle **out, struct pgb_diag *d);
+
+/*
+ * The same checks on a bundle already in memory (the compiler re-verifies
+ * what it just wrote).  'sig' NULL means unsigned.  'data' is only read
+ * during the call; *out keeps no pointer into it.  'filelen' is 'len'.
+ */
+int	pgb_bundle_load(const unsigned char *data, size_t len,
+	    const unsigned char *sig, size_t siglen,
+	    const struct pgb_pubkey *keys, size_t nkeys, int allow_unsigned,
+	    const char *expect_target, struct pgb_bundle **out,
+	    struct pgb_diag *d);
+
+void	pgb_bundle_free(struct pgb_bundle *);	/* accepts NULL */
+
+#endif /* PGB_BUNDLE_H */

@@ -1,0 +1,74 @@
+#ifndef PGB_SIG_H
+#define PGB_SIG_H
+
+/*
+ * sig.h - trusted Ed25519 public keys, their ids, and detached signature
+ * checks.  A key is the PEM "PUBLIC KEY" (SubjectPublicKeyInfo) file that
+ * `openssl pkey -pubout` writes, or that PEM text itself (as a Kubernetes
+ * Secret puts it in PGAPPLY_PUBKEY).
+ */
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "diag.h"
+
+#define PGB_KEYID_LEN	16	/* hex digits, without the NUL */
+#define PGB_ED25519_LEN	32	/* raw public key */
+
+struct pgb_pubkey {
+	EVP_PKEY	*pkey;
+	unsigned char	 raw[PGB_ED25519_LEN];
+	char		 id[PGB_KEYID_LEN + 1];
+};
+
+/*
+ * Load a trusted key.  'path_or_pem' is PEM text when it starts with
+ * "-----BEGIN", else a file path (read up to PGB_KEYFILE_MAX bytes).
+ * Only an Ed25519 "PUBLIC KEY" block is accepted: a private key, another
+ * key type, a file holding two PEM blocks, garbage or a truncated PEM is
+ * refused, and so is a small-order key (with one, a forged signature
+ * verifies on any message).  0: 'k' holds the key, release it with
+ * pgb_pubkey_release().  -1: PGB_EKEY, 'k' holds nothing.
+ */
+int	pgb_pubkey_load(const char *path_or_pem, struct pgb_pubkey *k,
+	    struct pgb_diag *d);
+void	pgb_pubkey_release(struct pgb_pubkey *);	/* idempotent */
+
+/*
+ * Make a pgb_pubkey from a raw 32-byte key (as keys.c derives it from a
+ * private key).  Same checks and results as pgb_pubkey_load(); 'label'
+ * names the key in messages.
+ */
+int	pgb_pubkey_from_raw(const unsigned char raw[PGB_ED25519_LEN],
+	    const char *label, struct pgb_pubkey *k, struct pgb_diag *d);
+
+/* 1 if 'raw' is one of the small-order points (any encoding). */
+int	pgb_pubkey_small_order(const unsigned char raw[PGB_ED25519_LEN]);
+
+/* The first 16 hex digits of SHA-256 of the raw key, NUL-terminated. */
+void	pgb_key_id(const unsigned char raw[PGB_ED25519_LEN],
+	    char out[PGB_KEYID_LEN + 1]);
+
+/*
+ * Check the Ed25519 signature 'sig' of 'siglen' bytes over 'msg' with
+ * each of the 'n' keys in turn.  0: *which (when not NULL) is the index of
+ * the key that verified it.  -1 with PGB_EBUNDLE: "signature is N bytes,
+ * expected 64", or "signature does not match any trusted key" with the
+ * ids tried in the detail.
+ */
+int	pgb_sig_verify(const struct pgb_pubkey *keys, size_t n,
+	    const void *msg, size_t len, const unsigned char *sig,
+	    size_t siglen, size_t *which, struct pgb_diag *d);
+
+/*
+ * Read a key file of at most 'max' bytes into a new NUL-terminated buffer
+ * (*out, caller frees; *len its length).  'what' names the file in
+ * messages, all with 'code': "cannot read <what> '<path>': <errno text>",
+ * "<what> '<path>' is not a regular file", "<what> '<path>' is N bytes,
+ * over the limit of M".
+ */
+int	pgb_read_small(const char *what, const char *path, size_t max,
+	    int code, char **out, size_t *len, struct pgb_diag *d);
+
+#endif /* PGB_SIG_H */

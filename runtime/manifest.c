@@ -1,0 +1,931 @@
+/*
+ * manifest.c - parse and write the MANIFEST of a bundle (docs/FORMAT.md).
+ *
+ * Trusts: nothing.  The runtime reaches the parser only after the bundle's
+ * signature checked, but the text is parsed as if it were hostile anyway.
+ * Rejects: lines over PGB_LINE_MAX, control characters, any key out of
+ * place or unknown, numbers with signs, leading zeros or overflow, hex of
+ * the wrong length or case, versions not strictly ascending, statement and
+ * COPY ranges outside their script, counts over bounds.h, unsafe or
+ * repeated paths, a chain that does not follow from the scripts, and a
+ * bundle-id that is not the hash of the other lines.  Each kind of
+ * mistake has its own message, "manifest line N: <what>".
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "diag.h"
+#include "hash.h"
+#include "manifest.h"
+#include "banned.h"
+
+#if PGB_LINE_MAX > 65536
+#error "PGB_LINE_MAX sizes a stack buffer in manifest.c"
+#endif
+
+#define MAXFIELDS	8	/* "stmt" with all three options has 7 */
+
+/* Header keys, in the order pgb_manifest_write emits them. */
+enum hdr {
+	H_PROJECT, H_TARGET, H_CREATED, H_COMPILER, H_HASH, H_KEYID,
+	H_BUNDLEID, H_COUNT
+};
+static const char *const hdr_names[H_COUNT] = {
+	"project", "target", "created", "compiler", "hash", "key-id",
+	"bundle-id"
+};
+
+struct pathref {
+	const char	*path;
+	unsigned	 line;
+};
+
+struct parser {
+	const char	*text;
+	size_t		 len;
+	size_t		 pos;		/* start of the next line */
+	unsigned	 lineno;	/* of the current line */
+	size_t		 line_off;	/* where the current line starts */
+	char		 line[PGB_LINE_MAX + 1];
+	size_t		 linelen;
+	char		*f[MAXFIELDS];	/* fields of the current line */
+	size_t		 nf;
+	struct pathref	*refs;		/* every script path, with its line */
+	size_t		 nrefs;
+	struct pgb_diag	*d;
+};
+
+static int	 perr(struct parser *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	 next_line(struct parser *);
+static int	 split(struct parser *);
+static int	 is_token(const char *, size_t);
+static int	 parse_num(struct parser *, const char *, const char *,
+		    unsigned long long, unsigned long long *);
+static int	 parse_size(struct parser *, const char *, const char *,
+		    size_t, size_t *);
+static int	 parse_hex(struct parser *, const char *, const char *,
+		    unsigned char *, size_t);
+static int	 parse_mode(struct parser *, const char *, enum pgb_mode *);
+static int	 parse_path(struct parser *, const char *, char **);
+static int	 pct_decode(struct parser *, const char *, const char *,
+		    char **);
+static int	 hexdigit(char);
+static int	 is_plain(unsigned char);
+static int	 parse_stmt(struct parser *, struct pgb_script *);
+static int	 parse_header(struct parser *, struct pgb_manifest *,
+		    size_t *, size_t *);
+static int	 parse_migration(struct parser *, struct pgb_manifest *,
+		    const unsigned char *, unsigned char *);
+static int	 expect(struct parser *, const char *, size_t);
+static int	 check_paths(struct parser *);
+static int	 cmp_pathref(const void *, const void *);
+static int	 hash_without(const char *, size_t, size_t, size_t,
+		    unsigned char *);
+static void	 script_release(struct pgb_script *);
+static void	 migration_release(struct pgb_migration *);
+static void	 pct_encode(struct pgb_buf *, const char *);
+static void	 write_stmts(struct pgb_buf *, const char *,
+		    const struct pgb_script *);
+
+/* A "manifest line N: ..." error for the current line. */
+static int
+perr(struct parser *p, const char *fmt, ...)
+{
+	char	what[200];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return pgb_fail(p->d, PGB_EBUNDLE, "manifest line %u: %s",
+	    p->lineno, what);
+}
+
+/*
+ * Copy the next line into p->line.  1: a line; 0: end of text; -1: error.
+ * Tabs are the only control character a line may hold.
+ */
+static int
+next_line(struct parser *p)
+{
+	const char	*s, *nl;
+	size_t		 avail, i;
+	unsigned char	 c;
+
+	if (p->pos == p->len)
+		return 0;
+	p->lineno++;
+	p->line_off = p->pos;
+	s = p->text + p->pos;
+	avail = p->len - p->pos;
+	nl = memchr(s, '\n', avail > PGB_LINE_MAX ? PGB_LINE_MAX + 1 : avail);
+	if (nl == NULL) {
+		if (avail > PGB_LINE_MAX)
+			return perr(p, "line is longer than %u bytes",
+			    PGB_LINE_MAX);
+		return perr(p, "no newline at the end of the manifest");
+	}
+	p->linelen = (size_t)(nl - s);
+	for (i = 0; i < p->linelen; i++) {
+		c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return perr(p, "control character 0x%02x at byte %zu",
+			    c, i + 1);
+	}
+	memcpy(p->line, s, p->linelen);
+	p->line[p->linelen] = '\0';
+	p->pos += p->linelen + 1;
+	return split(p) == -1 ? -1 : 1;
+}
+
+/*
+ * Split p->line on single spaces into p->f, NUL-terminating each field.
+ * "verify" and "compiler" take the rest of the line as one field.  More
+ * than MAXFIELDS fields leave the tail in the last one, which no key
+ * accepts.
+ */
+static int
+split(struct parser *p)
+{
+	char	*s, *sp;
+
+	p->nf = 0;
+	s = p->line;
+	if (*s == '\0')
+		return perr(p, "empty line");
+	for (;;) {
+		if (*s == ' ' || *s == '\0')
+			return perr(p, "empty field (two spaces, or a space "
+			    "at the start or end of the line)");
+		p->f[p->nf++] = s;
+		if (p->nf == MAXFIELDS || (sp = strchr(s, ' ')) == NULL)
+			return 0;
+		*sp = '\0';
+		s = sp + 1;
+		if (p->nf == 1 && (strcmp(p->f[0], "verify") == 0 ||
+		    strcmp(p->f[0], "compiler") == 0)) {
+			if (*s == '\0')
+				return perr(p, "'%s' takes a value", p->f[0]);
+			p->f[p->nf++] = s;
+			return 0;
+		}
+	}
+}
+
+/* 1..PGB_NAME_MAX printable ASCII bytes other than space. */
+static int
+is_token(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > PGB_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* Decimal digits only, no leading zero, at most 'max'. */
+static int
+parse_num(struct parser *p, const char *what, const char *s,
+    unsigned long long max, unsigned long long *out)
+{
+	unsigned long long	 v;
+	const char		*q;
+	char			*end;
+
+	for (q = s; *q; q++) {
+		if (*q < '0' || *q > '9')
+			return perr(p, "%s '%.40s' is not a number", what, s);
+	}
+	if (q == s)
+		return perr(p, "%s is empty", what);
+	if (s[0] == '0' && s[1] != '\0')
+		return perr(p, "%s '%.40s' has a leading zero", what, s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE || *end != '\0' || v > max)
+		return perr(p, "%s %.40s is over the limit of %llu", what, s,
+		    max);
+	*out = v;
+	return 0;
+}
+
+static int
+parse_size(struct parser *p, const char *what, const char *s, size_t max,
+    size_t *out)
+{
+	unsigned long long	v;
+
+	if (parse_num(p, what, s, max, &v) == -1)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* Exactly 2*n lowercase hex digits. */
+static int
+parse_hex(struct parser *p, const char *what, const char *s,
+    unsigned char *out, size_t n)
+{
+	if (strlen(s) != 2 * n || pgb_unhex(s, n, out) == -1)
+		return perr(p, "%s must be %zu lowercase hex digits", what,
+		    2 * n);
+	return 0;
+}
+
+static int
+parse_mode(struct parser *p, const char *s, enum pgb_mode *out)
+{
+	if (strcmp(s, "transaction") == 0)
+		*out = PGB_MODE_TX;
+	else if (strcmp(s, "no-transaction") == 0)
+		*out = PGB_MODE_NOTX;
+	else
+		return perr(p, "mode must be 'transaction' or "
+		    "'no-transaction', not '%.40s'", s);
+	return 0;
+}
+
+static int
+parse_path(struct parser *p, const char *s, char **out)
+{
+	if (!pgb_manifest_path_ok(s, strlen(s)))
+		return perr(p, "unsafe path '%.80s'", s);
+	if (strcmp(s, PGB_MANIFEST_NAME) == 0)
+		return perr(p, "a script cannot be named '%s'",
+		    PGB_MANIFEST_NAME);
+	*out = pgb_xstrdup(s);
+	if (p->nrefs == 0 || (p->nrefs & (p->nrefs - 1)) == 0)
+		p->refs = pgb_xreallocarray(p->refs,
+		    p->nrefs ? p->nrefs * 2 : 1, sizeof(*p->refs));
+	p->refs[p->nrefs].path = *out;
+	p->refs[p->nrefs++].line = p->lineno;
+	return 0;
+}
+
+static int
+hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+is_plain(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
+	    c == '/' || c == '-';
+}
+
+/*
+ * Decode a percent-encoded option value.  Only the canonical encoding is
+ * accepted (what pct_encode writes): plain bytes as themselves, others as
+ * %XX with upper-case digits, never %00.
+ */
+static int
+pct_decode(struct parser *p, const char *what, const char *s, char **out)
+{
+	char	*v;
+	size_t	 i, n;
+	int	 hi, lo, c;
+
+	if (*s == '\0')
+		return perr(p, "%s= is empty", what);
+	v = pgb_xmalloc(strlen(s) + 1);
+	for (i = n = 0; s[i] != '\0'; n++) {
+		if (s[i] != '%') {
+			if (!is_plain((unsigned char)s[i]))
+				goto bad;
+			v[n] = s[i++];
+			continue;
+		}
+		if ((hi = hexdigit(s[i + 1])) < 0 ||
+		    (lo = hexdigit(s[i + 2])) < 0)
+			goto bad;
+		c = hi << 4 | lo;
+		if (c == 0 || is_plain((unsigned char)c))
+			goto bad;
+		v[n] = (char)c;
+		i += 3;
+	}
+	v[n] = '\0';
+	*out = v;
+	return 0;
+bad:
+	free(v);
+	return perr(p, "bad percent-encoding in %s=", what);
+}
+
+/* "stmt|down-stmt OFF LEN LINE [copy=O:L] [index=X] [src=X]" */
+static int
+parse_stmt(struct parser *p, struct pgb_script *sc)
+{
+	struct pgb_stmt		 st, *prev;
+	unsigned long long	 line;
+	const char		*opt, *colon;
+	char			 num[24];
+	size_t			 i, n;
+	int			 stage;
+
+	if (p->nf < 4 || p->nf > 7)
+		return perr(p, "'%s' takes 3 numbers and up to 3 options",
+		    p->f[0]);
+	if (sc->nstmts == PGB_STMTS_MAX)
+		return perr(p, "more than %u statements in '%s'",
+		    PGB_STMTS_MAX, sc->path);
+	memset(&st, 0, sizeof(st));
+	if (parse_size(p, "statement offset", p->f[1], PGB_SQL_MAX,
+	    &st.off) == -1 ||
+	    parse_size(p, "statement length", p->f[2], PGB_SQL_MAX,
+	    &st.len) == -1 ||
+	    parse_num(p, "statement line", p->f[3], UINT_MAX, &line) == -1)
+		return -1;
+	st.line = (unsigned)line;
+	if (st.len == 0)
+		return perr(p, "statement length is 0");
+	if (st.line == 0)
+		return perr(p, "statement line is 0 (lines count from 1)");
+	if (st.off > sc->size || st.len > sc->size - st.off)
+		return perr(p, "statement %zu+%zu is outside the script "
+		    "(%zu bytes)", st.off, st.len, sc->size);
+	if (sc->nstmts > 0) {
+		prev = &sc->stmts[sc->nstmts - 1];
+		if (st.off < prev->off + prev->len)
+			return perr(p, "statement at %zu overlaps or precedes "
+			    "the previous one", st.off);
+	}
+	stage = 0;
+	for (i = 4; i < p->nf; i++) {
+		opt = p->f[i];
+		if (strncmp(opt, "copy=", 5) == 0 && stage < 1) {
+			stage = 1;
+			colon = strchr(opt + 5, ':');
+			n = colon ? (size_t)(colon - (opt + 5)) : 0;
+			if (colon == NULL || n >= sizeof(num))
+				goto badcopy;
+			memcpy(num, opt + 5, n);
+			num[n] = '\0';
+			if (parse_size(p, "copy offset", num, PGB_SQL_MAX,
+			    &st.copy_off) == -1 ||
+			    parse_size(p, "copy length", colon + 1,
+			    PGB_SQL_MAX, &st.copy_len) == -1)
+				goto fail;
+			st.is_copy = 1;
+			if (st.copy_off > sc->size ||
+			    st.copy_len > sc->size - st.copy_off) {
+				perr(p, "copy data %zu+%zu is outside the "
+				    "script (%zu bytes)", st.copy_off,
+				    st.copy_len, sc->size);
+				goto fail;
+			}
+		} else if (strncmp(opt, "index=", 6) == 0 && stage < 2) {
+			stage = 2;
+			if (pct_decode(p, "index", opt + 6, &st.index) == -1)
+				goto fail;
+		} else if (strncmp(opt, "src=", 4) == 0 && stage < 3) {
+			stage = 3;
+			if (pct_decode(p, "src", opt + 4, &st.src) == -1)
+				goto fail;
+		} else {
+			perr(p, "unknown, repeated or misplaced statement "
+			    "option '%.40s' (order: copy= index= src=)", opt);
+			goto fail;
+		}
+	}
+	if (sc->nstmts == 0 || (sc->nstmts & (sc->nstmts - 1)) == 0)
+		sc->stmts = pgb_xreallocarray(sc->stmts,
+		    sc->nstmts ? sc->nstmts * 2 : 1, sizeof(*sc->stmts));
+	sc->stmts[sc->nstmts++] = st;
+	return 0;
+badcopy:
+	perr(p, "copy= must be OFFSET:LENGTH");
+fail:
+	free(st.index);
+	free(st.src);
+	return -1;
+}
+
+/* The current line must be 'key' with 'nf' fields in all. */
+static int
+expect(struct parser *p, const char *key, size_t nf)
+{
+	if (strcmp(p->f[0], key) != 0)
+		return perr(p, "expected '%s', got '%.40s'", key, p->f[0]);
+	if (p->nf != nf)
+		return perr(p, "'%s' takes %zu field%s", key, nf - 1,
+		    nf == 2 ? "" : "s");
+	return 0;
+}
+
+/*
+ * The first line and the header keys, up to the first "migration" line
+ * (left in p) or the end.  Returns 1 when a migration line is waiting,
+ * 0 at the end of text, -1 on error.  Sets the bundle-id line's span.
+ */
+static int
+parse_header(struct parser *p, struct pgb_manifest *m, size_t *bid_off,
+    size_t *bid_end)
+{
+	unsigned		 seen[H_COUNT];
+	unsigned long long	 v;
+	int			 r, k;
+
+	memset(seen, 0, sizeof(seen));
+	if ((r = next_line(p)) != 1 || p->nf != 2 ||
+	    strcmp(p->f[0], "pgbundle-manifest") != 0) {
+		if (r == -1)
+			return -1;
+		p->lineno = 1;
+		return perr(p, "not a pgbundle manifest (expected "
+		    "'pgbundle-manifest %d')", PGB_FORMAT_VERSION);
+	}
+	if (parse_num(p, "format", p->f[1], UINT_MAX, &v) == -1)
+		return -1;
+	if (v != PGB_FORMAT_VERSION)
+		return perr(p, "format %llu is not supported (this is "
+		    "format %d)", v, PGB_FORMAT_VERSION);
+	m->format = (unsigned)v;
+	for (;;) {
+		if ((r = next_line(p)) <= 0)
+			break;
+		if (strcmp(p->f[0], "migration") == 0)
+			break;
+		for (k = 0; k < H_COUNT; k++) {
+			if (strcmp(p->f[0], hdr_names[k]) == 0)
+				break;
+		}
+		if (k == H_COUNT)
+			return perr(p, "unknown key '%.40s'", p->f[0]);
+		if (seen[k])
+			return perr(p, "'%s' given twice (first on line %u)",
+			    hdr_names[k], seen[k]);
+		seen[k] = p->lineno;
+		if (p->nf != 2)
+			return perr(p, "'%s' takes 1 field", hdr_names[k]);
+		switch (k) {
+		case H_PROJECT:
+		case H_TARGET:
+			if (!is_token(p->f[1], strlen(p->f[1])))
+				return perr(p, "bad %s name (1 to %u printable "
+				    "ASCII bytes)", hdr_names[k], PGB_NAME_MAX);
+			if (k == H_PROJECT)
+				m->project = pgb_xstrdup(p->f[1]);
+			else
+				m->target = pgb_xstrdup(p->f[1]);
+			break;
+		case H_COMPILER:
+			m->compiler = pgb_xstrdup(p->f[1]);
+			break;
+		case H_CREATED:
+			if (parse_num(p, "created", p->f[1], LLONG_MAX,
+			    &v) == -1)
+				return -1;
+			m->created = (long long)v;
+			break;
+		case H_HASH:
+			if (strcmp(p->f[1], "sha256") != 0)
+				return perr(p, "hash '%.40s' is not supported "
+				    "(only sha256)", p->f[1]);
+			break;
+		case H_KEYID:
+			if (strcmp(p->f[1], "unsigned") != 0 &&
+			    (strlen(p->f[1]) != 16 ||
+			    strspn(p->f[1], "0123456789abcdef") != 16))
+				return perr(p, "key-id must be 16 lowercase hex "
+				    "digits or 'unsigned'");
+			m->key_id = pgb_xstrdup(p->f[1]);
+			break;
+		case H_BUNDLEID:
+			if (strlen(p->f[1]) != PGB_HEX256_LEN ||
+			    strspn(p->f[1], "0123456789abcdef") !=
+			    PGB_HEX256_LEN)
+				return perr(p, "bundle-id must be %d lowercase "
+				    "hex digits", PGB_HEX256_LEN);
+			memcpy(m->bundle_id, p->f[1], PGB_HEX256_LEN + 1);
+			*bid_off = p->line_off;
+			*bid_end = p->pos;
+			break;
+		}
+	}
+	if (r == -1)
+		return -1;
+	for (k = 0; k < H_COUNT; k++) {
+		if (!seen[k] && k != H_TARGET) {
+			if (r == 0)
+				p->lineno++;
+			return perr(p, "the header has no '%s'", hdr_names[k]);
+		}
+	}
+	return r;
+}
+
+/*
+ * One migration block, from its "migration" line (current) through "end".
+ * 'prev' is the previous chain link; the new one is written to 'chain'.
+ */
+static int
+parse_migration(struct parser *p, struct pgb_manifest *m,
+    const unsigned char *prev, unsigned char *chain)
+{
+	struct pgb_migration	*mg, *last;
+	unsigned long long	 v;
+	unsigned char		 want[PGB_SHA256_LEN];
+	int			 r;
+
+	if (m->nmigs == PGB_MIGRATIONS_MAX)
+		return perr(p, "more than %u migrations", PGB_MIGRATIONS_MAX);
+	if (p->nf != 2 && p->nf != 3)
+		return perr(p, "'migration' takes a version and a name");
+	if (parse_num(p, "version", p->f[1], LLONG_MAX, &v) == -1)
+		return -1;
+	last = m->nmigs ? &m->migs[m->nmigs - 1] : NULL;
+	if (last && (long long)v <= last->version)
+		return perr(p, "version %llu does not follow version %lld "
+		    "(versions must ascend)", v, last->version);
+	if (p->nf == 3 && !is_token(p->f[2], strlen(p->f[2])))
+		return perr(p, "bad migration name (1 to %u printable ASCII "
+		    "bytes)", PGB_NAME_MAX);
+	if (m->nmigs == 0 || (m->nmigs & (m->nmigs - 1)) == 0)
+		m->migs = pgb_xreallocarray(m->migs,
+		    m->nmigs ? m->nmigs * 2 : 1, sizeof(*m->migs));
+	mg = &m->migs[m->nmigs++];
+	memset(mg, 0, sizeof(*mg));
+	mg->version = (long long)v;
+	mg->name = pgb_xstrdup(p->nf == 3 ? p->f[2] : "");
+
+#define NEXT() do {							\
+	if ((r = next_line(p)) == -1)					\
+		return -1;						\
+	if (r == 0) {							\
+		p->lineno++;						\
+		return perr(p, "the manifest ends inside migration %lld",	\
+		    mg->version);					\
+	}								\
+} while (0)
+
+	NEXT();
+	if (expect(p, "file", 2) == -1 ||
+	    parse_path(p, p->f[1], &mg->up.path) == -1)
+		return -1;
+	NEXT();
+	if (expect(p, "sha256", 2) == -1 ||
+	    parse_hex(p, "sha256", p->f[1], mg->up.sha256,
+	    PGB_SHA256_LEN) == -1)
+		return -1;
+	NEXT();
+	if (expect(p, "size", 2) == -1 ||
+	    parse_size(p, "size", p->f[1], PGB_SQL_MAX, &mg->up.size) == -1)
+		return -1;
+	NEXT();
+	if (expect(p, "mode", 2) == -1 ||
+	    parse_mode(p, p->f[1], &mg->up.mode) == -1)
+		return -1;
+	NEXT();
+	if (expect(p, "chain", 2) == -1 ||
+	    parse_hex(p, "chain", p->f[1], mg->chain, PGB_SHA256_LEN) == -1)
+		return -1;
+	pgb_chain(prev, mg->version, mg->up.sha256, want);
+	if (!pgb_digest_eq(want, mg->chain, PGB_SHA256_LEN))
+		return perr(p, "chain does not follow from the previous "
+		    "migration and this script's sha256");
+	memcpy(chain, mg->chain, PGB_SHA256_LEN);
+	NEXT();
+	while (strcmp(p->f[0], "stmt") == 0) {
+		if (parse_stmt(p, &mg->up) == -1)
+			return -1;
+		NEXT();
+	}
+	while (strcmp(p->f[0], "verify") == 0) {
+		if (p->nf != 2)
+			return perr(p, "'verify' takes a query");
+		if (mg->nverify == PGB_VERIFY_MAX)
+			return perr(p, "more than %u verify queries",
+			    PGB_VERIFY_MAX);
+		mg->verify = pgb_xreallocarray(mg->verify, mg->nverify + 1,
+		    sizeof(*mg->verify));
+		mg->verify[mg->nverify++] = pgb_xstrdup(p->f[1]);
+		NEXT();
+	}
+	if (strcmp(p->f[0], "down") == 0) {
+		if (p->nf != 5)
+			return perr(p, "'down' takes a path, a sha256, a size "
+			    "and a mode");
+		mg->has_down = 1;
+		if (parse_path(p, p->f[1], &mg->down.path) == -1 ||
+		    parse_hex(p, "down sha256", p->f[2], mg->down.sha256,
+		    PGB_SHA256_LEN) == -1 ||
+		    parse_size(p, "down size", p->f[3], PGB_SQL_MAX,
+		    &mg->down.size) == -1 ||
+		    parse_mode(p, p->f[4], &mg->down.mode) == -1)
+			return -1;
+		NEXT();
+		while (strcmp(p->f[0], "down-stmt") == 0) {
+			if (parse_stmt(p, &mg->down) == -1)
+				return -1;
+			NEXT();
+		}
+	}
+#undef NEXT
+	if (strcmp(p->f[0], "end") != 0) {
+		if (strcmp(p->f[0], "stmt") == 0 ||
+		    strcmp(p->f[0], "verify") == 0 ||
+		    strcmp(p->f[0], "down") == 0 ||
+		    strcmp(p->f[0], "down-stmt") == 0)
+			return perr(p, "'%s' out of place (order: stmt, "
+			    "verify, down, down-stmt, end)", p->f[0]);
+		return perr(p, "expected 'end', got '%.40s'", p->f[0]);
+	}
+	if (p->nf != 1)
+		return perr(p, "'end' takes no fields");
+	return 0;
+}
+
+static int
+cmp_pathref(const void *a, const void *b)
+{
+	const struct pathref	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->path, y->path)) != 0)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* No script path twice. */
+static int
+check_paths(struct parser *p)
+{
+	size_t	i;
+
+	if (p->nrefs < 2)
+		return 0;
+	qsort(p->refs, p->nrefs, sizeof(*p->refs), cmp_pathref);
+	for (i = 1; i < p->nrefs; i++) {
+		if (strcmp(p->refs[i].path, p->refs[i - 1].path) == 0) {
+			p->lineno = p->refs[i].line;
+			return perr(p, "'%.80s' is listed twice (first on line "
+			    "%u)", p->refs[i].path, p->refs[i - 1].line);
+		}
+	}
+	return 0;
+}
+
+/* SHA-256 of 'text' without bytes [cut, cut_end). */
+static int
+hash_without(const char *text, size_t len, size_t cut, size_t cut_end,
+    unsigned char *out)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned int	 olen = PGB_SHA256_LEN;
+	int		 ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, text, cut) == 1 &&
+	    EVP_DigestUpdate(ctx, text + cut_end, len - cut_end) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, &olen) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+int
+pgb_manifest_parse(const char *text, size_t len, struct pgb_manifest *m,
+    struct pgb_diag *d)
+{
+	struct parser	*p;
+	unsigned char	 chain[PGB_SHA256_LEN], bid[PGB_SHA256_LEN];
+	char		 hex[PGB_HEX256_LEN + 1];
+	size_t		 bid_off = 0, bid_end = 0, i;
+	unsigned	 bid_line = 1;
+	int		 r;
+
+	pgb_manifest_init(m);
+	if (len > PGB_MANIFEST_MAX)
+		return pgb_fail(d, PGB_EBUNDLE, "manifest is %zu bytes, over "
+		    "the limit of %u", len, PGB_MANIFEST_MAX);
+	p = pgb_xcalloc(1, sizeof(*p));
+	p->text = text;
+	p->len = len;
+	p->d = d;
+	memset(chain, 0, sizeof(chain));
+	if ((r = parse_header(p, m, &bid_off, &bid_end)) == -1)
+		goto fail;
+	for (i = 0; i < bid_off; i++) {
+		if (text[i] == '\n')
+			bid_line++;
+	}
+	while (r == 1) {
+		if (parse_migration(p, m, chain, chain) == -1)
+			goto fail;
+		if ((r = next_line(p)) == -1)
+			goto fail;
+		if (r == 1 && strcmp(p->f[0], "migration") != 0) {
+			perr(p, "expected 'migration', got '%.40s'", p->f[0]);
+			goto fail;
+		}
+	}
+	if (check_paths(p) == -1)
+		goto fail;
+	if (hash_without(text, len, bid_off, bid_end, bid) == -1) {
+		pgb_fail(d, PGB_EINTERNAL, "cannot compute SHA-256");
+		goto fail;
+	}
+	pgb_hex(bid, PGB_SHA256_LEN, hex);
+	if (CRYPTO_memcmp(hex, m->bundle_id, PGB_HEX256_LEN) != 0) {
+		p->lineno = bid_line;
+		perr(p, "bundle-id does not match the other lines");
+		goto fail;
+	}
+	free(p->refs);
+	free(p);
+	return 0;
+fail:
+	free(p->refs);
+	free(p);
+	pgb_manifest_release(m);
+	return -1;
+}
+
+int
+pgb_manifest_path_ok(const char *s, size_t n)
+{
+	size_t	i, start;
+
+	if (n == 0 || n > PGB_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    s[i] == '\\')
+			return 0;
+	}
+	/* Every '/'-separated component is non-empty and not "." or "..". */
+	for (start = 0; start <= n; start = i + 1) {
+		for (i = start; i < n && s[i] != '/'; i++)
+			continue;
+		if (i == start)
+			return 0;
+		if (s[start] == '.' && (i - start == 1 ||
+		    (i - start == 2 && s[start + 1] == '.')))
+			return 0;
+	}
+	return 1;
+}
+
+const char *
+pgb_mode_name(enum pgb_mode mode)
+{
+	return mode == PGB_MODE_NOTX ? "no-transaction" : "transaction";
+}
+
+void
+pgb_manifest_init(struct pgb_manifest *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+script_release(struct pgb_script *sc)
+{
+	size_t	i;
+
+	for (i = 0; i < sc->nstmts; i++) {
+		free(sc->stmts[i].index);
+		free(sc->stmts[i].src);
+	}
+	free(sc->stmts);
+	free(sc->path);
+}
+
+static void
+migration_release(struct pgb_migration *mg)
+{
+	size_t	i;
+
+	free(mg->name);
+	script_release(&mg->up);
+	script_release(&mg->down);
+	for (i = 0; i < mg->nverify; i++)
+		free(mg->verify[i]);
+	free(mg->verify);
+}
+
+void
+pgb_manifest_release(struct pgb_manifest *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nmigs; i++)
+		migration_release(&m->migs[i]);
+	free(m->migs);
+	free(m->project);
+	free(m->target);
+	free(m->compiler);
+	free(m->key_id);
+	pgb_manifest_init(m);
+}
+
+static void
+pct_encode(struct pgb_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (is_plain((unsigned char)*s))
+			pgb_buf_append(b, s, 1);
+		else
+			pgb_buf_printf(b, "%%%02X", (unsigned char)*s);
+	}
+}
+
+static void
+write_stmts(struct pgb_buf *b, const char *key, const struct pgb_script *sc)
+{
+	const struct pgb_stmt	*st;
+	size_t			 i;
+
+	for (i = 0; i < sc->nstmts; i++) {
+		st = &sc->stmts[i];
+		pgb_buf_printf(b, "%s %zu %zu %u", key, st->off, st->len,
+		    st->line);
+		if (st->is_copy)
+			pgb_buf_printf(b, " copy=%zu:%zu", st->copy_off,
+			    st->copy_len);
+		if (st->index) {
+			pgb_buf_puts(b, " index=");
+			pct_encode(b, st->index);
+		}
+		if (st->src) {
+			pgb_buf_puts(b, " src=");
+			pct_encode(b, st->src);
+		}
+		pgb_buf_puts(b, "\n");
+	}
+}
+
+void
+pgb_manifest_write(struct pgb_manifest *m, struct pgb_buf *out)
+{
+	const struct pgb_migration	*mg;
+	struct pgb_buf			 b;
+	unsigned char			 bid[PGB_SHA256_LEN];
+	char				 hex[PGB_HEX256_LEN + 1];
+	size_t				 i, j, cut;
+
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "pgbundle-manifest %d\n", PGB_FORMAT_VERSION);
+	pgb_buf_printf(&b, "project %s\n", m->project ? m->project : "");
+	if (m->target)
+		pgb_buf_printf(&b, "target %s\n", m->target);
+	pgb_buf_printf(&b, "created %lld\n", m->created);
+	pgb_buf_printf(&b, "compiler %s\n", m->compiler ? m->compiler : "");
+	pgb_buf_puts(&b, "hash sha256\n");
+	pgb_buf_printf(&b, "key-id %s\n", m->key_id ? m->key_id : "unsigned");
+	cut = b.len;
+	for (i = 0; i < m->nmigs; i++) {
+		mg = &m->migs[i];
+		pgb_buf_printf(&b, "migration %lld", mg->version);
+		if (mg->name && mg->name[0])
+			pgb_buf_printf(&b, " %s", mg->name);
+		pgb_buf_puts(&b, "\n");
+		pgb_buf_printf(&b, "file %s\n", mg->up.path);
+		pgb_hex(mg->up.sha256, PGB_SHA256_LEN, hex);
+		pgb_buf_printf(&b, "sha256 %s\n", hex);
+		pgb_buf_printf(&b, "size %zu\n", mg->up.size);
+		pgb_buf_printf(&b, "mode %s\n", pgb_mode_name(mg->up.mode));
+		pgb_hex(mg->chain, PGB_SHA256_LEN, hex);
+		pgb_buf_printf(&b, "chain %s\n", hex);
+		write_stmts(&b, "stmt", &mg->up);
+		for (j = 0; j < mg->nverify; j++)
+			pgb_buf_printf(&b, "verify %s\n", mg->verify[j]);
+		if (mg->has_down) {
+			pgb_hex(mg->down.sha256, PGB_SHA256_LEN, hex);
+			pgb_buf_printf(&b, "down %s %s %zu %s\n", mg->down.path,
+			    hex, mg->down.size, pgb_mode_name(mg->down.mode));
+			write_stmts(&b, "down-stmt", &mg->down);
+		}
+		pgb_buf_puts(&b, "end\n");
+	}
+	pgb_sha256(b.data, b.len, bid);
+	pgb_hex(bid, PGB_SHA256_LEN, m->bundle_id);
+	pgb_buf_append(out, b.data, cut);
+	pgb_buf_printf(out, "bundle-id %s\n", m->bundle_id);
+	pgb_buf_append(out, b.data + cut, b.len - cut);
+	pgb_buf_release(&b);
+}
