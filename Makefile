@@ -51,7 +51,8 @@ $(B)/%.o: %.c
 
 $(B)/tests/%: tests/unit/%.c $(CC_LIB) $(RT_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) \
+	    $(LIBS) $(TESTLIBS)
 
 units: $(UNIT)
 
@@ -86,4 +87,4 @@ clean:
 
 .PHONY: all units test check check-unit check-e2e demo install uninstall clean
 
--include $(wildcard $(B)/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/tests/*.d)
