@@ -10,8 +10,10 @@
  * CREATE RULE ... DO ( ...; ... ) together, and after a COPY ... FROM
  * stdin statement takes the data lines up to "\.".  It reports psql
  * meta-commands (a backslash outside quotes and comments, up to the end
- * of the line) and directive comments ("-- pgbundle:..." and
- * "-- verify: ...") without acting on them: expanding \i is the caller's.
+ * of the line) and directive comments ("-- pgbundle:...",
+ * "-- verify: ..." and dbmate's "-- migrate:...") without acting on them:
+ * expanding \i is the caller's.  pgb_lex_token() exposes the same token
+ * rules so that other modules never re-implement quoting.
  */
 #include <stddef.h>
 
@@ -36,7 +38,7 @@ struct pgb_lex_meta {		/* a psql backslash command */
 	size_t	 before;	/* number of statements completed before it */
 };
 
-struct pgb_lex_directive {	/* "-- pgbundle:..." or "-- verify: ..." */
+struct pgb_lex_directive {	/* "-- pgbundle:", "-- verify:", "-- migrate:" */
 	unsigned line;
 	char	*text;		/* after "--" and blanks, without '\n' */
 };
@@ -66,5 +68,38 @@ void	pgb_lex_release(struct pgb_lex *);
  */
 int	pgb_lex_check_text(const char *text, size_t len, unsigned *errline,
 	    struct pgb_diag *d);
+
+/* What pgb_lex_token() found. */
+enum pgb_tok {
+	PGB_TOK_EOF = 0,	/* no more tokens */
+	PGB_TOK_IDENT,		/* keyword or unquoted identifier (may hold '$') */
+	PGB_TOK_QIDENT,		/* "quoted" or U&"quoted" identifier */
+	PGB_TOK_STRING,		/* '', E'', B'', X'', N'' or U&'' literal */
+	PGB_TOK_DOLLAR,		/* $tag$ ... $tag$ */
+	PGB_TOK_NUMBER,
+	PGB_TOK_PARAM,		/* $1 */
+	PGB_TOK_OP,		/* a run of operator characters, "::", ":=" */
+	PGB_TOK_CHAR,		/* one other byte: ( ) , ; . [ ] : and the rest */
+	PGB_TOK_BACKSLASH,	/* starts a psql meta-command */
+	PGB_TOK_COMMENT,	/* "--" up to, not including, the line end */
+	PGB_TOK_BLOCK		/* a block comment, nested ones included */
+};
+
+struct pgb_lex_token {
+	enum pgb_tok	 kind;
+	size_t		 off;	/* first byte, e.g. the E of E'' */
+	size_t		 len;
+};
+
+/*
+ * Read the token at or after *pos in 'len' bytes of 'text', skipping
+ * whitespace, and move *pos past it.  Comments are tokens too.  0, with
+ * kind PGB_TOK_EOF at the end.  -1 when a string, quoted identifier,
+ * dollar quote or block comment runs past 'len': tok->off is where it
+ * opened and 'd' names it.  No meta-command or COPY handling: that is
+ * pgb_lex_split()'s.
+ */
+int	pgb_lex_token(const char *text, size_t len, size_t *pos,
+	    struct pgb_lex_token *tok, struct pgb_diag *d);
 
 #endif /* PGB_LEX_H */

@@ -1,0 +1,807 @@
+/*
+ * lex.c - split a SQL file into the statements psql would send.
+ *
+ * Trusts: nothing about the text.  It need not be NUL-terminated and may
+ * be any bytes; every loop is bounded by 'len' and every look-ahead checks
+ * it first.  One pass, no backtracking beyond a token, arrays grow
+ * geometrically, so the cost is linear in the input.
+ *
+ * Follows psql 15 (src/fe_utils/psqlscan.l and MainLoop), not the server:
+ * psql feeds its lexer one line at a time, so it never sees the newline a
+ * string continuation ('a'<newline>'b') needs and never continues one; we
+ * do not either.  A ';' ends a statement only outside parentheses and
+ * outside a BEGIN ... END body that follows CREATE [OR REPLACE]
+ * FUNCTION/PROCEDURE, counted with psql's own heuristic.  COPY ... FROM
+ * stdin takes the lines after the one holding its ';' up to a line that
+ * is exactly "\." ("\.\r" too); the rest of the COPY line runs after the
+ * data, as in psql.
+ *
+ * Rejects: unterminated strings, quoted identifiers, dollar quotes, block
+ * comments and COPY data; more than PGB_STMTS_MAX statements; on the line
+ * of a COPY ... FROM stdin, after its ';': a statement continued past the
+ * line (psql would splice the data into it), a second COPY ... FROM stdin
+ * or a meta-command (the caller could not place them around the data).
+ * pgb_lex_check_text() rejects NUL bytes and invalid UTF-8.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "diag.h"
+#include "lex.h"
+#include "banned.h"
+
+/* Why scan_token() stopped short. */
+enum {
+	SCAN_OK = 0,
+	SCAN_QUOTE,		/* '...' of any kind */
+	SCAN_IDENT,		/* "..." */
+	SCAN_DOLLAR,		/* $tag$...; tok->len is the tag's length */
+	SCAN_COMMENT		/* slash-star ... */
+};
+
+struct lexer {
+	const char	*s;
+	size_t		 len;
+	struct pgb_lex	*out;
+	size_t		 cap_stmts;
+	size_t		 cap_metas;
+	size_t		 cap_dirs;
+	size_t		 lpos;	/* line_at() cache: 'lline' is the line of */
+	unsigned	 lline;	/* byte 'lpos' */
+	unsigned	*errline;
+	struct pgb_diag	*d;
+};
+
+static int	is_space(unsigned char);
+static int	is_ident_start(unsigned char);
+static int	is_ident_cont(unsigned char);
+static int	is_dolq_cont(unsigned char);
+static int	is_op_char(unsigned char);
+static int	kw_eq(const char *, size_t, const char *);
+static size_t	scan_quoted(const char *, size_t, size_t, char, int);
+static int	scan_dollar(const char *, size_t, size_t, size_t, size_t *);
+static int	scan_block(const char *, size_t, size_t, size_t *);
+static size_t	scan_number(const char *, size_t, size_t);
+static int	scan_token(const char *, size_t, size_t *,
+		    struct pgb_lex_token *);
+static int	scan_fail(const char *, const struct pgb_lex_token *, int,
+		    struct pgb_diag *);
+static unsigned	line_at(struct lexer *, size_t);
+static int	lex_fail(struct lexer *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	add_stmt(struct lexer *, size_t, size_t, size_t, int);
+static void	add_meta(struct lexer *, size_t, size_t, int);
+static void	add_directive(struct lexer *, size_t, size_t);
+static int	take_copy(struct lexer *, size_t, size_t, size_t *);
+
+static int
+is_space(unsigned char c)
+{
+	/* PostgreSQL's {space}; \v is not one of them. */
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static int
+is_ident_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	    c >= 0x80;
+}
+
+static int
+is_ident_cont(unsigned char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+static int
+is_dolq_cont(unsigned char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static int
+is_op_char(unsigned char c)
+{
+	return c != '\0' && strchr("~!@#^&|`?+-*/%<>=", c) != NULL;
+}
+
+/* Does s[0..n) spell the lowercase ASCII keyword 'kw', in any case? */
+static int
+kw_eq(const char *s, size_t n, const char *kw)
+{
+	size_t	i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		if (kw[i] == '\0')
+			return 0;
+		c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if (c != (unsigned char)kw[i])
+			return 0;
+	}
+	return kw[n] == '\0';
+}
+
+/*
+ * Scan a quoted body that starts at 'i' (just after the opening quote
+ * 'q') to just past its closing quote; a doubled quote stands for one,
+ * and with 'bs' a backslash escapes the next byte (E'' strings).
+ * Returns 0 if the text ends first (no valid end is 0).
+ */
+static size_t
+scan_quoted(const char *s, size_t len, size_t i, char q, int bs)
+{
+	const char *p;
+
+	for (;;) {
+		if (!bs) {
+			if (i >= len ||
+			    (p = memchr(s + i, q, len - i)) == NULL)
+				return 0;
+			i = (size_t)(p - s);
+		} else {
+			while (i < len && s[i] != q && s[i] != '\\')
+				i++;
+			if (i >= len)
+				return 0;
+			if (s[i] == '\\') {
+				i += 2;
+				continue;
+			}
+		}
+		/* s[i] is the quote */
+		if (i + 1 < len && s[i + 1] == q) {
+			i += 2;
+			continue;
+		}
+		return i + 1;
+	}
+}
+
+/*
+ * The dollar quote whose delimiter is s[d..d+n) ("$tag$") and whose body
+ * starts at d + n: set *end past the closing delimiter.  -1 if none.
+ */
+static int
+scan_dollar(const char *s, size_t len, size_t d, size_t n, size_t *end)
+{
+	size_t	 i = d + n;
+	const char *p;
+
+	while (i < len && (p = memchr(s + i, '$', len - i)) != NULL) {
+		i = (size_t)(p - s);
+		if (len - i >= n && memcmp(s + i, s + d, n) == 0) {
+			*end = i + n;
+			return 0;
+		}
+		i++;
+	}
+	return -1;
+}
+
+/* The block comment opening at 'i': set *end past its close.  -1 if none. */
+static int
+scan_block(const char *s, size_t len, size_t i, size_t *end)
+{
+	size_t	depth = 0;
+
+	i += 2;
+	while (i < len) {
+		if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
+			i += 2;
+			if (depth == 0) {
+				*end = i;
+				return 0;
+			}
+			depth--;
+		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+			i += 2;
+			depth++;
+		} else
+			i++;
+	}
+	return -1;
+}
+
+/*
+ * A number starting at 'i' (a digit, or '.' before a digit), with
+ * PostgreSQL 15's rules: "1..5" stops before the "..", an exponent needs
+ * digits, and an identifier stuck to the end is part of the token (the
+ * server's "trailing junk", so "1end" holds no END).  Returns the end.
+ */
+static size_t
+scan_number(const char *s, size_t len, size_t i)
+{
+	size_t	j;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i < len && s[i] == '.' && !(i + 1 < len && s[i + 1] == '.')) {
+		i++;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		j = i + 1;
+		if (j < len && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j < len && s[j] >= '0' && s[j] <= '9') {
+			i = j;
+			while (i < len && s[i] >= '0' && s[i] <= '9')
+				i++;
+		}
+	}
+	if (i < len && is_ident_start((unsigned char)s[i]))
+		while (i < len && is_ident_cont((unsigned char)s[i]))
+			i++;
+	return i;
+}
+
+/*
+ * The token at or after *posp.  SCAN_OK with kind PGB_TOK_EOF at the end;
+ * otherwise a SCAN_* code with t->off at the opening of the construct.
+ */
+static int
+scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
+{
+	size_t	 i = *posp, j, end;
+	unsigned char c, c1, c2;
+
+	while (i < len && is_space((unsigned char)s[i]))
+		i++;
+	t->off = i;
+	t->len = 0;
+	if (i >= len) {
+		t->kind = PGB_TOK_EOF;
+		*posp = len;
+		return SCAN_OK;
+	}
+	c = (unsigned char)s[i];
+	c1 = i + 1 < len ? (unsigned char)s[i + 1] : '\0';
+	c2 = i + 2 < len ? (unsigned char)s[i + 2] : '\0';
+
+	if (c == '-' && c1 == '-') {
+		j = i + 2;
+		while (j < len && s[j] != '\n' && s[j] != '\r')
+			j++;
+		t->kind = PGB_TOK_COMMENT;
+		end = j;
+	} else if (c == '/' && c1 == '*') {
+		t->kind = PGB_TOK_BLOCK;
+		if (scan_block(s, len, i, &end) < 0)
+			return SCAN_COMMENT;
+	} else if (c == '\'') {
+		t->kind = PGB_TOK_STRING;
+		if ((end = scan_quoted(s, len, i + 1, '\'', 0)) == 0)
+			return SCAN_QUOTE;
+	} else if ((c == 'e' || c == 'E') && c1 == '\'') {
+		t->kind = PGB_TOK_STRING;
+		if ((end = scan_quoted(s, len, i + 2, '\'', 1)) == 0)
+			return SCAN_QUOTE;
+	} else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X' ||
+	    c == 'n' || c == 'N') && c1 == '\'') {
+		t->kind = PGB_TOK_STRING;
+		if ((end = scan_quoted(s, len, i + 2, '\'', 0)) == 0)
+			return SCAN_QUOTE;
+	} else if ((c == 'u' || c == 'U') && c1 == '&' &&
+	    (c2 == '\'' || c2 == '"')) {
+		t->kind = c2 == '"' ? PGB_TOK_QIDENT : PGB_TOK_STRING;
+		if ((end = scan_quoted(s, len, i + 3, (char)c2, 0)) == 0)
+			return c2 == '"' ? SCAN_IDENT : SCAN_QUOTE;
+	} else if ((c == 'u' || c == 'U') && c1 == '&') {
+		/* psql's {xufailed}: the U alone, not an identifier */
+		t->kind = PGB_TOK_CHAR;
+		end = i + 1;
+	} else if (c == '"') {
+		t->kind = PGB_TOK_QIDENT;
+		if ((end = scan_quoted(s, len, i + 1, '"', 0)) == 0)
+			return SCAN_IDENT;
+	} else if (c == '$' && c1 >= '0' && c1 <= '9') {
+		j = i + 1;
+		while (j < len && s[j] >= '0' && s[j] <= '9')
+			j++;
+		/* like a number, it takes an identifier stuck to it */
+		if (j < len && is_ident_start((unsigned char)s[j]))
+			while (j < len && is_ident_cont((unsigned char)s[j]))
+				j++;
+		t->kind = PGB_TOK_PARAM;
+		end = j;
+	} else if (c == '$') {
+		j = i + 1;
+		if (j < len && is_ident_start((unsigned char)s[j]))
+			while (j < len && is_dolq_cont((unsigned char)s[j]))
+				j++;
+		if (j < len && s[j] == '$') {
+			t->kind = PGB_TOK_DOLLAR;
+			if (scan_dollar(s, len, i, j + 1 - i, &end) < 0) {
+				t->len = j + 1 - i;
+				return SCAN_DOLLAR;
+			}
+		} else {
+			/* psql's {dolqfailed}: a lone '$', then lex on */
+			t->kind = PGB_TOK_CHAR;
+			end = i + 1;
+		}
+	} else if ((c >= '0' && c <= '9') || (c == '.' && c1 >= '0' &&
+	    c1 <= '9')) {
+		t->kind = PGB_TOK_NUMBER;
+		end = scan_number(s, len, i);
+	} else if (is_ident_start(c)) {
+		j = i + 1;
+		while (j < len && is_ident_cont((unsigned char)s[j]))
+			j++;
+		t->kind = PGB_TOK_IDENT;
+		end = j;
+	} else if (c == '\\') {
+		t->kind = PGB_TOK_BACKSLASH;
+		end = i + 1;
+	} else if (c == ':' && (c1 == ':' || c1 == '=')) {
+		t->kind = PGB_TOK_OP;
+		end = i + 2;
+	} else if (is_op_char(c)) {
+		/* An operator stops where a comment starts. */
+		j = i + 1;
+		while (j < len && is_op_char((unsigned char)s[j]) &&
+		    !(j + 1 < len && ((s[j] == '-' && s[j + 1] == '-') ||
+		    (s[j] == '/' && s[j + 1] == '*'))))
+			j++;
+		t->kind = PGB_TOK_OP;
+		end = j;
+	} else {
+		t->kind = PGB_TOK_CHAR;
+		end = i + 1;
+	}
+	t->len = end - i;
+	*posp = end;
+	return SCAN_OK;
+}
+
+/* Fill 'd' for a SCAN_* failure of the token 't'. */
+static int
+scan_fail(const char *s, const struct pgb_lex_token *t, int rc,
+    struct pgb_diag *d)
+{
+	switch (rc) {
+	case SCAN_IDENT:
+		return pgb_fail(d, PGB_ESOURCE,
+		    "unterminated quoted identifier");
+	case SCAN_DOLLAR:
+		return pgb_fail(d, PGB_ESOURCE,
+		    "unterminated dollar-quoted string %.*s",
+		    t->len > 64 ? 64 : (int)t->len, s + t->off);
+	case SCAN_COMMENT:
+		return pgb_fail(d, PGB_ESOURCE, "unterminated block comment");
+	default:
+		return pgb_fail(d, PGB_ESOURCE, "unterminated quoted string");
+	}
+}
+
+int
+pgb_lex_token(const char *text, size_t len, size_t *pos,
+    struct pgb_lex_token *tok, struct pgb_diag *d)
+{
+	int	rc;
+
+	if (*pos > len)
+		*pos = len;
+	if ((rc = scan_token(text, len, pos, tok)) != SCAN_OK)
+		return scan_fail(text, tok, rc, d);
+	return 0;
+}
+
+/* 1-based line of byte 'pos'; calls come mostly in increasing order. */
+static unsigned
+line_at(struct lexer *lx, size_t pos)
+{
+	const char *p, *e;
+
+	if (pos > lx->len)
+		pos = lx->len;
+	if (pos < lx->lpos) {
+		lx->lpos = 0;
+		lx->lline = 1;
+	}
+	p = lx->s + lx->lpos;
+	e = lx->s + pos;
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		p++;
+		if (lx->lline < UINT_MAX)
+			lx->lline++;
+	}
+	lx->lpos = pos;
+	return lx->lline;
+}
+
+static int
+lex_fail(struct lexer *lx, size_t at, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[sizeof(lx->d->msg)];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*lx->errline = line_at(lx, at);
+	return pgb_fail(lx->d, PGB_ESOURCE, "%s", msg);
+}
+
+static int
+add_stmt(struct lexer *lx, size_t off, size_t end, size_t line_pos,
+    int is_copy)
+{
+	struct pgb_lex		*o = lx->out;
+	struct pgb_lex_stmt	*st;
+
+	if (o->nstmts >= PGB_STMTS_MAX)
+		return lex_fail(lx, off, "too many statements (more than %u)",
+		    PGB_STMTS_MAX);
+	if (o->nstmts == lx->cap_stmts) {
+		lx->cap_stmts = lx->cap_stmts ? lx->cap_stmts * 2 : 64;
+		o->stmts = pgb_xreallocarray(o->stmts, lx->cap_stmts,
+		    sizeof(*o->stmts));
+	}
+	st = &o->stmts[o->nstmts++];
+	st->off = off;
+	st->len = end - off;
+	st->line = line_at(lx, line_pos);
+	st->is_copy = is_copy;
+	st->copy_off = 0;
+	st->copy_len = 0;
+	return 0;
+}
+
+/* The meta-command whose backslash is at 'off'; the line ends at 'eol'. */
+static void
+add_meta(struct lexer *lx, size_t off, size_t eol, int mid_stmt)
+{
+	struct pgb_lex		*o = lx->out;
+	struct pgb_lex_meta	*m;
+	size_t			 ls, end;
+
+	if (o->nmetas == lx->cap_metas) {
+		lx->cap_metas = lx->cap_metas ? lx->cap_metas * 2 : 8;
+		o->metas = pgb_xreallocarray(o->metas, lx->cap_metas,
+		    sizeof(*o->metas));
+	}
+	ls = off;
+	while (ls > 0 && lx->s[ls - 1] != '\n')
+		ls--;
+	end = eol;
+	if (end > off && lx->s[end - 1] == '\r')
+		end--;
+	m = &o->metas[o->nmetas++];
+	m->off = off;
+	m->len = end - off;
+	m->line_off = ls;
+	m->line_end = eol < lx->len ? eol + 1 : eol;
+	m->line = line_at(lx, off);
+	m->mid_stmt = mid_stmt;
+	m->before = o->nstmts;
+}
+
+/* Record the "--" comment s[off..off+n) if it is a directive. */
+static void
+add_directive(struct lexer *lx, size_t off, size_t n)
+{
+	struct pgb_lex	*o = lx->out;
+	const char	*p = lx->s + off + 2, *e = lx->s + off + n;
+	size_t		 k;
+
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	k = (size_t)(e - p);
+	if (!((k >= 9 && memcmp(p, "pgbundle:", 9) == 0) ||
+	    (k >= 7 && memcmp(p, "verify:", 7) == 0) ||
+	    (k >= 8 && memcmp(p, "migrate:", 8) == 0)))
+		return;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\f'))
+		e--;
+	if (o->ndirs == lx->cap_dirs) {
+		lx->cap_dirs = lx->cap_dirs ? lx->cap_dirs * 2 : 8;
+		o->dirs = pgb_xreallocarray(o->dirs, lx->cap_dirs,
+		    sizeof(*o->dirs));
+	}
+	o->dirs[o->ndirs].line = line_at(lx, off);
+	o->dirs[o->ndirs].text = pgb_xstrndup(p, (size_t)(e - p));
+	o->ndirs++;
+}
+
+/*
+ * COPY data for statement 'si', from 'start' (a line start) to the line
+ * that is exactly "\." or "\.\r".  Set *next past that line.
+ */
+static int
+take_copy(struct lexer *lx, size_t si, size_t start, size_t *next)
+{
+	struct pgb_lex_stmt *st = &lx->out->stmts[si];
+	const char	*s = lx->s, *nl;
+	size_t		 ls = start, le, n;
+
+	while (ls < lx->len) {
+		nl = memchr(s + ls, '\n', lx->len - ls);
+		le = nl != NULL ? (size_t)(nl - s) : lx->len;
+		n = le - ls;
+		if ((n == 2 || (n == 3 && s[ls + 2] == '\r')) &&
+		    s[ls] == '\\' && s[ls + 1] == '.') {
+			st->copy_off = start;
+			st->copy_len = ls - start;
+			*next = nl != NULL ? le + 1 : le;
+			return 0;
+		}
+		if (nl == NULL)
+			break;
+		ls = le + 1;
+	}
+	*lx->errline = st->line;
+	return pgb_fail(lx->d, PGB_ESOURCE, "unterminated COPY data");
+}
+
+int
+pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
+    unsigned *errline, struct pgb_diag *d)
+{
+	struct lexer	 lx;
+	struct pgb_lex_token t;
+	const char	*nl;
+	size_t		 pos = 0, lim = len, st_off = 0, last_end = 0;
+	size_t		 paren = 0, begin = 0, data = 0, copy_si = 0, eol;
+	unsigned	 idcount = 0;
+	char		 ids[4];
+	int		 open = 0, copy_st = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&lx, 0, sizeof(lx));
+	lx.s = text;
+	lx.len = len;
+	lx.out = out;
+	lx.lline = 1;
+	lx.errline = errline;
+	lx.d = d;
+	*errline = 0;
+	memset(ids, 0, sizeof(ids));
+
+	for (;;) {
+		if ((rc = scan_token(text, lim, &pos, &t)) != SCAN_OK) {
+			if (lim < len)
+				return lex_fail(&lx, t.off, "statement after "
+				    "COPY ... FROM stdin continues past its "
+				    "line");
+			scan_fail(text, &t, rc, d);
+			*errline = line_at(&lx, t.off);
+			return -1;
+		}
+		switch (t.kind) {
+		case PGB_TOK_EOF:
+			if (lim < len) {
+				/* The rest of the COPY line is done. */
+				if (open)
+					return lex_fail(&lx, st_off,
+					    "statement after COPY ... FROM "
+					    "stdin continues past its line");
+				if (take_copy(&lx, copy_si, data, &pos) < 0)
+					return -1;
+				lim = len;
+				continue;
+			}
+			if (open) {
+				if (add_stmt(&lx, st_off, last_end, st_off,
+				    copy_st == 3) < 0)
+					return -1;
+				if (copy_st == 3) {
+					*errline = out->stmts[out->nstmts -
+					    1].line;
+					return pgb_fail(d, PGB_ESOURCE,
+					    "unterminated COPY data");
+				}
+			}
+			return 0;
+		case PGB_TOK_COMMENT:
+			add_directive(&lx, t.off, t.len);
+			continue;
+		case PGB_TOK_BLOCK:
+			continue;
+		case PGB_TOK_BACKSLASH:
+			if (lim < len)
+				return lex_fail(&lx, t.off, "psql meta-command "
+				    "after COPY ... FROM stdin on its line");
+			nl = memchr(text + t.off, '\n', lim - t.off);
+			eol = nl != NULL ? (size_t)(nl - text) : lim;
+			add_meta(&lx, t.off, eol, open);
+			pos = nl != NULL ? eol + 1 : eol;
+			continue;
+		default:
+			break;
+		}
+
+		if (!open) {
+			if (t.kind == PGB_TOK_CHAR && text[t.off] == ';') {
+				/* an empty statement: psql's is a no-op */
+				idcount = 0;
+				continue;
+			}
+			open = 1;
+			st_off = t.off;
+			copy_st = t.kind == PGB_TOK_IDENT &&
+			    kw_eq(text + t.off, t.len, "copy");
+		}
+		last_end = t.off + t.len;
+
+		if (t.kind == PGB_TOK_IDENT) {
+			/*
+			 * psql's heuristic: once the statement starts with
+			 * CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN (and
+			 * CASE inside one) opens a body that END closes.
+			 */
+			const char *w = text + t.off;
+
+			if (idcount == 0)
+				memset(ids, 0, sizeof(ids));
+			if (idcount < sizeof(ids) &&
+			    (kw_eq(w, t.len, "create") ||
+			    kw_eq(w, t.len, "function") ||
+			    kw_eq(w, t.len, "procedure") ||
+			    kw_eq(w, t.len, "or") ||
+			    kw_eq(w, t.len, "replace")))
+				ids[idcount] = (char)(w[0] | 0x20);
+			if (idcount < UINT_MAX)
+				idcount++;
+			if (ids[0] == 'c' && paren == 0 &&
+			    (ids[1] == 'f' || ids[1] == 'p' ||
+			    (ids[1] == 'o' && ids[2] == 'r' &&
+			    (ids[3] == 'f' || ids[3] == 'p')))) {
+				if (kw_eq(w, t.len, "begin"))
+					begin++;
+				else if (kw_eq(w, t.len, "case")) {
+					if (begin > 0)
+						begin++;
+				} else if (kw_eq(w, t.len, "end")) {
+					if (begin > 0)
+						begin--;
+				}
+			}
+			if (copy_st == 1 && paren == 0 &&
+			    kw_eq(w, t.len, "from"))
+				copy_st = 2;
+			else if (copy_st == 2 && kw_eq(w, t.len, "stdin"))
+				copy_st = 3;
+			else if (copy_st == 2)
+				copy_st = 1;
+			continue;
+		}
+		if (copy_st == 2)
+			copy_st = 1;
+		if (t.kind != PGB_TOK_CHAR)
+			continue;
+		if (text[t.off] == '(')
+			paren++;
+		else if (text[t.off] == ')') {
+			if (paren > 0)
+				paren--;
+		} else if (text[t.off] == ';' && paren == 0 && begin == 0) {
+			if (add_stmt(&lx, st_off, last_end, st_off,
+			    copy_st == 3) < 0)
+				return -1;
+			open = 0;
+			idcount = 0;
+			if (copy_st != 3)
+				continue;
+			if (lim < len)
+				return lex_fail(&lx, st_off, "second COPY ... "
+				    "FROM stdin on one line");
+			/*
+			 * psql reads the data from the next line on, then
+			 * goes on with the rest of this one: lex that first,
+			 * bounded by its end, and take the data at its end.
+			 */
+			nl = memchr(text + pos, '\n', len - pos);
+			if (nl == NULL) {
+				*errline = out->stmts[out->nstmts - 1].line;
+				return pgb_fail(d, PGB_ESOURCE,
+				    "unterminated COPY data");
+			}
+			lim = (size_t)(nl - text);
+			data = lim + 1;
+			copy_si = out->nstmts - 1;
+		}
+	}
+}
+
+void
+pgb_lex_release(struct pgb_lex *lx)
+{
+	size_t	i;
+
+	if (lx == NULL)
+		return;
+	for (i = 0; i < lx->ndirs; i++)
+		free(lx->dirs[i].text);
+	free(lx->dirs);
+	free(lx->metas);
+	free(lx->stmts);
+	memset(lx, 0, sizeof(*lx));
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s[0..n), 0 if it is not one:
+ * no overlong forms, no surrogates, nothing above U+10FFFF.
+ */
+static size_t utf8_seq(const unsigned char *, size_t);
+
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char	c = s[0], lo = 0x80, hi = 0xbf;
+	size_t		need, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return 0;
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return need;
+}
+
+int
+pgb_lex_check_text(const char *text, size_t len, unsigned *errline,
+    struct pgb_diag *d)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	const uint64_t	 hi = UINT64_C(0x8080808080808080);
+	const uint64_t	 ones = UINT64_C(0x0101010101010101);
+	uint64_t	 w;
+	size_t		 i = 0, n;
+	struct lexer	 lx;
+
+	*errline = 0;
+	while (i < len) {
+		/* Eight ASCII bytes, none of them NUL, at a time. */
+		if (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (((w | ((w - ones) & ~w)) & hi) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] == 0 || (n = utf8_seq(s + i, len - i)) == 0)
+			break;
+		i += n;
+	}
+	if (i >= len)
+		return 0;
+	memset(&lx, 0, sizeof(lx));
+	lx.s = text;
+	lx.len = len;
+	lx.lline = 1;
+	*errline = line_at(&lx, i);
+	if (s[i] == 0)
+		return pgb_fail(d, PGB_ESOURCE, "NUL byte");
+	return pgb_fail(d, PGB_ESOURCE, "invalid UTF-8 byte 0x%02x", s[i]);
+}
