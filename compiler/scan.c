@@ -98,7 +98,8 @@ list_dir(const char *dir, char ***out, size_t *n, struct pgb_diag *d)
 		v[k++] = pgb_xstrdup(de->d_name);
 	}
 	closedir(dp);
-	qsort(v, k, sizeof(*v), cmp_base);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), cmp_base);
 	*out = v;
 	*n = k;
 	return 0;
@@ -251,7 +252,8 @@ pgb_scan_dir(const char *dir, struct pgb_scan *out, struct pgb_report *r,
 		out->v[j++] = out->v[i];
 	}
 	out->n = j;
-	qsort(out->v, out->n, sizeof(*out->v), cmp_version);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_version);
 	return 0;
 }
 
