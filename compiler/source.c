@@ -37,6 +37,7 @@ struct script_acc {
 	const struct pgb_source_opts *opts;
 	struct pgb_report *r;
 	size_t		 errors;
+	int		 idempotent;	/* every statement can run twice */
 };
 
 static void	acc_error(struct script_acc *, const char *, unsigned,
@@ -538,11 +539,14 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 		acc_error(a, file, 0, "migration has no statements");
 		return;
 	}
+	a->idempotent = 1;
 	for (i = 0; i < a->nstmts; i++) {
 		struct pgb_stmt *s = &a->stmts[i];
 		const char *f = stmt_file(s, file);
 
 		pgb_classify(a->text.data + s->off, s->len, &c);
+		if (!c.idempotent)
+			a->idempotent = 0;
 		if (c.txctl != PGB_TXCTL_NONE) {
 			acc_error(a, f, s->line, "transaction control statement "
 			    "not allowed: pgapply runs each migration in its own "
@@ -627,6 +631,7 @@ compile_script(const char *path, const char *base, int is_down,
 	pgb_buf_printf(&name, "migrations/%s", base);
 	sc->path = pgb_buf_steal(&name, NULL);
 	sc->mode = dv->notx ? PGB_MODE_NOTX : PGB_MODE_TX;
+	sc->idempotent = a.idempotent;
 	sc->stmts = a.stmts;
 	sc->nstmts = a.nstmts;
 	sc->size = a.text.len;

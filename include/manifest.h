@@ -36,6 +36,7 @@ struct pgb_script {
 	unsigned char sha256[PGB_SHA256_LEN];
 	size_t	 size;
 	enum pgb_mode mode;
+	int	 idempotent;	/* every statement can run twice safely */
 	struct pgb_stmt *stmts;
 	size_t	 nstmts;
 	const unsigned char *text;	/* set by bundle.c once the entry

@@ -625,9 +625,11 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 		NEXT();
 	}
 	if (strcmp(p->f[0], "down") == 0) {
-		if (p->nf != 5)
-			return perr(p, "'down' takes a path, a sha256, a size "
-			    "and a mode");
+		if (p->nf != 5 && (p->nf != 6 ||
+		    strcmp(p->f[5], "idempotent") != 0))
+			return perr(p, "'down' takes a path, a sha256, a size, "
+			    "a mode and an optional 'idempotent'");
+		mg->down.idempotent = p->nf == 6;
 		mg->has_down = 1;
 		if (parse_path(p, p->f[1], &mg->down.path) == -1 ||
 		    parse_hex(p, "down sha256", p->f[2], mg->down.sha256,
@@ -916,8 +918,9 @@ pgb_manifest_write(struct pgb_manifest *m, struct pgb_buf *out)
 			pgb_buf_printf(&b, "verify %s\n", mg->verify[j]);
 		if (mg->has_down) {
 			pgb_hex(mg->down.sha256, PGB_SHA256_LEN, hex);
-			pgb_buf_printf(&b, "down %s %s %zu %s\n", mg->down.path,
-			    hex, mg->down.size, pgb_mode_name(mg->down.mode));
+			pgb_buf_printf(&b, "down %s %s %zu %s%s\n", mg->down.path,
+			    hex, mg->down.size, pgb_mode_name(mg->down.mode),
+			    mg->down.idempotent ? " idempotent" : "");
 			write_stmts(&b, "down-stmt", &mg->down);
 		}
 		pgb_buf_puts(&b, "end\n");
