@@ -16,7 +16,10 @@ enum pgb_ev {
 	PGB_EV_APPLIED,		/* apply: a migration committed */
 	PGB_EV_RETRY,		/* apply: lock_timeout hit, trying again */
 	PGB_EV_STATUS,		/* status: one migration's state */
-	PGB_EV_SUMMARY		/* end of plan/apply/status */
+	PGB_EV_SUMMARY,		/* end of plan/apply/status */
+	PGB_EV_DOWN,		/* plan: a migration rollback would revert */
+	PGB_EV_REVERTED,	/* rollback: a down script committed */
+	PGB_EV_RECORDED		/* baseline/adopt: marked applied, not run */
 };
 
 struct pgb_event {
@@ -33,8 +36,10 @@ struct pgb_event {
 typedef void (*pgb_emit_fn)(void *ctx, const struct pgb_event *);
 
 struct pgb_apply_opts {
-	long long	 to;		/* highest version to apply */
+	long long	 to;		/* highest version to apply / keep */
 	int		 has_to;
+	long long	 steps;		/* rollback: how many to revert */
+	int		 has_steps;
 	int		 allow_out_of_order;
 	int		 retry_failed;
 	int		 single_tx;
@@ -56,6 +61,32 @@ int	pgb_plan(struct pgb_db *, const struct pgb_manifest *,
 /* The state of every migration; 'm' may be NULL (history only). */
 int	pgb_status(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, struct pgb_diag *);
+
+/*
+ * Run the down scripts of applied migrations above o->to (or the last
+ * o->steps), newest first, each in its own transaction together with the
+ * removal of its history row.  Refuses, changing nothing, when a down
+ * script is missing, a checksum drifted, or a no-transaction migration's
+ * down script is not idempotent.
+ */
+int	pgb_rollback(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
+/* Record the bundle's migrations up to 'version' as applied, unrun. */
+int	pgb_baseline(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, long long version, struct pgb_diag *);
+/*
+ * Record as applied the versions another tool's history table holds:
+ * 'tool' is golang-migrate, dbmate, flyway or custom; 'table' overrides
+ * its default table.  The other tool's table is only read.
+ */
+int	pgb_adopt(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, const char *tool, const char *table,
+	    struct pgb_diag *);
+
+/* Record 'v' as applied by another tool ('origin' "adopt:TOOL"). */
+int	pgb_adopt_versions(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, const long long *v, size_t n,
+	    const char *origin, struct pgb_diag *);
 
 /* "003_create_orders" into 'buf'. */
 const char *pgb_mig_label(const struct pgb_migration *, char *buf, size_t);

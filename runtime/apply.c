@@ -21,6 +21,9 @@
 
 #define COPY_CHUNK	65536
 
+static int	plan_rollback(struct pgb_db *, const struct pgb_manifest *,
+		    const struct pgb_apply_opts *, struct pgb_diag *);
+
 static double
 now_ms(void)
 {
@@ -198,8 +201,17 @@ pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
 {
 	struct pgb_history	 h;
 	size_t			*pending = NULL, n = 0, i;
-	int			 rc;
+	int			 rc, ahead;
 
+	/* --to below what the database holds: show the rollback instead. */
+	if (o->has_to) {
+		if (pgb_db_read_history(db, &h, d) == -1)
+			return -1;
+		ahead = h.n > 0 && h.v[h.n - 1].version > o->to;
+		pgb_history_release(&h);
+		if (ahead)
+			return plan_rollback(db, m, o, d);
+	}
 	rc = read_and_compare(db, m, o, &h, &pending, &n, d);
 	if (rc == 0) {
 		for (i = 0; i < n; i++)
@@ -375,16 +387,19 @@ set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
 	return 0;
 }
 
-/* Insert or update the history row of 'mig'. */
+/*
+ * Insert or update the history row of 'mig'; 'origin' says how it came
+ * to be applied: "apply", "baseline" or "adopt:TOOL".
+ */
 static int
-record(struct pgb_db *db, const struct pgb_migration *mig,
+record_as(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, const char *status, size_t done,
-    long long ms, struct pgb_diag *d)
+    long long ms, const char *origin, struct pgb_diag *d)
 {
 	struct pgb_buf	 sql;
 	char		 version[24], sha[PGB_HEX256_LEN + 8], chain[PGB_HEX256_LEN + 1];
 	char		 sdone[24], stotal[24], sms[24];
-	const char	*p[11];
+	const char	*p[12];
 	int		 rc;
 
 	snprintf(version, sizeof(version), "%lld", mig->version);
@@ -405,19 +420,29 @@ record(struct pgb_db *db, const struct pgb_migration *mig,
 	p[8] = stotal;
 	p[9] = sms;
 	p[10] = "pgapply " PGB_VERSION;
+	p[11] = origin;
 	pgb_buf_init(&sql);
 	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
 	    "bundle_id, chain, mode, status, statements_done, statements_total, "
-	    "duration_ms, runtime_version) VALUES ($1::bigint, $2, $3, $4, $5, "
-	    "$6, $7, $8::integer, $9::integer, $10::bigint, $11) "
+	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
+	    "$4, $5, $6, $7, $8::integer, $9::integer, $10::bigint, $11, $12) "
 	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
 	    "statements_done = EXCLUDED.statements_done, "
 	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
 	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
-	    "runtime_version = EXCLUDED.runtime_version", db->qname);
-	rc = pgb_db_exec(db, sql.data, 11, p, NULL, d);
+	    "runtime_version = EXCLUDED.runtime_version, "
+	    "origin = EXCLUDED.origin", db->qname);
+	rc = pgb_db_exec(db, sql.data, 12, p, NULL, d);
 	pgb_buf_release(&sql);
 	return rc;
+}
+
+static int
+record(struct pgb_db *db, const struct pgb_migration *mig,
+    const struct pgb_apply_opts *o, const char *status, size_t done,
+    long long ms, struct pgb_diag *d)
+{
+	return record_as(db, mig, o, status, done, ms, "apply", d);
 }
 
 static void
@@ -673,6 +698,334 @@ out:
 	if (rc == -1 && pgb_interrupted && d->code != PGB_EOPERATOR)
 		d->code = PGB_ECANCEL;
 	free(pending);
+	pgb_history_release(&h);
+	pgb_db_unlock(db);
+	return rc;
+}
+
+/*
+ * The applied migrations to revert, newest first, after checking that the
+ * bundle holds every applied one unchanged.  'out' is freed by the caller.
+ */
+static int
+rollback_targets(const struct pgb_manifest *m, const struct pgb_history *h,
+    const struct pgb_apply_opts *o, const struct pgb_migration ***out,
+    size_t *n, struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
+	char		 label[PGB_NAME_MAX + 8];
+	size_t		 i;
+
+	*out = pgb_xcalloc(h->n, sizeof(**out));
+	*n = 0;
+	for (i = h->n; i > 0; i--) {
+		const struct pgb_hrow *r = &h->v[i - 1];
+
+		if ((mig = find_mig(m, r->version)) == NULL) {
+			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
+			    "'%s' that the bundle does not hold", r->version,
+			    r->name);
+			pgb_detail(d, "roll back with a bundle that holds every "
+			    "applied migration and its down script");
+			return -1;
+		}
+		if (drifted(mig, r)) {
+			pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for "
+			    "applied migration '%s'", pgb_mig_label(mig, label,
+			    sizeof(label)));
+			pgb_detail(d, "its down script may not undo what ran; "
+			    "refusing to roll back");
+			return -1;
+		}
+		if (o->has_to ? r->version > o->to :
+		    (long long)*n < o->steps)
+			(*out)[(*n)++] = mig;
+	}
+	return 0;
+}
+
+/* Refuse, naming every one, when a down script is missing or unsafe. */
+static int
+check_downs(const struct pgb_migration *const *t, size_t n,
+    struct pgb_diag *d)
+{
+	struct pgb_buf	 missing, unsafe;
+	char		 label[PGB_NAME_MAX + 8];
+	size_t		 i;
+	int		 rc = 0;
+
+	pgb_buf_init(&missing);
+	pgb_buf_init(&unsafe);
+	for (i = 0; i < n; i++) {
+		pgb_mig_label(t[i], label, sizeof(label));
+		if (!t[i]->has_down)
+			pgb_buf_printf(&missing, "%s'%s'", missing.len ? ", " :
+			    "", label);
+		else if (t[i]->up.mode == PGB_MODE_NOTX &&
+		    !t[i]->down.idempotent)
+			pgb_buf_printf(&unsafe, "%s'%s'", unsafe.len ? ", " : "",
+			    label);
+	}
+	if (missing.len > 0) {
+		rc = pgb_fail(d, PGB_ECONFLICT, "cannot roll back: no down "
+		    "script for %s", missing.data);
+		pgb_detail(d, "nothing was changed");
+	} else if (unsafe.len > 0) {
+		rc = pgb_fail(d, PGB_ECONFLICT, "cannot roll back "
+		    "no-transaction migration %s: its down script is not "
+		    "idempotent", unsafe.data);
+		pgb_detail(d, "a no-transaction down script that fails half "
+		    "way must be safe to run again (IF EXISTS); nothing was "
+		    "changed");
+	}
+	pgb_buf_release(&missing);
+	pgb_buf_release(&unsafe);
+	return rc;
+}
+
+static int
+delete_row(struct pgb_db *db, long long version, struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	char		 v[24];
+	const char	*p[1] = { v };
+	int		 rc;
+
+	snprintf(v, sizeof(v), "%lld", version);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "DELETE FROM %s WHERE version = $1::bigint",
+	    db->qname);
+	rc = pgb_db_exec(db, sql.data, 1, p, NULL, d);
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+/* One down script, with the removal of its history row. */
+static int
+revert_one(struct pgb_db *db, const struct pgb_migration *mig,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	int	tx = mig->down.mode == PGB_MODE_TX;
+	size_t	i;
+
+	if (pgb_db_check_backend(db, d) == -1)
+		return -1;
+	if (tx && (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1 ||
+	    set_timeouts(db, o, 1, d) == -1))
+		goto fail;
+	if (!tx && set_timeouts(db, o, 0, d) == -1)
+		return -1;
+	for (i = 0; i < mig->down.nstmts; i++) {
+		if (run_stmt(db, &mig->down, i, d) == -1) {
+			stmt_failed(mig, &mig->down, i, "down script of", d);
+			if (!tx && d->code == PGB_ESQL)
+				d->code = PGB_EOPERATOR;
+			goto fail;
+		}
+	}
+	if (delete_row(db, mig->version, d) == -1)
+		goto fail;
+	if (tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)
+		return -1;
+	return pgb_db_reset_session(db, d);
+fail:
+	rollback(db);
+	return -1;
+}
+
+int
+pgb_rollback(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	const struct pgb_migration **t = NULL;
+	struct pgb_history	 h;
+	size_t			 n = 0, i;
+	double			 t0;
+	int			 rc = -1;
+
+	memset(&h, 0, sizeof(h));
+	if (pgb_db_lock(db, o->lock_wait, d) == -1)
+		return -1;
+	if (pgb_db_read_history(db, &h, d) == -1 ||
+	    rollback_targets(m, &h, o, &t, &n, d) == -1 ||
+	    check_downs(t, n, d) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (pgb_interrupted) {
+			pgb_fail(d, PGB_ECANCEL, "interrupted");
+			goto out;
+		}
+		t0 = now_ms();
+		emit(o, PGB_EV_BEGIN, t[i], NULL, "revert", 0, 0);
+		if (revert_one(db, t[i], o, d) == -1)
+			goto out;
+		emit(o, PGB_EV_REVERTED, t[i], NULL, "reverted",
+		    (long long)(now_ms() - t0), 0);
+	}
+	emit(o, PGB_EV_SUMMARY, NULL, NULL, "rollback", 0, n);
+	rc = 0;
+out:
+	if (rc == -1 && pgb_interrupted && d->code != PGB_EOPERATOR)
+		d->code = PGB_ECANCEL;
+	free(t);
+	pgb_history_release(&h);
+	pgb_db_unlock(db);
+	return rc;
+}
+
+/* What a rollback to o->to would revert (plan --to below the database). */
+static int
+plan_rollback(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	const struct pgb_migration **t = NULL;
+	struct pgb_history	 h;
+	size_t			 n = 0, i;
+	int			 rc = -1;
+
+	if (pgb_db_read_history(db, &h, d) == -1)
+		return -1;
+	if (rollback_targets(m, &h, o, &t, &n, d) == 0 &&
+	    check_downs(t, n, d) == 0) {
+		for (i = 0; i < n; i++)
+			emit(o, PGB_EV_DOWN, t[i], NULL, "down", 0, 0);
+		emit(o, PGB_EV_SUMMARY, NULL, NULL, "plan-rollback", 0, n);
+		rc = 0;
+	}
+	free(t);
+	pgb_history_release(&h);
+	return rc;
+}
+
+/* Mark bundle migrations as applied without running them. */
+static int
+record_unrun(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_history *h, const struct pgb_apply_opts *o,
+    const long long *versions, size_t nv, const char *origin,
+    struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
+	size_t	i, count = 0;
+
+	if (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
+		return -1;
+	for (i = 0; i < nv; i++) {
+		if ((mig = find_mig(m, versions[i])) == NULL ||
+		    find_row(h, versions[i]) != NULL)
+			continue;
+		if (record_as(db, mig, o, "applied", mig->up.nstmts, 0, origin,
+		    d) == -1) {
+			rollback(db);
+			return -1;
+		}
+		emit(o, PGB_EV_RECORDED, mig, NULL, origin, 0, 0);
+		count++;
+	}
+	if (pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)
+		return -1;
+	emit(o, PGB_EV_SUMMARY, NULL, NULL, origin, 0, count);
+	return 0;
+}
+
+/* History rows must match the bundle before anything is recorded. */
+static int
+check_no_drift(const struct pgb_manifest *m, const struct pgb_history *h,
+    struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
+	char	label[PGB_NAME_MAX + 8];
+	size_t	i;
+
+	for (i = 0; i < h->n; i++) {
+		if ((mig = find_mig(m, h->v[i].version)) == NULL)
+			return pgb_fail(d, PGB_ECONFLICT, "database has "
+			    "migration %lld '%s' that the bundle does not hold",
+			    h->v[i].version, h->v[i].name);
+		if (drifted(mig, &h->v[i]))
+			return pgb_fail(d, PGB_ECONFLICT, "checksum mismatch "
+			    "for applied migration '%s'", pgb_mig_label(mig,
+			    label, sizeof(label)));
+	}
+	return 0;
+}
+
+int
+pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, long long version, struct pgb_diag *d)
+{
+	struct pgb_history	 h;
+	long long		*v;
+	size_t			 i, n = 0;
+	int			 rc = -1;
+
+	if (find_mig(m, version) == NULL)
+		return pgb_fail(d, PGB_EUSAGE, "the bundle has no migration "
+		    "%lld to baseline at", version);
+	memset(&h, 0, sizeof(h));
+	v = pgb_xcalloc(m->nmigs, sizeof(*v));
+	if (pgb_db_lock(db, o->lock_wait, d) == -1) {
+		free(v);
+		return -1;
+	}
+	if (pgb_db_ensure_history(db, d) == -1 ||
+	    pgb_db_read_history(db, &h, d) == -1)
+		goto out;
+	if (h.n > 0 && h.v[h.n - 1].version > version) {
+		pgb_fail(d, PGB_ECONFLICT, "database already has history past "
+		    "%lld: migration %lld '%s'", version, h.v[h.n - 1].version,
+		    h.v[h.n - 1].name);
+		pgb_detail(d, "baseline only records migrations on a database "
+		    "that has not run them; nothing was changed");
+		goto out;
+	}
+	if (check_no_drift(m, &h, d) == -1)
+		goto out;
+	for (i = 0; i < m->nmigs && m->migs[i].version <= version; i++)
+		v[n++] = m->migs[i].version;
+	rc = record_unrun(db, m, &h, o, v, n, "baseline", d);
+out:
+	free(v);
+	pgb_history_release(&h);
+	pgb_db_unlock(db);
+	return rc;
+}
+
+/*
+ * Record 'v' (versions another tool ran) as applied: every one must be in
+ * the bundle, and what we already recorded must agree with the bundle.
+ */
+int
+pgb_adopt_versions(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, const long long *v, size_t n,
+    const char *origin, struct pgb_diag *d)
+{
+	struct pgb_history	h;
+	struct pgb_buf		missing;
+	size_t			i;
+	int			rc = -1;
+
+	pgb_buf_init(&missing);
+	for (i = 0; i < n; i++)
+		if (find_mig(m, v[i]) == NULL && missing.len < 400)
+			pgb_buf_printf(&missing, "%s%lld", missing.len ? ", " :
+			    "", v[i]);
+	if (missing.len > 0) {
+		pgb_fail(d, PGB_ECONFLICT, "the database ran version%s %s, "
+		    "which the bundle does not hold", strchr(missing.data, ',') ?
+		    "s" : "", missing.data);
+		pgb_detail(d, "adopt with a bundle built from the same "
+		    "migrations; nothing was changed");
+		pgb_buf_release(&missing);
+		return -1;
+	}
+	pgb_buf_release(&missing);
+	memset(&h, 0, sizeof(h));
+	if (pgb_db_lock(db, o->lock_wait, d) == -1)
+		return -1;
+	if (pgb_db_ensure_history(db, d) == 0 &&
+	    pgb_db_read_history(db, &h, d) == 0 &&
+	    check_no_drift(m, &h, d) == 0)
+		rc = record_unrun(db, m, &h, o, v, n, origin, d);
 	pgb_history_release(&h);
 	pgb_db_unlock(db);
 	return rc;

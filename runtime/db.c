@@ -361,12 +361,20 @@ pgb_db_check_backend(struct pgb_db *db, struct pgb_diag *d)
 	return 0;
 }
 
+static int	history_exists(struct pgb_db *, int *, struct pgb_diag *);
+
 int
 pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
 {
 	struct pgb_buf	 sql;
 	char		*qs;
-	int		 rc;
+	int		 rc, exists;
+
+	/* Look first: IF NOT EXISTS would print a notice on every run. */
+	if (history_exists(db, &exists, d) == -1)
+		return -1;
+	if (exists)
+		return 0;
 
 	qs = PQescapeIdentifier(db->conn, db->schema, strlen(db->schema));
 	pgb_buf_init(&sql);
@@ -386,7 +394,8 @@ pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
 	    " applied_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
 	    " duration_ms bigint,"
 	    " applied_by text NOT NULL DEFAULT pg_catalog.\"session_user\"(),"
-	    " runtime_version text NOT NULL);"
+	    " runtime_version text NOT NULL,"
+	    " origin text NOT NULL DEFAULT 'apply');"
 	    "COMMIT", qs, db->qname);
 	PQfreemem(qs);
 	rc = pgb_db_exec(db, sql.data, 0, NULL, NULL, d);

@@ -34,7 +34,10 @@ static const char usage_text[] =
 "usage: pgapply verify FILE [--pubkey KEY]... [--signature SIG]\n"
 "       pgapply plan FILE [--db CONNINFO] [--to VERSION] [options]\n"
 "       pgapply apply FILE [--db CONNINFO] [--to VERSION] [options]\n"
-"       pgapply status [FILE] [--db CONNINFO] [options]\n";
+"       pgapply status [FILE] [--db CONNINFO] [options]\n"
+"       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
+"       pgapply baseline FILE --version N [options]\n"
+"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n";
 
 static const char help_text[] =
 "pgapply verifies a pgbundle bundle completely, then applies it to a\n"
@@ -46,6 +49,12 @@ static const char help_text[] =
 "  plan FILE       show what apply would do; change nothing\n"
 "  apply FILE      apply the pending migrations\n"
 "  status [FILE]   show applied, pending, drifted and failed migrations\n"
+"  rollback FILE   run down scripts, newest first, down to --to VERSION\n"
+"                  (or the last --steps N); each with its history row\n"
+"  baseline FILE   record migrations up to --version N as applied, unrun\n"
+"  adopt FILE      record what another tool ran: --from golang-migrate,\n"
+"                  dbmate, flyway or custom (--table, default\n"
+"                  schema_version); that tool's table is only read\n"
 "\n"
 "Bundle options:\n"
 "  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
@@ -87,7 +96,7 @@ static const char help_text[] =
 enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
-	OPT_SINGLE, OPT_JSON, OPT_VERSION };
+	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -106,6 +115,9 @@ static const struct option longopts[] = {
 	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
 	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
+	{ "steps",		required_argument, NULL, OPT_STEPS },
+	{ "from",		required_argument, NULL, OPT_FROM },
+	{ "table",		required_argument, NULL, OPT_TABLE },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -123,6 +135,10 @@ struct args {
 	const char	*db;
 	int		 wait;
 	const char	*history;
+	const char	*from;		/* adopt */
+	const char	*table;
+	long long	 version;	/* baseline */
+	int		 has_version;
 	int		 json, quiet;
 	struct pgb_apply_opts ao;
 };
@@ -237,13 +253,17 @@ static void
 emit_json(const struct pgb_event *ev)
 {
 	static const char *const names[] = { "pending", "begin", "applied",
-	    "retry", "status", "summary" };
+	    "retry", "status", "summary", "down", "reverted", "recorded" };
 
 	printf("{\"event\":\"%s\"", names[ev->kind]);
 	json_mig(ev);
 	switch (ev->kind) {
 	case PGB_EV_APPLIED:
+	case PGB_EV_REVERTED:
 		printf(",\"duration_ms\":%lld", ev->duration_ms);
+		break;
+	case PGB_EV_RECORDED:
+		printf(",\"origin\":\"%s\"", ev->state);
 		break;
 	case PGB_EV_RETRY:
 		printf(",\"attempt\":%zu", ev->count);
@@ -285,6 +305,24 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    pgb_mig_label(ev->mig, label, sizeof(label)),
 			    ev->duration_ms);
 		break;
+	case PGB_EV_DOWN:
+		printf("down     %-40s %-14s %zu statement%s\n",
+		    pgb_mig_label(ev->mig, label, sizeof(label)),
+		    mode_name(ev->mig->down.mode), ev->mig->down.nstmts,
+		    ev->mig->down.nstmts == 1 ? "" : "s");
+		break;
+	case PGB_EV_REVERTED:
+		if (!a->quiet)
+			fprintf(stderr, "pgapply: reverted %s (%lld ms)\n",
+			    pgb_mig_label(ev->mig, label, sizeof(label)),
+			    ev->duration_ms);
+		break;
+	case PGB_EV_RECORDED:
+		if (!a->quiet)
+			fprintf(stderr, "pgapply: recorded %s as applied (%s)\n",
+			    pgb_mig_label(ev->mig, label, sizeof(label)),
+			    ev->state);
+		break;
 	case PGB_EV_RETRY:
 		if (!a->quiet)
 			fprintf(stderr, "pgapply: %s hit lock_timeout; retry "
@@ -311,6 +349,18 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 		else if (strcmp(ev->state, "plan") == 0)
 			fprintf(stderr, "pgapply: %zu migration%s pending\n",
 			    ev->count, ev->count == 1 ? "" : "s");
+		else if (strcmp(ev->state, "plan-rollback") == 0)
+			fprintf(stderr, "pgapply: %zu migration%s to roll "
+			    "back\n", ev->count, ev->count == 1 ? "" : "s");
+		else if (strcmp(ev->state, "rollback") == 0)
+			fprintf(stderr, ev->count == 0 ? "pgapply: nothing to "
+			    "roll back\n" : "pgapply: rolled back %zu "
+			    "migration%s\n", ev->count, ev->count == 1 ? "" :
+			    "s");
+		else if (strcmp(ev->state, "status") != 0)
+			fprintf(stderr, "pgapply: recorded %zu migration%s "
+			    "(%s)\n", ev->count, ev->count == 1 ? "" : "s",
+			    ev->state);
 		break;
 	default:
 		break;
@@ -404,6 +454,12 @@ run(struct args *a)
 		rc = pgb_plan(&db, &b->manifest, &a->ao, &d);
 	else if (strcmp(a->cmd, "apply") == 0)
 		rc = pgb_apply(&db, &b->manifest, &a->ao, &d);
+	else if (strcmp(a->cmd, "rollback") == 0)
+		rc = pgb_rollback(&db, &b->manifest, &a->ao, &d);
+	else if (strcmp(a->cmd, "baseline") == 0)
+		rc = pgb_baseline(&db, &b->manifest, &a->ao, a->version, &d);
+	else if (strcmp(a->cmd, "adopt") == 0)
+		rc = pgb_adopt(&db, &b->manifest, &a->ao, a->from, a->table, &d);
 	else
 		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
 	cancel_handle = NULL;
@@ -419,11 +475,20 @@ parse_args(int argc, char *argv[], struct args *a)
 	long long	v;
 	int		ch;
 
+	struct option	opts[sizeof(longopts) / sizeof(longopts[0])];
+	size_t		i;
+
+	/* "baseline --version N" takes a value; elsewhere --version is bare. */
+	memcpy(opts, longopts, sizeof(opts));
+	for (i = 0; opts[i].name != NULL; i++)
+		if (strcmp(opts[i].name, "version") == 0 &&
+		    strcmp(a->cmd, "baseline") == 0)
+			opts[i].has_arg = required_argument;
 	a->history = "pgbundle.history";
 	a->ao.lock_wait = 60;
 	a->ao.lock_retries = 3;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_PUBKEY:
 			if (a->npubkeys == PGB_KEYS_MAX) {
@@ -464,13 +529,30 @@ parse_args(int argc, char *argv[], struct args *a)
 			a->history = optarg;
 			break;
 		case OPT_TO:
-			if (parse_int(optarg, 0, 999999999999999999LL, &v) == -1) {
-				fprintf(stderr, "pgapply: --to '%s' is not a "
-				    "version\n", optarg);
+		case OPT_VERSION:
+		case OPT_STEPS:
+			if (optarg == NULL || parse_int(optarg, 0,
+			    999999999999999999LL, &v) == -1) {
+				fprintf(stderr, "pgapply: '%s' is not a version "
+				    "or count\n", optarg ? optarg : "");
 				return -1;
 			}
-			a->ao.to = v;
-			a->ao.has_to = 1;
+			if (ch == OPT_TO) {
+				a->ao.to = v;
+				a->ao.has_to = 1;
+			} else if (ch == OPT_STEPS) {
+				a->ao.steps = v;
+				a->ao.has_steps = 1;
+			} else {
+				a->version = v;
+				a->has_version = 1;
+			}
+			break;
+		case OPT_FROM:
+			a->from = optarg;
+			break;
+		case OPT_TABLE:
+			a->table = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT:
 			a->ao.lock_timeout = optarg;
@@ -503,6 +585,12 @@ parse_args(int argc, char *argv[], struct args *a)
 		return -1;
 	if (a->file == NULL && strcmp(a->cmd, "status") != 0)
 		return -1;
+	if (strcmp(a->cmd, "rollback") == 0 && a->ao.has_to == a->ao.has_steps)
+		return -1;
+	if (strcmp(a->cmd, "baseline") == 0 && !a->has_version)
+		return -1;
+	if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
+		return -1;
 	return 0;
 }
 
@@ -527,7 +615,9 @@ main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	a.cmd = argv[1];
 	if (strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "plan") != 0 &&
-	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0) {
+	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0 &&
+	    strcmp(a.cmd, "rollback") != 0 && strcmp(a.cmd, "baseline") != 0 &&
+	    strcmp(a.cmd, "adopt") != 0) {
 		fprintf(stderr, "pgapply: unknown command '%s'\n", a.cmd);
 		return usage();
 	}
