@@ -71,6 +71,30 @@ check-e2e: all
 demo: all
 	sh scripts/demo.sh
 
+# bin/pgapply-static: pgapply with no shared libraries, stripped, for
+# FROM-scratch images (docs/DEPLOY.md).  scripts/build-static.sh builds
+# libpq once into $(SB), which "make clean" keeps and "make distclean"
+# removes; OpenSSL, libarchive and zlib are Debian's static libraries.
+SB	 = $(B)/static
+SRT_OBJS = $(patsubst %.c,$(B)/sobj/%.o,$(wildcard runtime/*.c))
+SLIBS	 = -L$(SB)/lib -lpq -lpgcommon_shlib -lpgport_shlib -larchive -lssl \
+	   -lcrypto -lz -lpthread
+
+static: bin/pgapply-static
+
+bin/pgapply-static: $(SRT_OBJS)
+	@mkdir -p bin
+	$(CC) -static -s -o $@ $(SRT_OBJS) $(SLIBS)
+
+$(B)/sobj/%.o: %.c $(SB)/.done
+	@mkdir -p $(@D)
+	$(CC) -I$(SB)/include $(CFLAGS) \
+	    $(filter-out -fsanitize%,$(PGB_CFLAGS)) -c -o $@ $<
+
+$(SB)/.done: scripts/build-static.sh
+	rm -f $@
+	sh scripts/build-static.sh $(SB)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 bin/pgbundle bin/pgapply $(DESTDIR)$(PREFIX)/bin/
@@ -83,8 +107,12 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/man/man1/pgapply.1
 
 clean:
-	rm -rf $(B) bin
+	rm -rf bin $(filter-out $(SB),$(wildcard $(B)/*))
 
-.PHONY: all units test check check-unit check-e2e demo install uninstall clean
+distclean: clean
+	rm -rf $(B)
 
--include $(wildcard $(B)/*/*.d $(B)/tests/*.d)
+.PHONY: all units test check check-unit check-e2e demo install uninstall clean \
+	distclean static
+
+-include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/sobj/*/*.d)
