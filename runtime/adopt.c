@@ -38,6 +38,7 @@ struct tool {
 static const struct tool tools[] = {
 	{ "golang-migrate", "schema_migrations", "version::text, dirty::text" },
 	{ "dbmate", "schema_migrations", "version::text" },
+	{ "sql-migrate", "gorp_migrations", "id" },
 	{ "flyway", "flyway_schema_history",
 	    "version, success::text, type, installed_rank::text" },
 	{ "custom", "schema_version", "version::text" },
@@ -67,6 +68,26 @@ resolve_table(struct pgb_db *db, const char *name, char **out,
 	return 0;
 }
 
+/* sql-migrate records file names ("12_add_users.sql"): take the number. */
+static int
+sql_migrate_row(const char *id, struct vlist *l, struct pgb_diag *d)
+{
+	char		 num[20];
+	size_t		 n = strspn(id, "0123456789");
+	long long	 v;
+
+	if (n == 0 || n >= sizeof(num) || id[n] != '_')
+		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.60s' does "
+		    "not start with a version number", id);
+	memcpy(num, id, n);
+	num[n] = '\0';
+	if (pgb_version_plain(num, &v) == -1)
+		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.60s' has "
+		    "no usable version", id);
+	vlist_add(l, v);
+	return 0;
+}
+
 static int
 read_row(const struct tool *t, PGresult *res, int i, struct vlist *l,
     struct pgb_diag *d)
@@ -93,6 +114,8 @@ read_row(const struct tool *t, PGresult *res, int i, struct vlist *l,
 			vlist_add(l, v);
 		return 0;
 	}
+	if (strcmp(t->name, "sql-migrate") == 0)
+		return sql_migrate_row(ver, l, d);
 	if (pgb_version_plain(ver, &v) == -1)
 		return pgb_fail(d, PGB_ECONFLICT, "%s version '%s' is not a "
 		    "number", t->name, ver);
@@ -157,7 +180,7 @@ pgb_adopt(struct pgb_db *db, const struct pgb_manifest *m,
 			break;
 	if (t->name == NULL)
 		return pgb_fail(d, PGB_EUSAGE, "unknown tool '%s' (known: "
-		    "golang-migrate, dbmate, flyway, custom)", tool);
+		    "golang-migrate, dbmate, sql-migrate, flyway, custom)", tool);
 	if (read_foreign(db, t, table ? table : t->table, &l, d) == -1) {
 		free(l.v);
 		return -1;

@@ -16,7 +16,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libpq-dev libssl-dev zlib1g-dev
 libarchive-dev libcmocka-dev postgresql-15 postgresql-client-15 perl
-openssl"
+openssl sql-migrate"
 
 dry_run=0
 case "${1:-}" in
@@ -40,6 +40,17 @@ if ! perl -MTest::More -MTAP::Harness -e 1 2>/dev/null; then
 	*" perl "*)	;;
 	*)		missing="$missing perl perl-modules-5.36" ;;
 	esac
+fi
+
+# dbmate, from the npm registry, for the test that adopts a database the
+# real tool migrated; kept in tests/tools/ (make clean leaves it).
+tools=$(cd "$(dirname "$0")/.." && pwd)/tests/tools
+if [ "$dry_run" -eq 0 ] && [ ! -x "$tools/node_modules/.bin/dbmate" ] &&
+    command -v npm >/dev/null 2>&1; then
+	echo "deps.sh: installing dbmate (npm) into tests/tools"
+	npm install --silent --no-audit --no-fund --prefix "$tools" \
+	    dbmate@2 >/dev/null 2>&1 ||
+	    echo "deps.sh: npm could not install dbmate; its test will skip" >&2
 fi
 
 if [ -z "$missing" ]; then
