@@ -14,6 +14,7 @@
 #include "bounds.h"
 #include "build.h"
 #include "bundle.h"
+#include "configmap.h"
 #include "keys.h"
 #include "report.h"
 #include "sig.h"
@@ -29,7 +30,8 @@ static const char usage_text[] =
 "       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned) [--strict]\n"
 "                [--project NAME] [--target NAME] [--include-root DIR] [-q]\n"
 "       pgbundle check [DIR] [--strict] [--include-root DIR] [-q]\n"
-"       pgbundle inspect FILE [--pubkey KEY] [--json]\n";
+"       pgbundle inspect FILE [--pubkey KEY] [--json]\n"
+"       pgbundle configmap FILE --name NAME [--pubkey KEY]\n";
 
 static const char help_text[] =
 "pgbundle compiles a folder of PostgreSQL migrations into one signed,\n"
@@ -41,6 +43,7 @@ static const char help_text[] =
 "  build [DIR]         validate, lint and pack DIR (default: migrations/)\n"
 "  check [DIR]         validate and lint only; write nothing\n"
 "  inspect FILE        show a bundle's migrations, modes, sizes and hashes\n"
+"  configmap FILE      print a Kubernetes ConfigMap holding FILE and FILE.sig\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   bundle path (default: bundles/PROJECT-LAST.pgb)\n"
@@ -53,6 +56,7 @@ static const char help_text[] =
 "      --include-root DIR  resolve \\i paths from DIR (default: the cwd)\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
 "      --json          inspect: print JSON\n"
+"      --name NAME     configmap: the ConfigMap's name\n"
 "  -q, --quiet         print only errors and warnings\n"
 "  -h, --help          show this help\n"
 "      --version       show the version\n"
@@ -64,7 +68,7 @@ static const char help_text[] =
 "3 key error, 4 I/O or internal error.\n";
 
 enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
-	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION };
+	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION, OPT_NAME };
 
 static const struct option longopts[] = {
 	{ "output",	  required_argument, NULL, 'o' },
@@ -76,6 +80,7 @@ static const struct option longopts[] = {
 	{ "target",	  required_argument, NULL, OPT_TARGET },
 	{ "include-root", required_argument, NULL, OPT_INCLUDE_ROOT },
 	{ "json",	  no_argument,	     NULL, OPT_JSON },
+	{ "name",	  required_argument, NULL, OPT_NAME },
 	{ "quiet",	  no_argument,	     NULL, 'q' },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, OPT_VERSION },
@@ -91,6 +96,7 @@ struct args {
 	const char	*project;
 	const char	*target;
 	const char	*include_root;
+	const char	*name;		/* configmap --name */
 	int		 unsigned_ok, strict, json, quiet;
 };
 
@@ -355,6 +361,31 @@ cmd_inspect(const struct args *a)
 	return 0;
 }
 
+/* The ConfigMap's YAML on stdout, written only once all of it is ready. */
+static int
+cmd_configmap(const struct args *a)
+{
+	struct pgb_configmap_opts	o;
+	struct pgb_buf			out;
+	struct pgb_diag			d;
+
+	if (a->pos == NULL || a->name == NULL)
+		return usage();
+	memset(&o, 0, sizeof(o));
+	o.path = a->pos;
+	o.name = a->name;
+	o.pubkey = a->pubkey;
+	pgb_diag_clear(&d);
+	pgb_buf_init(&out);
+	if (pgb_configmap_write(&o, &out, NULL, &d) == -1) {
+		pgb_buf_release(&out);
+		return fail(&d);
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	pgb_buf_release(&out);
+	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -410,6 +441,9 @@ main(int argc, char *argv[])
 		case OPT_JSON:
 			a.json = 1;
 			break;
+		case OPT_NAME:
+			a.name = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs("\n", stdout);
@@ -439,6 +473,8 @@ main(int argc, char *argv[])
 		return cmd_build(&a, 0);
 	if (strcmp(a.cmd, "inspect") == 0)
 		return cmd_inspect(&a);
+	if (strcmp(a.cmd, "configmap") == 0)
+		return cmd_configmap(&a);
 	fprintf(stderr, "pgbundle: unknown command '%s'\n", a.cmd);
 	return usage();
 }
