@@ -2,7 +2,8 @@
 # deps.sh - install what a fresh Debian 12 machine lacks to build and test
 # pgbundle: a C toolchain, the libraries (libpq, OpenSSL, zlib, libarchive,
 # cmocka), the PostgreSQL 15 server binaries the end-to-end tests start,
-# Perl's Test::More and prove, and the openssl command.
+# Perl's Test::More and prove, and the openssl command; YAML::XS, file and
+# git for the deployment tests (tests/e2e/06x_*.pl).
 #
 # Installs only what dpkg says is missing (one "apt-get update", then one
 # "apt-get install"), so a second run does nothing and needs no network.
@@ -16,7 +17,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libpq-dev libssl-dev zlib1g-dev
 libarchive-dev libcmocka-dev postgresql-15 postgresql-client-15 perl
-openssl sql-migrate"
+openssl sql-migrate libyaml-libyaml-perl file git"
 
 dry_run=0
 case "${1:-}" in
