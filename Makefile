@@ -95,6 +95,11 @@ $(SB)/.done: scripts/build-static.sh
 	rm -f $@
 	sh scripts/build-static.sh $(SB)
 
+# Benchmarks against psql and peer tools on a throwaway durable server;
+# long, and never part of test.  BENCH_QUICK=1 for a short run (bench/run.pl).
+bench: all
+	perl bench/run.pl
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 bin/pgbundle bin/pgapply $(DESTDIR)$(PREFIX)/bin/
@@ -112,7 +117,7 @@ clean:
 distclean: clean
 	rm -rf $(B)
 
-.PHONY: all units test check check-unit check-e2e demo install uninstall clean \
+.PHONY: all units test check check-unit check-e2e demo bench install uninstall clean \
 	distclean static
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/sobj/*/*.d)

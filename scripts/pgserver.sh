@@ -11,7 +11,9 @@
 # The data directory is DIR/data, the log DIR/postgresql.log, and the unix
 # socket lives in DIR itself.  The server listens on 127.0.0.1 and that
 # socket only, trusts every local connection (initdb -A trust) and runs with
-# fsync off: it is for throwaway data.  "start" is idempotent: a running
+# fsync off: it is for throwaway data.  PGSERVER_DURABLE=1 at initdb keeps
+# PostgreSQL's default durability instead (fsync and synchronous_commit on),
+# as bench/ needs.  "start" is idempotent: a running
 # server is left alone and an existing data directory is reused.  The
 # superuser is "postgres".  Run as root, the cluster is created and run as
 # the postgres system user, so DIR must be reachable by it.  Remove DIR by
@@ -114,15 +116,20 @@ do_start() {
 		(cd "$dir" && as_owner "$bindir/initdb" -D "$data" -A trust \
 		    -U postgres -E UTF8 --locale=C --no-sync) >"$dir/initdb.log" 2>&1 ||
 		    { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+		if [ "${PGSERVER_DURABLE:-0}" = 1 ]; then
+			sync=on
+		else
+			sync=off
+		fi
 		cat >>"$data/postgresql.conf" <<EOF
 
 # pgserver.sh: a throwaway cluster for pgbundle
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $sync
+synchronous_commit = $sync
+full_page_writes = $sync
 lc_messages = 'C'
 EOF
 	fi

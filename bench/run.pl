@@ -1,0 +1,455 @@
+#!/usr/bin/perl
+# run.pl - `make bench`: pgapply against psql and the peers, side by side,
+# on one throwaway PostgreSQL with default durability.
+#
+#   perl bench/run.pl            full run (long: N = 100, 1000, 10000, 100 MB)
+#   BENCH_QUICK=1 perl bench/run.pl     N = 100 and 1000, 20 MB, 3 runs
+#
+# Environment: BENCH_DIR (work folder, default /tmp/pgbundle-bench),
+# BENCH_PORT (default 55491), BENCH_RUNS, BENCH_TOOLS (comma list to run a
+# subset), BENCH_SETS (e.g. 100,nodata), BENCH_PEERS_MAX_N (largest N the peers get, default 1000).
+#
+# Every timed run gets a fresh database; runs are interleaved across tools
+# (run 1 of every tool, then run 2, ...) so that a noisy neighbour hits
+# them all alike.  Figures are medians with min and max.  After its first
+# run each tool's schema (pg_dump --schema-only, less the tool's own
+# history table) is compared with psql's.  Results: BENCH_DIR/results.md
+# and results.json; the markdown is printed at the end.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use POSIX qw(floor);
+use Time::HiRes qw(time);
+
+my $ROOT = abs_path(dirname(abs_path($0)) . '/..');
+my $QUICK = $ENV{BENCH_QUICK} ? 1 : 0;
+my $W = $ENV{BENCH_DIR} // '/tmp/pgbundle-bench';
+my $PORT = $ENV{BENCH_PORT} // 55491;
+my $RUNS = $ENV{BENCH_RUNS} // ($QUICK ? 3 : 5);
+my $PEERS_MAX_N = $ENV{BENCH_PEERS_MAX_N} // 1000;
+my @SETS = $QUICK ? (100, 1000) : (100, 1000, 10000);
+@SETS = split /,/, $ENV{BENCH_SETS} if $ENV{BENCH_SETS};
+my $DATA = !grep { $_ eq 'nodata' } @SETS;
+@SETS = grep { /^\d+$/ } @SETS;
+my $DATA_MB = $QUICK ? 20 : 100;
+my $NPM = "$W/npm";
+my $NM = "$NPM/node_modules";
+my $PG = "$W/pg";
+my $BIN = "$ROOT/bin";
+my %only = map { $_ => 1 } split /,/, ($ENV{BENCH_TOOLS} // '');
+
+$ENV{PGHOST} = '127.0.0.1';
+$ENV{PGPORT} = $PORT;
+$ENV{PGUSER} = 'postgres';
+delete @ENV{qw(PGDATABASE PGPASSWORD PGSERVICE DATABASE_URL PGAPPLY_PUBKEY)};
+$ENV{LIQUIBASE_ANALYTICS_ENABLED} = 'false';
+$ENV{LIQUIBASE_SHOW_BANNER} = 'false';
+$ENV{SQITCH_FULLNAME} = 'Bench';
+$ENV{SQITCH_EMAIL} = 'bench@example.com';
+$ENV{NODE_PATH} = $NM;
+
+sub say_ { print STDERR "bench: @_\n" }
+
+sub sh {
+	my (@cmd) = @_;
+	system(@cmd) == 0 or die "bench: '@cmd' failed\n";
+}
+
+sub slurp {
+	my ($p) = @_;
+	open(my $fh, '<', $p) or return '';
+	local $/;
+	return scalar <$fh>;
+}
+
+sub psql_admin {
+	my ($sql) = @_;
+	system('psql', '-X', '-q', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1',
+	    '-c', $sql) == 0 or die "bench: psql: $sql\n";
+}
+
+sub url { return "postgres://postgres\@127.0.0.1:$PORT/$_[0]" }
+
+# Run 'cmd' (array ref) in 'cwd' with extra 'env'; wall ms, peak RSS kB.
+sub timed {
+	my ($cmd, %o) = @_;
+	my $log = "$W/last.log";
+	my $rss = "$W/rss.txt";
+	my $t0 = time;
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		chdir $o{cwd} if $o{cwd};
+		$ENV{$_} = $o{env}{$_} for keys %{$o{env} // {}};
+		open(STDOUT, '>', $log);
+		open(STDERR, '>&', \*STDOUT);
+		exec('/usr/bin/time', '-f', '%M', '-o', $rss, @$cmd) or exit 127;
+	}
+	waitpid($pid, 0);
+	my $ms = (time - $t0) * 1000;
+	my $ok = $? == 0;
+	my ($kb) = slurp($rss) =~ /(\d+)\s*$/;
+	return ($ok, $ms, $kb // 0, slurp($log));
+}
+
+sub stats {
+	my @v = sort { $a <=> $b } @_;
+	return undef unless @v;
+	my $med = @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+	return { med => $med, min => $v[0], max => $v[-1], n => scalar @v };
+}
+
+sub ver {
+	my ($cmd) = @_;
+	my $v = `$cmd 2>&1`;
+	$v =~ s/\s+$//;
+	($v) = split /\n/, $v;
+	return $v // '?';
+}
+
+# --- the tools --------------------------------------------------------
+# layout: gen.pl layout; apply(DIR, DB): command; noop: run apply again;
+# version: the cold-start command; exclude: pg_dump options that drop the
+# tool's own bookkeeping; maxn: largest N it gets.
+my $KEY = "$W/bench";
+my %bundle;	# N => bundle path
+my @TOOLS = (
+    { name => 'psql -1 (a)', id => 'psql-a', layout => 'psql-a', maxn => 1e9,
+      apply => sub { ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1',
+	  '-d', $_[1], '-f', "$_[0]/all.sql"] },
+      version => ['psql', '--version'] },
+    { name => 'psql per-migration tx (b)', id => 'psql-b', layout => 'psql-b',
+      maxn => 1e9, exclude => ['-T', 'public.bench_history'],
+      apply => sub { ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+	  '-d', $_[1], '-f', "$_[0]/all.sql"] } },
+    { name => 'pgapply', id => 'pgapply', layout => 'pgbundle', maxn => 1e9,
+      noop => 1, exclude => ['-N', 'pgbundle'],
+      apply => sub { ["$BIN/pgapply", 'apply', $bundle{$_[2]}, '--pubkey',
+	  "$KEY.pub", '-q', '--db', "dbname=$_[1]"] },
+      version => ["$BIN/pgapply", '--version'] },
+    { name => 'dbmate', id => 'dbmate', layout => 'dbmate', noop => 1,
+      exclude => ['-T', 'public.schema_migrations'],
+      apply => sub { ["$NM/.bin/dbmate", '--url', url($_[1]) . '?sslmode=disable',
+	  '--migrations-dir', "$_[0]/db/migrations", '--no-dump-schema',
+	  'migrate'] },
+      version => ["$NM/.bin/dbmate", '--version'] },
+    { name => 'sql-migrate', id => 'sql-migrate', layout => 'sql-migrate',
+      noop => 1, exclude => ['-T', 'public.gorp_migrations'],
+      apply => sub { ['sql-migrate', 'up', '-env=bench',
+	  "-config=$_[0]/dbconfig.yml"] },
+      env => sub { { BENCH_DSN => "host=127.0.0.1 port=$PORT user=postgres "
+	  . "dbname=$_[1] sslmode=disable" } }, cwd => 1,
+      version => ['sql-migrate', '--version'] },
+    { name => 'Sqitch', id => 'sqitch', layout => 'sqitch', noop => 1,
+      exclude => ['-N', 'sqitch'], cwd => 1,
+      apply => sub { ['sqitch', 'deploy', "db:pg://postgres\@127.0.0.1:$PORT/$_[1]"] },
+      version => ['sqitch', '--version'] },
+    { name => 'Liquibase', id => 'liquibase', layout => 'liquibase',
+      noop => 1, cwd => 1, exclude => ['-T', 'public.databasechangelog*'],
+      apply => sub { ["$NM/liquibase/dist/liquibase/liquibase",
+	  '--changelog-file=changelog.sql', '--url=jdbc:postgresql://127.0.0.1:'
+	  . "$PORT/$_[1]", '--username=postgres', 'update'] },
+      version => ["$NM/liquibase/dist/liquibase/liquibase", '--version'],
+      version_runs => 3 },
+    { name => 'node-pg-migrate', id => 'node-pg-migrate',
+      layout => 'node-pg-migrate', noop => 1,
+      exclude => ['-T', 'public.pgmigrations*'],
+      apply => sub { ["$NM/.bin/node-pg-migrate", 'up', '-m',
+	  "$_[0]/migrations", '--no-single-transaction', '--no-check-order'] },
+      env => sub { { DATABASE_URL => url($_[1]) } },
+      version => ["$NM/.bin/node-pg-migrate", '--version'] },
+    { name => 'postgres-migrations', id => 'postgres-migrations',
+      layout => 'postgres-migrations', noop => 1,
+      exclude => ['-T', 'public.migrations'],
+      apply => sub { ['node', "$ROOT/bench/pgmig.js", "$_[0]/migrations"] },
+      env => sub { { PGDATABASE => $_[1] } },
+      version => ['node', '-e', 'require("postgres-migrations")'] },
+    { name => 'graphile-migrate', id => 'graphile-migrate',
+      layout => 'graphile-migrate', noop => 1, cwd => 1,
+      exclude => ['-N', 'graphile_migrate'],
+      apply => sub { ["$NM/.bin/graphile-migrate", 'migrate'] },
+      env => sub { { DATABASE_URL => url($_[1]) } },
+      version => ["$NM/.bin/graphile-migrate", '--version'] },
+    { name => 'Alembic', id => 'alembic', layout => 'alembic', noop => 1,
+      exclude => ['-T', 'public.alembic_version'], cwd => 1,
+      apply => sub { ['alembic', '-c', "$_[0]/alembic.ini", 'upgrade', 'head'] },
+      env => sub { { BENCH_SQLALCHEMY_URL =>
+	  "postgresql+psycopg2://postgres\@127.0.0.1:$PORT/$_[1]" } },
+      version => ['alembic', '--version'] },
+    { name => 'yoyo', id => 'yoyo', layout => 'yoyo', noop => 1,
+      exclude => ['-T', 'public._yoyo*', '-T', 'public.yoyo_lock'],
+      apply => sub { ['/usr/bin/python3', '-m', 'yoyo', 'apply', '--batch',
+	  '--no-config-file', '--database', url($_[1]), $_[0]] },
+      version => ['/usr/bin/python3', '-m', 'yoyo', '--help'] },
+);
+@TOOLS = grep { !%only || $only{$_->{id}} } @TOOLS;
+$_->{maxn} //= $PEERS_MAX_N for @TOOLS;
+
+# --- setup ------------------------------------------------------------
+make_path($W);
+sh('sh', "$ROOT/bench/peers.sh", $NPM);
+sh('make', '-s', '-C', $ROOT, 'all');
+if (-d $PG) {
+	system('sh', "$ROOT/scripts/pgserver.sh", 'stop', $PG);
+	remove_tree($PG);
+}
+{
+	local $ENV{PGSERVER_DURABLE} = 1;
+	sh('sh', "$ROOT/scripts/pgserver.sh", 'start', $PG, $PORT);
+}
+END {
+	system('sh', "$ROOT/scripts/pgserver.sh", 'stop', $PG) if $PG && -d $PG;
+}
+unlink("$KEY.key", "$KEY.pub");
+sh("$BIN/pgbundle", 'keygen', '-o', $KEY);
+
+my (%res, %versions, %schema_ref, @notes);
+my %unavailable;
+for my $t (@TOOLS) {
+	my $exe = $t->{apply}->('/x', 'x', 0)->[0];
+	if ($exe =~ m{/} ? !-x $exe : system("command -v $exe >/dev/null") != 0) {
+		$unavailable{$t->{id}} = "'$exe' is not installed";
+		next;
+	}
+	my $vc = $t->{version} // ['psql', '--version'];
+	$versions{$t->{id}} = $t->{id} eq 'postgres-migrations' ?
+	    'postgres-migrations ' . ver("node -p \"require('$NM/postgres-migrations/package.json').version\"") :
+	    $t->{id} eq 'yoyo' ? 'yoyo ' . ver("/usr/bin/python3 -c 'import yoyo; print(yoyo.__version__)'") :
+	    $t->{id} eq 'liquibase' ? ver("cd $W && '$NM/liquibase/dist/liquibase/liquibase' --version 2>&1 | grep -i 'Liquibase Version'") :
+	    $t->{id} eq 'sql-migrate' ? 'sql-migrate ' . ver("dpkg-query -W -f='\${Version}' sql-migrate") :
+	    ver(join(' ', map { "'$_'" } @$vc));
+}
+
+sub gen {
+	my ($set, $layout) = @_;
+	my $dir = "$W/sets/$set/$layout";
+	return $dir if -e "$dir/.done";
+	remove_tree($dir);
+	sh('perl', "$ROOT/bench/gen.pl", '--set', $set, '--data-mb', $DATA_MB,
+	    '--layout', $layout, '--out', $dir);
+	if ($layout eq 'graphile-migrate') {
+		open(my $fh, '>', "$dir/.gmrc") or die;
+		print $fh "{ \"migrationsFolder\": \"./migrations\" }\n";
+		close $fh;
+	}
+	open(my $fh, '>', "$dir/.done") or die;
+	close $fh;
+	return $dir;
+}
+
+sub dump_schema {
+	my ($db, $t) = @_;
+	my $out = `pg_dump --schema-only --no-owner --no-privileges -d $db @{[map { "'$_'" } @{$t->{exclude} // []}]} 2>&1`;
+	$out =~ s/^\\(un)?restrict .*\n//mg;
+	$out =~ s/^--.*\n//mg;
+	$out =~ s/\n{2,}/\n/g;
+	return $out;
+}
+
+my $dbseq = 0;
+sub fresh_db {
+	my $db = 'bench_' . ++$dbseq;
+	psql_admin("DROP DATABASE IF EXISTS $db");
+	psql_admin("CREATE DATABASE $db");
+	return $db;
+}
+
+sub drop_db { psql_admin("DROP DATABASE IF EXISTS $_[0] WITH (FORCE)") }
+
+# One set: every tool, $runs interleaved runs.
+sub bench_set {
+	my ($set, $runs, @tools) = @_;
+	my %dir;
+	for my $t (@tools) {
+		$dir{$t->{id}} = gen($set, $t->{layout});
+	}
+	for my $r (1 .. $runs) {
+		for my $t (@tools) {
+			my $id = $t->{id};
+			my $R = $res{$set}{$id} //= { apply => [], noop => [], rss => [] };
+			next if $R->{failed};
+			my $db = fresh_db();
+			my $d = $dir{$id};
+			my %o = (cwd => $t->{cwd} ? $d : undef,
+			    env => $t->{env} ? $t->{env}->($d, $db) : {});
+			my $cmd = $t->{apply}->($d, $db, $set);
+			my ($ok, $ms, $kb, $log) = timed($cmd, %o);
+			if (!$ok) {
+				$R->{failed} = (split /\n/, $log)[-1] // 'failed';
+				$log =~ s/^/    /mg;
+				say_("$id failed on set $set:\n" . substr($log, -2000));
+				drop_db($db);
+				next;
+			}
+			push @{$R->{apply}}, $ms;
+			push @{$R->{rss}}, $kb;
+			if ($t->{noop}) {
+				my ($ok2, $ms2) = timed($cmd, %o);
+				push @{$R->{noop}}, $ms2 if $ok2;
+			}
+			if ($r == 1) {
+				my $s = dump_schema($db, $t);
+				if ($id eq 'psql-a') {
+					$schema_ref{$set} //= $s;
+					open(my $fh, '>', "$W/schema-$set-ref.sql");
+					print $fh $s;
+					close $fh;
+				}
+				$R->{schema} = !defined $schema_ref{$set} ? '?' :
+				    $s eq $schema_ref{$set} ? 'same' : 'DIFFERS';
+				if ($R->{schema} eq 'DIFFERS') {
+					open(my $fh, '>', "$W/schema-$set-$id.sql");
+					print $fh $s;
+					close $fh;
+				}
+			}
+			drop_db($db);
+			say_(sprintf('set %s run %d %-20s %8.0f ms', $set, $r, $id, $ms));
+		}
+	}
+}
+
+# --- apply and no-op ----------------------------------------------------
+for my $set (@SETS) {
+	my @t = grep { !$unavailable{$_->{id}} && $set <= $_->{maxn} } @TOOLS;
+	my $runs = $set >= 10000 ? ($QUICK ? 1 : 3) : $RUNS;
+	# pgbundle's compiler: build the bundle (timed) before applying it.
+	if (grep { $_->{id} eq 'pgapply' } @t) {
+		my $src = gen($set, 'pgbundle');
+		my $b = "$W/bundle-$set.pgb";
+		my @ms;
+		for (1 .. 5) {
+			my ($ok, $ms) = timed(["$BIN/pgbundle", 'build', $src, '-o', $b,
+			    '--key', "$KEY.key", '-q']);
+			die "bench: pgbundle build $src failed\n" unless $ok;
+			push @ms, $ms;
+		}
+		$bundle{$set} = $b;
+		$res{compile}{$set} = { ms => stats(@ms), size => -s $b,
+		    src => dir_size($src) };
+	}
+	bench_set($set, $runs, @t);
+}
+
+sub dir_size {
+	my ($d) = @_;
+	my $n = 0;
+	opendir(my $dh, $d) or return 0;
+	$n += -s "$d/$_" for grep { /\.sql$/ } readdir $dh;
+	return $n;
+}
+
+# --- the data-heavy set: COPY throughput -------------------------------
+if ($DATA) {
+	my @t = grep { $_->{id} =~ /^(psql-a|psql-b|pgapply)$/ } @TOOLS;
+	my $src = gen('data', 'pgbundle');
+	my $b = "$W/bundle-data.pgb";
+	my ($ok, $ms) = timed(["$BIN/pgbundle", 'build', $src, '-o', $b,
+	    '--key', "$KEY.key", '-q']);
+	die "bench: pgbundle build data failed\n" unless $ok;
+	$bundle{data} = $b;
+	$res{compile}{data} = { ms => stats($ms), size => -s $b, src => dir_size($src) };
+	bench_set('data', $QUICK ? 3 : 3, @t) if @t;
+}
+
+# --- verify and check throughput, cold start -----------------------------
+for my $set (grep { defined $bundle{$_} } (@SETS, 'data')) {
+	my (@v, @c);
+	for (1 .. 5) {
+		my ($ok, $ms) = timed(["$BIN/pgapply", 'verify', $bundle{$set},
+		    '--pubkey', "$KEY.pub", '-q']);
+		push @v, $ms if $ok;
+		($ok, $ms) = timed(["$BIN/pgbundle", 'check', "$W/sets/$set/pgbundle", '-q']);
+		push @c, $ms if $ok;
+	}
+	$res{verify}{$set} = stats(@v);
+	$res{check}{$set} = stats(@c);
+}
+for my $t (grep { !$unavailable{$_->{id}} && $_->{version} } @TOOLS) {
+	my @ms;
+	my $n = $t->{version_runs} // ($QUICK ? 10 : 30);
+	for (1 .. $n) {
+		my ($ok, $ms) = timed($t->{version}, cwd => $W);
+		push @ms, $ms if $ok;
+	}
+	$res{cold}{$t->{id}} = stats(@ms);
+}
+# The same through /usr/bin/time costs a fork and exec of its own: measure
+# pgapply --version bare too, with perl's own fork/exec.
+{
+	my @ms;
+	for (1 .. 50) {
+		my $t0 = time;
+		system("$BIN/pgapply --version >/dev/null");
+		push @ms, (time - $t0) * 1000;
+	}
+	$res{cold_bare} = stats(@ms);
+}
+
+# --- report -------------------------------------------------------------
+sub f { my ($s) = @_; return '–' unless $s; return sprintf('%.0f (%.0f–%.0f)', $s->{med}, $s->{min}, $s->{max}) }
+sub f1 { my ($s) = @_; return '–' unless $s; return sprintf('%.1f (%.1f–%.1f)', $s->{med}, $s->{min}, $s->{max}) }
+
+my @md;
+push @md, "Machine: " . ver("uname -srm") . ', ' . ver("nproc") . ' cores ('
+    . ver("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2") . '), '
+    . sprintf('%.0f', (ver("grep MemTotal /proc/meminfo") =~ /(\d+)/)[0] / 1048576) . ' GiB'
+    . ', PostgreSQL ' . ver("psql -XAtc 'show server_version' -d postgres")
+    . ', fsync ' . ver("psql -XAtc 'show fsync' -d postgres")
+    . ', synchronous_commit ' . ver("psql -XAtc 'show synchronous_commit' -d postgres")
+    . ", TCP 127.0.0.1, $RUNS runs" . ($QUICK ? ' (BENCH_QUICK=1)' : '');
+push @md, '';
+for my $set (@SETS, 'data') {
+	next unless $res{$set};
+	my $b = $res{$set}{'psql-b'} && stats(@{$res{$set}{'psql-b'}{apply}});
+	push @md, $set eq 'data' ? "### Data-heavy set ($DATA_MB MB of COPY data)" :
+	    "### N = $set";
+	push @md, '', '| tool | apply ms, median (min–max) | × (b) | no-op ms | peak RSS MB | schema |',
+	    '|---|---|---|---|---|---|';
+	for my $t (@TOOLS) {
+		my $R = $res{$set}{$t->{id}} or next;
+		my $a = stats(@{$R->{apply}});
+		my $rss = stats(@{$R->{rss}});
+		push @md, sprintf('| %s | %s | %s | %s | %s | %s |', $t->{name},
+		    $R->{failed} && !$a ? "failed: $R->{failed}" : f($a),
+		    $a && $b ? sprintf('%.2f', $a->{med} / $b->{med}) : '–',
+		    f(stats(@{$R->{noop}})), $rss ? sprintf('%.1f', $rss->{max} / 1024) : '–',
+		    $R->{schema} // '–');
+	}
+	if ($set eq 'data') {
+		my $bytes = $res{compile}{data}{src};
+		push @md, '', 'COPY throughput (source MB / apply s): ' . join(', ', map {
+		    my $a = stats(@{$res{data}{$_}{apply} // []});
+		    $a ? sprintf('%s %.1f MB/s', $_, $bytes / 1048576 / ($a->{med} / 1000)) : ()
+		} qw(psql-a psql-b pgapply));
+	}
+	push @md, '';
+}
+push @md, '### pgbundle: compile, verify, check', '',
+    '| set | sources MB | compile ms | bundle KB | verify ms | verify MB/s | check ms | check MB/s |',
+    '|---|---|---|---|---|---|---|---|';
+for my $set (grep { $res{compile}{$_} } (@SETS, 'data')) {
+	my $c = $res{compile}{$set};
+	my $v = $res{verify}{$set};
+	my $k = $res{check}{$set};
+	push @md, sprintf('| %s | %.1f | %s | %.0f | %s | %.0f | %s | %.0f |', $set,
+	    $c->{src} / 1048576, f1($c->{ms}), $c->{size} / 1024, f1($v),
+	    $v ? $c->{size} / 1048576 / ($v->{med} / 1000) : 0, f1($k),
+	    $k ? $c->{src} / 1048576 / ($k->{med} / 1000) : 0);
+}
+push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',
+    '| tool | ms, median (min–max) | version |', '|---|---|---|';
+for my $t (@TOOLS) {
+	next if $unavailable{$t->{id}};
+	push @md, sprintf('| %s | %s | %s |', $t->{name}, f1($res{cold}{$t->{id}}),
+	    $versions{$t->{id}} // '');
+}
+push @md, '', sprintf('pgapply --version alone (perl system(), 50 runs): %s ms',
+    f1($res{cold_bare}));
+push @md, '', map { "Not run: $_: $unavailable{$_}" } sort keys %unavailable;
+my $md = join("\n", @md) . "\n";
+open(my $fh, '>', "$W/results.md") or die;
+print $fh $md;
+close $fh;
+print $md;
