@@ -502,7 +502,7 @@ sub dropdb {
 # Options: exclude_table => [patterns], exclude_schema => [patterns].
 sub dump_schema {
 	my ($self, $db, %opt) = @_;
-	my @args = ('--schema-only', '--no-owner');
+	my @args = (($opt{data} ? () : '--schema-only'), '--no-owner');
 	push @args, map { ('-T', $_) } @{ $opt{exclude_table} || [] };
 	push @args, map { ('-N', $_) } @{ $opt{exclude_schema} || [] };
 	my ($code, $out, $err) = PgbTest::run(PgbTest::pg_bin('pg_dump'),
