@@ -499,7 +499,8 @@ sub dropdb {
 # The schema of $db as pg_dump --schema-only --no-owner writes it, without
 # comments, SET lines, set_config() calls, \restrict lines and runs of
 # blank lines: two databases built the same way give the same text.
-# Options: exclude_table => [patterns], exclude_schema => [patterns].
+# Options: exclude_table => [patterns], exclude_schema => [patterns],
+# data => 1 to dump the rows too.
 sub dump_schema {
 	my ($self, $db, %opt) = @_;
 	my @args = (($opt{data} ? () : '--schema-only'), '--no-owner');
