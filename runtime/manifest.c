@@ -627,8 +627,8 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 	if (strcmp(p->f[0], "down") == 0) {
 		if (p->nf != 5 && (p->nf != 6 ||
 		    strcmp(p->f[5], "idempotent") != 0))
-			return perr(p, "'down' takes a path, a sha256, a size, "
-			    "a mode and an optional 'idempotent'");
+			return perr(p, "'down' takes a path, a sha256, a size "
+			    "and a mode");
 		mg->down.idempotent = p->nf == 6;
 		mg->has_down = 1;
 		if (parse_path(p, p->f[1], &mg->down.path) == -1 ||
