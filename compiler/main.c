@@ -14,6 +14,7 @@
 #include "bounds.h"
 #include "build.h"
 #include "bundle.h"
+#include "json.h"
 #include "configmap.h"
 #include "keys.h"
 #include "report.h"
@@ -230,22 +231,6 @@ cmd_build(const struct args *a, int write)
 }
 
 static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void
 inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 {
 	const struct pgb_manifest *m = &b->manifest;
@@ -253,19 +238,19 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 	size_t	i;
 
 	printf("{\"bundle\":");
-	json_str(path);
+	pgb_json_str(stdout, path);
 	printf(",\"format\":%u,\"project\":", m->format);
-	json_str(m->project);
+	pgb_json_str(stdout, m->project);
 	printf(",\"target\":");
 	if (m->target)
-		json_str(m->target);
+		pgb_json_str(stdout, m->target);
 	else
 		printf("null");
 	printf(",\"bundle_id\":\"%s\",\"created\":%lld,\"compiler\":",
 	    m->bundle_id, m->created);
-	json_str(m->compiler);
+	pgb_json_str(stdout, m->compiler);
 	printf(",\"key_id\":");
-	json_str(m->key_id);
+	pgb_json_str(stdout, m->key_id);
 	printf(",\"signature\":\"%s\",\"migrations\":[",
 	    verified ? "verified" : "not checked");
 	for (i = 0; i < m->nmigs; i++) {
@@ -273,9 +258,9 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 
 		pgb_hex(g->up.sha256, PGB_SHA256_LEN, hex);
 		printf("%s{\"version\":%lld,\"name\":", i ? "," : "", g->version);
-		json_str(g->name);
+		pgb_json_str(stdout, g->name);
 		printf(",\"file\":");
-		json_str(g->up.path);
+		pgb_json_str(stdout, g->up.path);
 		printf(",\"mode\":\"%s\",\"statements\":%zu,\"size\":%zu,"
 		    "\"sha256\":\"%s\",\"verify\":%zu,\"down\":%s}",
 		    g->up.mode == PGB_MODE_NOTX ? "no-transaction" :

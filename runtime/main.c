@@ -16,6 +16,7 @@
 #include "apply.h"
 #include "bounds.h"
 #include "bundle.h"
+#include "json.h"
 #include "db.h"
 #include "banned.h"
 
@@ -188,22 +189,6 @@ exit_for(int code)
 	}
 }
 
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* Print the error once: human text on stderr, plus a JSON event. */
 static int
 fail(const struct args *a, const struct pgb_diag *d)
@@ -218,9 +203,9 @@ fail(const struct args *a, const struct pgb_diag *d)
 	}
 	if (a->json) {
 		printf("{\"event\":\"error\",\"exit\":%d,\"message\":", rc);
-		json_str(stdout, d->msg);
+		pgb_json_str(stdout, d->msg);
 		printf(",\"detail\":");
-		json_str(stdout, d->detail);
+		pgb_json_str(stdout, d->detail);
 		if (d->sqlstate[0])
 			printf(",\"sqlstate\":\"%s\"", d->sqlstate);
 		printf("}\n");
@@ -240,12 +225,12 @@ json_mig(const struct pgb_event *ev)
 {
 	if (ev->mig != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->mig->version);
-		json_str(stdout, ev->mig->name);
+		pgb_json_str(stdout, ev->mig->name);
 		printf(",\"mode\":\"%s\",\"statements\":%zu",
 		    mode_name(ev->mig->up.mode), ev->mig->up.nstmts);
 	} else if (ev->row != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->row->version);
-		json_str(stdout, ev->row->name);
+		pgb_json_str(stdout, ev->row->name);
 	}
 }
 
@@ -272,7 +257,7 @@ emit_json(const struct pgb_event *ev)
 		printf(",\"state\":\"%s\"", ev->state);
 		if (ev->row != NULL) {
 			printf(",\"applied_at\":");
-			json_str(stdout, ev->row->applied_at);
+			pgb_json_str(stdout, ev->row->applied_at);
 			printf(",\"statements_done\":%d", ev->row->done);
 		}
 		break;
