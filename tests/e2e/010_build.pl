@@ -100,6 +100,39 @@ rejects({ '001_a.sql' => "\\set foo bar\nSELECT 1;\n" },
 	like($err, qr{/001_a\.sql:1: error: cannot include 'missing\.sql'}, 'a missing include');
 }
 
+{
+	# \i resolves from the directory of the build, or --include-root.
+	my $lib = PgbTest::tempdir();
+	PgbTest::write_file("$lib/shared/ext.sql", "CREATE TABLE from_root ();\n");
+	my $dir = Pgb::migrations('001_a.sql' => "\\i shared/ext.sql\n\\unset ON_ERROR_STOP\n");
+	my ($code, $err) = check($dir, '--include-root', $lib);
+	is($code, 0, '\\i is resolved from --include-root') or diag($err);
+	(my $c2, undef, $err) = PgbTest::run({ cwd => $lib }, $pgbundle, 'check', $dir);
+	is($c2, 0, '\\i is resolved from the directory of the build') or diag($err);
+}
+
+# --- size cap -------------------------------------------------------------------------
+{
+	my $dir = Pgb::migrations('001_a.sql' => $ok);
+	open(my $fh, '>', "$dir/002_big.sql") or die;
+	print $fh "-- padding\n" x (64 * 1024 * 1024 / 11 + 10);
+	close $fh;
+	my ($code, $err) = check($dir);
+	is($code, 1, 'a file over the size cap is an error');
+	like($err, qr{/002_big\.sql:1: error: file is \d+ bytes, over the limit of 67108864},
+	    'and says the size and the limit');
+}
+
+# --- check writes nothing -------------------------------------------------------------
+{
+	my $d = PgbTest::tempdir();
+	my $dir = Pgb::migrations('001_a.sql' => $ok);
+	my ($code, $out) = PgbTest::run({ cwd => $d }, $pgbundle, 'check', $dir);
+	is($code, 0, 'check on a good folder exits 0');
+	opendir(my $dh, $d) or die;
+	is(scalar(grep { !/^\./ } readdir $dh), 0, 'check writes nothing');
+}
+
 # --- transaction control and mode ---------------------------------------------------
 rejects({ '001_a.sql' => "CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_i ON t (id);\n" },
     qr{/001_a\.sql:2: error: CREATE INDEX CONCURRENTLY cannot run inside a transaction block: mark the migration '-- pgbundle:no-transaction'},
