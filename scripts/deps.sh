@@ -17,7 +17,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libpq-dev libssl-dev zlib1g-dev
 libarchive-dev libcmocka-dev postgresql-15 postgresql-client-15 perl
-openssl sql-migrate libyaml-libyaml-perl file git"
+openssl sql-migrate pgbouncer libyaml-libyaml-perl file git"
 
 dry_run=0
 case "${1:-}" in
