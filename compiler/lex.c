@@ -14,7 +14,11 @@
  * FUNCTION/PROCEDURE, counted with psql's own heuristic.  COPY ... FROM
  * stdin takes the lines after the one holding its ';' up to a line that
  * is exactly "\." ("\.\r" too); the rest of the COPY line runs after the
- * data, as in psql.
+ * data, as in psql.  A backslash outside quotes and comments starts a
+ * meta-command that runs to the end of its line; psql's "\;" and "\:"
+ * (a literal ';' or ':' in the query) are reported as meta-commands too.
+ * A ';' with no token before it is no statement (psql sends it, to no
+ * effect).
  *
  * Rejects: unterminated strings, quoted identifiers, dollar quotes, block
  * comments and COPY data; more than PGB_STMTS_MAX statements; on the line
@@ -58,15 +62,11 @@ struct lexer {
 	struct pgb_diag	*d;
 };
 
-static int	is_space(unsigned char);
-static int	is_ident_start(unsigned char);
-static int	is_ident_cont(unsigned char);
-static int	is_dolq_cont(unsigned char);
-static int	is_op_char(unsigned char);
 static int	kw_eq(const char *, size_t, const char *);
 static size_t	scan_quoted(const char *, size_t, size_t, char, int);
 static int	scan_dollar(const char *, size_t, size_t, size_t, size_t *);
 static int	scan_block(const char *, size_t, size_t, size_t *);
+static size_t	skip_ident(const char *, size_t, size_t);
 static size_t	scan_number(const char *, size_t, size_t);
 static int	scan_token(const char *, size_t, size_t *,
 		    struct pgb_lex_token *);
@@ -75,42 +75,43 @@ static int	scan_fail(const char *, const struct pgb_lex_token *, int,
 static unsigned	line_at(struct lexer *, size_t);
 static int	lex_fail(struct lexer *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static int	add_stmt(struct lexer *, size_t, size_t, size_t, int);
+static int	add_stmt(struct lexer *, size_t, size_t, int);
 static void	add_meta(struct lexer *, size_t, size_t, int);
 static void	add_directive(struct lexer *, size_t, size_t);
 static int	take_copy(struct lexer *, size_t, size_t, size_t *);
 
-static int
-is_space(unsigned char c)
-{
-	/* PostgreSQL's {space}; \v is not one of them. */
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
+/*
+ * Byte classes, as in PostgreSQL's scanner: {space} (no \v), {ident_start}
+ * (letters, '_' and every byte >= 0x80), digits, {op_chars}, and
+ * {ident_cont}, which adds digits and '$' to {ident_start}.
+ */
+#define C_SPACE		0x01
+#define C_ISTART	0x02
+#define C_DIGIT		0x04
+#define C_OP		0x08
+#define C_ICONT		0x10
 
-static int
-is_ident_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	    c >= 0x80;
-}
+/* 1 space, 8 operator, 16 '$', 18 letter, '_' or high byte, 20 digit */
+static const unsigned char cls[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  1,  1,  0,  1,  1,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 1,  8,  0,  8, 16,  8,  8,  0,  0,  0,  8,  8,  0,  8,  0,  8,
+	20, 20, 20, 20, 20, 20, 20, 20, 20, 20,  0,  0,  8,  8,  8,  8,
+	 8, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,  0,  0,  0,  8, 18,
+	 8, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,  0,  8,  0,  8,  0,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+};
 
-static int
-is_ident_cont(unsigned char c)
-{
-	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
-}
-
-static int
-is_dolq_cont(unsigned char c)
-{
-	return is_ident_start(c) || (c >= '0' && c <= '9');
-}
-
-static int
-is_op_char(unsigned char c)
-{
-	return c != '\0' && strchr("~!@#^&|`?+-*/%<>=", c) != NULL;
-}
+#define IS(c, bits)	((cls[(unsigned char)(c)] & (bits)) != 0)
 
 /* Does s[0..n) spell the lowercase ASCII keyword 'kw', in any case? */
 static int
@@ -212,16 +213,28 @@ scan_block(const char *s, size_t len, size_t i, size_t *end)
 	return -1;
 }
 
+/* Past the identifier characters from 'i', if an identifier starts there. */
+static size_t
+skip_ident(const char *s, size_t len, size_t i)
+{
+	if (i < len && IS(s[i], C_ISTART))
+		while (i < len && IS(s[i], C_ICONT))
+			i++;
+	return i;
+}
+
 /*
  * A number starting at 'i' (a digit, or '.' before a digit), with
  * PostgreSQL 15's rules: "1..5" stops before the "..", an exponent needs
- * digits, and an identifier stuck to the end is part of the token (the
- * server's "trailing junk", so "1end" holds no END).  Returns the end.
+ * digits, and an identifier stuck to the number is part of the token
+ * (the server's "trailing junk": "1end" holds no END and "1e5$$x" opens
+ * no dollar quote).  Flex takes the longest of the real number and the
+ * number plus junk.  Returns the end.
  */
 static size_t
 scan_number(const char *s, size_t len, size_t i)
 {
-	size_t	j;
+	size_t	j, real;
 
 	while (i < len && s[i] >= '0' && s[i] <= '9')
 		i++;
@@ -230,20 +243,19 @@ scan_number(const char *s, size_t len, size_t i)
 		while (i < len && s[i] >= '0' && s[i] <= '9')
 			i++;
 	}
+	real = i;
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		j = i + 1;
 		if (j < len && (s[j] == '+' || s[j] == '-'))
 			j++;
 		if (j < len && s[j] >= '0' && s[j] <= '9') {
-			i = j;
-			while (i < len && s[i] >= '0' && s[i] <= '9')
-				i++;
+			while (j < len && s[j] >= '0' && s[j] <= '9')
+				j++;
+			real = skip_ident(s, len, j);
 		}
 	}
-	if (i < len && is_ident_start((unsigned char)s[i]))
-		while (i < len && is_ident_cont((unsigned char)s[i]))
-			i++;
-	return i;
+	j = skip_ident(s, len, i);
+	return j > real ? j : real;
 }
 
 /*
@@ -254,9 +266,9 @@ static int
 scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
 {
 	size_t	 i = *posp, j, end;
-	unsigned char c, c1, c2;
+	unsigned char c, c1, c2, lc;
 
-	while (i < len && is_space((unsigned char)s[i]))
+	while (i < len && IS(s[i], C_SPACE))
 		i++;
 	t->off = i;
 	t->len = 0;
@@ -268,8 +280,17 @@ scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
 	c = (unsigned char)s[i];
 	c1 = i + 1 < len ? (unsigned char)s[i + 1] : '\0';
 	c2 = i + 2 < len ? (unsigned char)s[i + 2] : '\0';
+	lc = (unsigned char)(c | 0x20);
 
-	if (c == '-' && c1 == '-') {
+	if (IS(c, C_ISTART) && lc != 'e' && lc != 'b' && lc != 'x' &&
+	    lc != 'n' && lc != 'u') {
+		/* the common case first: no string prefix letter */
+		j = i + 1;
+		while (j < len && IS(s[j], C_ICONT))
+			j++;
+		t->kind = PGB_TOK_IDENT;
+		end = j;
+	} else if (c == '-' && c1 == '-') {
 		j = i + 2;
 		while (j < len && s[j] != '\n' && s[j] != '\r')
 			j++;
@@ -310,15 +331,13 @@ scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
 		while (j < len && s[j] >= '0' && s[j] <= '9')
 			j++;
 		/* like a number, it takes an identifier stuck to it */
-		if (j < len && is_ident_start((unsigned char)s[j]))
-			while (j < len && is_ident_cont((unsigned char)s[j]))
-				j++;
+		j = skip_ident(s, len, j);
 		t->kind = PGB_TOK_PARAM;
 		end = j;
 	} else if (c == '$') {
 		j = i + 1;
-		if (j < len && is_ident_start((unsigned char)s[j]))
-			while (j < len && is_dolq_cont((unsigned char)s[j]))
+		if (j < len && IS(s[j], C_ISTART))
+			while (j < len && IS(s[j], C_ISTART | C_DIGIT))
 				j++;
 		if (j < len && s[j] == '$') {
 			t->kind = PGB_TOK_DOLLAR;
@@ -335,22 +354,23 @@ scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
 	    c1 <= '9')) {
 		t->kind = PGB_TOK_NUMBER;
 		end = scan_number(s, len, i);
-	} else if (is_ident_start(c)) {
+	} else if (IS(c, C_ISTART)) {
 		j = i + 1;
-		while (j < len && is_ident_cont((unsigned char)s[j]))
+		while (j < len && IS(s[j], C_ICONT))
 			j++;
 		t->kind = PGB_TOK_IDENT;
 		end = j;
 	} else if (c == '\\') {
 		t->kind = PGB_TOK_BACKSLASH;
 		end = i + 1;
-	} else if (c == ':' && (c1 == ':' || c1 == '=')) {
+	} else if ((c == ':' && (c1 == ':' || c1 == '=')) ||
+	    (c == '.' && c1 == '.')) {
 		t->kind = PGB_TOK_OP;
 		end = i + 2;
-	} else if (is_op_char(c)) {
+	} else if (IS(c, C_OP)) {
 		/* An operator stops where a comment starts. */
 		j = i + 1;
-		while (j < len && is_op_char((unsigned char)s[j]) &&
+		while (j < len && IS(s[j], C_OP) &&
 		    !(j + 1 < len && ((s[j] == '-' && s[j + 1] == '-') ||
 		    (s[j] == '/' && s[j + 1] == '*'))))
 			j++;
@@ -434,9 +454,9 @@ lex_fail(struct lexer *lx, size_t at, const char *fmt, ...)
 	return pgb_fail(lx->d, PGB_ESOURCE, "%s", msg);
 }
 
+/* The statement s[off..end); -1 past PGB_STMTS_MAX. */
 static int
-add_stmt(struct lexer *lx, size_t off, size_t end, size_t line_pos,
-    int is_copy)
+add_stmt(struct lexer *lx, size_t off, size_t end, int is_copy)
 {
 	struct pgb_lex		*o = lx->out;
 	struct pgb_lex_stmt	*st;
@@ -452,7 +472,7 @@ add_stmt(struct lexer *lx, size_t off, size_t end, size_t line_pos,
 	st = &o->stmts[o->nstmts++];
 	st->off = off;
 	st->len = end - off;
-	st->line = line_at(lx, line_pos);
+	st->line = line_at(lx, off);
 	st->is_copy = is_copy;
 	st->copy_off = 0;
 	st->copy_len = 0;
@@ -594,7 +614,7 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 				continue;
 			}
 			if (open) {
-				if (add_stmt(&lx, st_off, last_end, st_off,
+				if (add_stmt(&lx, st_off, last_end,
 				    copy_st == 3) < 0)
 					return -1;
 				if (copy_st == 3) {
@@ -688,8 +708,7 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 			if (paren > 0)
 				paren--;
 		} else if (text[t.off] == ';' && paren == 0 && begin == 0) {
-			if (add_stmt(&lx, st_off, last_end, st_off,
-			    copy_st == 3) < 0)
+			if (add_stmt(&lx, st_off, last_end, copy_st == 3) < 0)
 				return -1;
 			open = 0;
 			idcount = 0;

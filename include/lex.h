@@ -78,7 +78,7 @@ enum pgb_tok {
 	PGB_TOK_DOLLAR,		/* $tag$ ... $tag$ */
 	PGB_TOK_NUMBER,
 	PGB_TOK_PARAM,		/* $1 */
-	PGB_TOK_OP,		/* a run of operator characters, "::", ":=" */
+	PGB_TOK_OP,		/* a run of operator characters, "::", ":=", ".." */
 	PGB_TOK_CHAR,		/* one other byte: ( ) , ; . [ ] : and the rest */
 	PGB_TOK_BACKSLASH,	/* starts a psql meta-command */
 	PGB_TOK_COMMENT,	/* "--" up to, not including, the line end */
