@@ -3,7 +3,8 @@
 # around it: an empty directory holding only the binary, a bundle, its
 # signature, a public key and the CA bundle, entered with chroot as an
 # unprivileged user id, as in the FROM-scratch image.  It applies the
-# bundle over 127.0.0.1 in plain TCP, then with TLS (sslmode=require, and
+# bundle over 127.0.0.1 in plain TCP (also three runners at once, as the
+# pods of a Job may be), then with TLS (sslmode=require, and
 # verify-ca against the server's own certificate) to a server that accepts
 # only TLS.  Needs root (chroot) and bin/pgapply-static; skips otherwise.
 use strict;
@@ -123,6 +124,29 @@ is(scalar(() = $out =~ /^applied /mg), $want, 'status: all applied');
     '/app.pub', '--db', $url);
 is($code, 0, 'a second run exits 0');
 like($err, qr/nothing to do/, 'and has nothing to do');
+
+# Three pods of a Job at once: the advisory lock lets one apply; the
+# others wait for it, then find nothing to do.
+my $db3 = $pg->createdb;
+my $url3 = 'postgres://postgres@127.0.0.1:' . $pg->port . "/$db3";
+my @procs = map {
+	PgbTest::spawn({ env => { map { ($_ => undef) } keys %ENV } }, $chroot,
+	    "--userspec=$uid:$uid", $dir, '/pgapply', 'apply', '/app.pgb',
+	    '--pubkey', '/app.pub', '--db', $url3, '--lock-wait', '120')
+} 1 .. 3;
+my ($ok, $applied_total, $nothing) = (0, 0, 0);
+for my $p (@procs) {
+	my ($c, undef, $e) = $p->wait;
+	$ok++ if $c == 0;
+	$applied_total += $1 if $e =~ /applied (\d+) migrations?\n/;
+	$nothing++ if $e =~ /nothing to do/;
+	diag($e) if $c != 0;
+}
+is($ok, 3, 'three runners at once all exit 0');
+is($applied_total, $want, 'together they applied each migration once');
+is($nothing, 2, 'two found nothing to do');
+is($pg->psql($db3, 'SELECT count(*) FROM pgbundle.history'), $want,
+    'one history row per migration');
 
 # A name resolved through /etc/hosts (kubelet mounts one in every pod).
 my $dir2 = make_root($bundle, '/etc/hosts' => "127.0.0.1 db.example\n");
