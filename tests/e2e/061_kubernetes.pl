@@ -165,6 +165,28 @@ my ($id) = $ij =~ /"bundle_id":"([0-9a-f]+)"/;
 is($cm->{metadata}{annotations}{'pgbundle/bundle-id'}, $id,
     'an annotation names the bundle id');
 
+# The Job as the kubelet would run it: each ConfigMap key a file under
+# its mountPath, the env of the container, the container's args.
+{
+	my $pg = PgbTest::Server->new;
+	my $db = $pg->createdb;
+	my $fs = PgbTest::tempdir();
+	my %files = (%{ $cm->{binaryData} });
+	my $kdir = $mounts{$kvol}{mountPath};
+	PgbTest::write_file("$fs$mounts{$bvol}{mountPath}/$_",
+	    decode_base64($files{$_})) for keys %files;
+	PgbTest::write_file("$fs$kdir/$keyfile", PgbTest::read_file(Pgb::pub()));
+	my %penv = (DATABASE_URL => $pg->url($db),
+	    PGAPPLY_PUBKEY => "$fs$keypath");
+	my @args = map { m{^/} ? "$fs$_" : $_ } @{ $c->{args} };
+	my ($rc, $ro, $re) = PgbTest::run({ env => \%penv }, $pgapply, @args);
+	is($rc, 0, 'the Job\'s container command applies the bundle')
+	    or diag($re);
+	like($ro, qr/^\{"event":"summary".*"count":\d+/m, 'and logs JSON events');
+	ok($pg->psql($db, 'SELECT count(*) FROM pgbundle.history') > 0,
+	    'the history has the migrations');
+}
+
 # The same, without --pubkey: archive checks only.
 ($code, $out) = PgbTest::run($pgbundle, 'configmap', $bundle, '--name', 'x');
 is($code, 0, 'without --pubkey too');
