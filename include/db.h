@@ -24,6 +24,7 @@ struct pgb_db {
 	int	 locked;
 	int	 pid;		/* backend pid seen when the lock was taken */
 	PGcancel *cancel;
+	int	 hung_up;	/* a cancel went unanswered: socket shut */
 };
 
 enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
@@ -82,6 +83,17 @@ void	pgb_history_release(struct pgb_history *);
  */
 int	pgb_db_exec(struct pgb_db *, const char *sql, int n,
 	    const char *const *params, PGresult **res, struct pgb_diag *);
+/*
+ * PQexec (n == 0 and params NULL) or PQexecParams, and PQgetResult, with
+ * waits that SIGTERM/SIGINT can end: once pgb_interrupted is set (and
+ * main.c has sent a cancel request), a server that has not answered
+ * within 5 s is hung up on and the call returns as for a lost
+ * connection.  pgb_db_query returns what PQexec would; NULL when the
+ * command could not be sent.
+ */
+PGresult *pgb_db_query(struct pgb_db *, const char *sql, int n,
+	    const char *const *params);
+PGresult *pgb_db_result(struct pgb_db *);
 /* Fill 'd' (and d->sqlstate) from a failed result or the connection. */
 int	pgb_db_error(struct pgb_db *, const PGresult *, struct pgb_diag *);
 

@@ -149,13 +149,28 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 			return -1;
 		}
 		if (r->status == PGB_H_FAILED && !o->retry_failed) {
+			/* The statement to resume at may have left an index. */
+			const char *idx = r->done >= 0 &&
+			    (size_t)r->done < mig->up.nstmts ?
+			    mig->up.stmts[r->done].index : NULL;
+
 			pgb_fail(d, PGB_EOPERATOR, "no-transaction migration "
 			    "'%s' failed after %d of %d statements",
 			    pgb_mig_label(mig, label, sizeof(label)), r->done,
 			    r->total);
-			pgb_detail(d, "its statements commit one by one; fix "
-			    "the cause, then re-run with --retry-failed to "
-			    "resume at statement %d", r->done + 1);
+			if (idx != NULL)
+				pgb_detail(d, "its statements commit one by one; "
+				    "statement %d builds index '%s' "
+				    "CONCURRENTLY, and an interrupted build "
+				    "leaves it INVALID; fix the cause, then "
+				    "re-run with --retry-failed, which drops "
+				    "the INVALID index and resumes at statement "
+				    "%d", r->done + 1, idx, r->done + 1);
+			else
+				pgb_detail(d, "its statements commit one by "
+				    "one; fix the cause, then re-run with "
+				    "--retry-failed to resume at statement %d",
+				    r->done + 1);
 			return -1;
 		}
 		if (r->status == PGB_H_APPLIED && r->version > maxapplied)
@@ -295,7 +310,7 @@ run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 
 	pgb_buf_init(&sql);
 	pgb_buf_append(&sql, sc->text + s->off, s->len);
-	res = PQexec(db->conn, sql.data);
+	res = pgb_db_query(db, sql.data, 0, NULL);
 	pgb_buf_release(&sql);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COPY_IN) {
@@ -310,7 +325,7 @@ run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 		if (PQputCopyEnd(db->conn, rc == 0 ? NULL :
 		    "pgapply could not send COPY data") != 1)
 			rc = -1;
-		while ((res = PQgetResult(db->conn)) != NULL) {
+		while ((res = pgb_db_result(db)) != NULL) {
 			st = PQresultStatus(res);
 			if (st != PGRES_COMMAND_OK && rc == 0)
 				rc = pgb_db_error(db, res, d);

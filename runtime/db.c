@@ -6,7 +6,10 @@
  * search_path cannot redirect the runtime's own queries.  Values travel
  * as parameters, never formatted into SQL.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,9 @@
 #include "banned.h"
 
 volatile sig_atomic_t pgb_interrupted;
+
+/* How long a cancel request may go unanswered before pgapply hangs up. */
+#define CANCEL_GRACE	5
 
 static void
 sleep_ms(long ms)
@@ -50,12 +56,87 @@ backoff(long *step, long max)
 	return ms - ms / 4 + (long)(random() % (ms / 2 + 1));
 }
 
+/*
+ * Wait until the result of the command sent last can be read without
+ * blocking.  Once a signal has sent a cancel request (main.c), a server
+ * that does not answer within CANCEL_GRACE seconds (a stopped or hung
+ * backend cannot) is hung up on: the socket is shut down, so libpq
+ * reports a lost connection instead of waiting for ever.
+ */
+static void
+wait_readable(struct pgb_db *db)
+{
+	struct pollfd	pfd;
+	double		since = 0;
+
+	while (PQisBusy(db->conn)) {
+		if (pgb_interrupted && since == 0)
+			since = now_s();
+		if (since != 0 && now_s() - since > CANCEL_GRACE) {
+			(void)shutdown(PQsocket(db->conn), SHUT_RDWR);
+			db->hung_up = 1;
+			return;
+		}
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0 ||
+		    (poll(&pfd, 1, 100) == -1 && errno != EINTR) ||
+		    PQconsumeInput(db->conn) == 0)
+			return;
+	}
+}
+
+PGresult *
+pgb_db_result(struct pgb_db *db)
+{
+	wait_readable(db);
+	return PQgetResult(db->conn);
+}
+
+PGresult *
+pgb_db_query(struct pgb_db *db, const char *sql, int n,
+    const char *const *params)
+{
+	PGresult	*res, *last = NULL;
+	ExecStatusType	 st;
+
+	if ((n == 0 && params == NULL ? PQsendQuery(db->conn, sql) :
+	    PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL,
+	    0)) == 0)
+		return NULL;
+	while ((res = pgb_db_result(db)) != NULL) {
+		st = PQresultStatus(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
+		    st == PGRES_COPY_BOTH) {
+			PQclear(last);
+			return res;
+		}
+		/* As PQexec: the first error wins, else the last result. */
+		if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+			PQclear(res);
+			continue;
+		}
+		PQclear(last);
+		last = res;
+	}
+	return last;
+}
+
 int
 pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 {
 	const char	*state, *msg, *detail, *hint;
 	struct pgb_buf	 b;
 
+	if (db->hung_up) {
+		pgb_fail(d, PGB_ECANCEL, "interrupted, and the server did not "
+		    "answer the cancel request within %d s", CANCEL_GRACE);
+		pgb_detail(d, "pgapply closed the connection; the server ends "
+		    "the session, rolling back its transaction, when it "
+		    "notices");
+		return -1;
+	}
 	if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
 		pgb_fail(d, PGB_ERETRY, "connection to the database lost");
 		pgb_detail(d, "%s", PQerrorMessage(db->conn));
@@ -66,7 +147,14 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	pgb_fail(d, pgb_interrupted ? PGB_ECANCEL : PGB_ESQL, "%s",
+	/*
+	 * Class 08 and 57P0x (57P01 fast shutdown or pg_terminate_backend,
+	 * 57P02 crash, 57P03 starting up, ...) mean the session is ending,
+	 * not that the SQL is wrong: retryable.
+	 */
+	pgb_fail(d, pgb_interrupted ? PGB_ECANCEL : state != NULL &&
+	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0) ?
+	    PGB_ERETRY : PGB_ESQL, "%s",
 	    msg ? msg : PQresultErrorMessage(res));
 	d->msg[strcspn(d->msg, "\n")] = '\0';
 	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
@@ -91,8 +179,7 @@ pgb_db_exec(struct pgb_db *db, const char *sql, int n,
 
 	if (out)
 		*out = NULL;
-	res = n == 0 && params == NULL ? PQexec(db->conn, sql) :
-	    PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	res = pgb_db_query(db, sql, n, params);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		pgb_db_error(db, res, d);
