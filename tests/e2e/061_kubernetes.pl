@@ -3,8 +3,10 @@
 # parses as YAML and holds what a safe migration Job needs; the Job's
 # podFailurePolicy agrees with the exit statuses pgapply --help documents;
 # and the ConfigMap that "pgbundle configmap" writes, once decoded, holds a
-# bundle and signature that pgapply verify accepts.  Oversized bundles,
-# bad names, missing signatures and other keys are refused.
+# bundle and signature that pgapply verify accepts; laid out as the kubelet
+# mounts it, with the Job's env and args, it applies to a real server.
+# Oversized bundles, bad names, missing signatures and other keys are
+# refused.
 use strict;
 use warnings;
 
