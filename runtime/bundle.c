@@ -15,7 +15,12 @@
  * file, an unsafe or repeated name, a first entry other than MANIFEST,
  * an entry the manifest does not list or of another size or SHA-256, a
  * manifest file missing from the archive, and a bundle for another
- * target.  Names in messages are escaped.
+ * target.  Also any header but plain ustar (pax, GNU long names, sparse
+ * maps: readers disagree on them), and anything after the archive: a
+ * byte that is not zero after the end-of-archive blocks, a second gzip
+ * member, trailing bytes, or a gzip trailer whose CRC or length is wrong
+ * (libarchive stops at the end-of-archive blocks and reads none of it).
+ * Names in messages are escaped.
  */
 #include <sys/stat.h>
 
@@ -29,6 +34,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#define ZLIB_CONST
+#include <zlib.h>
 
 #include "bounds.h"
 #include "buf.h"
@@ -45,6 +52,7 @@
 
 #define CHUNK		(64u * 1024)	/* bytes asked of libarchive at once */
 #define ESC_MAX		120		/* an escaped name in a message */
+#define PAD_MAX		(1024u * 1024)	/* zero bytes after the tar's end */
 
 /* A manifest script, by path, and whether its entry was seen. */
 struct slot {
@@ -76,6 +84,8 @@ static int	 take_script(struct unpack *, struct archive_entry *,
 		    const char *);
 static int	 check_entry(struct unpack *, struct archive_entry *,
 		    const char **);
+static int	 check_tail(const unsigned char *, size_t, uint64_t,
+		    struct pgb_diag *);
 static int	 unpack(const unsigned char *, size_t, const char *,
 		    struct pgb_bundle *, struct pgb_diag *);
 static int	 accept_sig(const unsigned char *, size_t,
@@ -279,6 +289,11 @@ check_entry(struct unpack *u, struct archive_entry *ae, const char **namep)
 	esc(name, e, sizeof(e));
 	if (!pgb_manifest_path_ok(name, strlen(name)))
 		return pgb_fail(u->d, PGB_EBUNDLE, "unsafe path '%s'", e);
+	/* The compiler writes ustar only; tar tools differ on the rest. */
+	if (archive_format(u->a) != ARCHIVE_FORMAT_TAR_USTAR)
+		return pgb_fail(u->d, PGB_EBUNDLE, "entry '%s' is not a plain "
+		    "ustar header (%s)", e, archive_format_name(u->a) ?
+		    archive_format_name(u->a) : "unknown format");
 	/* libarchive gives a hard link type 0 and a link target. */
 	if (archive_entry_filetype(ae) != AE_IFREG ||
 	    archive_entry_hardlink(ae) != NULL ||
@@ -358,6 +373,82 @@ take_script(struct unpack *u, struct archive_entry *ae, const char *name)
 	return 0;
 }
 
+/*
+ * After the tar reader stopped at 'end' bytes of the tar stream (its
+ * end-of-archive blocks): inflate 'data' again with zlib, which checks the
+ * gzip trailer, and require one gzip member ending at the last byte, with
+ * nothing but zeros, at most PAD_MAX of them, after 'end'.
+ */
+static int
+check_tail(const unsigned char *data, size_t len, uint64_t end,
+    struct pgb_diag *d)
+{
+	z_stream	 z;
+	unsigned char	*out;
+	uint64_t	 pos = 0;
+	size_t		 n, i;
+	int		 zr, rc = -1;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return pgb_fail(d, PGB_EINTERNAL, "out of memory");
+	out = pgb_xmalloc(CHUNK);
+	z.next_in = data;
+	z.avail_in = (uInt)len;
+	for (;;) {
+		z.next_out = out;
+		z.avail_out = CHUNK;
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END) {
+			pgb_fail(d, PGB_EBUNDLE, "bundle is not a valid tar.gz "
+			    "archive");
+			pgb_detail(d, "zlib: %s", z.msg ? z.msg :
+			    "truncated gzip stream");
+			goto out;
+		}
+		n = CHUNK - z.avail_out;
+		for (i = 0; i < n; i++) {
+			if (out[i] != 0 && pos + i >= end) {
+				pgb_fail(d, PGB_EBUNDLE, "data after the end of "
+				    "the archive");
+				pgb_detail(d, "a byte that is not zero at offset "
+				    "%llu of the tar stream, after its "
+				    "end-of-archive blocks at %llu",
+				    (unsigned long long)(pos + i),
+				    (unsigned long long)end);
+				goto out;
+			}
+		}
+		pos += n;
+		if (pos > end && pos - end > PAD_MAX) {
+			pgb_fail(d, PGB_EBUNDLE, "data after the end of the "
+			    "archive");
+			pgb_detail(d, "more than %u bytes of padding after the "
+			    "end-of-archive blocks", PAD_MAX);
+			goto out;
+		}
+		if (zr == Z_STREAM_END)
+			break;
+		if (n == 0 && z.avail_in == 0) {
+			pgb_fail(d, PGB_EBUNDLE, "bundle is not a valid tar.gz "
+			    "archive");
+			pgb_detail(d, "zlib: truncated gzip stream");
+			goto out;
+		}
+	}
+	if (z.avail_in != 0) {
+		pgb_fail(d, PGB_EBUNDLE, "data after the end of the archive");
+		pgb_detail(d, "%u bytes after the end of the gzip stream (a "
+		    "second member, or bytes appended)", z.avail_in);
+		goto out;
+	}
+	rc = 0;
+out:
+	inflateEnd(&z);
+	free(out);
+	return rc;
+}
+
 /* Unpack 'data' into 'b' (its manifest initialised by the caller). */
 static int
 unpack(const unsigned char *data, size_t len, const char *expect_target,
@@ -432,6 +523,9 @@ unpack(const unsigned char *data, size_t len, const char *expect_target,
 		    PGB_MANIFEST_NAME);
 		goto out;
 	}
+	if (check_tail(data, len, (uint64_t)archive_filter_bytes(u.a, 0),
+	    d) == -1)
+		goto out;
 	for (i = 0; i < u.nslots; i++) {
 		if (!u.slots[i].seen) {
 			esc(u.slots[i].path, e, sizeof(e));

@@ -1,6 +1,11 @@
 #!/usr/bin/perl
-# gen-hostile.pl OUTDIR - write a valid bundle and every hostile variant
-# of it that pgapply must refuse, each named after what is wrong with it.
+# gen-hostile.pl OUTDIR [SET] - write a valid bundle and every hostile
+# variant of it that pgapply must refuse, each named after what is wrong
+# with it.  SET "core" (the default) is the list 030_verify.pl and
+# test_bundle.c read; "more" is the larger list 053_hostile_more.pl reads
+# (bit flips and truncations at sampled positions, data appended after
+# the archive, hostile tar headers, names that differ only by case or
+# Unicode normalisation).
 #
 # For each fixture NAME it writes OUTDIR/NAME.pgb and, when the fixture is
 # signed, OUTDIR/NAME.pgb.sig (made with `openssl pkeyutl -sign -rawin`
@@ -12,7 +17,9 @@
 #	NAME <TAB> a substring of the error pgapply must give
 #
 # An empty substring (the fixture "valid") means the bundle must be
-# accepted.  Tar headers are packed by hand (Archive::Tar will not write
+# accepted.  In the "more" set, an expectation that starts with "~" is a
+# Perl regular expression instead (a flipped bit can surface as one of a
+# few messages, depending on what the bit hit).  Tar headers are packed by hand (Archive::Tar will not write
 # hostile ones) and gzip is written with a zero timestamp, so the output
 # is the same on every run.  Uses core Perl modules and the openssl CLI.
 use strict;
@@ -23,7 +30,9 @@ use File::Basename qw(dirname);
 use File::Spec;
 use MIME::Base64 qw(decode_base64);
 
-my $out = shift or die "usage: gen-hostile.pl OUTDIR\n";
+my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more]\n";
+my $set = shift // 'core';
+die "usage: gen-hostile.pl OUTDIR [core|more]\n" unless $set =~ /^(?:core|more)$/;
 -d $out or mkdir $out or die "gen-hostile.pl: cannot create $out: $!\n";
 my $keys = File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
     'data', 'keys');
@@ -67,14 +76,15 @@ sub tar_header {
 	    $name,
 	    sprintf('%07o', $h{mode} // 0644),
 	    sprintf('%07o', 0), sprintf('%07o', 0),
-	    sprintf('%011o', $h{size}),
+	    $h{size_field} // sprintf('%011o', $h{size}),
 	    sprintf('%011o', 0),
 	    '',				# checksum: spaces while summing
 	    $h{type} // '0',
 	    $h{link} // '',
-	    "ustar", "00", '', '',
+	    $h{magic} // "ustar", $h{version} // "00", '', '',
 	    sprintf('%07o', 0), sprintf('%07o', 0),
 	    $prefix, '');
+	substr($hdr, 345, length $h{raw345}) = $h{raw345} if defined $h{raw345};
 	my $sum = unpack('%32C*', $hdr);
 	substr($hdr, 148, 8) = sprintf("%06o\0 ", $sum);
 	return $hdr;
@@ -247,6 +257,12 @@ sub bundle_from {
 my $valid = bundle_from(entries());
 fixture('valid', '', $valid);
 
+if ($set eq 'more') {
+	more();
+	print "$_\n" for @lines;
+	exit 0;
+}
+
 # ---- archive-level fixtures (signed, so they reach libarchive) ------------
 
 my @e = entries();
@@ -407,3 +423,184 @@ fixture('sig-hex', 'is 129 bytes, expected 64', $valid,
 }
 
 print "$_\n" for @lines;
+
+# ---- the "more" set -------------------------------------------------------
+
+sub flip {
+	my ($data, $pos, $bit) = @_;
+	substr($data, $pos, 1) = chr(ord(substr($data, $pos, 1)) ^ (1 << $bit));
+	return $data;
+}
+
+sub pax_record {
+	my ($k, $v) = @_;
+	my $body = " $k=$v\n";
+	my $n = length($body) + 1;
+	$n++ while length($n . $body) > $n;
+	return $n . $body;
+}
+
+sub pax_entry {
+	my ($type, %kv) = @_;
+	my $data = join '', map { pax_record($_, $kv{$_}) } sort keys %kv;
+	return tar_entry('PaxHeaders/x', $data, type => $type);
+}
+
+sub more {
+	my @e = entries();
+	my $u1 = 'migrations/001_create_users.sql';
+	my $len = length $valid;
+	my $evil = ['migrations/003_evil.sql', "DROP TABLE users;\n"];
+
+	# What pgapply may say about a bundle whose bytes were damaged after it
+	# was built and then signed again: any refusal of the archive, the
+	# manifest or an entry, never a crash and never acceptance.
+	my $DAMAGED = '~bundle is not a valid tar\.gz archive|bundle is not '
+	    . 'gzip-compressed|data after the end of the archive|manifest line \d+|'
+	    . 'checksum mismatch|has size \d+ but|is longer than|present in '
+	    . '(?:bundle|manifest)|unsafe path|is not a regular file|first entry '
+	    . 'is|duplicate entry|bundle has no|expands more than';
+
+	# One bit flipped, then signed again, so that the archive readers
+	# see it.  In the gzip header: the magic, the method, four flag bits,
+	# and the fields decompression ignores (mtime, extra flags, OS).
+	fixture('flip-magic', $DAMAGED, flip($valid, 0, 0));
+	fixture('flip-magic2', $DAMAGED, flip($valid, 1, 7));
+	fixture('flip-method', $DAMAGED, flip($valid, 2, 0));
+	fixture('flip-flag-ftext', '', flip($valid, 3, 0));
+	fixture('flip-flag-fhcrc', $DAMAGED, flip($valid, 3, 1));
+	fixture('flip-flag-fextra', $DAMAGED, flip($valid, 3, 2));
+	fixture('flip-flag-fname', $DAMAGED, flip($valid, 3, 3));
+	fixture('flip-mtime', '', flip($valid, 4, 0));
+	fixture('flip-xfl', '', flip($valid, 8, 1));
+	fixture('flip-os', '', flip($valid, 9, 0));
+	# The deflate body, at 24 positions spread over it.
+	for my $k (1 .. 24) {
+		my $pos = 10 + int(($len - 18) * $k / 25);
+		fixture("flip-body-$pos-$k", $DAMAGED, flip($valid, $pos, $k % 8));
+	}
+	# The trailer: CRC-32 and the length.
+	fixture('flip-crc-0', $DAMAGED, flip($valid, $len - 8, 0));
+	fixture('flip-crc-3', $DAMAGED, flip($valid, $len - 5, 5));
+	fixture('flip-isize-0', $DAMAGED, flip($valid, $len - 4, 0));
+	fixture('flip-isize-3', $DAMAGED, flip($valid, $len - 1, 7));
+
+	# Truncated at many lengths, signed again.
+	my %cut;
+	$cut{$_} = 1 for (1, 2, 9, 10, 11, 12, 20, $len - 9, $len - 8, $len - 5,
+	    $len - 4, $len - 1, map { int($len * $_ / 10) } 1 .. 9);
+	for my $n (sort { $a <=> $b } keys %cut) {
+		fixture("truncated-$n", $DAMAGED, substr($valid, 0, $n));
+	}
+
+	# Data after the archive: a byte, zeros, a second gzip member (empty,
+	# or holding another tar), a second tar inside the same gzip stream.
+	fixture('append-byte', 'data after the end of the archive', $valid . "\n");
+	fixture('append-zeros', 'data after the end of the archive', $valid . ("\0" x 512));
+	fixture('second-gzip-member', 'data after the end of the archive',
+	    $valid . bundle_from($evil));
+	fixture('second-gzip-member-empty', 'data after the end of the archive',
+	    $valid . gzip(''));
+	fixture('second-tar', 'data after the end of the archive',
+	    gzip(tar(map { tar_entry(@$_) } @e) . tar(tar_entry(@$evil))));
+	fixture('entry-after-end-marker', 'data after the end of the archive',
+	    gzip(join('', map { tar_entry(@$_) } @e) . ("\0" x 1024)
+		. tar(tar_entry(@$evil))));
+
+	# Hostile tar headers.  Sizes: octal past every cap, base-256
+	# (GNU) huge, negative and exact, and a size that is not a number.
+	my $sz = length $up1;
+	my @rest = grep { $_->[0] ne $u1 } @e[1 .. $#e];
+	my $with_u1 = sub {
+		my (%h) = @_;
+		my $data = delete $h{data} // $up1;
+		return gzip(tar(tar_entry(@{$e[0]}),
+		    tar_header(name => $u1, size => 0, %h) . $data . pad512(length $data),
+		    map { tar_entry(@$_) } @rest));
+	};
+	fixture('size-huge-octal', "'$u1' has size 8589934591 but manifest says $sz",
+	    $with_u1->(size_field => "77777777777\0"));
+	fixture('size-huge-manifest', "entry 'MANIFEST' is 8589934591 bytes, over the "
+	    . "limit of $MANIFEST_MAX", gzip(tar(tar_header(name => 'MANIFEST', size => 0,
+	    size_field => "77777777777\0") . $manifest . pad512(length $manifest))));
+	fixture('size-b256-huge', "'$u1' has size 4611686018427387904 but manifest says $sz",
+	    $with_u1->(size_field => "\x80\0\0\0" . pack('Q>', 2**62)));
+	fixture('size-b256-negative', '~negative size|not a valid tar\.gz archive',
+	    $with_u1->(size_field => "\xff" x 12));
+	fixture('size-b256-min', '~negative size|not a valid tar\.gz archive',
+	    $with_u1->(size_field => "\xff\x80" . ("\0" x 10)));
+	fixture('size-b256-exact', '', $with_u1->(size_field => "\x80\0\0\0" . pack('Q>', $sz)));
+	fixture('size-not-octal', $DAMAGED, $with_u1->(size_field => "1x3\0\0\0\0\0\0\0\0\0"));
+	fixture('size-short', "'$u1' has size 10 but manifest says $sz",
+	    $with_u1->(size_field => sprintf('%011o', 10)));
+
+	# GNU long names: cut short at the end of the archive, and naming an
+	# escape.
+	{
+		my $ln = 'migrations/' . ('a' x 300) . '.sql';
+		my $hdr = tar_header(name => '././@LongLink', size => length($ln) + 1,
+		    type => 'L', magic => 'ustar ', version => " \0");
+		fixture('gnu-longname-truncated', 'bundle is not a valid tar.gz archive',
+		    gzip(tar_entry(@{$e[0]}) . $hdr . substr($ln, 0, 100)));
+		fixture('gnu-longname-no-entry', $DAMAGED,
+		    gzip(tar(tar_entry(@{$e[0]}), $hdr . $ln . "\0" . pad512(length($ln) + 1))));
+		my $esc = "migrations/../../etc/cron.d/evil\0";
+		fixture('gnu-longname-dotdot', "unsafe path 'migrations/../../etc/cron.d/evil'",
+		    gzip(tar(map({ tar_entry(@$_) } @e),
+			tar_header(name => '././@LongLink', size => length $esc, type => 'L',
+			    magic => 'ustar ', version => " \0") . $esc . pad512(length $esc),
+			tar_entry('migrations/003_ok.sql', "SELECT 1;\n"))));
+	}
+
+	# pax headers that override the ustar header's name or size: the
+	# name is checked first, then any header but plain ustar is refused.
+	fixture('pax-path-escape', "unsafe path 'migrations/../escape.sql'",
+	    gzip(tar(map({ tar_entry(@$_) } @e),
+		pax_entry('x', path => 'migrations/../escape.sql'),
+		tar_entry('migrations/003_ok.sql', "SELECT 1;\n"))));
+	fixture('pax-path-rename', "entry 'migrations/003_extra.sql' is not a plain ustar "
+	    . 'header (POSIX pax interchange format)', gzip(tar(tar_entry(@{$e[0]}),
+		pax_entry('x', path => 'migrations/003_extra.sql'),
+		map { tar_entry(@$_) } @e[1 .. $#e])));
+	fixture('pax-size-override', "entry 'migrations/001_create_users.down.sql' is not a "
+	    . 'plain ustar header (POSIX pax interchange format)',
+	    gzip(tar(tar_entry(@{$e[0]}), pax_entry('x', size => 99999),
+		map { tar_entry(@$_) } @e[1 .. $#e])));
+	# GNU tar applies a global path to every entry; libarchive ignores it.
+	fixture('pax-global-path', "entry 'MANIFEST' is not a plain ustar header "
+	    . '(POSIX pax interchange format)', gzip(tar(pax_entry('g',
+	    path => 'migrations/../global.sql'), map { tar_entry(@$_) } @e)));
+
+	# Sparse entries: old GNU (type S with a map) and pax GNU.sparse 0.1.
+	# The map does not matter: the headers are not plain ustar.
+	{
+		my $map = pack('a12 a12', sprintf('%011o', 0), sprintf('%011o', $sz));
+		my $raw = ("\0" x 24) . pack('a12', sprintf('%011o', 0)) . ("\0" x 5) . $map
+		    . ("\0" x 72) . "\0" . pack('a12', sprintf('%011o', $sz));
+		fixture('sparse-gnu-old', "entry '$u1' is not a plain ustar header (GNU tar format)",
+		    $with_u1->(type => 'S', magic => 'ustar ', version => " \0", raw345 => $raw));
+		fixture('sparse-pax', "entry 'migrations/001_create_users.down.sql' is not a plain "
+		    . 'ustar header (POSIX pax interchange format)',
+		    gzip(tar(tar_entry(@{$e[0]}),
+			pax_entry('x', 'GNU.sparse.size' => $sz, 'GNU.sparse.numblocks' => 1,
+			    'GNU.sparse.offset' => 0, 'GNU.sparse.numbytes' => $sz),
+			map { tar_entry(@$_) } @e[1 .. $#e])));
+	}
+
+	# Names that differ only by case or by Unicode normalisation: never
+	# the same entry as the manifest's (byte comparison), and non-ASCII
+	# names are refused outright.
+	fixture('case-variant-extra', "'migrations/001_CREATE_USERS.sql' is present in bundle "
+	    . 'but not in manifest', bundle_from(@e, ['migrations/001_CREATE_USERS.sql', $up1]));
+	fixture('case-variant-replaces', "'migrations/001_Create_users.sql' is present in bundle "
+	    . 'but not in manifest', bundle_from(map { $_->[0] eq $u1 ?
+	    ['migrations/001_Create_users.sql', $up1] : $_ } @e));
+	fixture('manifest-lowercase', "'manifest' is present in bundle but not in manifest",
+	    bundle_from(@e, ['manifest', $manifest]));
+	fixture('unicode-nfc', "unsafe path 'migrations/001_caf\\xc3\\xa9.sql'",
+	    bundle_from(@e, ["migrations/001_caf\xc3\xa9.sql", "SELECT 1;\n"]));
+	fixture('unicode-nfd', "unsafe path 'migrations/001_cafe\\xcc\\x81.sql'",
+	    bundle_from(@e, ["migrations/001_cafe\xcc\x81.sql", "SELECT 1;\n"]));
+	fixture('unicode-fullwidth-dots', "unsafe path 'migrations/\\xef\\xbc\\x8e",
+	    bundle_from(@e, ["migrations/\xef\xbc\x8e\xef\xbc\x8e/x.sql", "SELECT 1;\n"]));
+}
