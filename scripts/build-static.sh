@@ -43,8 +43,14 @@ elif command -v sudo >/dev/null 2>&1; then
 else
 	SUDO="false"
 fi
+as_root() {
+	if [ "$SUDO" = false ]; then
+		die "not root and no sudo: cannot run $*"
+	fi
+	$SUDO "$@"
+}
 apt() {
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@"
 }
 
 start=$(date +%s)
@@ -74,6 +80,7 @@ have_source() {
 	apt-cache showsrc postgresql-15 2>/dev/null | grep -q '^Package: '
 }
 if ! have_source; then
+	# shellcheck disable=SC1091 # the running system's file
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	[ -n "$codename" ] || die "no VERSION_CODENAME in /etc/os-release"
 	list=/etc/apt/sources.list.d/pgbundle-deb-src.sources
@@ -109,7 +116,7 @@ if ! have_source; then
 	done
 	if grep -q '^Types: deb-src' "$tmp" 2>/dev/null; then
 		say "adding deb-src entries in $list"
-		$SUDO install -m 0644 "$tmp" "$list"
+		as_root install -m 0644 "$tmp" "$list"
 	else
 		# Only one-line entries: add their deb-src twins.
 		list=/etc/apt/sources.list.d/pgbundle-deb-src.list
@@ -118,7 +125,7 @@ if ! have_source; then
 		    sed 's/^deb/deb-src/' >"$tmp" || true
 		[ -s "$tmp" ] || die "no Debian '$codename' entry in apt's sources to copy as deb-src"
 		say "adding deb-src entries in $list"
-		$SUDO install -m 0644 "$tmp" "$list"
+		as_root install -m 0644 "$tmp" "$list"
 	fi
 	rm -f "$tmp"
 	say "apt-get update"
@@ -128,7 +135,7 @@ fi
 
 # --- libpq from Debian's postgresql-15 source package ----------------------
 src="$dir/src"
-rm -rf "$src" "$dir/include" "$dir/lib" "$dir/obj"
+rm -rf "$src" "${dir:?}/include" "${dir:?}/lib"
 mkdir -p "$src"
 # Newest version first; a mirror may list a version whose files it lacks.
 got=""
@@ -182,7 +189,7 @@ dv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
 	echo "zlib       $(dv zlib1g-dev) (Debian zlib1g-dev: libz.a)"
 	echo "glibc      $(dv libc6-dev) (Debian libc6-dev: libc.a)"
 } >"$dir/VERSIONS"
-rm -rf "$pg"	# the sources and objects are not needed again
+rm -rf "$src" "$dir/apt-source.log"	# not needed again
 touch "$dir/.done"
 say "done in $(($(date +%s) - start)) s:"
 sed 's/^/  /' "$dir/VERSIONS"
