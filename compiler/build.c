@@ -24,6 +24,7 @@
 #include "pack.h"
 #include "scan.h"
 #include "source.h"
+#include "sum.h"
 #include "banned.h"
 
 /* Write 'len' bytes to 'path' through a temporary file and rename. */
@@ -162,6 +163,29 @@ update_sums(const char *path, const unsigned char *data, size_t len,
 	return rc;
 }
 
+/* DIR/pgbundle.sum into 'out'. */
+static int
+sum_path(const char *dir, char *out, size_t len, struct pgb_diag *d)
+{
+	size_t	n = strlen(dir);
+
+	if ((size_t)snprintf(out, len, "%s%s%s", dir, n > 0 &&
+	    dir[n - 1] == '/' ? "" : "/", PGB_SUM_NAME) >= len)
+		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", dir);
+	return 0;
+}
+
+/* Write the sum file 'sum' as DIR/pgbundle.sum. */
+static int
+write_sum(const char *dir, const struct pgb_buf *sum, struct pgb_diag *d)
+{
+	char	path[PATH_MAX];
+
+	if (sum_path(dir, path, sizeof(path), d) == -1)
+		return -1;
+	return write_atomic(path, sum->data, sum->len, 0644, d);
+}
+
 struct texts {
 	struct pgb_buf	*v;
 	size_t		 n;
@@ -177,10 +201,35 @@ texts_release(struct texts *t)
 	free(t->v);
 }
 
-/* Compile every migration into 'm'; texts[2i] up, texts[2i+1] down. */
+/*
+ * Compare DIR/pgbundle.sum with 'm' as o->sum says; 'sum' gets the text
+ * to write when the file must change (and o->sum is not CHECK).
+ */
+static int
+check_sum(const struct pgb_build_opts *o, const struct pgb_manifest *m,
+    const struct pgb_scan *s, struct pgb_buf *sum, struct pgb_report *r,
+    struct pgb_diag *d)
+{
+	char	path[PATH_MAX];
+	int	rc;
+
+	if (sum_path(o->dir, path, sizeof(path), d) == -1)
+		return -1;
+	if ((rc = pgb_sum_compare(path, m, s, o->sum, r, d)) == -1)
+		return -1;
+	if (rc == 1 && o->sum != PGB_SUM_CHECK)
+		pgb_sum_render(m, sum);
+	return 0;
+}
+
+/*
+ * Compile every migration into 'm'; texts[2i] up, texts[2i+1] down.
+ * 'sum' gets the sum file's new text when it must be written.
+ */
 static int
 compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
-    struct texts *t, struct pgb_report *r, struct pgb_diag *d)
+    struct texts *t, struct pgb_buf *sum, struct pgb_build_result *res,
+    struct pgb_report *r, struct pgb_diag *d)
 {
 	struct pgb_scan		s;
 	struct pgb_tableset	seen = { NULL, 0 };
@@ -188,8 +237,10 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 	unsigned char		prev[PGB_SHA256_LEN];
 	size_t			i;
 
-	if (pgb_scan_dir(o->dir, &s, r, d) == -1)
+	if (pgb_scan_dir(o->dir, o->layout, &s, r, d) == -1)
 		return -1;
+	snprintf(res->layout, sizeof(res->layout), "%s",
+	    pgb_layout_label(s.layout));
 	if (s.n == 0 && r->nerrors == 0) {
 		pgb_scan_release(&s);
 		return pgb_fail(d, PGB_ESOURCE, "no migrations in '%s' (expected "
@@ -214,6 +265,12 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 		pgb_chain(prev, m->migs[i].version, m->migs[i].up.sha256,
 		    m->migs[i].chain);
 		memcpy(prev, m->migs[i].chain, sizeof(prev));
+	}
+	if (pgb_report_failures(r) == 0 && o->sum != PGB_SUM_IGNORE &&
+	    check_sum(o, m, &s, sum, r, d) == -1) {
+		pgb_tableset_release(&seen);
+		pgb_scan_release(&s);
+		return -1;
 	}
 	pgb_tableset_release(&seen);
 	pgb_scan_release(&s);
@@ -292,7 +349,7 @@ pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
 	struct pgb_manifest	 m;
 	struct texts		 t = { NULL, 0 };
 	struct pgb_pack_entry	*e = NULL;
-	struct pgb_buf		 man, bundle;
+	struct pgb_buf		 man, bundle, sum;
 	struct pgb_pubkey	 pub;
 	unsigned char		 sig[PGB_SIG_LEN];
 	char			 project[72];
@@ -304,14 +361,24 @@ pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
 	pgb_manifest_init(&m);
 	pgb_buf_init(&man);
 	pgb_buf_init(&bundle);
-	if (o->key == NULL && !o->unsigned_ok)
+	pgb_buf_init(&sum);
+	if (o->key == NULL && !o->unsigned_ok && !o->sum_only)
 		return pgb_fail(d, PGB_EUSAGE, "no signing key: pass --key KEY "
 		    "(or --unsigned to build an unsigned bundle)");
 	if (created_time(&m.created, d) == -1)
 		return -1;
 	mtime = getenv("SOURCE_DATE_EPOCH") ? m.created : 0;
-	if (compile_all(o, &m, &t, r, d) == -1)
+	if (compile_all(o, &m, &t, &sum, res, r, d) == -1)
 		goto out;
+	if (o->sum_only) {
+		if (sum.len > 0 && write_sum(o->dir, &sum, d) == -1)
+			goto out;
+		res->sum_written = sum.len > 0;
+		res->nmigs = m.nmigs;
+		res->last = m.migs[m.nmigs - 1].version;
+		rc = 0;
+		goto out;
+	}
 	m.format = PGB_FORMAT_VERSION;
 	project_name(o->dir, o->project, project, sizeof(project));
 	m.project = pgb_xstrdup(project);
@@ -357,6 +424,11 @@ pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
 	if (o->write && write_outputs(res->path, &bundle,
 	    o->key ? sig : NULL, d) == -1)
 		goto out;
+	if (o->write && sum.len > 0) {
+		if (write_sum(o->dir, &sum, d) == -1)
+			goto out;
+		res->sum_written = 1;
+	}
 	if (o->key == NULL)
 		snprintf(res->key_id, sizeof(res->key_id), "unsigned");
 	memcpy(res->bundle_id, m.bundle_id, sizeof(res->bundle_id));
@@ -366,6 +438,7 @@ pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
 	rc = 0;
 out:
 	free(e);
+	pgb_buf_release(&sum);
 	pgb_buf_release(&bundle);
 	pgb_buf_release(&man);
 	texts_release(&t);

@@ -30,7 +30,10 @@ static const char usage_text[] =
 "usage: pgbundle keygen -o NAME\n"
 "       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned) [--strict]\n"
 "                [--project NAME] [--target NAME] [--include-root DIR] [-q]\n"
-"       pgbundle check [DIR] [--strict] [--include-root DIR] [-q]\n"
+"                [--layout NAME]\n"
+"       pgbundle check [DIR] [--strict] [--include-root DIR] [--layout NAME]\n"
+"                [-q]\n"
+"       pgbundle sum [DIR] [--fix] [--include-root DIR] [--layout NAME]\n"
 "       pgbundle inspect FILE [--pubkey KEY] [--json]\n"
 "       pgbundle configmap FILE --name NAME [--pubkey KEY]\n";
 
@@ -43,6 +46,7 @@ static const char help_text[] =
 "                      NAME.pub (SubjectPublicKeyInfo PEM); print the key id\n"
 "  build [DIR]         validate, lint and pack DIR (default: migrations/)\n"
 "  check [DIR]         validate and lint only; write nothing\n"
+"  sum [DIR]           compare DIR/pgbundle.sum with the migrations\n"
 "  inspect FILE        show a bundle's migrations, modes, sizes and hashes\n"
 "  configmap FILE      print a Kubernetes ConfigMap holding FILE and FILE.sig\n"
 "\n"
@@ -55,6 +59,9 @@ static const char help_text[] =
 "      --project NAME  project name (default: the folder holding DIR)\n"
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
 "      --include-root DIR  resolve \\i paths from DIR (default: the cwd)\n"
+"      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway\n"
+"                      or dbmate names it (default: detect)\n"
+"      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
 "      --json          inspect: print JSON\n"
 "      --name NAME     configmap: the ConfigMap's name\n"
@@ -69,7 +76,7 @@ static const char help_text[] =
 "3 key error, 4 I/O or internal error.\n";
 
 enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
-	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION, OPT_NAME };
+	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION, OPT_NAME, OPT_LAYOUT, OPT_FIX };
 
 static const struct option longopts[] = {
 	{ "output",	  required_argument, NULL, 'o' },
@@ -82,6 +89,8 @@ static const struct option longopts[] = {
 	{ "include-root", required_argument, NULL, OPT_INCLUDE_ROOT },
 	{ "json",	  no_argument,	     NULL, OPT_JSON },
 	{ "name",	  required_argument, NULL, OPT_NAME },
+	{ "layout",	  required_argument, NULL, OPT_LAYOUT },
+	{ "fix",	  no_argument,	     NULL, OPT_FIX },
 	{ "quiet",	  no_argument,	     NULL, 'q' },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, OPT_VERSION },
@@ -98,7 +107,8 @@ struct args {
 	const char	*target;
 	const char	*include_root;
 	const char	*name;		/* configmap --name */
-	int		 unsigned_ok, strict, json, quiet;
+	enum pgb_layout	 layout;	/* --layout; AUTO: detect */
+	int		 unsigned_ok, strict, json, quiet, fix;
 };
 
 static int
@@ -196,6 +206,8 @@ cmd_build(const struct args *a, int write)
 	o.target = a->target;
 	o.include_root = a->include_root;
 	o.write = write;
+	o.layout = a->layout;
+	o.sum = write ? PGB_SUM_UPDATE : PGB_SUM_CHECK;
 	if (!write)
 		o.key = NULL;
 	pgb_report_init(&r, a->strict);
@@ -223,6 +235,12 @@ cmd_build(const struct args *a, int write)
 			fprintf(stderr, "pgbundle: %s: %zu migrations, %zu "
 			    "statements, %zu warning%s\n", o.dir, res.nmigs,
 			    res.nstmts, r.nwarnings, r.nwarnings == 1 ? "" : "s");
+		if (strcmp(res.layout, "pgbundle") != 0)
+			fprintf(stderr, "pgbundle: %s: read in the %s layout\n",
+			    o.dir, res.layout);
+		if (res.sum_written)
+			fprintf(stderr, "pgbundle: updated %s/%s\n", o.dir,
+			    PGB_SUM_NAME);
 	}
 	if (write)
 		printf("%s\n", res.path);
@@ -346,6 +364,48 @@ cmd_inspect(const struct args *a)
 	return 0;
 }
 
+/*
+ * pgbundle sum: compile DIR and compare DIR/pgbundle.sum with it, or
+ * with --fix rewrite it.  Writes no bundle.
+ */
+static int
+cmd_sum(const struct args *a)
+{
+	struct pgb_build_opts	o;
+	struct pgb_build_result	res;
+	struct pgb_report	r;
+	struct pgb_diag		d;
+	int			rc;
+
+	if (a->out != NULL || a->key != NULL || a->unsigned_ok)
+		return usage();
+	memset(&o, 0, sizeof(o));
+	o.dir = a->pos ? a->pos : "migrations";
+	o.unsigned_ok = 1;
+	o.include_root = a->include_root;
+	o.layout = a->layout;
+	o.sum = a->fix ? PGB_SUM_FIX : PGB_SUM_CHECK;
+	o.sum_only = 1;
+	pgb_report_init(&r, a->strict);
+	pgb_diag_clear(&d);
+	rc = pgb_build(&o, &r, &res, &d);
+	print_report(&r, a->quiet);
+	if (rc == -1 && d.code == PGB_ESOURCE && r.n > 0) {
+		fprintf(stderr, "pgbundle: %s: %zu error%s\n", o.dir, r.nerrors,
+		    r.nerrors == 1 ? "" : "s");
+		pgb_report_release(&r);
+		return EXIT_SOURCE;
+	}
+	pgb_report_release(&r);
+	if (rc == -1)
+		return fail(&d);
+	if (!a->quiet)
+		fprintf(stderr, "pgbundle: %s/%s %s (%zu migrations)\n", o.dir,
+		    PGB_SUM_NAME, res.sum_written ? "written" : "is up to date",
+		    res.nmigs);
+	return 0;
+}
+
 /* The ConfigMap's YAML on stdout, written only once all of it is ready. */
 static int
 cmd_configmap(const struct args *a)
@@ -429,6 +489,17 @@ main(int argc, char *argv[])
 		case OPT_NAME:
 			a.name = optarg;
 			break;
+		case OPT_LAYOUT:
+			if (pgb_layout_lookup(optarg, &a.layout) == -1) {
+				fprintf(stderr, "pgbundle: unknown layout '%s' "
+				    "(pgbundle, golang-migrate, diesel, flyway, "
+				    "dbmate or auto)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_FIX:
+			a.fix = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs("\n", stdout);
@@ -460,6 +531,8 @@ main(int argc, char *argv[])
 		return cmd_inspect(&a);
 	if (strcmp(a.cmd, "configmap") == 0)
 		return cmd_configmap(&a);
+	if (strcmp(a.cmd, "sum") == 0)
+		return cmd_sum(&a);
 	fprintf(stderr, "pgbundle: unknown command '%s'\n", a.cmd);
 	return usage();
 }

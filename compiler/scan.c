@@ -1,14 +1,18 @@
 /*
  * scan.c - find migration files and pair them by version.
  *
- * Trusts: nothing about the directory; names are parsed strictly.
- * Rejects: names that do not parse, two files with one version (both
+ * Trusts: nothing about the directory; names are parsed strictly, in one
+ * layout (layout.h), given or detected from the names (and, to tell
+ * dbmate's files from pgbundle's, a "-- migrate:up" line in them).
+ * Rejects: names that do not parse, a folder whose names belong to two
+ * layouts (one file of each named), two files with one version (both
  * named), a down script without its up.  Reports them all, not the first.
  */
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,52 +21,30 @@
 #include "scan.h"
 #include "banned.h"
 
-/* Room for the widest version we accept: 18 digits fit a long long. */
-#define VERSION_DIGITS_MAX	18
+/* Longest file or folder name accepted for a migration. */
+#define BASE_MAX	100
 
-static int
-ends_with(const char *s, size_t n, const char *suffix)
-{
-	size_t	k = strlen(suffix);
-
-	return n >= k && strncmp(s + n - k, suffix, k) == 0;
-}
-
-static int
-is_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
+enum kind { KIND_OTHER, KIND_FILE, KIND_DIR };
 
 int
 pgb_scan_name(const char *base, long long *version, size_t *nameoff,
     size_t *namelen, int *is_down)
 {
-	size_t		n = strlen(base), i, end;
-	long long	v = 0;
+	struct pgb_layout_name	ln;
 
-	if (base[0] == '.' || ends_with(base, n, ".md") ||
-	    ends_with(base, n, ".markdown") || strncmp(base, "README", 6) == 0)
+	pgb_layout_parse(PGB_LAYOUT_PGBUNDLE, base, 0, &ln);
+	switch (ln.role) {
+	case PGB_ROLE_IGNORE:
 		return 0;
-	if (!ends_with(base, n, ".sql"))
-		return 0;
-	*is_down = ends_with(base, n, ".down.sql");
-	end = n - (*is_down ? 9 : 4);
-	for (i = 0; i < end && base[i] >= '0' && base[i] <= '9'; i++) {
-		if (i == VERSION_DIGITS_MAX)
-			return -1;
-		v = v * 10 + (base[i] - '0');
-	}
-	if (i == 0 || i >= end || base[i] != '_' || i + 1 == end)
+	case PGB_ROLE_BAD:
 		return -1;
-	*nameoff = i + 1;
-	for (i = i + 1; i < end; i++)
-		if (!is_name_char(base[i]))
-			return -1;
-	*version = v;
-	*namelen = end - *nameoff;
-	return 1;
+	default:
+		*version = ln.version;
+		*nameoff = ln.nameoff;
+		*namelen = ln.namelen;
+		*is_down = ln.role == PGB_ROLE_DOWN;
+		return 1;
+	}
 }
 
 static int
@@ -71,7 +53,7 @@ cmp_base(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The sorted names of the regular files in 'dir'. */
+/* The sorted names of the entries of 'dir', dotfiles left out. */
 static int
 list_dir(const char *dir, char ***out, size_t *n, struct pgb_diag *d)
 {
@@ -131,12 +113,205 @@ join(const char *dir, const char *base)
 	return pgb_buf_steal(&b, NULL);
 }
 
-static int
-is_regular(const char *path)
+static enum kind
+kind_of(const char *path)
 {
 	struct stat	st;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (stat(path, &st) == -1)
+		return KIND_OTHER;
+	return S_ISREG(st.st_mode) ? KIND_FILE : S_ISDIR(st.st_mode) ?
+	    KIND_DIR : KIND_OTHER;
+}
+
+/*
+ * Read at most PGB_SQL_MAX bytes of 'path' into a new NUL-terminated
+ * buffer the caller frees; NULL when it cannot be read (the compile
+ * stage reports that).
+ */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct pgb_buf	 b;
+	FILE		*f;
+	char		 chunk[8192];
+	size_t		 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	pgb_buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
+	    b.len <= PGB_SQL_MAX)
+		pgb_buf_append(&b, chunk, n);
+	fclose(f);
+	pgb_buf_append(&b, "", 0);
+	return pgb_buf_steal(&b, len);
+}
+
+static enum pgb_role
+role_in(enum pgb_layout layout, const char *base)
+{
+	struct pgb_layout_name	ln;
+
+	pgb_layout_parse(layout, base, 0, &ln);
+	return ln.role;
+}
+
+/* The layout 'base' belongs to when detecting; AUTO when it could be any. */
+static enum pgb_layout
+vote(const char *dir, const char *base)
+{
+	struct pgb_layout_name	 ln;
+	enum pgb_layout		 l = PGB_LAYOUT_AUTO;
+	enum kind		 k;
+	char			*path, *up, *text;
+	size_t			 len;
+
+	path = join(dir, base);
+	k = kind_of(path);
+	if (k == KIND_DIR) {
+		pgb_layout_parse(PGB_LAYOUT_DIESEL, base, 1, &ln);
+		up = join(path, "up.sql");
+		if (ln.role == PGB_ROLE_UP && kind_of(up) == KIND_FILE)
+			l = PGB_LAYOUT_DIESEL;
+		free(up);
+	} else if (k == KIND_FILE) {
+		if (strncmp(base, "R__", 3) == 0 || ((base[0] == 'V' ||
+		    base[0] == 'U') && base[1] >= '0' && base[1] <= '9' &&
+		    strstr(base, "__") != NULL))
+			l = PGB_LAYOUT_FLYWAY;
+		else if (role_in(PGB_LAYOUT_GOLANG, base) == PGB_ROLE_UP)
+			l = PGB_LAYOUT_GOLANG;
+		else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_UP) {
+			l = PGB_LAYOUT_PGBUNDLE;
+			if ((text = slurp(path, &len)) != NULL &&
+			    pgb_layout_has_dbmate_marker(text, len))
+				l = PGB_LAYOUT_DBMATE;
+			free(text);
+		} else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_DOWN &&
+		    strstr(base, ".down.sql") == NULL) {
+			/* rollback_NNN_name.sql, NNN_name_ROLLBACK.sql */
+			l = PGB_LAYOUT_PGBUNDLE;
+		}
+	}
+	free(path);
+	return l;
+}
+
+/*
+ * The layout of the folder's names; pgbundle's when none decides.  -1
+ * when two layouts meet, reported with one file of each.
+ */
+static int
+detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
+    struct pgb_report *r)
+{
+	char		*first[PGB_LAYOUT_DBMATE + 1];
+	enum pgb_layout	 l, got = PGB_LAYOUT_AUTO;
+	size_t		 i;
+	char		*path;
+
+	memset(first, 0, sizeof(first));
+	for (i = 0; i < n; i++) {
+		if ((l = vote(dir, names[i])) == PGB_LAYOUT_AUTO)
+			continue;
+		if (got != PGB_LAYOUT_AUTO && l != got) {
+			path = join(dir, names[i]);
+			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
+			    "migrations mix layouts: '%s' is %s, '%s' is %s "
+			    "(pass --layout NAME to read the folder as one)",
+			    path, pgb_layout_label(l), first[got],
+			    pgb_layout_label(got));
+			free(path);
+			for (l = PGB_LAYOUT_AUTO; l <= PGB_LAYOUT_DBMATE; l++)
+				free(first[l]);
+			return -1;
+		}
+		if (first[l] == NULL)
+			first[l] = join(dir, names[i]);
+		got = l;
+	}
+	for (l = PGB_LAYOUT_AUTO; l <= PGB_LAYOUT_DBMATE; l++)
+		free(first[l]);
+	*out = got == PGB_LAYOUT_AUTO ? PGB_LAYOUT_PGBUNDLE : got;
+	return 0;
+}
+
+/* A new entry for 'version', or the one already there. */
+static struct pgb_srcmig *
+entry(struct pgb_scan *s, long long version)
+{
+	struct pgb_srcmig	*m;
+
+	if ((m = find_version(s, version)) != NULL)
+		return m;
+	s->v = pgb_xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+	m = &s->v[s->n++];
+	memset(m, 0, sizeof(*m));
+	m->version = version;
+	return m;
+}
+
+static void
+duplicate(const char *path, long long version, const char *other,
+    struct pgb_report *r)
+{
+	pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
+	    "duplicate version %lld: also used by '%s'", version, other);
+}
+
+/*
+ * Diesel: the folder 'base' holds up.sql, down.sql, metadata.toml.  They
+ * ship as base.sql and base.down.sql, so that the runtime's messages name
+ * the migration, not "up".
+ */
+static void
+add_diesel(struct pgb_scan *s, const char *path, const char *base,
+    const struct pgb_layout_name *ln, struct pgb_report *r)
+{
+	struct pgb_srcmig	*m;
+	struct pgb_buf		 b;
+	char			*up, *down, *meta, *text;
+	size_t			 len;
+
+	up = join(path, "up.sql");
+	down = join(path, "down.sql");
+	if (kind_of(up) != KIND_FILE) {
+		if (kind_of(down) == KIND_FILE)
+			pgb_report_add(r, PGB_SEV_ERROR, down, 0, NULL,
+			    "down script without an up migration for version "
+			    "%lld", ln->version);
+		else
+			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
+			    "migration folder holds no up.sql");
+		goto out;
+	}
+	if ((m = find_version(s, ln->version)) != NULL) {
+		duplicate(up, ln->version, m->up, r);
+		goto out;
+	}
+	m = entry(s, ln->version);
+	m->name = pgb_xstrndup(base + ln->nameoff, ln->namelen);
+	m->up = up;
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "%s.sql", base);
+	m->up_base = pgb_buf_steal(&b, NULL);
+	up = NULL;
+	if (kind_of(down) == KIND_FILE) {
+		m->down = down;
+		pgb_buf_printf(&b, "%s.down.sql", base);
+		m->down_base = pgb_buf_steal(&b, NULL);
+		down = NULL;
+	}
+	meta = join(path, "metadata.toml");
+	if (kind_of(meta) == KIND_FILE && (text = slurp(meta, &len)) != NULL) {
+		m->notx = pgb_layout_diesel_notx(text, len);
+		free(text);
+	}
+	free(meta);
+out:
+	free(up);
+	free(down);
 }
 
 static void
@@ -144,52 +319,64 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
     struct pgb_report *r)
 {
 	struct pgb_srcmig	*m;
-	long long		 version;
-	size_t			 off, len;
-	int			 down, kind;
+	struct pgb_layout_name	 ln;
+	struct pgb_buf		 b;
+	enum kind		 k;
+	int			 down;
 	char			*path;
 
-	kind = pgb_scan_name(base, &version, &off, &len, &down);
-	if (kind == 0)
-		return;
 	path = join(dir, base);
-	if (!is_regular(path)) {
+	if ((k = kind_of(path)) == KIND_OTHER) {
 		free(path);
 		return;
 	}
-	if (kind < 0 || strlen(base) > 100) {
-		pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
-		    kind < 0 ? "cannot parse migration file name: expected "
-		    "NNN_name.sql or NNN_name.down.sql (name: letters, digits, "
-		    "'_' and '-')" : "file name is longer than 100 bytes");
+	pgb_layout_parse(s->layout, base, k == KIND_DIR, &ln);
+	if (ln.role == PGB_ROLE_IGNORE) {
 		free(path);
 		return;
 	}
-	if ((m = find_version(s, version)) != NULL) {
-		const char *other = down ? m->down : m->up;
-
-		if (other != NULL) {
+	if (ln.role == PGB_ROLE_BAD || strlen(base) > BASE_MAX) {
+		if (ln.role == PGB_ROLE_BAD)
 			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
-			    "duplicate version %lld: also used by '%s'",
-			    version, other);
-			free(path);
-			return;
-		}
-	} else {
-		s->v = pgb_xreallocarray(s->v, s->n + 1, sizeof(*s->v));
-		m = &s->v[s->n++];
-		memset(m, 0, sizeof(*m));
-		m->version = version;
-		m->name = pgb_xstrndup(base + off, len);
+			    "cannot parse migration %s name: %s",
+			    k == KIND_DIR ? "folder" : "file", ln.why);
+		else
+			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
+			    "%s name is longer than %d bytes",
+			    k == KIND_DIR ? "folder" : "file", BASE_MAX);
+		free(path);
+		return;
 	}
+	if (s->layout == PGB_LAYOUT_DIESEL) {
+		add_diesel(s, path, base, &ln, r);
+		free(path);
+		return;
+	}
+	down = ln.role == PGB_ROLE_DOWN;
+	if ((m = find_version(s, ln.version)) != NULL &&
+	    (down ? m->down : m->up) != NULL) {
+		duplicate(path, ln.version, down ? m->down : m->up, r);
+		free(path);
+		return;
+	}
+	m = entry(s, ln.version);
 	if (down) {
 		m->down = path;
 		m->down_base = pgb_xstrdup(base);
-	} else {
-		m->up = path;
-		m->up_base = pgb_xstrdup(base);
-		free(m->name);
-		m->name = pgb_xstrndup(base + off, len);
+		if (m->name == NULL)
+			m->name = pgb_xstrndup(base + ln.nameoff, ln.namelen);
+		return;
+	}
+	m->up = path;
+	m->up_base = pgb_xstrdup(base);
+	free(m->name);
+	m->name = pgb_xstrndup(base + ln.nameoff, ln.namelen);
+	if (s->layout == PGB_LAYOUT_DBMATE) {
+		m->sections = 1;
+		pgb_buf_init(&b);
+		pgb_buf_printf(&b, "%.*s.down.sql", (int)ln.stemlen,
+		    base + ln.stemoff);
+		m->down_base = pgb_buf_steal(&b, NULL);
 	}
 }
 
@@ -203,13 +390,22 @@ free_mig(struct pgb_srcmig *m)
 	free(m->down_base);
 }
 
-/* "001_a.sql" goes with "001_a.down.sql" and nothing else. */
+/*
+ * "001_a.sql" goes with "001_a.down.sql", "rollback_001_a.sql" or
+ * "001_a_ROLLBACK.sql" and nothing else.  Flyway pairs by version alone.
+ */
 static int
-same_stem(const struct pgb_srcmig *m)
+same_stem(const struct pgb_srcmig *m, enum pgb_layout layout)
 {
-	size_t	up = strlen(m->up_base) - 4, down = strlen(m->down_base) - 9;
+	struct pgb_layout_name	u, d;
 
-	return up == down && strncmp(m->up_base, m->down_base, up) == 0;
+	if (layout == PGB_LAYOUT_FLYWAY || layout == PGB_LAYOUT_DIESEL ||
+	    m->sections)
+		return 1;
+	pgb_layout_parse(layout, m->up_base, 0, &u);
+	pgb_layout_parse(layout, m->down_base, 0, &d);
+	return u.stemlen == d.stemlen && strncmp(m->up_base + u.stemoff,
+	    m->down_base + d.stemoff, u.stemlen) == 0;
 }
 
 static int
@@ -221,17 +417,22 @@ cmp_version(const void *a, const void *b)
 }
 
 int
-pgb_scan_dir(const char *dir, struct pgb_scan *out, struct pgb_report *r,
-    struct pgb_diag *d)
+pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
+    struct pgb_report *r, struct pgb_diag *d)
 {
 	char	**names = NULL;
 	size_t	  n = 0, i, j;
+	int	  mixed = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (list_dir(dir, &names, &n, d) == -1)
 		return -1;
+	out->layout = layout;
+	if (layout == PGB_LAYOUT_AUTO)
+		mixed = detect(dir, names, n, &out->layout, r) == -1;
 	for (i = 0; i < n; i++) {
-		add_file(out, dir, names[i], r);
+		if (!mixed)
+			add_file(out, dir, names[i], r);
 		free(names[i]);
 	}
 	free(names);
@@ -245,7 +446,8 @@ pgb_scan_dir(const char *dir, struct pgb_scan *out, struct pgb_report *r,
 			free_mig(&out->v[i]);
 			continue;
 		}
-		if (out->v[i].down != NULL && !same_stem(&out->v[i]))
+		if (out->v[i].down != NULL && !same_stem(&out->v[i],
+		    out->layout))
 			pgb_report_add(r, PGB_SEV_ERROR, out->v[i].down, 0, NULL,
 			    "down script name does not match its up script '%s'",
 			    out->v[i].up);

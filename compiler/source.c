@@ -7,7 +7,9 @@
  * meta-commands, include cycles, transaction control other than a whole
  * BEGIN ... COMMIT wrapper, and statements PostgreSQL refuses inside a
  * transaction block unless the file says "-- pgbundle:no-transaction".
- * Every problem goes to the report with its file and line.
+ * Every problem goes to the report with its file and line.  A dbmate
+ * file compiles as two scripts, its "-- migrate:up" and "-- migrate:down"
+ * sections (layout.c finds them), whose lines count from the file's top.
  */
 #include <sys/stat.h>
 
@@ -38,6 +40,7 @@ struct script_acc {
 	struct pgb_report *r;
 	size_t		 errors;
 	int		 idempotent;	/* every statement can run twice */
+	const struct pgb_section *sec;	/* dbmate: the part of the top file */
 };
 
 static void	acc_error(struct script_acc *, const char *, unsigned,
@@ -277,24 +280,35 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 	struct pgb_diag	 d;
 	char		*text, why[256], real[PATH_MAX];
 	size_t		 len, cursor = 0, si = 0, mi, shift;
-	unsigned	 errline = 0;
+	unsigned	 errline = 0, line0 = 0;
 	const char	*src = top ? NULL : display;
 
 	if (read_file(path, &text, &len, why, sizeof(why)) == -1) {
 		acc_error(a, display, 0, "%s", why);
 		return;
 	}
+	if (top && a->sec != NULL) {
+		/* A dbmate section: its text alone, lines as in the file. */
+		memmove(text, text + a->sec->off, a->sec->len);
+		len = a->sec->len;
+		text[len] = '\0';
+		line0 = a->sec->line0;
+	}
 	if (pgb_lex_check_text(text, len, &errline, &d) == -1) {
-		acc_error(a, display, errline, "%s", d.msg);
+		acc_error(a, display, errline + line0, "%s", d.msg);
 		free(text);
 		return;
 	}
 	if (pgb_lex_split(text, len, &lx, &errline, &d) == -1) {
-		acc_error(a, display, errline, "%s", d.msg);
+		acc_error(a, display, errline + line0, "%s", d.msg);
 		pgb_lex_release(&lx);
 		free(text);
 		return;
 	}
+	for (mi = 0; line0 > 0 && mi < lx.nstmts; mi++)
+		lx.stmts[mi].line += line0;
+	for (mi = 0; line0 > 0 && mi < lx.nmetas; mi++)
+		lx.metas[mi].line += line0;
 	a->stack[a->depth++] = pgb_xstrdup(realpath(path, real) ? real : path);
 	for (mi = 0; mi < lx.nmetas; mi++) {
 		const struct pgb_lex_meta *m = &lx.metas[mi];
@@ -404,6 +418,8 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 		pgb_lex_release(&lx);
 		return;		/* already reported by expand_file */
 	}
+	for (i = 0; a->sec != NULL && i < lx.ndirs; i++)
+		lx.dirs[i].line += a->sec->line0;
 	for (i = 0; i < lx.ndirs; i++) {
 		t = lx.dirs[i].text;
 		if (strncmp(t, "verify:", 7) == 0) {
@@ -593,38 +609,57 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 }
 
 /*
- * Compile one script into 'sc' and 'text'.  'path' is the file on disk,
- * 'base' its name inside the bundle's migrations/ folder.
+ * Compile the up or down script of 'sm' into 'sc' and 'text'.  'sec' is
+ * the part of the file that holds it (dbmate), or NULL for all of it.
  */
 static void
-compile_script(const char *path, const char *base, int is_down,
-    const struct pgb_source_opts *o, const struct pgb_tableset *seen,
-    struct pgb_tableset *created, struct pgb_script *sc,
-    struct directives *dv, struct pgb_buf *text, struct pgb_report *r,
-    size_t *errors)
+compile_script(const struct pgb_srcmig *sm, int is_down,
+    const struct pgb_section *sec, const struct pgb_source_opts *o,
+    const struct pgb_tableset *seen, struct pgb_tableset *created,
+    struct pgb_script *sc, struct directives *dv, struct pgb_buf *text,
+    struct pgb_report *r, size_t *errors)
 {
 	struct script_acc	a;
 	struct pgb_buf		name;
 	char			*own;
 	size_t			 ownlen;
 	char			 why[256];
+	const char		*path, *base, *own_base;
+	size_t			 i;
 
+	path = is_down && !sm->sections ? sm->down : sm->up;
+	base = is_down ? sm->down_base : sm->up_base;
 	memset(&a, 0, sizeof(a));
 	pgb_buf_init(&a.text);
 	a.opts = o;
 	a.r = r;
+	a.sec = sec;
 	expand_file(&a, path, path, 1);
 	memset(dv, 0, sizeof(*dv));
 	if (a.errors == 0 && read_file(path, &own, &ownlen, why,
 	    sizeof(why)) == 0) {
-		read_directives(&a, path, own, ownlen, is_down, dv);
+		if (sec != NULL)
+			read_directives(&a, path, own + sec->off, sec->len,
+			    is_down, dv);
+		else
+			read_directives(&a, path, own, ownlen, is_down, dv);
 		free(own);
 	}
+	if (sm->notx || (sec != NULL && sec->notx))
+		dv->notx = 1;
 	if (a.errors == 0 && a.text.len > PGB_SQL_MAX)
 		acc_error(&a, path, 0, "script with its includes is %zu bytes, "
 		    "over the limit of %u", a.text.len, PGB_SQL_MAX);
 	if (a.errors == 0)
 		check_statements(&a, path, is_down, dv, seen, created);
+	/*
+	 * Shipped under another name (a dbmate section, a Diesel up.sql):
+	 * the statements name the file their lines count in.
+	 */
+	own_base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	for (i = 0; strcmp(own_base, base) != 0 && i < a.nstmts; i++)
+		if (a.stmts[i].src == NULL)
+			a.stmts[i].src = pgb_xstrdup(path);
 
 	memset(sc, 0, sizeof(*sc));
 	pgb_buf_init(&name);
@@ -641,6 +676,31 @@ compile_script(const char *path, const char *base, int is_down,
 	*errors += a.errors;
 }
 
+/*
+ * The "-- migrate:up" and "-- migrate:down" sections of a dbmate file
+ * into sec[0] and sec[1].  0, or -1 once the problem is reported.
+ */
+static int
+find_sections(const struct pgb_srcmig *sm, struct pgb_section sec[2],
+    struct pgb_report *r)
+{
+	char		*text, why[256];
+	size_t		 len;
+	unsigned	 line = 0;
+	int		 rc;
+
+	if (read_file(sm->up, &text, &len, why, sizeof(why)) == -1) {
+		pgb_report_add(r, PGB_SEV_ERROR, sm->up, 0, NULL, "%s", why);
+		return -1;
+	}
+	rc = pgb_layout_sections(text, len, &sec[0], &sec[1], &line, why,
+	    sizeof(why));
+	if (rc == -1)
+		pgb_report_add(r, PGB_SEV_ERROR, sm->up, line, NULL, "%s", why);
+	free(text);
+	return rc;
+}
+
 size_t
 pgb_source_compile(const struct pgb_srcmig *sm,
     const struct pgb_source_opts *o, struct pgb_tableset *seen,
@@ -649,22 +709,31 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 {
 	struct pgb_tableset	created = { NULL, 0 };
 	struct directives	dv, ddv;
+	struct pgb_section	sec[2], *upsec = NULL, *downsec = NULL;
 	size_t			errors = 0, i;
 
 	memset(out, 0, sizeof(*out));
 	out->version = sm->version;
 	out->name = pgb_xstrdup(sm->name);
-	compile_script(sm->up, sm->up_base, 0, o, seen, &created, &out->up,
+	if (sm->sections) {
+		if (find_sections(sm, sec, r) == -1)
+			return 1;
+		upsec = &sec[0];
+		/* dbmate writes an empty down section: that is no down. */
+		if (sec[1].present && sec[1].nstmts > 0)
+			downsec = &sec[1];
+	}
+	compile_script(sm, 0, upsec, o, seen, &created, &out->up,
 	    &dv, uptext, r, &errors);
 	out->verify = dv.verify;
 	out->nverify = dv.nverify;
 	dv.verify = NULL;
 	dv.nverify = 0;
-	if (sm->down != NULL) {
+	if (sm->down != NULL || downsec != NULL) {
 		struct pgb_tableset ignored = { NULL, 0 };
 
 		out->has_down = 1;
-		compile_script(sm->down, sm->down_base, 1, o, seen, &ignored,
+		compile_script(sm, 1, downsec, o, seen, &ignored,
 		    &out->down, &ddv, downtext, r, &errors);
 		pgb_tableset_release(&ignored);
 		directives_release(&ddv);

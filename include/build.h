@@ -9,8 +9,10 @@
 
 #include "diag.h"
 #include "hash.h"
+#include "layout.h"
 #include "report.h"
 #include "sig.h"
+#include "sum.h"
 
 struct pgb_build_opts {
 	const char	*dir;		/* migrations folder */
@@ -21,6 +23,11 @@ struct pgb_build_opts {
 	const char	*target;	/* NULL: none */
 	const char	*include_root;	/* base of \i; NULL: the cwd */
 	int		 write;		/* 0: check only, write nothing */
+	enum pgb_layout	 layout;	/* AUTO: detect it from the names */
+	enum pgb_sum_mode sum;		/* DIR/pgbundle.sum: IGNORE, CHECK
+					   (check), UPDATE (build), FIX */
+	int		 sum_only;	/* compile and do the sum file, no
+					   bundle (pgbundle sum) */
 };
 
 struct pgb_build_result {
@@ -31,6 +38,8 @@ struct pgb_build_result {
 	size_t	 nstmts;
 	size_t	 size;
 	long long last;
+	char	 layout[16];	/* the layout read, e.g. "flyway" */
+	int	 sum_written;	/* DIR/pgbundle.sum was (re)written */
 };
 
 /*

@@ -1,0 +1,94 @@
+#ifndef PGB_LAYOUT_H
+#define PGB_LAYOUT_H
+
+/*
+ * layout.h - the file-naming conventions of the migration tools pgbundle
+ * reads, and the integer version each file maps to.
+ *
+ *   pgbundle        001_name.sql, 001_name.down.sql (also the hand-made
+ *                   rollback_001_name.sql and 001_name_ROLLBACK.sql)
+ *   golang-migrate  001_name.up.sql, 001_name.down.sql
+ *   diesel          2023-07-05-000058_name/up.sql and down.sql
+ *   flyway          V1.2.3__name.sql, U1.2.3__name.sql (undo); the
+ *                   version as pgb_version_flyway() maps it (version.h)
+ *   dbmate          20230705123456_name.sql with "-- migrate:up" and
+ *                   "-- migrate:down" sections
+ */
+#include <stddef.h>
+
+enum pgb_layout {
+	PGB_LAYOUT_AUTO = 0,	/* detect from the folder */
+	PGB_LAYOUT_PGBUNDLE,
+	PGB_LAYOUT_GOLANG,
+	PGB_LAYOUT_DIESEL,
+	PGB_LAYOUT_FLYWAY,
+	PGB_LAYOUT_DBMATE
+};
+
+/* What a directory entry is under one layout. */
+enum pgb_role {
+	PGB_ROLE_IGNORE = 0,	/* not a migration: README, notes, lib/ */
+	PGB_ROLE_UP,		/* an up script (diesel: the folder) */
+	PGB_ROLE_DOWN,
+	PGB_ROLE_BAD		/* meant as a migration, does not parse */
+};
+
+struct pgb_layout_name {
+	enum pgb_role role;
+	long long version;
+	size_t	 nameoff;	/* descriptive part, in the name parsed */
+	size_t	 namelen;
+	size_t	 stemoff;	/* what an up and its down share: "001_a" */
+	size_t	 stemlen;
+	const char *why;	/* PGB_ROLE_BAD: what was expected (static) */
+};
+
+/*
+ * Parse the entry name 'base' ('is_dir': a folder) under 'layout' (not
+ * AUTO).  Always fills out->role; version, name and stem only for UP and
+ * DOWN, 'why' only for BAD.
+ */
+void	pgb_layout_parse(enum pgb_layout layout, const char *base, int is_dir,
+	    struct pgb_layout_name *out);
+
+/* "golang-migrate" and so on; NULL for a value out of range. */
+const char *pgb_layout_label(enum pgb_layout);
+
+/* The layout called 'name' (as pgb_layout_label() spells it); -1 if none. */
+int	pgb_layout_lookup(const char *name, enum pgb_layout *out);
+
+/* One dbmate section of a file: the lines from its marker to the next. */
+struct pgb_section {
+	int	 present;	/* the marker was found */
+	size_t	 off;		/* start of the marker's line */
+	size_t	 len;		/* up to the next marker's line or the end */
+	unsigned line0;		/* lines before it: file line = line0 + n */
+	size_t	 nstmts;	/* statements that start inside it */
+	int	 notx;		/* "transaction:false" */
+};
+
+/*
+ * Find the "-- migrate:up" and "-- migrate:down" sections of a dbmate
+ * file ('len' bytes of 'text'): markers are line comments that start
+ * their line.  -1 with *errline and 'why' (at most 'whylen' bytes) on a
+ * file the lexer refuses, a missing or repeated marker, a down section
+ * before the up one, a statement before "-- migrate:up" or an unknown
+ * option after a marker.
+ */
+int	pgb_layout_sections(const char *text, size_t len,
+	    struct pgb_section *up, struct pgb_section *down, unsigned *errline,
+	    char *why, size_t whylen);
+
+/*
+ * 1 if 'len' bytes of 'text' have a line "-- migrate:up" (what marks a
+ * file as dbmate's when the layout is detected), else 0.
+ */
+int	pgb_layout_has_dbmate_marker(const char *text, size_t len);
+
+/*
+ * 1 if a Diesel metadata.toml ('len' bytes of 'text') says
+ * "run_in_transaction = false", else 0.
+ */
+int	pgb_layout_diesel_notx(const char *text, size_t len);
+
+#endif /* PGB_LAYOUT_H */

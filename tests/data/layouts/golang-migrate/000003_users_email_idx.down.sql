@@ -1,0 +1,2 @@
+-- pgbundle:no-transaction
+DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
