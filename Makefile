@@ -100,6 +100,45 @@ $(SB)/.done: scripts/build-static.sh
 bench: all
 	perl bench/run.pl
 
+# libFuzzer targets (clang, from Debian): the bundle reader behind the
+# signature, the manifest parser, the SQL lexer and classifier, built into
+# $(FB) with ASan and UBSan.  Each runs FUZZ_TIME seconds from seeds made
+# from the test fixtures, after replaying tests/fuzz/regress/ (run.sh).
+FUZZ_TIME ?= 60
+FUZZ_CC	 ?= clang
+FB	 = build-fuzz
+FUZZERS	 = $(patsubst tests/fuzz/%.c,$(B)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz:
+	$(MAKE) B=$(FB) CC=$(FUZZ_CC) SANITIZE=fuzzer-no-link,address,undefined \
+	    fuzzers
+	sh tests/fuzz/run.sh $(FB) $(FUZZ_TIME)
+
+fuzzers: $(FUZZERS)
+
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c $(CC_LIB) $(RT_LIB)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ \
+	    $(filter %.c %.a,$^) $(LIBS)
+
+# Longer runs than CI's: each fuzzer SOAK_FUZZ_TIME seconds, and the kill
+# -9 sweep of tests/e2e/050_faults.pl SOAK_KILLS times (docs/RELIABILITY.md).
+SOAK_FUZZ_TIME ?= 600
+SOAK_KILLS ?= 300
+
+soak: all
+	$(MAKE) fuzz FUZZ_TIME=$(SOAK_FUZZ_TIME)
+	PGB_SOAK=$(SOAK_KILLS) perl tests/run.pl tests/e2e/050_faults.pl
+
+# The runtime's end-to-end tests that cover the most of it, with pgapply
+# under valgrind's memcheck: any error or leak fails the test (exit 99).
+VALGRIND_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
+	   tests/e2e/053_hostile_more.pl
+
+check-valgrind: all
+	PGB_VALGRIND=1 perl tests/run.pl $(VALGRIND_TESTS)
+
+.PHONY: fuzz fuzzers soak check-valgrind
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 bin/pgbundle bin/pgapply $(DESTDIR)$(PREFIX)/bin/

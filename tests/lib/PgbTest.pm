@@ -52,6 +52,9 @@ sub root { return $ROOT }
 sub bin {
 	my ($name) = @_;
 	croak 'bin: which program?' unless defined $name;
+	# PGB_VALGRIND=1: a wrapper that runs it under valgrind's memcheck.
+	return "$ROOT/tests/valgrind/$name"
+	    if $ENV{PGB_VALGRIND} && -x "$ROOT/tests/valgrind/$name";
 	return "$ROOT/bin/$name";
 }
 
