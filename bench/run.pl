@@ -84,13 +84,13 @@ sub timed {
 		$ENV{$_} = $o{env}{$_} for keys %{$o{env} // {}};
 		open(STDOUT, '>', $log);
 		open(STDERR, '>&', \*STDOUT);
-		exec('/usr/bin/time', '-f', '%M', '-o', $rss, @$cmd) or exit 127;
+		exec('/usr/bin/time', '-f', '%M %U %S', '-o', $rss, @$cmd) or exit 127;
 	}
 	waitpid($pid, 0);
 	my $ms = (time - $t0) * 1000;
 	my $ok = $? == 0;
-	my ($kb) = slurp($rss) =~ /(\d+)\s*$/;
-	return ($ok, $ms, $kb // 0, slurp($log));
+	my ($kb, $u, $s) = slurp($rss) =~ /(\d+) ([\d.]+) ([\d.]+)\s*$/;
+	return ($ok, $ms, $kb // 0, slurp($log), (($u // 0) + ($s // 0)) * 1000);
 }
 
 sub stats {
@@ -128,6 +128,11 @@ my @TOOLS = (
       apply => sub { ["$BIN/pgapply", 'apply', $bundle{$_[2]}, '--pubkey',
 	  "$KEY.pub", '-q', '--db', "dbname=$_[1]"] },
       version => ["$BIN/pgapply", '--version'] },
+    { name => 'pgapply (static)', id => 'pgapply-static', layout => 'pgbundle',
+      maxn => 1e9, noop => 1, exclude => ['-N', 'pgbundle'],
+      apply => sub { ["$W/pgapply-static", 'apply', $bundle{$_[2]}, '--pubkey',
+	  "$KEY.pub", '-q', '--db', "dbname=$_[1]"] },
+      version => ["$W/pgapply-static", '--version'] },
     { name => 'dbmate', id => 'dbmate', layout => 'dbmate', noop => 1,
       exclude => ['-T', 'public.schema_migrations'],
       apply => sub { ["$NM/.bin/dbmate", '--url', url($_[1]) . '?sslmode=disable',
@@ -201,7 +206,13 @@ if (-d $PG) {
 END {
 	system('sh', "$ROOT/scripts/pgserver.sh", 'stop', $PG) if $PG && -d $PG;
 }
-unlink("$KEY.key", "$KEY.pub");
+unlink("$KEY.key", "$KEY.pub", "$W/pgapply-static");
+# `make static` builds bin/pgapply-static; measured too when it is there
+# (or BENCH_STATIC names one).  A copy, so a rebuild cannot change it mid-run.
+{
+	my $st = $ENV{BENCH_STATIC} // "$BIN/pgapply-static";
+	sh('cp', $st, "$W/pgapply-static") if -x $st;
+}
 sh("$BIN/pgbundle", 'keygen', '-o', $KEY);
 
 my (%res, %versions, %schema_ref, @notes);
@@ -267,14 +278,15 @@ sub bench_set {
 	for my $r (1 .. $runs) {
 		for my $t (@tools) {
 			my $id = $t->{id};
-			my $R = $res{$set}{$id} //= { apply => [], noop => [], rss => [] };
+			my $R = $res{$set}{$id} //= { apply => [], noop => [], rss => [],
+			    cpu => [] };
 			next if $R->{failed};
 			my $db = fresh_db();
 			my $d = $dir{$id};
 			my %o = (cwd => $t->{cwd} ? $d : undef,
 			    env => $t->{env} ? $t->{env}->($d, $db) : {});
 			my $cmd = $t->{apply}->($d, $db, $set);
-			my ($ok, $ms, $kb, $log) = timed($cmd, %o);
+			my ($ok, $ms, $kb, $log, $cpu) = timed($cmd, %o);
 			if (!$ok) {
 				$R->{failed} = (split /\n/, $log)[-1] // 'failed';
 				$log =~ s/^/    /mg;
@@ -284,6 +296,7 @@ sub bench_set {
 			}
 			push @{$R->{apply}}, $ms;
 			push @{$R->{rss}}, $kb;
+			push @{$R->{cpu}}, $cpu;
 			if ($t->{noop}) {
 				my ($ok2, $ms2) = timed($cmd, %o);
 				push @{$R->{noop}}, $ms2 if $ok2;
@@ -318,16 +331,17 @@ for my $set (@SETS) {
 	if (grep { $_->{id} eq 'pgapply' } @t) {
 		my $src = gen($set, 'pgbundle');
 		my $b = "$W/bundle-$set.pgb";
-		my @ms;
+		my (@ms, @cpu);
 		for (1 .. 5) {
-			my ($ok, $ms) = timed(["$BIN/pgbundle", 'build', $src, '-o', $b,
-			    '--key', "$KEY.key", '-q']);
+			my ($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgbundle",
+			    'build', $src, '-o', $b, '--key', "$KEY.key", '-q']);
 			die "bench: pgbundle build $src failed\n" unless $ok;
 			push @ms, $ms;
+			push @cpu, $cpu;
 		}
 		$bundle{$set} = $b;
-		$res{compile}{$set} = { ms => stats(@ms), size => -s $b,
-		    src => dir_size($src) };
+		$res{compile}{$set} = { ms => stats(@ms), cpu => stats(@cpu),
+		    size => -s $b, src => dir_size($src) };
 	}
 	bench_set($set, $runs, @t);
 }
@@ -342,26 +356,29 @@ sub dir_size {
 
 # --- the data-heavy set: COPY throughput -------------------------------
 if ($DATA) {
-	my @t = grep { $_->{id} =~ /^(psql-a|psql-b|pgapply)$/ } @TOOLS;
+	my @t = grep { $_->{id} =~ /^(psql-a|psql-b|pgapply|pgapply-static)$/ &&
+	    !$unavailable{$_->{id}} } @TOOLS;
 	my $src = gen('data', 'pgbundle');
 	my $b = "$W/bundle-data.pgb";
-	my ($ok, $ms) = timed(["$BIN/pgbundle", 'build', $src, '-o', $b,
-	    '--key', "$KEY.key", '-q']);
+	my ($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgbundle", 'build',
+	    $src, '-o', $b, '--key', "$KEY.key", '-q']);
 	die "bench: pgbundle build data failed\n" unless $ok;
 	$bundle{data} = $b;
-	$res{compile}{data} = { ms => stats($ms), size => -s $b, src => dir_size($src) };
+	$res{compile}{data} = { ms => stats($ms), cpu => stats($cpu),
+	    size => -s $b, src => dir_size($src) };
 	bench_set('data', $QUICK ? 3 : 3, @t) if @t;
 }
 
 # --- verify and check throughput, cold start -----------------------------
 for my $set (grep { defined $bundle{$_} } (@SETS, 'data')) {
-	my (@v, @c);
+	my (@v, @c, $ok, $ms, $cpu);
 	for (1 .. 5) {
-		my ($ok, $ms) = timed(["$BIN/pgapply", 'verify', $bundle{$set},
-		    '--pubkey', "$KEY.pub", '-q']);
-		push @v, $ms if $ok;
-		($ok, $ms) = timed(["$BIN/pgbundle", 'check', "$W/sets/$set/pgbundle", '-q']);
-		push @c, $ms if $ok;
+		($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgapply", 'verify',
+		    $bundle{$set}, '--pubkey', "$KEY.pub", '-q']);
+		push @v, $cpu if $ok;
+		($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgbundle", 'check',
+		    "$W/sets/$set/pgbundle", '-q']);
+		push @c, $cpu if $ok;
 	}
 	$res{verify}{$set} = stats(@v);
 	$res{check}{$set} = stats(@c);
@@ -375,16 +392,22 @@ for my $t (grep { !$unavailable{$_->{id}} && $_->{version} } @TOOLS) {
 	}
 	$res{cold}{$t->{id}} = stats(@ms);
 }
-# The same through /usr/bin/time costs a fork and exec of its own: measure
-# pgapply --version bare too, with perl's own fork/exec.
-{
+# /usr/bin/time costs a fork and exec of its own: time pgapply --version
+# bare too, with perl's own fork and exec.
+for my $exe ("$BIN/pgapply", "$W/pgapply-static") {
+	next unless -x $exe;
 	my @ms;
-	for (1 .. 50) {
+	for (1 .. 100) {
 		my $t0 = time;
-		system("$BIN/pgapply --version >/dev/null");
+		my $pid = fork() // die "fork: $!";
+		if ($pid == 0) {
+			open(STDOUT, '>', '/dev/null');
+			exec($exe, '--version') or exit 127;
+		}
+		waitpid($pid, 0);
 		push @ms, (time - $t0) * 1000;
 	}
-	$res{cold_bare} = stats(@ms);
+	$res{cold_bare}{$exe} = stats(@ms);
 }
 
 # --- report -------------------------------------------------------------
@@ -405,16 +428,17 @@ for my $set (@SETS, 'data') {
 	my $b = $res{$set}{'psql-b'} && stats(@{$res{$set}{'psql-b'}{apply}});
 	push @md, $set eq 'data' ? "### Data-heavy set ($DATA_MB MB of COPY data)" :
 	    "### N = $set";
-	push @md, '', '| tool | apply ms, median (min–max) | × (b) | no-op ms | peak RSS MB | schema |',
-	    '|---|---|---|---|---|---|';
+	push @md, '', '| tool | apply ms, median (min–max) | × (b) | no-op ms | '
+	    . 'client CPU ms | peak RSS MB | schema |', '|---|---|---|---|---|---|---|';
 	for my $t (@TOOLS) {
 		my $R = $res{$set}{$t->{id}} or next;
 		my $a = stats(@{$R->{apply}});
 		my $rss = stats(@{$R->{rss}});
-		push @md, sprintf('| %s | %s | %s | %s | %s | %s |', $t->{name},
+		push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s |', $t->{name},
 		    $R->{failed} && !$a ? "failed: $R->{failed}" : f($a),
 		    $a && $b ? sprintf('%.2f', $a->{med} / $b->{med}) : '–',
-		    f(stats(@{$R->{noop}})), $rss ? sprintf('%.1f', $rss->{max} / 1024) : '–',
+		    f(stats(@{$R->{noop}})), f(stats(@{$R->{cpu}})),
+		    $rss ? sprintf('%.1f', $rss->{max} / 1024) : '–',
 		    $R->{schema} // '–');
 	}
 	if ($set eq 'data') {
@@ -422,20 +446,21 @@ for my $set (@SETS, 'data') {
 		push @md, '', 'COPY throughput (source MB / apply s): ' . join(', ', map {
 		    my $a = stats(@{$res{data}{$_}{apply} // []});
 		    $a ? sprintf('%s %.1f MB/s', $_, $bytes / 1048576 / ($a->{med} / 1000)) : ()
-		} qw(psql-a psql-b pgapply));
+		} qw(psql-a psql-b pgapply pgapply-static));
 	}
 	push @md, '';
 }
-push @md, '### pgbundle: compile, verify, check', '',
-    '| set | sources MB | compile ms | bundle KB | verify ms | verify MB/s | check ms | check MB/s |',
-    '|---|---|---|---|---|---|---|---|';
+push @md, '### pgbundle: compile, verify, check (CPU time, user + sys, one core)', '',
+    '| set | sources MB | compile ms (wall) | compile CPU ms | bundle KB | verify CPU ms | verify MB/s (bundle) | verify MB/s (sources) | check CPU ms | check MB/s |',
+    '|---|---|---|---|---|---|---|---|---|---|';
 for my $set (grep { $res{compile}{$_} } (@SETS, 'data')) {
 	my $c = $res{compile}{$set};
 	my $v = $res{verify}{$set};
 	my $k = $res{check}{$set};
-	push @md, sprintf('| %s | %.1f | %s | %.0f | %s | %.0f | %s | %.0f |', $set,
-	    $c->{src} / 1048576, f1($c->{ms}), $c->{size} / 1024, f1($v),
-	    $v ? $c->{size} / 1048576 / ($v->{med} / 1000) : 0, f1($k),
+	push @md, sprintf('| %s | %.1f | %s | %s | %.0f | %s | %.0f | %.0f | %s | %.0f |', $set,
+	    $c->{src} / 1048576, f1($c->{ms}), f1($c->{cpu}), $c->{size} / 1024, f1($v),
+	    $v ? $c->{size} / 1048576 / ($v->{med} / 1000) : 0,
+	    $v ? $c->{src} / 1048576 / ($v->{med} / 1000) : 0, f1($k),
 	    $k ? $c->{src} / 1048576 / ($k->{med} / 1000) : 0);
 }
 push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',
@@ -445,8 +470,8 @@ for my $t (@TOOLS) {
 	push @md, sprintf('| %s | %s | %s |', $t->{name}, f1($res{cold}{$t->{id}}),
 	    $versions{$t->{id}} // '');
 }
-push @md, '', sprintf('pgapply --version alone (perl system(), 50 runs): %s ms',
-    f1($res{cold_bare}));
+push @md, '', map { sprintf('%s --version, bare fork and exec, 100 runs: %s ms',
+    $_ =~ s{.*/}{}r, f1($res{cold_bare}{$_})) } sort keys %{$res{cold_bare} // {}};
 push @md, '', map { "Not run: $_: $unavailable{$_}" } sort keys %unavailable;
 my $md = join("\n", @md) . "\n";
 open(my $fh, '>', "$W/results.md") or die;

@@ -20,6 +20,7 @@
 #include "banned.h"
 
 #define COPY_CHUNK	65536
+#define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
 
 static int	plan_rollback(struct pgb_db *, const struct pgb_manifest *,
 		    const struct pgb_apply_opts *, struct pgb_diag *);
@@ -296,6 +297,22 @@ stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	return -1;
 }
 
+/*
+ * pgb_db_exec() without a result, or in pipeline mode only queue the
+ * command: pipe_drain() reads its result later.
+ */
+static int
+exec_or_send(struct pgb_db *db, const char *sql, int n,
+    const char *const *params, struct pgb_diag *d)
+{
+	if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF)
+		return pgb_db_exec(db, sql, n, params, NULL, d);
+	if (PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL,
+	    0) != 1)
+		return pgb_db_error(db, NULL, d);
+	return 0;
+}
+
 /* Run one statement, streaming its COPY data when it has some. */
 static int
 run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
@@ -388,15 +405,15 @@ set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
 	if (o->lock_timeout != NULL) {
 		p[0] = "lock_timeout";
 		p[1] = o->lock_timeout;
-		if (pgb_db_exec(db, "SELECT pg_catalog.set_config($1, $2, $3::bool)",
-		    3, p, NULL, d) == -1)
+		if (exec_or_send(db, "SELECT pg_catalog.set_config($1, $2, "
+		    "$3::bool)", 3, p, d) == -1)
 			return -1;
 	}
 	if (o->statement_timeout != NULL) {
 		p[0] = "statement_timeout";
 		p[1] = o->statement_timeout;
-		if (pgb_db_exec(db, "SELECT pg_catalog.set_config($1, $2, $3::bool)",
-		    3, p, NULL, d) == -1)
+		if (exec_or_send(db, "SELECT pg_catalog.set_config($1, $2, "
+		    "$3::bool)", 3, p, d) == -1)
 			return -1;
 	}
 	return 0;
@@ -433,21 +450,24 @@ record_as(struct pgb_db *db, const struct pgb_migration *mig,
 	p[6] = status;
 	p[7] = sdone;
 	p[8] = stotal;
-	p[9] = sms;
+	p[9] = ms < 0 ? NULL : sms;	/* NULL: time since BEGIN, server side */
 	p[10] = "pgapply " PGB_VERSION;
 	p[11] = origin;
 	pgb_buf_init(&sql);
 	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
 	    "bundle_id, chain, mode, status, statements_done, statements_total, "
 	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
-	    "$4, $5, $6, $7, $8::integer, $9::integer, $10::bigint, $11, $12) "
+	    "$4, $5, $6, $7, $8::integer, $9::integer, coalesce($10::bigint, "
+	    "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() "
+	    "OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) "
+	    "1000)::bigint), $11, $12) "
 	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
 	    "statements_done = EXCLUDED.statements_done, "
 	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
 	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
 	    "runtime_version = EXCLUDED.runtime_version, "
 	    "origin = EXCLUDED.origin", db->qname);
-	rc = pgb_db_exec(db, sql.data, 12, p, NULL, d);
+	rc = exec_or_send(db, sql.data, 12, p, d);
 	pgb_buf_release(&sql);
 	return rc;
 }
@@ -471,6 +491,132 @@ rollback(struct pgb_db *db)
 }
 
 /*
+ * Whether 'mig' can go through libpq's pipeline mode: not with COPY data
+ * (refused in a pipeline), verify queries (their answer decides the
+ * COMMIT) or a baseline's extra history rows.
+ */
+static int
+can_pipeline(const struct pgb_migration *mig)
+{
+	size_t	i;
+
+	if (mig->nverify > 0)
+		return 0;
+	for (i = 0; i < mig->up.nstmts; i++)
+		if (mig->up.stmts[i].is_copy)
+			return 0;
+	return 1;
+}
+
+/*
+ * Pipeline mode: send a sync and read every result up to it.  The queued
+ * commands were 'npre' of the runtime's own, statements s0 to s1 - 1,
+ * then more of its own.  0, or -1 with 'd' from the first failure and
+ * '*bad' the index of the statement that failed ((size_t)-1: none did).
+ */
+static int
+pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
+    size_t *bad, struct pgb_diag *d)
+{
+	PGresult	*res;
+	ExecStatusType	 st;
+	size_t		 k = 0;
+	int		 rc = 0, nulls = 0;
+
+	*bad = (size_t)-1;
+	if (PQpipelineSync(db->conn) != 1)
+		return pgb_db_error(db, NULL, d);
+	for (;;) {
+		if ((res = pgb_db_result(db)) == NULL) {
+			/* One NULL ends each command; two: no sync is coming. */
+			if (++nulls > 1 || PQstatus(db->conn) == CONNECTION_BAD)
+				return rc == -1 ? rc : pgb_db_error(db, NULL, d);
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			return rc;
+		}
+		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+		    st != PGRES_EMPTY_QUERY && st != PGRES_PIPELINE_ABORTED) {
+			rc = pgb_db_error(db, res, d);
+			if (k >= npre && k - npre < s1 - s0)
+				*bad = s0 + (k - npre);
+		}
+		PQclear(res);
+		k++;
+	}
+}
+
+/*
+ * apply_tx() in one round trip: BEGIN, the timeouts, every statement, the
+ * history row and COMMIT go out in libpq's pipeline mode (extended
+ * protocol, one statement per command), with a sync every PIPE_CHUNK
+ * bytes so that neither side's buffers fill.  Results come back in order,
+ * so the first failing one names its statement; the server skips the rest
+ * and COMMIT with them.  Same returns as apply_tx(), and 2 when a
+ * statement was refused as a syntax error: it may be several commands in
+ * one (psql's split allows that, the extended protocol does not), so the
+ * caller runs the migration again without a pipeline.
+ */
+static int
+apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	const struct pgb_script *sc = &mig->up;
+	struct pgb_buf	 sql;
+	struct pgb_diag	 ignore;
+	size_t		 i, s0 = 0, npre, queued = 0, bad = (size_t)-1;
+	int		 rc, retry;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		return pgb_db_error(db, NULL, d);
+	npre = 1 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
+	rc = exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
+	    set_timeouts(db, o, 1, d) == -1 ? -1 : 0;
+	pgb_buf_init(&sql);
+	for (i = 0; i < sc->nstmts && rc == 0; i++) {
+		if (queued >= PIPE_CHUNK) {
+			if ((rc = pipe_drain(db, npre, s0, i, &bad, d)) == -1)
+				break;
+			npre = 0;
+			s0 = i;
+			queued = 0;
+		}
+		sql.len = 0;
+		pgb_buf_append(&sql, sc->text + sc->stmts[i].off,
+		    sc->stmts[i].len);
+		if (PQsendQueryParams(db->conn, sql.data, 0, NULL, NULL, NULL,
+		    NULL, 0) != 1)
+			rc = pgb_db_error(db, NULL, d);
+		queued += sc->stmts[i].len;
+	}
+	pgb_buf_release(&sql);
+	if (rc == 0 && (record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
+	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
+		rc = -1;
+	if (rc == 0)
+		rc = pipe_drain(db, npre, s0, sc->nstmts, &bad, d);
+	else if (bad == (size_t)-1 && PQstatus(db->conn) == CONNECTION_OK)
+		(void)pipe_drain(db, 0, 0, 0, &i, &ignore);
+	(void)PQexitPipelineMode(db->conn);
+	if (rc == 0)
+		return 0;
+	retry = strcmp(d->sqlstate, "55P03") == 0 && d->code == PGB_ESQL;
+	if (d->code != PGB_ERETRY)
+		rollback(db);
+	if (bad == (size_t)-1)
+		return -1;
+	if (strcmp(d->sqlstate, "42601") == 0 && d->code == PGB_ESQL &&
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return 2;
+	stmt_failed(mig, sc, bad, "migration", d);
+	return retry ? 1 : -1;
+}
+
+/*
  * One transactional migration: BEGIN, statements, verify queries, history
  * row, COMMIT.  Returns 1 when lock_timeout cut it short (retry), 0, -1.
  */
@@ -480,7 +626,13 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 {
 	double	t0 = now_ms();
 	size_t	i;
+	int	rc;
 
+	if (!in_outer_tx && can_pipeline(mig)) {
+		if ((rc = apply_tx_piped(db, mig, o, d)) != 2)
+			return rc;
+		pgb_diag_clear(d);
+	}
 	if (!in_outer_tx && pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
 		return -1;
 	if (!in_outer_tx && set_timeouts(db, o, 1, d) == -1)

@@ -326,16 +326,13 @@ pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
 	 * What DISCARD ALL does, less pg_advisory_unlock_all(): the next
 	 * migration starts as if psql had run its file alone.
 	 */
-	if (pgb_db_exec(db, "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
-	    "DEALLOCATE ALL; CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES", 0,
-	    NULL, NULL, d) == -1)
-		return -1;
 	/* PostgreSQL 14+: a killed runner's backend and lock go in a second. */
-	if (db->server_version >= 140000 && pgb_db_exec(db,
-	    "SET client_connection_check_interval = 1000", 0, NULL, NULL,
-	    d) == -1)
-		return -1;
-	return 0;
+	return pgb_db_exec(db, db->server_version >= 140000 ?
+	    "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; "
+	    "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
+	    "SET client_connection_check_interval = 1000" :
+	    "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; "
+	    "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES", 0, NULL, NULL, d);
 }
 
 static void

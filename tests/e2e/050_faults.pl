@@ -299,7 +299,7 @@ my @figures;
 	my ($bad, $slow, $maxrel) = (0, 0, 0);
 	# How long a whole run takes, to spread the stops over it.
 	my $db0 = newdb();
-	$pg->psql($db0, "INSERT INTO public.ctl SELECT 's' || v, 0.01 FROM "
+	$pg->psql($db0, "INSERT INTO public.ctl SELECT 's' || v, 0.15 FROM "
 	    . "generate_series(2, $NSTEPS, 3) AS v");
 	my $t = time;
 	my $p0 = spawn_apply($db0);
@@ -309,8 +309,12 @@ my @figures;
 	is($rc0, 0, sprintf('a full run takes %.3f s', $full));
 	for my $i (0 .. $iters - 1) {
 		my $db = newdb();
-		# Every third step takes 10 ms: some time inside migrations too.
-		$pg->psql($db, "INSERT INTO public.ctl SELECT 's' || v, 0.01 FROM "
+		# Every third step takes 150 ms: some time inside migrations too.
+		# A migration goes out in one round trip (pipeline mode), so the
+		# server runs it to the end without pgapply: a stop lands "inside"
+		# only while the server is still at it, seen by a psql started
+		# after the stop.
+		$pg->psql($db, "INSERT INTO public.ctl SELECT 's' || v, 0.15 FROM "
 		    . "generate_series(2, $NSTEPS, 3) AS v");
 		my $p = spawn_apply($db);
 		my $at = $full * (($i * 0.618034) - int($i * 0.618034));
