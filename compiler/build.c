@@ -265,6 +265,14 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 		pgb_chain(prev, m->migs[i].version, m->migs[i].up.sha256,
 		    m->migs[i].chain);
 		memcpy(prev, m->migs[i].chain, sizeof(prev));
+		/* A baseline stands alone for the versions it replaces. */
+		if (i > 0 && m->migs[i].baseline &&
+		    m->migs[i - 1].version >= m->migs[i].baseline_first)
+			pgb_report_add(r, PGB_SEV_ERROR, s.v[i].up, 0, NULL,
+			    "baseline of %lld..%lld, but '%s' is still here: "
+			    "move the migrations it replaces out of the folder",
+			    m->migs[i].baseline_first, m->migs[i].version,
+			    s.v[i - 1].up);
 	}
 	if (pgb_report_failures(r) == 0 && o->sum != PGB_SUM_IGNORE &&
 	    check_sum(o, m, &s, sum, r, d) == -1) {
@@ -289,21 +297,30 @@ default_path(const struct pgb_manifest *m, char *out, size_t len)
 	    m->migs[m->nmigs - 1].version);
 }
 
-/* Sign, then read the bundle back through the runtime's verifier. */
+/*
+ * Sign, then read the bundle back through the runtime's verifier.  An
+ * unsigned bundle read back goes to *keep when 'keep' is not NULL.
+ */
 static int
 sign_and_verify(const struct pgb_build_opts *o, const struct pgb_buf *bundle,
     unsigned char sig[PGB_SIG_LEN], struct pgb_build_result *res,
-    struct pgb_diag *d)
+    struct pgb_bundle **keep, struct pgb_diag *d)
 {
 	struct pgb_pubkey	 pub;
 	struct pgb_bundle	*b = NULL;
 	char			 id[PGB_KEYID_LEN + 1];
 	int			 rc;
 
-	if (o->key == NULL)
-		return pgb_bundle_load((const unsigned char *)bundle->data,
-		    bundle->len, NULL, 0, NULL, 0, 1, o->target, &b, d) == -1 ?
-		    -1 : (pgb_bundle_free(b), 0);
+	if (o->key == NULL) {
+		if (pgb_bundle_load((const unsigned char *)bundle->data,
+		    bundle->len, NULL, 0, NULL, 0, 1, o->target, &b, d) == -1)
+			return -1;
+		if (keep != NULL)
+			*keep = b;
+		else
+			pgb_bundle_free(b);
+		return 0;
+	}
 	if (pgb_keys_sign(o->key, bundle->data, bundle->len, sig, id, d) == -1)
 		return -1;
 	if (pgb_keys_load_public(o->key, &pub, d) == -1)
@@ -342,9 +359,10 @@ write_outputs(const char *path, const struct pgb_buf *bundle,
 	    bundle->len, d);
 }
 
-int
-pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
-    struct pgb_build_result *res, struct pgb_diag *d)
+static int
+build(const struct pgb_build_opts *o, struct pgb_report *r,
+    struct pgb_build_result *res, struct pgb_bundle **keep,
+    struct pgb_diag *d)
 {
 	struct pgb_manifest	 m;
 	struct texts		 t = { NULL, 0 };
@@ -415,7 +433,7 @@ pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
 		    "limit of %u", bundle.len, PGB_BUNDLE_MAX);
 		goto out;
 	}
-	if (sign_and_verify(o, &bundle, sig, res, d) == -1)
+	if (sign_and_verify(o, &bundle, sig, res, keep, d) == -1)
 		goto out;
 	if (o->out != NULL)
 		snprintf(res->path, sizeof(res->path), "%s", o->out);
@@ -437,6 +455,10 @@ pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
 	res->last = m.migs[m.nmigs - 1].version;
 	rc = 0;
 out:
+	if (rc == -1 && keep != NULL && *keep != NULL) {
+		pgb_bundle_free(*keep);
+		*keep = NULL;
+	}
 	free(e);
 	pgb_buf_release(&sum);
 	pgb_buf_release(&bundle);
@@ -444,4 +466,25 @@ out:
 	texts_release(&t);
 	pgb_manifest_release(&m);
 	return rc;
+}
+
+int
+pgb_build(const struct pgb_build_opts *o, struct pgb_report *r,
+    struct pgb_build_result *res, struct pgb_diag *d)
+{
+	return build(o, r, res, NULL, d);
+}
+
+int
+pgb_build_bundle(const struct pgb_build_opts *o, struct pgb_report *r,
+    struct pgb_build_result *res, struct pgb_bundle **out,
+    struct pgb_diag *d)
+{
+	struct pgb_build_opts	mem = *o;
+
+	*out = NULL;
+	mem.key = NULL;
+	mem.unsigned_ok = 1;
+	mem.write = 0;
+	return build(&mem, r, res, out, d);
 }

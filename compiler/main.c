@@ -6,6 +6,7 @@
  * errors, 4 I/O or internal errors.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,10 @@
 #include "json.h"
 #include "configmap.h"
 #include "keys.h"
+#include "prove.h"
 #include "report.h"
+#include "scratch.h"
+#include "squash.h"
 #include "sig.h"
 #include "banned.h"
 
@@ -32,7 +36,9 @@ static const char usage_text[] =
 "                [--project NAME] [--target NAME] [--include-root DIR] [-q]\n"
 "                [--layout NAME]\n"
 "       pgbundle check [DIR] [--strict] [--include-root DIR] [--layout NAME]\n"
-"                [-q]\n"
+"                [-q] [--db URL | --scratch] [--archive DIR] [--locks] [--json]\n"
+"       pgbundle squash [DIR] --through N --archive DIR [--data TABLE]...\n"
+"                [--db URL] [--include-root DIR] [--layout NAME] [-q]\n"
 "       pgbundle sum [DIR] [--fix] [--include-root DIR] [--layout NAME]\n"
 "       pgbundle inspect FILE [--pubkey KEY] [--json]\n"
 "       pgbundle configmap FILE --name NAME [--pubkey KEY]\n";
@@ -45,7 +51,10 @@ static const char help_text[] =
 "  keygen -o NAME      write NAME.key (Ed25519, PKCS#8 PEM, 0600) and\n"
 "                      NAME.pub (SubjectPublicKeyInfo PEM); print the key id\n"
 "  build [DIR]         validate, lint and pack DIR (default: migrations/)\n"
-"  check [DIR]         validate and lint only; write nothing\n"
+"  check [DIR]         validate and lint only; write nothing; with --db or\n"
+"                      --scratch, also prove every migration on a scratch\n"
+"                      database: apply, verify, down scripts, re-runs\n"
+"  squash [DIR]        replace migrations 1..N by one baseline (pg_dump)\n"
 "  sum [DIR]           compare DIR/pgbundle.sum with the migrations\n"
 "  inspect FILE        show a bundle's migrations, modes, sizes and hashes\n"
 "  configmap FILE      print a Kubernetes ConfigMap holding FILE and FILE.sig\n"
@@ -63,7 +72,16 @@ static const char help_text[] =
 "                      or dbmate names it (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
-"      --json          inspect: print JSON\n"
+"      --json          inspect, check: print JSON\n"
+"      --db URL        check, squash: make (and drop) scratch databases on\n"
+"                      this server; it touches no other database\n"
+"      --scratch       check: start a throwaway server (initdb) for it; squash\n"
+"                      does so unless given --db\n"
+"      --archive DIR   squash: move the replaced files there; check: compare\n"
+"                      a baseline with the migrations there\n"
+"      --locks         check: report write-blocking locks on filled tables\n"
+"      --through N     squash: the last version to replace\n"
+"      --data TABLE    squash: keep TABLE's rows in the baseline (repeatable)\n"
 "      --name NAME     configmap: the ConfigMap's name\n"
 "  -q, --quiet         print only errors and warnings\n"
 "  -h, --help          show this help\n"
@@ -78,6 +96,11 @@ static const char help_text[] =
 enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
 	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION, OPT_NAME, OPT_LAYOUT, OPT_FIX };
 
+enum { OPT_DB = 512, OPT_SCRATCH, OPT_ARCHIVE, OPT_LOCKS, OPT_THROUGH,
+	OPT_DATA };
+
+#define DATA_MAX	64	/* --data tables */
+
 static const struct option longopts[] = {
 	{ "output",	  required_argument, NULL, 'o' },
 	{ "key",	  required_argument, NULL, 'k' },
@@ -91,6 +114,12 @@ static const struct option longopts[] = {
 	{ "name",	  required_argument, NULL, OPT_NAME },
 	{ "layout",	  required_argument, NULL, OPT_LAYOUT },
 	{ "fix",	  no_argument,	     NULL, OPT_FIX },
+	{ "db",		  required_argument, NULL, OPT_DB },
+	{ "scratch",	  no_argument,	     NULL, OPT_SCRATCH },
+	{ "archive",	  required_argument, NULL, OPT_ARCHIVE },
+	{ "locks",	  no_argument,	     NULL, OPT_LOCKS },
+	{ "through",	  required_argument, NULL, OPT_THROUGH },
+	{ "data",	  required_argument, NULL, OPT_DATA },
 	{ "quiet",	  no_argument,	     NULL, 'q' },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, OPT_VERSION },
@@ -109,6 +138,12 @@ struct args {
 	const char	*name;		/* configmap --name */
 	enum pgb_layout	 layout;	/* --layout; AUTO: detect */
 	int		 unsigned_ok, strict, json, quiet, fix;
+	const char	*db;		/* check, squash --db */
+	const char	*archive;
+	const char	*data[DATA_MAX];
+	size_t		 ndata;
+	long long	 through;
+	int		 scratch, locks, has_through;
 };
 
 static int
@@ -431,6 +466,273 @@ cmd_configmap(const struct args *a)
 	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
 }
 
+/* A version for --through: decimal digits, no sign, at most 18. */
+static int
+parse_version_arg(const char *s, long long *out)
+{
+	size_t	i;
+
+	*out = 0;
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 18; i++)
+		*out = *out * 10 + (s[i] - '0');
+	return i > 0 && s[i] == '\0' ? 0 : -1;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	pgb_interrupted = 1;
+}
+
+/* SIGINT/SIGTERM end the run between steps, so scratch state goes. */
+static void
+catch_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+}
+
+static double
+seconds(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Compile 'dir' into a bundle in memory.  0; or an exit status after
+ * printing the problems (EXIT_SOURCE) or the failure.
+ */
+static int
+compile_mem(const struct args *a, const char *dir, enum pgb_sum_mode sum,
+    struct pgb_report *r, struct pgb_bundle **b)
+{
+	struct pgb_build_opts	o;
+	struct pgb_build_result	res;
+	struct pgb_diag		d;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = dir;
+	o.include_root = a->include_root;
+	o.layout = a->layout;
+	o.sum = sum;
+	pgb_diag_clear(&d);
+	if (pgb_build_bundle(&o, r, &res, b, &d) == 0)
+		return 0;
+	if (d.code == PGB_ESOURCE && r->n > 0) {
+		print_report(r, a->quiet);
+		fprintf(stderr, "pgbundle: %s: %zu error%s, %zu warning%s%s\n",
+		    dir, r->nerrors, r->nerrors == 1 ? "" : "s", r->nwarnings,
+		    r->nwarnings == 1 ? "" : "s",
+		    r->strict && r->nwarnings ? " (--strict)" : "");
+		return EXIT_SOURCE;
+	}
+	return fail(&d);
+}
+
+/* Start the server check or squash works on: --db, else a scratch one. */
+static int
+open_server(const struct args *a, struct pgb_scratch *sc,
+    struct pgb_server *srv, struct pgb_diag *d)
+{
+	memset(sc, 0, sizeof(*sc));
+	if (a->db == NULL && pgb_scratch_start(sc, d) == -1)
+		return -1;
+	if (pgb_server_open(srv, a->db ? a->db : sc->conninfo, d) == -1) {
+		pgb_scratch_stop(sc);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+close_server(struct pgb_scratch *sc, struct pgb_server *srv)
+{
+	pgb_server_close(srv);
+	pgb_scratch_stop(sc);
+}
+
+static void
+prove_json(const struct pgb_report *r, const char *dir,
+    const struct pgb_prove_result *pr, long long ms)
+{
+	static const char *const sev[] = { "note", "warning", "error" };
+	size_t	i;
+
+	printf("{\"dir\":");
+	pgb_json_str(stdout, dir);
+	printf(",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,\"strict\":%s,"
+	    "\"applied\":%zu,\"down_scripts\":%zu,\"reruns\":%zu,"
+	    "\"baselines\":%zu,\"not_checked\":%zu,\"duration_ms\":%lld,"
+	    "\"findings\":[", pgb_report_failures(r) ? "false" : "true",
+	    r->nerrors, r->nwarnings, r->strict ? "true" : "false", pr->applied,
+	    pr->downs, pr->reruns, pr->baselines, pr->skipped, ms);
+	for (i = 0; i < r->n; i++) {
+		const struct pgb_finding *f = &r->v[i];
+		enum pgb_sev s = f->sev;
+
+		if (r->strict && s == PGB_SEV_WARNING)
+			s = PGB_SEV_ERROR;
+		printf("%s{\"file\":", i ? "," : "");
+		pgb_json_str(stdout, f->file);
+		printf(",\"line\":%u,\"severity\":\"%s\",\"rule\":",
+		    f->line ? f->line : 1, sev[s]);
+		if (f->rule)
+			pgb_json_str(stdout, f->rule);
+		else
+			printf("null");
+		printf(",\"message\":");
+		pgb_json_str(stdout, f->msg);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+/*
+ * pgbundle check --db URL | --scratch: the static checks, then every
+ * migration proven on a scratch database (prove.c).
+ */
+static int
+cmd_prove(const struct args *a)
+{
+	struct pgb_report	 r, ar;
+	struct pgb_bundle	*b = NULL, *ab = NULL;
+	struct pgb_scratch	 sc;
+	struct pgb_server	 srv;
+	struct pgb_prove_opts	 po;
+	struct pgb_prove_result	 pr;
+	struct pgb_diag		 d;
+	const char		*dir = a->pos ? a->pos : "migrations";
+	double			 t0 = seconds();
+	long long		 ms;
+	int			 rc;
+
+	if ((a->db != NULL && a->scratch) || a->out || a->key ||
+	    a->unsigned_ok || a->has_through || a->ndata)
+		return usage();
+	catch_signals();
+	pgb_report_init(&r, a->strict);
+	pgb_report_init(&ar, 0);
+	pgb_diag_clear(&d);
+	if ((rc = compile_mem(a, dir, PGB_SUM_CHECK, &r, &b)) != 0 ||
+	    (a->archive && (rc = compile_mem(a, a->archive, PGB_SUM_IGNORE,
+	    &ar, &ab)) != 0)) {
+		pgb_bundle_free(b);
+		pgb_report_release(&r);
+		pgb_report_release(&ar);
+		return rc;
+	}
+	pgb_report_release(&ar);
+	memset(&po, 0, sizeof(po));
+	po.dir = dir;
+	po.history = "pgbundle.history";
+	po.archive = ab ? &ab->manifest : NULL;
+	po.archive_dir = a->archive;
+	po.locks = a->locks;
+	rc = open_server(a, &sc, &srv, &d);
+	if (rc == 0) {
+		rc = pgb_prove(&srv, &b->manifest, &po, &r, &pr, &d);
+		close_server(&sc, &srv);
+	}
+	pgb_bundle_free(b);
+	pgb_bundle_free(ab);
+	if (rc == -1) {
+		print_report(&r, a->quiet);
+		pgb_report_release(&r);
+		return fail(&d);
+	}
+	ms = (long long)((seconds() - t0) * 1000);
+	pgb_report_sort(&r);
+	if (a->json)
+		prove_json(&r, dir, &pr, ms);
+	else {
+		print_report(&r, a->quiet);
+		fprintf(stderr, "pgbundle: %s: %zu migration%s proven on a "
+		    "scratch database in %.1f s (%zu down script%s, %zu "
+		    "re-run%s, %zu baseline%s): %zu error%s, %zu warning%s%s\n",
+		    dir, pr.applied, pr.applied == 1 ? "" : "s", ms / 1000.0,
+		    pr.downs, pr.downs == 1 ? "" : "s", pr.reruns,
+		    pr.reruns == 1 ? "" : "s", pr.baselines,
+		    pr.baselines == 1 ? "" : "s", r.nerrors,
+		    r.nerrors == 1 ? "" : "s", r.nwarnings,
+		    r.nwarnings == 1 ? "" : "s",
+		    r.strict && r.nwarnings ? " (--strict)" : "");
+	}
+	rc = pgb_report_failures(&r) > 0 ? EXIT_SOURCE : 0;
+	pgb_report_release(&r);
+	return rc;
+}
+
+/* pgbundle squash: migrations 1..N become one baseline (squash.c). */
+static int
+cmd_squash(const struct args *a)
+{
+	struct pgb_report	 r;
+	struct pgb_bundle	*b = NULL;
+	struct pgb_scratch	 sc;
+	struct pgb_server	 srv;
+	struct pgb_squash_opts	 so;
+	struct pgb_squash_result sr;
+	struct pgb_diag		 d;
+	const char		*dir = a->pos ? a->pos : "migrations";
+	int			 rc;
+
+	if (!a->has_through || a->archive == NULL || a->scratch || a->out ||
+	    a->key || a->unsigned_ok || a->locks || a->json)
+		return usage();
+	catch_signals();
+	pgb_report_init(&r, 0);
+	pgb_diag_clear(&d);
+	if ((rc = compile_mem(a, dir, PGB_SUM_IGNORE, &r, &b)) != 0) {
+		pgb_report_release(&r);
+		return rc;
+	}
+	memset(&so, 0, sizeof(so));
+	so.dir = dir;
+	so.through = a->through;
+	so.archive = a->archive;
+	so.data = a->data;
+	so.ndata = a->ndata;
+	so.history = "pgbundle.history";
+	so.include_root = a->include_root;
+	so.layout = a->layout;
+	/* The folder's own lint warnings were for check and build. */
+	pgb_report_release(&r);
+	pgb_report_init(&r, 0);
+	rc = open_server(a, &sc, &srv, &d);
+	if (rc == 0) {
+		rc = pgb_squash(&srv, &b->manifest, &so, &r, &sr, &d);
+		close_server(&sc, &srv);
+	}
+	pgb_bundle_free(b);
+	print_report(&r, a->quiet);
+	pgb_report_release(&r);
+	if (rc == -1) {
+		if (d.code == PGB_ESOURCE)
+			fprintf(stderr, "pgbundle: %s; '%s' is unchanged\n",
+			    d.msg, dir);
+		return d.code == PGB_ESOURCE ? EXIT_SOURCE : fail(&d);
+	}
+	if (!a->quiet)
+		fprintf(stderr, "pgbundle: wrote %s, the baseline of %lld..%lld "
+		    "(%zu migrations); moved %zu files to %s\n", sr.path,
+		    sr.first, a->through, sr.replaced, sr.moved, a->archive);
+	if (!a->quiet && sr.sum != 0)
+		fprintf(stderr, sr.sum == 1 ? "pgbundle: updated %s/%s\n" :
+		    "pgbundle: could not update %s/%s: run 'pgbundle sum "
+		    "--fix'\n", dir, PGB_SUM_NAME);
+	printf("%s\n", sr.path);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -500,6 +802,31 @@ main(int argc, char *argv[])
 		case OPT_FIX:
 			a.fix = 1;
 			break;
+		case OPT_DB:
+			a.db = optarg;
+			break;
+		case OPT_SCRATCH:
+			a.scratch = 1;
+			break;
+		case OPT_ARCHIVE:
+			a.archive = optarg;
+			break;
+		case OPT_LOCKS:
+			a.locks = 1;
+			break;
+		case OPT_THROUGH:
+			if (parse_version_arg(optarg, &a.through) == -1)
+				return usage();
+			a.has_through = 1;
+			break;
+		case OPT_DATA:
+			if (a.ndata == DATA_MAX) {
+				fprintf(stderr, "pgbundle: more than %d --data "
+				    "tables\n", DATA_MAX);
+				return EXIT_USAGE;
+			}
+			a.data[a.ndata++] = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs("\n", stdout);
@@ -526,7 +853,9 @@ main(int argc, char *argv[])
 	if (strcmp(a.cmd, "build") == 0)
 		return cmd_build(&a, 1);
 	if (strcmp(a.cmd, "check") == 0)
-		return cmd_build(&a, 0);
+		return a.db || a.scratch ? cmd_prove(&a) : cmd_build(&a, 0);
+	if (strcmp(a.cmd, "squash") == 0)
+		return cmd_squash(&a);
 	if (strcmp(a.cmd, "inspect") == 0)
 		return cmd_inspect(&a);
 	if (strcmp(a.cmd, "configmap") == 0)

@@ -342,6 +342,11 @@ struct directives {
 	size_t	 nallow;
 	char	**verify;
 	size_t	 nverify;
+	unsigned baseline;	/* line of "pgbundle:baseline-of", or 0 */
+	long long bfirst, blast;
+	struct pgb_replaced *rep;	/* "pgbundle:replaces" lines */
+	size_t	 nrep;
+	unsigned repline;	/* line of the first one */
 };
 
 static void
@@ -355,7 +360,101 @@ directives_release(struct directives *dv)
 	for (i = 0; i < dv->nverify; i++)
 		free(dv->verify[i]);
 	free(dv->verify);
+	for (i = 0; i < dv->nrep; i++)
+		free(dv->rep[i].name);
+	free(dv->rep);
 	memset(dv, 0, sizeof(*dv));
+}
+
+/* A version: 1 to 18 decimal digits; the rest of 's' in *end. */
+static int
+parse_version(const char *s, long long *v, const char **end)
+{
+	size_t	i;
+
+	*v = 0;
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 18)
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	*end = s + i;
+	return i == 0 ? -1 : 0;
+}
+
+/* "pgbundle:baseline-of FIRST..LAST" (pgbundle squash writes it). */
+static void
+add_baseline(struct directives *dv, const char *arg, const char *file,
+    unsigned line, struct script_acc *a)
+{
+	const char	*p;
+
+	arg += strspn(arg, " \t");
+	if (dv->baseline) {
+		acc_error(a, file, line, "'pgbundle:baseline-of' given twice "
+		    "(first on line %u)", dv->baseline);
+		return;
+	}
+	if (parse_version(arg, &dv->bfirst, &p) == -1 ||
+	    strncmp(p, "..", 2) != 0 ||
+	    parse_version(p + 2, &dv->blast, &p) == -1 || *p != '\0') {
+		acc_error(a, file, line, "'pgbundle:baseline-of' takes "
+		    "FIRST..LAST (two versions)");
+		return;
+	}
+	dv->baseline = line;
+}
+
+/* "pgbundle:replaces VERSION SHA256 [NAME]": one migration replaced. */
+static void
+add_replaces(struct directives *dv, const char *arg, const char *file,
+    unsigned line, struct script_acc *a)
+{
+	struct pgb_replaced	 rp;
+	const char		*p, *q;
+	char			 hex[PGB_HEX256_LEN + 1];
+	size_t			 n;
+
+	memset(&rp, 0, sizeof(rp));
+	arg += strspn(arg, " \t");
+	if (parse_version(arg, &rp.version, &p) == -1 ||
+	    (*p != ' ' && *p != '\t'))
+		goto bad;
+	p += strspn(p, " \t");
+	if ((n = strcspn(p, " \t")) != PGB_HEX256_LEN)
+		goto bad;
+	memcpy(hex, p, n);
+	hex[n] = '\0';
+	if (pgb_unhex(hex, PGB_SHA256_LEN, rp.sha256) == -1)
+		goto bad;
+	p += n + strspn(p + n, " \t");
+	q = p + strcspn(p, " \t");
+	if (*q != '\0' || (size_t)(q - p) > PGB_NAME_MAX)
+		goto bad;
+	for (q = p; *q != '\0'; q++) {
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
+			goto bad;
+	}
+	if (dv->nrep > 0 && rp.version <= dv->rep[dv->nrep - 1].version) {
+		acc_error(a, file, line, "replaced version %lld does not follow "
+		    "%lld (versions must ascend)", rp.version,
+		    dv->rep[dv->nrep - 1].version);
+		return;
+	}
+	if (dv->nrep == PGB_MIGRATIONS_MAX) {
+		acc_error(a, file, line, "more than %u replaced migrations",
+		    PGB_MIGRATIONS_MAX);
+		return;
+	}
+	rp.name = pgb_xstrdup(p);
+	dv->rep = pgb_xreallocarray(dv->rep, dv->nrep + 1, sizeof(*dv->rep));
+	dv->rep[dv->nrep++] = rp;
+	if (dv->repline == 0)
+		dv->repline = line;
+	return;
+bad:
+	acc_error(a, file, line, "'pgbundle:replaces' takes a version, the "
+	    "sha256 of its up script (64 lowercase hex digits) and its name");
 }
 
 static int
@@ -448,6 +547,14 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 			else if (strncmp(t, "allow", 5) == 0 &&
 			    (t[5] == ' ' || t[5] == '\t'))
 				add_allow(dv, t + 6, file, lx.dirs[i].line, a);
+			else if (strncmp(t, "baseline-of", 11) == 0 &&
+			    (t[11] == ' ' || t[11] == '\t') && !is_down)
+				add_baseline(dv, t + 12, file,
+				    lx.dirs[i].line, a);
+			else if (strncmp(t, "replaces", 8) == 0 &&
+			    (t[8] == ' ' || t[8] == '\t') && !is_down)
+				add_replaces(dv, t + 9, file,
+				    lx.dirs[i].line, a);
 			else
 				acc_error(a, file, lx.dirs[i].line,
 				    "unknown directive 'pgbundle:%s'", t);
@@ -677,6 +784,52 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 }
 
 /*
+ * Move a baseline's directives into 'out' once they agree with each
+ * other and with the migration.  Returns the number of errors reported.
+ */
+static size_t
+set_baseline(const struct pgb_srcmig *sm, struct directives *dv,
+    struct pgb_migration *out, struct pgb_report *r)
+{
+	const char	*why = NULL;
+
+	if (dv->baseline == 0) {
+		pgb_report_add(r, PGB_SEV_ERROR, sm->up, dv->repline, NULL,
+		    "'pgbundle:replaces' without 'pgbundle:baseline-of'");
+		return 1;
+	}
+	if (dv->blast != sm->version)
+		why = "must end at this migration's own version";
+	else if (dv->bfirst > dv->blast)
+		why = "is an empty range";
+	else if (out->up.mode != PGB_MODE_TX)
+		why = "cannot be a no-transaction migration";
+	else if (sm->down != NULL)
+		why = "cannot have a down script (rolling back stops at it)";
+	else if (dv->nrep == 0)
+		why = "needs one '-- pgbundle:replaces VERSION SHA256 NAME' "
+		    "line per migration it replaces (pgbundle squash writes "
+		    "them)";
+	else if (dv->rep[0].version != dv->bfirst ||
+	    dv->rep[dv->nrep - 1].version != dv->blast)
+		why = "needs 'pgbundle:replaces' lines that start at FIRST "
+		    "and end at LAST";
+	if (why != NULL) {
+		pgb_report_add(r, PGB_SEV_ERROR, sm->up, dv->baseline, NULL,
+		    "baseline-of %lld..%lld %s (%lld)", dv->bfirst, dv->blast,
+		    why, sm->version);
+		return 1;
+	}
+	out->baseline = 1;
+	out->baseline_first = dv->bfirst;
+	out->replaces = dv->rep;
+	out->nreplaces = dv->nrep;
+	dv->rep = NULL;
+	dv->nrep = 0;
+	return 0;
+}
+
+/*
  * The "-- migrate:up" and "-- migrate:down" sections of a dbmate file
  * into sec[0] and sec[1].  0, or -1 once the problem is reported.
  */
@@ -729,6 +882,8 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 	out->nverify = dv.nverify;
 	dv.verify = NULL;
 	dv.nverify = 0;
+	if (errors == 0 && (dv.baseline || dv.nrep > 0))
+		errors += set_baseline(sm, &dv, out, r);
 	if (sm->down != NULL || downsec != NULL) {
 		struct pgb_tableset ignored = { NULL, 0 };
 

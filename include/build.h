@@ -49,4 +49,16 @@ struct pgb_build_result {
 int	pgb_build(const struct pgb_build_opts *, struct pgb_report *r,
 	    struct pgb_build_result *, struct pgb_diag *);
 
+struct pgb_bundle;
+
+/*
+ * The same compile, into an unsigned bundle kept in memory (o->key,
+ * o->out and o->write are ignored): 0 and *out, the bundle as the
+ * runtime's verifier read it back (its scripts carry their text; free it
+ * with pgb_bundle_free()), or -1 and *out NULL, as pgb_build().
+ */
+int	pgb_build_bundle(const struct pgb_build_opts *, struct pgb_report *r,
+	    struct pgb_build_result *, struct pgb_bundle **out,
+	    struct pgb_diag *);
+
 #endif /* PGB_BUILD_H */

@@ -44,6 +44,16 @@ struct pgb_script {
 					   counted in 'size'; not owned */
 };
 
+/* One migration a baseline stands for (manifest "replaces" line). */
+struct pgb_replaced {
+	long long version;
+	char	*name;		/* "" when the file name had none */
+	unsigned char sha256[PGB_SHA256_LEN];	/* of its up script */
+	unsigned char chain[PGB_SHA256_LEN];	/* its link in the bundles
+						   that held it; computed by
+						   the parser, not written */
+};
+
 struct pgb_migration {
 	long long version;
 	char	*name;		/* descriptive part, e.g. "create_users";
@@ -54,6 +64,15 @@ struct pgb_migration {
 	unsigned char chain[PGB_SHA256_LEN];
 	char	**verify;	/* verify queries, run after the statements */
 	size_t	 nverify;
+	/*
+	 * A baseline (pgbundle squash) replaces migrations baseline_first
+	 * through 'version': 'replaces' lists them, ascending, the first
+	 * being baseline_first and the last 'version' itself.
+	 */
+	int	 baseline;
+	long long baseline_first;
+	struct pgb_replaced *replaces;
+	size_t	 nreplaces;
 };
 
 struct pgb_manifest {

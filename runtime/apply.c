@@ -107,7 +107,126 @@ drifted(const struct pgb_migration *m, const struct pgb_hrow *r)
 	char	hex[PGB_HEX256_LEN + 1];
 
 	pgb_hex(m->up.sha256, PGB_SHA256_LEN, hex);
+	if (strcmp(hex, r->checksum) == 0)
+		return 0;
+	/* A baseline's own version may be the migration it replaced. */
+	if (!m->baseline || m->nreplaces == 0)
+		return 1;
+	pgb_hex(m->replaces[m->nreplaces - 1].sha256, PGB_SHA256_LEN, hex);
 	return strcmp(hex, r->checksum) != 0;
+}
+
+/*
+ * The entry of a baseline's "replaces" list for 'version', other than the
+ * baseline's own version, or NULL.  Ranges do not overlap (the parser
+ * checks), so only the first migration at or above 'version' can cover it.
+ */
+static const struct pgb_replaced *
+find_replaced(const struct pgb_manifest *m, long long version,
+    const struct pgb_migration **base)
+{
+	const struct pgb_migration *b;
+	size_t	lo = 0, hi = m->nmigs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->migs[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == m->nmigs)
+		return NULL;
+	b = &m->migs[lo];
+	if (!b->baseline || b->version == version ||
+	    version < b->baseline_first)
+		return NULL;
+	lo = 0;
+	hi = b->nreplaces;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (b->replaces[mid].version == version) {
+			if (base != NULL)
+				*base = b;
+			return &b->replaces[mid];
+		}
+		if (b->replaces[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * A history row the bundle holds only through a baseline: 1 when it is
+ * one and matches, 0 when it is not one, -1 (conflict in 'd') when its
+ * checksum differs or it failed half way.
+ */
+static int
+check_replaced(const struct pgb_manifest *m, const struct pgb_hrow *r,
+    struct pgb_diag *d)
+{
+	const struct pgb_replaced	*rp;
+	const struct pgb_migration	*base = NULL;
+	char				 hex[PGB_HEX256_LEN + 1];
+	char				 label[PGB_NAME_MAX + 8];
+
+	if ((rp = find_replaced(m, r->version, &base)) == NULL)
+		return 0;
+	pgb_hex(rp->sha256, PGB_SHA256_LEN, hex);
+	if (strcmp(hex, r->checksum) != 0) {
+		pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for applied "
+		    "migration %lld '%s'", r->version, r->name);
+		pgb_detail(d, "database has sha256:%s, baseline '%s' replaced "
+		    "sha256:%s: the database ran another migration %lld than "
+		    "the one the baseline stands for", r->checksum,
+		    pgb_mig_label(base, label, sizeof(label)), hex, r->version);
+		return -1;
+	}
+	if (r->status == PGB_H_FAILED) {
+		pgb_fail(d, PGB_EOPERATOR, "no-transaction migration %lld '%s' "
+		    "failed after %d of %d statements", r->version, r->name,
+		    r->done, r->total);
+		pgb_detail(d, "baseline '%s' replaced it, so this bundle cannot "
+		    "resume it: finish it with a bundle built before the squash",
+		    pgb_mig_label(base, label, sizeof(label)));
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Where a database stands with baseline 'b': 0 none of its versions is in
+ * the history (run it), 1 its own version is applied (the rest ran before
+ * it, in order: skip it), -1 only part of them ran (conflict in 'd').
+ */
+static int
+baseline_state(const struct pgb_migration *b, const struct pgb_history *h,
+    struct pgb_diag *d)
+{
+	const struct pgb_hrow	*r, *last = NULL;
+	char			 label[PGB_NAME_MAX + 8];
+	size_t			 i;
+
+	r = find_row(h, b->version);
+	if (r != NULL && r->status == PGB_H_APPLIED)
+		return 1;
+	for (i = 0; i < h->n; i++) {
+		if (h->v[i].version >= b->baseline_first &&
+		    h->v[i].version <= b->version)
+			last = &h->v[i];
+	}
+	if (last == NULL)
+		return 0;
+	pgb_fail(d, PGB_ECONFLICT, "baseline '%s' replaces migrations %lld to "
+	    "%lld, and the database ran only part of them (up to %lld '%s')",
+	    pgb_mig_label(b, label, sizeof(label)), b->baseline_first,
+	    b->version, last->version, last->name);
+	pgb_detail(d, "apply a bundle built before the squash (one that holds "
+	    "the migrations up to %lld) first, then this one; nothing was "
+	    "changed", b->version);
+	return -1;
 }
 
 /*
@@ -124,12 +243,21 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 	char			 hex[PGB_HEX256_LEN + 1], label[PGB_NAME_MAX + 8];
 	long long		 maxapplied = -1;
 	size_t			 i;
+	int			 k;
 
 	*pending = NULL;
 	*npending = 0;
 	for (i = 0; i < h->n; i++) {
 		r = &h->v[i];
-		if ((mig = find_mig(m, r->version)) == NULL) {
+		if ((mig = find_mig(m, r->version)) == NULL &&
+		    (k = check_replaced(m, r, d)) != 0) {
+			if (k == -1)
+				return -1;
+			if (r->version > maxapplied)
+				maxapplied = r->version;
+			continue;
+		}
+		if (mig == NULL) {
 			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
 			    "'%s' that the bundle does not hold", r->version,
 			    r->name);
@@ -183,6 +311,13 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 		if (o->has_to && mig->version > o->to)
 			break;
 		r = find_row(h, mig->version);
+		if (mig->baseline && (k = baseline_state(mig, h, d)) != 0) {
+			if (k == 1)
+				continue;	/* counts as applied, unrun */
+			free(*pending);
+			*pending = NULL;
+			return -1;
+		}
 		if (r != NULL && r->status == PGB_H_APPLIED)
 			continue;
 		if (mig->version < maxapplied && !o->allow_out_of_order) {
@@ -248,6 +383,7 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 	struct pgb_history	 h;
 	const struct pgb_hrow	*r;
 	const struct pgb_migration *mig;
+	struct pgb_diag		 ignore;
 	size_t			 i, npending = 0;
 
 	if (pgb_db_read_history(db, &h, d) == -1)
@@ -257,7 +393,9 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 		mig = m ? find_mig(m, r->version) : NULL;
 		emit(o, PGB_EV_STATUS, mig, r,
 		    r->status == PGB_H_FAILED ? "failed" :
-		    m == NULL ? "applied" : mig == NULL ? "missing" :
+		    m == NULL ? "applied" : mig == NULL ?
+		    (find_replaced(m, r->version, NULL) == NULL ? "missing" :
+		    check_replaced(m, r, &ignore) == 1 ? "applied" : "drifted") :
 		    drifted(mig, r) ? "drifted" : "applied", 0, 0);
 	}
 	for (i = 0; m != NULL && i < m->nmigs; i++) {
@@ -480,6 +618,47 @@ record(struct pgb_db *db, const struct pgb_migration *mig,
 	return record_as(db, mig, o, status, done, ms, "apply", d);
 }
 
+/*
+ * The rows a baseline stands for, other than its own: each replaced
+ * migration's name and checksum, the chain it had in the bundles that
+ * held it, no statements, origin "replaced:VERSION" (docs/FORMAT.md).
+ */
+static int
+record_replaced(struct pgb_db *db, const struct pgb_migration *b,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	char		 version[24], sha[PGB_HEX256_LEN + 8];
+	char		 chain[PGB_HEX256_LEN + 1], origin[40];
+	const char	*p[7];
+	struct pgb_buf	 sql;
+	size_t		 i;
+	int		 rc = 0;
+
+	snprintf(origin, sizeof(origin), "replaced:%lld", b->version);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
+	    "bundle_id, chain, mode, status, statements_done, statements_total, "
+	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
+	    "$4, $5, 'transaction', 'applied', 0, 0, 0, $6, $7)", db->qname);
+	for (i = 0; i + 1 < b->nreplaces && rc == 0; i++) {
+		snprintf(version, sizeof(version), "%lld",
+		    b->replaces[i].version);
+		memcpy(sha, "sha256:", 7);
+		pgb_hex(b->replaces[i].sha256, PGB_SHA256_LEN, sha + 7);
+		pgb_hex(b->replaces[i].chain, PGB_SHA256_LEN, chain);
+		p[0] = version;
+		p[1] = b->replaces[i].name;
+		p[2] = sha;
+		p[3] = o->bundle_id;
+		p[4] = chain;
+		p[5] = "pgapply " PGB_VERSION;
+		p[6] = origin;
+		rc = pgb_db_exec(db, sql.data, 7, p, NULL, d);
+	}
+	pgb_buf_release(&sql);
+	return rc;
+}
+
 static void
 rollback(struct pgb_db *db)
 {
@@ -500,7 +679,7 @@ can_pipeline(const struct pgb_migration *mig)
 {
 	size_t	i;
 
-	if (mig->nverify > 0)
+	if (mig->nverify > 0 || mig->baseline)
 		return 0;
 	for (i = 0; i < mig->up.nstmts; i++)
 		if (mig->up.stmts[i].is_copy)
@@ -650,6 +829,8 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 		goto fail;
 	if (record(db, mig, o, "applied", mig->up.nstmts,
 	    (long long)(now_ms() - t0), d) == -1)
+		goto fail;
+	if (mig->baseline && record_replaced(db, mig, o, d) == -1)
 		goto fail;
 	if (!in_outer_tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1) {
 		/* A lost connection here leaves the outcome to the history. */
@@ -888,7 +1069,11 @@ rollback_targets(const struct pgb_manifest *m, const struct pgb_history *h,
 	for (i = h->n; i > 0; i--) {
 		const struct pgb_hrow *r = &h->v[i - 1];
 
-		if ((mig = find_mig(m, r->version)) == NULL) {
+		/* Below a baseline, which has no down script: never reached. */
+		if ((mig = find_mig(m, r->version)) == NULL &&
+		    find_replaced(m, r->version, NULL) != NULL)
+			continue;
+		if (mig == NULL) {
 			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
 			    "'%s' that the bundle does not hold", r->version,
 			    r->name);
@@ -1102,9 +1287,16 @@ check_no_drift(const struct pgb_manifest *m, const struct pgb_history *h,
 	const struct pgb_migration *mig;
 	char	label[PGB_NAME_MAX + 8];
 	size_t	i;
+	int	k;
 
 	for (i = 0; i < h->n; i++) {
-		if ((mig = find_mig(m, h->v[i].version)) == NULL)
+		if ((mig = find_mig(m, h->v[i].version)) == NULL &&
+		    (k = check_replaced(m, &h->v[i], d)) != 0) {
+			if (k == -1)
+				return -1;
+			continue;
+		}
+		if (mig == NULL)
 			return pgb_fail(d, PGB_ECONFLICT, "database has "
 			    "migration %lld '%s' that the bundle does not hold",
 			    h->v[i].version, h->v[i].name);

@@ -83,6 +83,9 @@ static int	 pct_decode(struct parser *, const char *, const char *,
 static int	 hexdigit(char);
 static int	 is_plain(unsigned char);
 static int	 parse_stmt(struct parser *, struct pgb_script *);
+static int	 parse_baseline(struct parser *, const struct pgb_manifest *,
+		    struct pgb_migration *);
+static int	 parse_replaces(struct parser *, struct pgb_migration *);
 static int	 parse_header(struct parser *, struct pgb_manifest *,
 		    size_t *, size_t *);
 static int	 parse_migration(struct parser *, struct pgb_manifest *,
@@ -423,6 +426,83 @@ fail:
 	return -1;
 }
 
+/*
+ * "baseline-of FIRST LAST": the migration (always transactional) stands
+ * for versions FIRST..LAST, LAST being its own version, and nothing the
+ * bundle holds before it may fall inside that range.
+ */
+static int
+parse_baseline(struct parser *p, const struct pgb_manifest *m,
+    struct pgb_migration *mg)
+{
+	unsigned long long	first, last;
+
+	if (p->nf != 3)
+		return perr(p, "'baseline-of' takes 2 versions");
+	if (parse_num(p, "baseline first version", p->f[1], LLONG_MAX,
+	    &first) == -1 ||
+	    parse_num(p, "baseline last version", p->f[2], LLONG_MAX,
+	    &last) == -1)
+		return -1;
+	if ((long long)last != mg->version)
+		return perr(p, "baseline-of must end at the migration's own "
+		    "version %lld, not %llu", mg->version, last);
+	if (first > last)
+		return perr(p, "baseline-of range %llu..%llu is empty", first,
+		    last);
+	if (m->nmigs > 1 && m->migs[m->nmigs - 2].version >= (long long)first)
+		return perr(p, "baseline-of %llu..%llu overlaps migration %lld",
+		    first, last, m->migs[m->nmigs - 2].version);
+	if (mg->up.mode != PGB_MODE_TX)
+		return perr(p, "a baseline must be a transaction migration");
+	mg->baseline = 1;
+	mg->baseline_first = (long long)first;
+	return 0;
+}
+
+/* "replaces VERSION SHA256 [NAME]": one migration a baseline stands for. */
+static int
+parse_replaces(struct parser *p, struct pgb_migration *mg)
+{
+	struct pgb_replaced	 rp;
+	unsigned long long	 v;
+
+	if (p->nf != 3 && p->nf != 4)
+		return perr(p, "'replaces' takes a version, a sha256 and a "
+		    "name");
+	if (mg->nreplaces == PGB_MIGRATIONS_MAX)
+		return perr(p, "more than %u replaced migrations",
+		    PGB_MIGRATIONS_MAX);
+	if (parse_num(p, "replaced version", p->f[1], LLONG_MAX, &v) == -1)
+		return -1;
+	if (mg->nreplaces == 0 && (long long)v != mg->baseline_first)
+		return perr(p, "the first replaced version must be %lld, not "
+		    "%llu", mg->baseline_first, v);
+	if (mg->nreplaces > 0 &&
+	    (long long)v <= mg->replaces[mg->nreplaces - 1].version)
+		return perr(p, "replaced version %llu does not follow %lld "
+		    "(versions must ascend)", v,
+		    mg->replaces[mg->nreplaces - 1].version);
+	if ((long long)v > mg->version)
+		return perr(p, "replaced version %llu is outside baseline-of "
+		    "%lld..%lld", v, mg->baseline_first, mg->version);
+	memset(&rp, 0, sizeof(rp));
+	rp.version = (long long)v;
+	if (parse_hex(p, "replaced sha256", p->f[2], rp.sha256,
+	    PGB_SHA256_LEN) == -1)
+		return -1;
+	if (p->nf == 4 && !is_token(p->f[3], strlen(p->f[3])))
+		return perr(p, "bad replaced migration name (1 to %u printable "
+		    "ASCII bytes)", PGB_NAME_MAX);
+	rp.name = pgb_xstrdup(p->nf == 4 ? p->f[3] : "");
+	if (mg->nreplaces == 0 || (mg->nreplaces & (mg->nreplaces - 1)) == 0)
+		mg->replaces = pgb_xreallocarray(mg->replaces,
+		    mg->nreplaces ? mg->nreplaces * 2 : 1,
+		    sizeof(*mg->replaces));
+	mg->replaces[mg->nreplaces++] = rp;
+	return 0;
+}
+
 /* The current line must be 'key' with 'nf' fields in all. */
 static int
 expect(struct parser *p, const char *key, size_t nf)
@@ -548,6 +628,7 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 	struct pgb_migration	*mg, *last;
 	unsigned long long	 v;
 	unsigned char		 want[PGB_SHA256_LEN];
+	size_t			 i;
 	int			 r;
 
 	if (m->nmigs == PGB_MIGRATIONS_MAX)
@@ -608,6 +689,31 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 		    "migration and this script's sha256");
 	memcpy(chain, mg->chain, PGB_SHA256_LEN);
 	NEXT();
+	if (strcmp(p->f[0], "baseline-of") == 0) {
+		if (parse_baseline(p, m, mg) == -1)
+			return -1;
+		NEXT();
+		while (strcmp(p->f[0], "replaces") == 0) {
+			if (parse_replaces(p, mg) == -1)
+				return -1;
+			NEXT();
+		}
+		if (mg->nreplaces == 0 ||
+		    mg->replaces[mg->nreplaces - 1].version != mg->version)
+			return perr(p, "the 'replaces' lines of baseline %lld "
+			    "must end at version %lld", mg->version,
+			    mg->version);
+		/* 'prev' may share 'chain', already overwritten. */
+		memset(want, 0, PGB_SHA256_LEN);
+		if (m->nmigs > 1)
+			memcpy(want, m->migs[m->nmigs - 2].chain,
+			    PGB_SHA256_LEN);
+		for (i = 0; i < mg->nreplaces; i++) {
+			pgb_chain(want, mg->replaces[i].version,
+			    mg->replaces[i].sha256, mg->replaces[i].chain);
+			memcpy(want, mg->replaces[i].chain, PGB_SHA256_LEN);
+		}
+	}
 	while (strcmp(p->f[0], "stmt") == 0) {
 		if (parse_stmt(p, &mg->up) == -1)
 			return -1;
@@ -653,6 +759,10 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 		    strcmp(p->f[0], "down-stmt") == 0)
 			return perr(p, "'%s' out of place (order: stmt, "
 			    "verify, down, down-stmt, end)", p->f[0]);
+		if (strcmp(p->f[0], "baseline-of") == 0 ||
+		    strcmp(p->f[0], "replaces") == 0)
+			return perr(p, "'%s' out of place (order: chain, "
+			    "baseline-of, replaces, stmt)", p->f[0]);
 		return perr(p, "expected 'end', got '%.40s'", p->f[0]);
 	}
 	if (p->nf != 1)
@@ -828,6 +938,9 @@ migration_release(struct pgb_migration *mg)
 	for (i = 0; i < mg->nverify; i++)
 		free(mg->verify[i]);
 	free(mg->verify);
+	for (i = 0; i < mg->nreplaces; i++)
+		free(mg->replaces[i].name);
+	free(mg->replaces);
 }
 
 void
@@ -913,6 +1026,17 @@ pgb_manifest_write(struct pgb_manifest *m, struct pgb_buf *out)
 		pgb_buf_printf(&b, "mode %s\n", pgb_mode_name(mg->up.mode));
 		pgb_hex(mg->chain, PGB_SHA256_LEN, hex);
 		pgb_buf_printf(&b, "chain %s\n", hex);
+		if (mg->baseline)
+			pgb_buf_printf(&b, "baseline-of %lld %lld\n",
+			    mg->baseline_first, mg->version);
+		for (j = 0; mg->baseline && j < mg->nreplaces; j++) {
+			pgb_hex(mg->replaces[j].sha256, PGB_SHA256_LEN, hex);
+			pgb_buf_printf(&b, "replaces %lld %s%s%s\n",
+			    mg->replaces[j].version, hex,
+			    mg->replaces[j].name && mg->replaces[j].name[0] ?
+			    " " : "", mg->replaces[j].name ?
+			    mg->replaces[j].name : "");
+		}
 		write_stmts(&b, "stmt", &mg->up);
 		for (j = 0; j < mg->nverify; j++)
 			pgb_buf_printf(&b, "verify %s\n", mg->verify[j]);

@@ -746,6 +746,163 @@ test_manifest_variants(void **state)
 	    "created 0"), 1);
 }
 
+/*
+ * A bundle whose second migration is a baseline of 2..9; by line:
+ *  8 migration 1 first ... 15 end   16 migration 9 baseline ...
+ * 20 mode  21 chain  22 baseline-of 2 9  23-25 replaces 2, 5, 9
+ * 26 stmt 0 10 1  27 end
+ */
+static void
+baseline_sample(struct pgb_manifest *m)
+{
+	struct pgb_migration	*mg;
+
+	pgb_manifest_init(m);
+	m->format = 1;
+	m->project = pgb_xstrdup("demo");
+	m->compiler = pgb_xstrdup("pgbundle 0.1.0");
+	m->key_id = pgb_xstrdup("0123456789abcdef");
+	m->created = 1700000000;
+	m->migs = pgb_xcalloc(2, sizeof(*m->migs));
+	m->nmigs = 2;
+	mg = &m->migs[0];
+	mg->version = 1;
+	mg->name = pgb_xstrdup("first");
+	set_script(&mg->up, "migrations/001_first.sql", "f", 10, PGB_MODE_TX,
+	    1);
+	set_stmt(&mg->up.stmts[0], 0, 10, 1);
+	mg = &m->migs[1];
+	mg->version = 9;
+	mg->name = pgb_xstrdup("baseline");
+	set_script(&mg->up, "migrations/009_baseline.sql", "b", 10,
+	    PGB_MODE_TX, 1);
+	set_stmt(&mg->up.stmts[0], 0, 10, 1);
+	mg->baseline = 1;
+	mg->baseline_first = 2;
+	mg->nreplaces = 3;
+	mg->replaces = pgb_xcalloc(3, sizeof(*mg->replaces));
+	mg->replaces[0].version = 2;
+	mg->replaces[0].name = pgb_xstrdup("a");
+	pgb_sha256("2", 1, mg->replaces[0].sha256);
+	mg->replaces[1].version = 5;
+	mg->replaces[1].name = pgb_xstrdup("");
+	pgb_sha256("5", 1, mg->replaces[1].sha256);
+	mg->replaces[2].version = 9;
+	mg->replaces[2].name = pgb_xstrdup("c");
+	pgb_sha256("9", 1, mg->replaces[2].sha256);
+	chain_all(m);
+}
+
+static void
+test_manifest_baseline_roundtrip(void **state)
+{
+	struct pgb_manifest	 m, p;
+	struct pgb_diag		 d;
+	char			*t, *t2;
+	size_t			 len, len2, i;
+
+	(void)state;
+	baseline_sample(&m);
+	t = write_text(&m, &len);
+	assert_non_null(strstr(t, "\nchain "));
+	assert_non_null(strstr(t, "\nbaseline-of 2 9\nreplaces 2 "));
+	assert_non_null(strstr(t, "\nreplaces 5 "));
+	assert_int_equal(pgb_manifest_parse(t, len, &p, &d), 0);
+	assert_manifest_eq(&m, &p);
+	assert_false(p.migs[0].baseline);
+	assert_true(p.migs[1].baseline);
+	assert_int_equal(p.migs[1].baseline_first, 2);
+	assert_int_equal(p.migs[1].nreplaces, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(p.migs[1].replaces[i].version,
+		    m.migs[1].replaces[i].version);
+		assert_string_equal(p.migs[1].replaces[i].name,
+		    m.migs[1].replaces[i].name);
+		assert_memory_equal(p.migs[1].replaces[i].sha256,
+		    m.migs[1].replaces[i].sha256, PGB_SHA256_LEN);
+	}
+	t2 = write_text(&p, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(t, t2, len);
+	free(t);
+	free(t2);
+	pgb_manifest_release(&p);
+	pgb_manifest_release(&m);
+}
+
+static char *
+baseline_text(void)
+{
+	struct pgb_manifest	 m;
+	char			*t;
+
+	baseline_sample(&m);
+	t = write_text(&m, NULL);
+	pgb_manifest_release(&m);
+	return t;
+}
+
+static void
+test_manifest_baseline_malformed(void **state)
+{
+	static const struct bad bb[] = {
+		{ "baseline-of 2 9", "baseline-of 2 8",
+		    "manifest line 22: baseline-of must end at the "
+		    "migration's own version 9, not 8" },
+		{ "baseline-of 2 9", "baseline-of 1 9",
+		    "manifest line 22: baseline-of 1..9 overlaps migration 1" },
+		{ "baseline-of 2 9", "baseline-of 10 9",
+		    "manifest line 22: baseline-of range 10..9 is empty" },
+		{ "baseline-of 2 9", "baseline-of 2",
+		    "manifest line 22: 'baseline-of' takes 2 versions" },
+		{ "baseline-of 2 9", "baseline-of 02 9",
+		    "manifest line 22: baseline first version '02' has a "
+		    "leading zero" },
+		{ "replaces 2 ", "replaces 3 ",
+		    "manifest line 23: the first replaced version must be 2, "
+		    "not 3" },
+		{ "replaces 5 ", "replaces 2 ",
+		    "manifest line 24: replaced version 2 does not follow 2" },
+		{ "replaces 9 ", "replaces 10 ",
+		    "manifest line 25: replaced version 10 is outside "
+		    "baseline-of 2..9" },
+		{ "replaces 2 ", "replaces 2 0 ",
+		    "manifest line 23: 'replaces' takes a version, a sha256 "
+		    "and a name" },
+		{ "replaces 5 ", "replaces 5 x",
+		    "manifest line 24: replaced sha256 must be 64 lowercase "
+		    "hex digits" },
+		{ " c\nstmt", " c\xff\nstmt",
+		    "manifest line 25: bad replaced migration name" },
+		{ "baseline-of 2 9\n", "",
+		    "manifest line 22: 'replaces' out of place (order: chain, "
+		    "baseline-of, replaces, stmt)" },
+		{ "stmt 0 10 1\nend\nmigration 9",
+		    "stmt 0 10 1\nbaseline-of 1 1\nend\nmigration 9",
+		    "manifest line 15: 'baseline-of' out of place" },
+	};
+	struct pgb_manifest	 m;
+	char			*t, *p;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bb) / sizeof(bb[0]); i++)
+		expect_bad(replace(baseline_text(), bb[i].old, bb[i].new), 1,
+		    bb[i].want);
+	/* The list must end at the baseline's own version. */
+	t = baseline_text();
+	p = strstr(t, "replaces 9 ");
+	memmove(p, strchr(p, '\n') + 1, strlen(strchr(p, '\n') + 1) + 1);
+	expect_bad(t, 1, "manifest line 25: the 'replaces' lines of baseline "
+	    "9 must end at version 9");
+	/* A baseline runs in one transaction with its history rows. */
+	baseline_sample(&m);
+	m.migs[1].up.mode = PGB_MODE_NOTX;
+	expect_bad(write_text(&m, NULL), 0, "manifest line 22: a baseline "
+	    "must be a transaction migration");
+	pgb_manifest_release(&m);
+}
+
 static void
 test_manifest_path_ok(void **state)
 {
@@ -796,6 +953,8 @@ main(void)
 		cmocka_unit_test(test_manifest_migration_count),
 		cmocka_unit_test(test_manifest_too_big),
 		cmocka_unit_test(test_manifest_path_ok),
+		cmocka_unit_test(test_manifest_baseline_roundtrip),
+		cmocka_unit_test(test_manifest_baseline_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

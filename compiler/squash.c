@@ -1,0 +1,664 @@
+/*
+ * squash.c - replace migrations 1..N by one baseline.
+ *
+ * Trusts: the folder as build.c compiled it, the server, and pg_dump.
+ * The baseline is pg_dump's output with the lines pgapply must not run
+ * (psql's \restrict, session timeouts, the empty search_path) taken out,
+ * under "-- pgbundle:baseline-of FIRST..N" and one "-- pgbundle:replaces"
+ * line per migration it stands for.  Rejects: a version N the folder does
+ * not hold, a range that holds a baseline already, --data tables that do
+ * not exist, archive files that would be overwritten, and a baseline that
+ * does not give the same schema as the migrations (proven on a second
+ * scratch database).  The folder changes only after all of that.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "bundle.h"
+#include "prove.h"
+#include "scan.h"
+#include "schema.h"
+#include "squash.h"
+#include "banned.h"
+
+/* Double-quoted for a pg_dump pattern: exactly this name. */
+static void
+pattern(struct pgb_buf *b, const char *name)
+{
+	pgb_buf_puts(b, "\"");
+	for (; *name; name++) {
+		if (*name == '"')
+			pgb_buf_puts(b, "\"");
+		pgb_buf_append(b, name, 1);
+	}
+	pgb_buf_puts(b, "\"");
+}
+
+/*
+ * The baseline's file name: migration N's with its descriptive part
+ * replaced by "baseline" (013_add_index.sql -> 013_baseline.sql,
+ * V13__add_index.sql -> V13__baseline.sql).  Caller frees.
+ */
+static char *
+baseline_name(const struct pgb_srcmig *sm)
+{
+	struct pgb_buf	 b;
+	const char	*base = strrchr(sm->up, '/'), *hit = NULL, *p;
+	size_t		 n = strlen(sm->name);
+
+	base = base ? base + 1 : sm->up;
+	for (p = base; n > 0 && (p = strstr(p, sm->name)) != NULL; p++)
+		hit = p;
+	pgb_buf_init(&b);
+	if (hit == NULL)
+		pgb_buf_printf(&b, "%lld_baseline.sql", sm->version);
+	else
+		pgb_buf_printf(&b, "%.*sbaseline%s", (int)(hit - base), base,
+		    hit + n);
+	return pgb_buf_steal(&b, NULL);
+}
+
+static int
+mkdirs(const char *path, struct pgb_diag *d)
+{
+	char	buf[PATH_MAX], *s;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
+		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
+	for (s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return pgb_fail(d, PGB_EINTERNAL, "cannot make '%s': "
+			    "%s", buf, strerror(errno));
+		*s = '/';
+	}
+	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot make '%s': %s", buf,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+write_file(const char *path, const char *data, size_t len, int excl,
+    struct pgb_diag *d)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | (excl ? O_EXCL : O_TRUNC),
+	    0644)) == -1)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
+		    strerror(errno));
+	while (len > 0) {
+		if ((n = write(fd, data, len)) <= 0) {
+			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s",
+			    path, strerror(errno));
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
+		    strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* rename(), or copy and unlink across file systems. */
+static int
+move_file(const char *from, const char *to, struct pgb_diag *d)
+{
+	struct pgb_buf	 b;
+	char		 chunk[65536];
+	ssize_t		 n;
+	int		 fd, rc;
+
+	if (rename(from, to) == 0)
+		return 0;
+	if (errno != EXDEV)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot move '%s' to '%s': "
+		    "%s", from, to, strerror(errno));
+	if ((fd = open(from, O_RDONLY)) == -1)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot read '%s': %s", from,
+		    strerror(errno));
+	pgb_buf_init(&b);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		pgb_buf_append(&b, chunk, (size_t)n);
+	close(fd);
+	rc = n < 0 ? pgb_fail(d, PGB_EINTERNAL, "cannot read '%s'", from) :
+	    write_file(to, b.data ? b.data : "", b.len, 1, d);
+	pgb_buf_release(&b);
+	if (rc == 0 && unlink(from) == -1) {
+		unlink(to);
+		return pgb_fail(d, PGB_EINTERNAL, "cannot remove '%s': %s",
+		    from, strerror(errno));
+	}
+	return rc;
+}
+
+/* A pg_dump header line pgapply must not run. */
+static int
+drop_line(const char *p, size_t n)
+{
+	static const char *const drop[] = {
+		"SET statement_timeout = ", "SET lock_timeout = ",
+		"SET idle_in_transaction_session_timeout = ",
+		"SET transaction_timeout = ",
+		"SELECT pg_catalog.set_config('search_path', '', false);",
+		"\\restrict ", "\\unrestrict ", NULL
+	};
+	size_t	i, k;
+
+	for (i = 0; drop[i] != NULL; i++) {
+		k = strlen(drop[i]);
+		if (n >= k && strncmp(p, drop[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * pg_dump's text, less what the header sets for a whole psql session
+ * (pgapply has its own timeouts; the dump names every object with its
+ * schema, so the empty search_path can go) and psql's \restrict lines.
+ */
+static void
+sanitise(const char *t, size_t len, struct pgb_buf *out)
+{
+	const char	*p = t, *e, *end = t + len, *next;
+	size_t		 n;
+	int		 header = 1;
+
+	while (p < end) {
+		e = memchr(p, '\n', (size_t)(end - p));
+		n = e ? (size_t)(e - p) : (size_t)(end - p);
+		next = e ? e + 1 : end;
+		if (header && !(n == 0 || strncmp(p, "--", 2) == 0 ||
+		    strncmp(p, "SET ", 4) == 0 ||
+		    strncmp(p, "SELECT pg_catalog.set_config(", 29) == 0 ||
+		    strncmp(p, "\\restrict ", 10) == 0))
+			header = 0;
+		if ((header && drop_line(p, n)) ||
+		    (n > 12 && strncmp(p, "\\unrestrict ", 12) == 0 &&
+		    strspn(next, "\n") == (size_t)(end - next))) {
+			p = next;
+			continue;
+		}
+		pgb_buf_append(out, p, n);
+		pgb_buf_puts(out, "\n");
+		p = next;
+	}
+}
+
+/*
+ * The --data tables, checked to exist, and --exclude-table-data options
+ * for every other table of the database: 'args' gets pg_dump arguments.
+ */
+static int
+data_args(struct pgb_db *db, const struct pgb_squash_opts *o,
+    const char *skip, struct pgb_buf *names, char ***args, size_t *nargs,
+    struct pgb_diag *d)
+{
+	const char	*p[2];
+	PGresult	*res;
+	struct pgb_buf	 arg, keep;
+	size_t		 i;
+	int		 k, n;
+
+	pgb_buf_init(&keep);
+	pgb_buf_puts(&keep, "{");
+	for (i = 0; i < o->ndata; i++) {
+		p[0] = o->data[i];
+		if (pgb_db_exec(db, "SELECT c.oid, pg_catalog.format('%I.%I', "
+		    "n.nspname, c.relname) FROM pg_catalog.pg_class c JOIN "
+		    "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "
+		    "c.oid = pg_catalog.to_regclass($1) AND c.relkind IN "
+		    "('r', 'p')", 1, p, &res, d) == -1) {
+			pgb_buf_release(&keep);
+			return -1;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			pgb_buf_release(&keep);
+			return pgb_fail(d, PGB_EUSAGE, "--data '%s': no such "
+			    "table after migration %lld", o->data[i],
+			    o->through);
+		}
+		pgb_buf_printf(&keep, "%s%s", i ? "," : "",
+		    PQgetvalue(res, 0, 0));
+		pgb_buf_printf(names, "%s%s", i ? ", " : "",
+		    PQgetvalue(res, 0, 1));
+		PQclear(res);
+	}
+	pgb_buf_puts(&keep, "}");
+	p[0] = skip;
+	p[1] = keep.data;
+	k = pgb_db_exec(db, "SELECT n.nspname, c.relname FROM "
+	    "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
+	    "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN "
+	    "('pg_catalog', 'information_schema', $1) AND n.nspname !~ '^pg_' "
+	    "AND c.oid <> ALL ($2::pg_catalog.oid[]) AND NOT EXISTS (SELECT 1 "
+	    "FROM pg_catalog.pg_depend x WHERE x.classid = "
+	    "'pg_catalog.pg_class'::pg_catalog.regclass AND x.objid = c.oid "
+	    "AND x.deptype = 'e') ORDER BY 1, 2", 2, p, &res, d);
+	pgb_buf_release(&keep);
+	if (k == -1)
+		return -1;
+	n = PQntuples(res);
+	*args = pgb_xcalloc((size_t)n + 1, sizeof(**args));
+	*nargs = 0;
+	for (k = 0; k < n; k++) {
+		pgb_buf_init(&arg);
+		pgb_buf_puts(&arg, "--exclude-table-data=");
+		pattern(&arg, PQgetvalue(res, k, 0));
+		pgb_buf_puts(&arg, ".");
+		pattern(&arg, PQgetvalue(res, k, 1));
+		(*args)[(*nargs)++] = pgb_buf_steal(&arg, NULL);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* pg_dump the scratch database 'name' into 'out'. */
+static int
+dump(struct pgb_server *s, const char *name, const char *skip,
+    char *const *extra, size_t nextra, int schema_only, struct pgb_buf *out,
+    struct pgb_diag *d)
+{
+	char		 prog[PATH_MAX], **argv;
+	struct pgb_buf	 nsp, err;
+	char		*ci;
+	size_t		 n = 0, i;
+	int		 st;
+
+	if (pgb_pg_program("pg_dump", prog, sizeof(prog), d) == -1)
+		return -1;
+	argv = pgb_xcalloc(nextra + 8, sizeof(*argv));
+	pgb_buf_init(&nsp);
+	pattern(&nsp, skip);
+	ci = pgb_server_conninfo(s, name);
+	argv[n++] = prog;
+	argv[n++] = (char *)"--no-owner";
+	argv[n++] = (char *)"--exclude-schema";
+	argv[n++] = nsp.data;
+	if (schema_only)
+		argv[n++] = (char *)"--schema-only";
+	for (i = 0; i < nextra; i++)
+		argv[n++] = extra[i];
+	argv[n++] = (char *)"-d";
+	argv[n++] = ci;
+	argv[n] = NULL;
+	pgb_buf_init(&err);
+	st = pgb_run_program(argv, (uid_t)-1, (gid_t)-1, s->password, out, &err,
+	    NULL, d);
+	if (st > 0) {
+		pgb_fail(d, PGB_EINTERNAL, "pg_dump failed (exit %d)", st);
+		pgb_detail(d, "%.900s", err.data ? err.data : "");
+		st = -1;
+	}
+	pgb_buf_release(&err);
+	pgb_buf_release(&nsp);
+	free(ci);
+	free(argv);
+	return st == 0 ? 0 : -1;
+}
+
+/* The directives and the note at the top of the baseline. */
+static void
+header(const struct pgb_manifest *m, size_t k, const struct pgb_squash_opts *o,
+    const char *tables, struct pgb_buf *b)
+{
+	const struct pgb_migration	*g;
+	char				 hex[PGB_HEX256_LEN + 1];
+	size_t				 i;
+
+	pgb_buf_printf(b, "-- pgbundle:baseline-of %lld..%lld\n",
+	    m->migs[0].version, m->migs[k].version);
+	for (i = 0; i <= k; i++) {
+		g = &m->migs[i];
+		pgb_hex(g->up.sha256, PGB_SHA256_LEN, hex);
+		pgb_buf_printf(b, "-- pgbundle:replaces %lld %s%s%s\n",
+		    g->version, hex, g->name[0] ? " " : "", g->name);
+	}
+	pgb_buf_printf(b, "-- pgbundle:allow no-down\n--\n"
+	    "-- Baseline of migrations %lld to %lld, written by pgbundle "
+	    "squash:\n-- what pg_dump wrote after them (the schema%s%s).\n"
+	    "-- The files it replaces are in '%s'.\n"
+	    "-- pgapply runs it on a database that has none of them and "
+	    "records\n-- them as applied; where they all ran, it counts as "
+	    "applied without\n-- running.\n\n", m->migs[0].version,
+	    m->migs[k].version, tables[0] ? ", and the rows of " : "", tables,
+	    o->archive);
+}
+
+/* The files of migrations 0..k: up and down, each once. */
+static size_t
+files(const struct pgb_scan *sc, size_t k, const char **v)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i <= k; i++) {
+		v[n++] = sc->v[i].up;
+		if (sc->v[i].down != NULL && strcmp(sc->v[i].down, sc->v[i].up))
+			v[n++] = sc->v[i].down;
+	}
+	return n;
+}
+
+static char *
+join(const char *dir, const char *path)
+{
+	struct pgb_buf	 b;
+	const char	*base = strrchr(path, '/');
+
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "%s/%s", dir, base ? base + 1 : path);
+	return pgb_buf_steal(&b, NULL);
+}
+
+/*
+ * Compile the baseline alone from 'tmpdir', apply it on a new database
+ * and compare its schema with 'want'.  0 equal; -1 with 'r' (PGB_ESOURCE)
+ * or 'd'.
+ */
+static int
+prove_equal(struct pgb_server *s, const struct pgb_squash_opts *o,
+    enum pgb_layout layout, const char *tmpdir, const struct pgb_schema *want,
+    const char *skip, const char *final, struct pgb_report *r,
+    struct pgb_diag *d)
+{
+	static const char *const verbs[3] = { "adds", "lacks", "changes" };
+	struct pgb_build_opts	 bo;
+	struct pgb_build_result	 br;
+	struct pgb_report	 tr;
+	struct pgb_bundle	*b = NULL;
+	struct pgb_schema	 got;
+	struct pgb_schema_diff	*v = NULL;
+	struct pgb_buf		 what;
+	struct pgb_db		 db;
+	char			 name[96];
+	size_t			 i, n;
+	int			 rc = -1, k;
+
+	memset(&bo, 0, sizeof(bo));
+	bo.dir = tmpdir;
+	bo.layout = layout;
+	bo.include_root = o->include_root;
+	bo.project = "squash";
+	pgb_report_init(&tr, 0);
+	if (pgb_build_bundle(&bo, &tr, &br, &b, d) == -1) {
+		for (i = 0; i < tr.n; i++)
+			if (tr.v[i].sev == PGB_SEV_ERROR)
+				pgb_report_add(r, PGB_SEV_ERROR, final,
+				    tr.v[i].line, NULL, "%s", tr.v[i].msg);
+		pgb_report_release(&tr);
+		if (d->code == PGB_ESOURCE)
+			snprintf(d->msg, sizeof(d->msg), "the baseline pg_dump "
+			    "wrote does not compile");
+		return -1;
+	}
+	pgb_report_release(&tr);
+	if (pgb_server_newdb(s, &db, o->history, name, sizeof(name), d) == -1) {
+		pgb_bundle_free(b);
+		return -1;
+	}
+	k = pgb_prove_apply(&db, &b->manifest, o->through, o->dir, r, d);
+	if (k == 1)
+		pgb_fail(d, PGB_ESOURCE, "the baseline does not apply");
+	if (k == 0 && pgb_schema_read(&db, skip, &got, d) == 0) {
+		n = pgb_schema_diff(want, &got, &v);
+		for (i = 0; i < n; i++) {
+			pgb_buf_init(&what);
+			pgb_schema_describe(&v[i], &what);
+			pgb_report_add(r, PGB_SEV_ERROR, final, 0, NULL, "the "
+			    "baseline would differ from the migrations it "
+			    "replaces: it %s %s", verbs[v[i].change],
+			    what.data);
+			pgb_buf_release(&what);
+		}
+		free(v);
+		pgb_schema_release(&got);
+		rc = n == 0 ? 0 : pgb_fail(d, PGB_ESOURCE, "the baseline "
+		    "would not build the same schema");
+	}
+	pgb_server_dropdb(s, &db, name);
+	pgb_bundle_free(b);
+	return rc;
+}
+
+/*
+ * The folder's sum file, when it has one, lists the replaced migrations:
+ * rewrite it as "pgbundle sum --fix" would.  1 rewritten, 0 none, -1 it
+ * could not be (the folder is right; "pgbundle sum --fix" says why).
+ */
+static int
+refresh_sum(const struct pgb_squash_opts *o, enum pgb_layout layout)
+{
+	struct pgb_build_opts	 bo;
+	struct pgb_build_result	 br;
+	struct pgb_report	 r;
+	struct pgb_diag		 d;
+	struct pgb_buf		 path;
+	int			 rc;
+
+	pgb_buf_init(&path);
+	pgb_buf_printf(&path, "%s/%s", o->dir, PGB_SUM_NAME);
+	rc = access(path.data, F_OK);
+	pgb_buf_release(&path);
+	if (rc == -1)
+		return 0;
+	memset(&bo, 0, sizeof(bo));
+	bo.dir = o->dir;
+	bo.layout = layout;
+	bo.include_root = o->include_root;
+	bo.unsigned_ok = 1;
+	bo.sum = PGB_SUM_FIX;
+	bo.sum_only = 1;
+	pgb_report_init(&r, 0);
+	rc = pgb_build(&bo, &r, &br, &d) == 0 && br.sum_written ? 1 : -1;
+	pgb_report_release(&r);
+	return rc;
+}
+
+/* Put the moved files back, newest move first. */
+static void
+undo_moves(const char **from, char **to, size_t n)
+{
+	struct pgb_diag	ignore;
+
+	while (n-- > 0)
+		(void)move_file(to[n], from[n], &ignore);
+}
+
+/* Validate the request against the folder: 0 and *k, the index of N. */
+static int
+check_request(const struct pgb_manifest *m, const struct pgb_scan *sc,
+    const struct pgb_squash_opts *o, size_t *k, struct pgb_diag *d)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nmigs && m->migs[i].version != o->through; i++)
+		if (m->migs[i].baseline)
+			return pgb_fail(d, PGB_EUSAGE, "migration %lld is "
+			    "already a baseline: squashing through it is not "
+			    "supported", m->migs[i].version);
+	if (i == m->nmigs)
+		return pgb_fail(d, PGB_EUSAGE, "no migration has version %lld "
+		    "(squash --through names the last migration to replace)",
+		    o->through);
+	if (m->migs[i].baseline)
+		return pgb_fail(d, PGB_EUSAGE, "migration %lld is already a "
+		    "baseline", o->through);
+	if (sc->n != m->nmigs)
+		return pgb_fail(d, PGB_EINTERNAL, "the folder changed while "
+		    "pgbundle read it");
+	for (*k = 0; *k <= i; (*k)++)
+		if (sc->v[*k].version != m->migs[*k].version)
+			return pgb_fail(d, PGB_EINTERNAL, "the folder changed "
+			    "while pgbundle read it");
+	if (sc->layout == PGB_LAYOUT_DIESEL)
+		return pgb_fail(d, PGB_EUSAGE, "squash does not write diesel's "
+		    "folder layout");
+	*k = i;
+	return 0;
+}
+
+int
+pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
+    const struct pgb_squash_opts *o, struct pgb_report *r,
+    struct pgb_squash_result *res, struct pgb_diag *d)
+{
+	struct pgb_scan		 sc;
+	struct pgb_report	 ignore;
+	struct pgb_schema	 want;
+	struct pgb_db		 db;
+	struct pgb_buf		 raw, text, tables, tmp;
+	const char		**from = NULL;
+	char			**to = NULL, **extra = NULL, *base = NULL;
+	char			 name[96], tmpdir[PATH_MAX], real1[PATH_MAX];
+	char			 real2[PATH_MAX], *skip, *final = NULL;
+	size_t			 k = 0, i, nfiles = 0, nextra = 0, moved = 0;
+	int			 rc = -1, dbopen = 0, st;
+
+	memset(res, 0, sizeof(*res));
+	memset(&want, 0, sizeof(want));
+	memset(&sc, 0, sizeof(sc));
+	tmpdir[0] = '\0';
+	pgb_buf_init(&raw);
+	pgb_buf_init(&text);
+	pgb_buf_init(&tables);
+	pgb_buf_init(&tmp);
+	skip = pgb_xstrndup(o->history, strcspn(o->history, "."));
+	pgb_report_init(&ignore, 0);
+	if (pgb_scan_dir(o->dir, o->layout, &sc, &ignore, d) == -1 ||
+	    check_request(m, &sc, o, &k, d) == -1)
+		goto out;
+
+	/* Where everything goes; refuse to overwrite anything. */
+	base = baseline_name(&sc.v[k]);
+	final = join(o->dir, base);
+	from = pgb_xcalloc(2 * (k + 1), sizeof(*from));
+	to = pgb_xcalloc(2 * (k + 1), sizeof(*to));
+	nfiles = files(&sc, k, from);
+	if (mkdirs(o->archive, d) == -1)
+		goto out;
+	if (realpath(o->archive, real1) == NULL ||
+	    realpath(o->dir, real2) == NULL || strcmp(real1, real2) == 0) {
+		pgb_fail(d, PGB_EUSAGE, "--archive must be another folder than "
+		    "'%s'", o->dir);
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++) {
+		to[i] = join(o->archive, from[i]);
+		if (access(to[i], F_OK) == 0) {
+			pgb_fail(d, PGB_EUSAGE, "'%s' exists already: squash "
+			    "does not overwrite the archive", to[i]);
+			goto out;
+		}
+	}
+	if (access(final, F_OK) == 0) {
+		pgb_fail(d, PGB_EUSAGE, "'%s' exists already", final);
+		goto out;
+	}
+
+	/* Apply 1..N, read the schema, dump it. */
+	if (pgb_server_newdb(s, &db, o->history, name, sizeof(name), d) == -1)
+		goto out;
+	dbopen = 1;
+	if ((st = pgb_prove_apply(&db, m, o->through, o->dir, r, d)) != 0) {
+		if (st == 1)
+			pgb_fail(d, PGB_ESOURCE, "migrations 1..%lld do not "
+			    "apply on an empty database", o->through);
+		goto out;
+	}
+	if (pgb_schema_read(&db, skip, &want, d) == -1 ||
+	    data_args(&db, o, skip, &tables, &extra, &nextra, d) == -1 ||
+	    dump(s, name, skip, o->ndata ? extra : NULL, o->ndata ? nextra : 0,
+	    o->ndata == 0, &raw, d) == -1)
+		goto out;
+	pgb_server_dropdb(s, &db, name);
+	dbopen = 0;
+	if (sc.layout == PGB_LAYOUT_DBMATE)
+		pgb_buf_puts(&text, "-- migrate:up\n");
+	header(m, k, o, tables.data ? tables.data : "", &text);
+	sanitise(raw.data ? raw.data : "", raw.len, &text);
+
+	/* Prove it from a folder of its own before touching the real one. */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbundle-squash-XXXXXX",
+	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		pgb_fail(d, PGB_EINTERNAL, "cannot make a temporary folder: %s",
+		    strerror(errno));
+		tmpdir[0] = '\0';
+		goto out;
+	}
+	pgb_buf_printf(&tmp, "%s/%s", tmpdir, base);
+	if (write_file(tmp.data, text.data, text.len, 1, d) == -1 ||
+	    prove_equal(s, o, sc.layout, tmpdir, &want, skip, final, r,
+	    d) == -1)
+		goto out;
+
+	/* Now the folder: the baseline beside, the files away, then it in. */
+	pgb_buf_release(&tmp);
+	pgb_buf_printf(&tmp, "%s/.%s.tmp%ld", o->dir, base, (long)getpid());
+	if (write_file(tmp.data, text.data, text.len, 0, d) == -1)
+		goto out;
+	for (moved = 0; moved < nfiles; moved++)
+		if (move_file(from[moved], to[moved], d) == -1)
+			break;
+	if (moved < nfiles || rename(tmp.data, final) == -1) {
+		if (moved == nfiles)
+			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s",
+			    final, strerror(errno));
+		undo_moves(from, to, moved);
+		unlink(tmp.data);
+		goto out;
+	}
+	snprintf(res->path, sizeof(res->path), "%s", final);
+	res->first = m->migs[0].version;
+	res->replaced = k + 1;
+	res->moved = nfiles;
+	res->sum = refresh_sum(o, sc.layout);
+	rc = 0;
+out:
+	if (dbopen)
+		pgb_server_dropdb(s, &db, name);
+	if (tmpdir[0] != '\0') {
+		pgb_buf_release(&tmp);
+		pgb_buf_printf(&tmp, "%s/%s", tmpdir, base);
+		unlink(tmp.data);
+		rmdir(tmpdir);
+	}
+	for (i = 0; i < nextra; i++)
+		free(extra[i]);
+	free(extra);
+	for (i = 0; i < nfiles; i++)
+		free(to[i]);
+	free(to);
+	free(from);
+	free(base);
+	free(final);
+	free(skip);
+	pgb_schema_release(&want);
+	pgb_scan_release(&sc);
+	pgb_report_release(&ignore);
+	pgb_buf_release(&raw);
+	pgb_buf_release(&text);
+	pgb_buf_release(&tables);
+	pgb_buf_release(&tmp);
+	return rc;
+}
