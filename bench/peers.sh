@@ -16,12 +16,17 @@ npmdir=${1:?usage: sh bench/peers.sh NPMDIR}
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 pkgs="postgresql-client time sql-migrate sqitch libdbd-pg-perl alembic \
-python3-psycopg2 python3-yoyo nodejs npm default-jre-headless"
+python3-psycopg2 python3-yoyo"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 	    missing="$missing $p"
 done
+# Node.js, npm and Java may come from elsewhere (Node's own packages ship
+# npm and conflict with Debian's): install them only when missing.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+command -v java >/dev/null 2>&1 || missing="$missing default-jre-headless"
 if [ -n "$missing" ]; then
 	echo "peers.sh: apt-get install$missing" >&2
 	$sudo apt-get update -q >/dev/null 2>&1

@@ -407,8 +407,10 @@ check_tail(const unsigned char *data, size_t len, uint64_t end,
 			goto out;
 		}
 		n = CHUNK - z.avail_out;
-		for (i = 0; i < n; i++) {
-			if (out[i] != 0 && pos + i >= end) {
+		/* Only the bytes at or past 'end' must be zero. */
+		i = pos >= end ? 0 : end - pos < n ? (size_t)(end - pos) : n;
+		for (; i < n; i++) {
+			if (out[i] != 0) {
 				pgb_fail(d, PGB_EBUNDLE, "data after the end of "
 				    "the archive");
 				pgb_detail(d, "a byte that is not zero at offset "
