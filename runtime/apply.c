@@ -277,7 +277,14 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 			    "applied", r->checksum, hex);
 			return -1;
 		}
-		if (r->status == PGB_H_FAILED && !o->retry_failed) {
+		/*
+		 * A no-transaction migration whose statements all ran (only
+		 * its verify queries and final record are missing, e.g. the
+		 * runner was killed just then) resumes by itself: nothing
+		 * is run again.  Otherwise a human decides.
+		 */
+		if (r->status == PGB_H_FAILED && !o->retry_failed &&
+		    (r->done < 0 || (size_t)r->done < mig->up.nstmts)) {
 			/* The statement to resume at may have left an index. */
 			const char *idx = r->done >= 0 &&
 			    (size_t)r->done < mig->up.nstmts ?

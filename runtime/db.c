@@ -132,9 +132,10 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	if (db->hung_up) {
 		pgb_fail(d, PGB_ECANCEL, "interrupted, and the server did not "
 		    "answer the cancel request within %d s", CANCEL_GRACE);
-		pgb_detail(d, "pgapply closed the connection; the server ends "
-		    "the session, rolling back its transaction, when it "
-		    "notices");
+		pgb_detail(d, "the server did not answer the cancel request "
+		    "within %d s, so pgapply closed the connection; the server "
+		    "ends the session, rolling back its transaction, when it "
+		    "notices", CANCEL_GRACE);
 		return -1;
 	}
 	if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
