@@ -458,6 +458,33 @@ exec_or_send(struct pgb_db *db, const char *sql, int n,
 	return 0;
 }
 
+/*
+ * The history row and COMMIT are pgapply's own: a statement_timeout the
+ * migration set for itself (SET, not SET LOCAL) must not cut them short.
+ * Local to the migration's transaction, like the migration's own SET.
+ */
+static int
+own_timeout(struct pgb_db *db, struct pgb_diag *d)
+{
+	return exec_or_send(db, "SELECT pg_catalog.set_config("
+	    "'statement_timeout', '0', true)", 0, NULL, d);
+}
+
+/*
+ * Something other than one of its statements failed: a deferred
+ * constraint at COMMIT, or a setting.  Still name the migration.
+ */
+static void
+mig_failed(const struct pgb_migration *mig, struct pgb_diag *d)
+{
+	char	label[PGB_NAME_MAX + 8], server[sizeof(d->msg)];
+
+	snprintf(server, sizeof(server), "%s", d->msg);
+	snprintf(d->msg, sizeof(d->msg), "migration '%.60s' (%.60s) failed: "
+	    "%.100s", pgb_mig_label(mig, label, sizeof(label)), mig->up.path,
+	    server);
+}
+
 /* Run one statement, streaming its COPY data when it has some. */
 static int
 run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
@@ -780,7 +807,8 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 		queued += sc->stmts[i].len;
 	}
 	pgb_buf_release(&sql);
-	if (rc == 0 && (record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
+	if (rc == 0 && (own_timeout(db, d) == -1 ||
+	    record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
 	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
 		rc = -1;
 	if (rc == 0)
@@ -793,8 +821,11 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	retry = strcmp(d->sqlstate, "55P03") == 0 && d->code == PGB_ESQL;
 	if (d->code != PGB_ERETRY)
 		rollback(db);
-	if (bad == (size_t)-1)
+	if (bad == (size_t)-1) {
+		if (d->code == PGB_ESQL)
+			mig_failed(mig, d);
 		return -1;
+	}
 	if (strcmp(d->sqlstate, "42601") == 0 && d->code == PGB_ESQL &&
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return 2;
@@ -834,6 +865,8 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (run_verify(db, mig, d) == -1)
 		goto fail;
+	if (own_timeout(db, d) == -1)
+		goto fail;
 	if (record(db, mig, o, "applied", mig->up.nstmts,
 	    (long long)(now_ms() - t0), d) == -1)
 		goto fail;
@@ -841,8 +874,10 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 		goto fail;
 	if (!in_outer_tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1) {
 		/* A lost connection here leaves the outcome to the history. */
-		if (d->code != PGB_ERETRY)
+		if (d->code != PGB_ERETRY) {
+			mig_failed(mig, d);
 			rollback(db);
+		}
 		return -1;
 	}
 	return 0;

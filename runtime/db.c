@@ -371,28 +371,42 @@ describe_holder(struct pgb_db *db, struct pgb_diag *d)
 	PQclear(res);
 }
 
+static int	pooler_refusal(struct pgb_db *, int, struct pgb_diag *);
+
 int
 pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 {
-	char		 key[24];
-	const char	*params[1] = { key };
+	char		 key[24], pid[16];
+	const char	*params[2] = { key, pid };
 	double		 deadline = now_s() + wait;
 	long		 step = 50;
 	PGresult	*res;
-	int		 got;
+	int		 got, moved, other;
 
 	snprintf(key, sizeof(key), "%lld", db->lock_key);
+	snprintf(pid, sizeof(pid), "%d", db->pid);
 	/*
 	 * Poll rather than block: a blocked pg_advisory_lock() waiter would
 	 * deadlock against another runner's CREATE INDEX CONCURRENTLY, which
 	 * waits for every open transaction to finish.
 	 */
 	for (;;) {
-		if (pgb_db_exec(db, "SELECT pg_catalog.pg_try_advisory_lock($1::bigint)",
-		    1, params, &res, d) == -1)
+		/*
+		 * Only on our own backend: behind a transaction pooler the
+		 * lock would stay with a server connection we cannot reach
+		 * again to release it.
+		 */
+		if (pgb_db_exec(db, "SELECT CASE WHEN pg_catalog.pg_backend_pid()"
+		    " = $2::integer THEN pg_catalog.pg_try_advisory_lock("
+		    "$1::bigint) END, pg_catalog.pg_backend_pid()", 2, params,
+		    &res, d) == -1)
 			return -1;
+		moved = PQgetisnull(res, 0, 0);
 		got = PQgetvalue(res, 0, 0)[0] == 't';
+		other = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
 		PQclear(res);
+		if (moved)
+			return pooler_refusal(db, other, d);
 		if (got)
 			break;
 		if (pgb_interrupted)
@@ -427,6 +441,15 @@ pgb_db_unlock(struct pgb_db *db)
 	db->locked = 0;
 }
 
+static int
+pooler_refusal(struct pgb_db *db, int pid, struct pgb_diag *d)
+{
+	return pgb_fail(d, PGB_ECONFLICT, "the database session moved from "
+	    "backend %d to %d: a transaction pooler is in the way, and "
+	    "session locks are unsafe there; connect to PostgreSQL directly or "
+	    "through a session pooler", db->pid, pid);
+}
+
 int
 pgb_db_check_backend(struct pgb_db *db, struct pgb_diag *d)
 {
@@ -438,12 +461,7 @@ pgb_db_check_backend(struct pgb_db *db, struct pgb_diag *d)
 		return -1;
 	pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	if (pid != db->pid)
-		return pgb_fail(d, PGB_ECONFLICT, "the database session moved "
-		    "from backend %d to %d: a transaction pooler is in the way, "
-		    "and session locks are unsafe there; connect to PostgreSQL "
-		    "directly or through a session pooler", db->pid, pid);
-	return 0;
+	return pid != db->pid ? pooler_refusal(db, pid, d) : 0;
 }
 
 static int	history_exists(struct pgb_db *, int *, struct pgb_diag *);

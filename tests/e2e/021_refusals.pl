@@ -44,6 +44,29 @@ my $ok1 = "CREATE TABLE t1 (id int PRIMARY KEY);\n";
 	is(history($db), '1:applied', 'history has only the committed migration');
 }
 
+# --- a deferred constraint fails at COMMIT: still named, still rolled back ----
+{
+	my $m = Pgb::migrations('001_deferred.sql' => "CREATE TABLE p (id int PRIMARY KEY);\n"
+	    . "CREATE TABLE c (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\n"
+	    . "INSERT INTO c VALUES (1);\n");
+	my $db = $pg->createdb;
+	my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', Pgb::bundle($m));
+	is($code, 5, 'a deferred constraint failing at COMMIT exits 5');
+	like($err, qr{migration '001_deferred' \(migrations/001_deferred\.sql\) failed: .*violates foreign key},
+	    'names the migration');
+	is(tables($db), '', 'and nothing of it remains');
+}
+
+# --- a migration's own SET statement_timeout does not cut the bookkeeping -------
+{
+	my $m = Pgb::migrations('001_short.sql' => "CREATE TABLE s ();\nSET statement_timeout = '1ms';\n",
+	    '002_next.sql' => "CREATE TABLE n ();\nSELECT pg_sleep(0.05);\n");
+	my $db = $pg->createdb;
+	my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', Pgb::bundle($m));
+	is($code, 0, "a migration's SET statement_timeout affects neither its history row nor the next migration")
+	    or diag($err);
+}
+
 # --- a verify query that is not true rolls the migration back ---------------
 {
 	my $m = Pgb::migrations(
