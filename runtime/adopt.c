@@ -39,6 +39,7 @@ static const struct tool tools[] = {
 	{ "golang-migrate", "schema_migrations", "version::text, dirty::text" },
 	{ "dbmate", "schema_migrations", "version::text" },
 	{ "sql-migrate", "gorp_migrations", "id" },
+	{ "sqitch", "sqitch.changes", "change" },
 	{ "flyway", "flyway_schema_history",
 	    "version, success::text, type, installed_rank::text" },
 	{ "custom", "schema_version", "version::text" },
@@ -88,9 +89,29 @@ sql_migrate_row(const char *id, struct vlist *l, struct pgb_diag *d)
 	return 0;
 }
 
+/* Sqitch names changes instead of numbering them: match the names. */
 static int
-read_row(const struct tool *t, PGresult *res, int i, struct vlist *l,
+sqitch_row(const struct pgb_manifest *m, const char *change, struct vlist *l,
     struct pgb_diag *d)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nmigs; i++) {
+		if (strcmp(m->migs[i].name, change) == 0) {
+			vlist_add(l, m->migs[i].version);
+			return 0;
+		}
+	}
+	pgb_fail(d, PGB_ECONFLICT, "Sqitch deployed change '%.80s', which the "
+	    "bundle holds no migration of that name for", change);
+	pgb_detail(d, "name the migrations after the Sqitch changes "
+	    "(NNN_%.80s.sql); nothing was changed", change);
+	return -1;
+}
+
+static int
+read_row(const struct pgb_manifest *m, const struct tool *t, PGresult *res,
+    int i, struct vlist *l, struct pgb_diag *d)
 {
 	const char	*ver = PQgetvalue(res, i, 0);
 	long long	 v;
@@ -116,6 +137,8 @@ read_row(const struct tool *t, PGresult *res, int i, struct vlist *l,
 	}
 	if (strcmp(t->name, "sql-migrate") == 0)
 		return sql_migrate_row(ver, l, d);
+	if (strcmp(t->name, "sqitch") == 0)
+		return sqitch_row(m, ver, l, d);
 	if (pgb_version_plain(ver, &v) == -1)
 		return pgb_fail(d, PGB_ECONFLICT, "%s version '%s' is not a "
 		    "number", t->name, ver);
@@ -133,8 +156,9 @@ read_row(const struct tool *t, PGresult *res, int i, struct vlist *l,
 }
 
 static int
-read_foreign(struct pgb_db *db, const struct tool *t, const char *table,
-    struct vlist *l, struct pgb_diag *d)
+read_foreign(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct tool *t, const char *table, struct vlist *l,
+    struct pgb_diag *d)
 {
 	struct pgb_buf	 sql;
 	PGresult	*res;
@@ -159,7 +183,7 @@ read_foreign(struct pgb_db *db, const struct tool *t, const char *table,
 		rc = pgb_fail(d, PGB_ECONFLICT, "golang-migrate table '%s' has "
 		    "%d rows, expected one", table, PQntuples(res));
 	for (i = 0; rc == 0 && i < PQntuples(res); i++)
-		rc = read_row(t, res, i, l, d);
+		rc = read_row(m, t, res, i, l, d);
 	PQclear(res);
 	return rc;
 }
@@ -180,8 +204,9 @@ pgb_adopt(struct pgb_db *db, const struct pgb_manifest *m,
 			break;
 	if (t->name == NULL)
 		return pgb_fail(d, PGB_EUSAGE, "unknown tool '%s' (known: "
-		    "golang-migrate, dbmate, sql-migrate, flyway, custom)", tool);
-	if (read_foreign(db, t, table ? table : t->table, &l, d) == -1) {
+		    "golang-migrate, dbmate, sql-migrate, sqitch, flyway, custom)",
+		    tool);
+	if (read_foreign(db, m, t, table ? table : t->table, &l, d) == -1) {
 		free(l.v);
 		return -1;
 	}

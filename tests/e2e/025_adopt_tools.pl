@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # 025_adopt_tools.pl - adopt databases that the real other tools migrated:
-# dbmate (npm, installed by scripts/deps.sh into tests/tools) and
-# sql-migrate (Debian).  pgapply records what they ran, leaves their tables
+# dbmate (npm, installed by scripts/deps.sh into tests/tools),
+# sql-migrate and Sqitch (Debian).  pgapply records what they ran, leaves their tables
 # alone, and applies the rest.
 use strict;
 use warnings;
@@ -77,6 +77,42 @@ SKIP: {
 	    "sql-migrate's gorp_migrations is untouched");
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b);
 	is($code, 0, 'apply runs the rest') or diag($err);
+}
+
+SKIP: {
+	my $sqitch = '/usr/bin/sqitch';
+	skip 'sqitch is not installed (scripts/deps.sh installs it)', 6 unless -x $sqitch;
+	my $d = PgbTest::tempdir();
+	my %env = (HOME => $d, SQITCH_FULLNAME => 'Test', SQITCH_EMAIL => 'test@example.invalid');
+	my $db = $pg->createdb;
+	my ($code, $out, $err) = PgbTest::run({ cwd => $d, env => \%env }, $sqitch, 'init', 'shop',
+	    '--engine', 'pg');
+	is($code, 0, 'sqitch init') or diag("$out$err");
+	for my $c (qw(create_users create_orders)) {
+		PgbTest::run({ cwd => $d, env => \%env }, $sqitch, 'add', $c, '-n', "add $c");
+		PgbTest::write_file("$d/deploy/$c.sql", "BEGIN;\nCREATE TABLE $c (id int);\nCOMMIT;\n");
+		PgbTest::write_file("$d/revert/$c.sql", "BEGIN;\nDROP TABLE $c;\nCOMMIT;\n");
+		PgbTest::write_file("$d/verify/$c.sql", "SELECT id FROM $c WHERE false;\n");
+	}
+	($code, $out, $err) = PgbTest::run({ cwd => $d, env => \%env }, $sqitch, 'deploy',
+	    '--verify', 'db:pg://postgres@127.0.0.1:' . $pg->port . "/$db");
+	is($code, 0, 'Sqitch deployed two changes') or diag("$out$err");
+	my $foreign = $pg->dump_schema($db, data => 1);
+	my $b = Pgb::bundle(Pgb::migrations('001_create_users.sql' => "CREATE TABLE create_users (id int);\n",
+	    '002_create_orders.sql' => "CREATE TABLE create_orders (id int);\n",
+	    '003_create_items.sql' => "CREATE TABLE create_items (id int);\n"));
+	($code, undef, $err) = Pgb::pgapply($pg, $db, 'adopt', $b, '--from', 'sqitch');
+	is($code, 0, 'adopt --from sqitch matches changes to migrations by name') or diag($err);
+	is(history($db), '1:adopt:sqitch,2:adopt:sqitch', 'records what Sqitch deployed');
+	is($pg->dump_schema($db, data => 1, exclude_schema => ['pgbundle']), $foreign,
+	    "Sqitch's registry is untouched");
+	my $other = Pgb::bundle(Pgb::migrations('001_create_users.sql' => "CREATE TABLE create_users (id int);\n"));
+	my $db2 = $pg->createdb;
+	PgbTest::run({ cwd => $d, env => \%env }, $sqitch, 'deploy', 'db:pg://postgres@127.0.0.1:'
+	    . $pg->port . "/$db2");
+	($code, undef, $err) = Pgb::pgapply($pg, $db2, 'adopt', $other, '--from', 'sqitch');
+	like($err, qr/Sqitch deployed change 'create_orders', which the bundle holds no migration of that name for/,
+	    'a Sqitch change the bundle lacks is refused, by name');
 }
 
 done_testing();
