@@ -76,8 +76,9 @@ int	pgb_baseline(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, long long version, struct pgb_diag *);
 /*
  * Record as applied the versions another tool's history table holds:
- * 'tool' is golang-migrate, dbmate, flyway or custom; 'table' overrides
- * its default table.  The other tool's table is only read.
+ * 'tool' is golang-migrate, dbmate, sql-migrate, sqitch, flyway or
+ * custom; 'table' overrides its default table.  The other tool's table
+ * is only read.
  */
 int	pgb_adopt(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, const char *tool, const char *table,
