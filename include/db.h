@@ -24,7 +24,9 @@ struct pgb_db {
 	int	 locked;
 	int	 pid;		/* backend pid seen when the lock was taken */
 	PGcancel *cancel;
-	int	 hung_up;	/* a cancel went unanswered: socket shut */
+	int	 hung_up;	/* socket shut: 1 a cancel went unanswered,
+				   2 no answer by 'deadline' */
+	double	 deadline;	/* CLOCK_MONOTONIC seconds; 0: none */
 };
 
 enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
@@ -88,8 +90,9 @@ int	pgb_db_exec(struct pgb_db *, const char *sql, int n,
  * waits that SIGTERM/SIGINT can end: once pgb_interrupted is set (and
  * main.c has sent a cancel request), a server that has not answered
  * within 5 s is hung up on and the call returns as for a lost
- * connection.  pgb_db_query returns what PQexec would; NULL when the
- * command could not be sent.
+ * connection.  So does a server that has not answered by db->deadline
+ * when it is set (the lock wait).  pgb_db_query returns what PQexec
+ * would; NULL when the command could not be sent.
  */
 PGresult *pgb_db_query(struct pgb_db *, const char *sql, int n,
 	    const char *const *params);

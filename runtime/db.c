@@ -61,7 +61,8 @@ backoff(long *step, long max)
  * blocking.  Once a signal has sent a cancel request (main.c), a server
  * that does not answer within CANCEL_GRACE seconds (a stopped or hung
  * backend cannot) is hung up on: the socket is shut down, so libpq
- * reports a lost connection instead of waiting for ever.
+ * reports a lost connection instead of waiting for ever.  So is one that
+ * has not answered by db->deadline, when set.
  */
 static void
 wait_readable(struct pgb_db *db)
@@ -72,9 +73,10 @@ wait_readable(struct pgb_db *db)
 	while (PQisBusy(db->conn)) {
 		if (pgb_interrupted && since == 0)
 			since = now_s();
-		if (since != 0 && now_s() - since > CANCEL_GRACE) {
+		if ((since != 0 && now_s() - since > CANCEL_GRACE) ||
+		    (db->deadline != 0 && now_s() > db->deadline)) {
 			(void)shutdown(PQsocket(db->conn), SHUT_RDWR);
-			db->hung_up = 1;
+			db->hung_up = since != 0 ? 1 : 2;
 			return;
 		}
 		pfd.fd = PQsocket(db->conn);
@@ -129,6 +131,13 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	const char	*state, *msg, *detail, *hint;
 	struct pgb_buf	 b;
 
+	if (db->hung_up == 2) {
+		pgb_fail(d, PGB_ERETRY, "the server stopped answering while "
+		    "pgapply waited for the lock");
+		pgb_detail(d, "no answer %d s after the lock wait ran out, so "
+		    "pgapply closed the connection", CANCEL_GRACE);
+		return -1;
+	}
 	if (db->hung_up) {
 		pgb_fail(d, PGB_ECANCEL, "interrupted, and the server did not "
 		    "answer the cancel request within %d s", CANCEL_GRACE);
@@ -381,7 +390,7 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 	double		 deadline = now_s() + wait;
 	long		 step = 50;
 	PGresult	*res;
-	int		 got, moved, other;
+	int		 got, moved, other, rc;
 
 	snprintf(key, sizeof(key), "%lld", db->lock_key);
 	snprintf(pid, sizeof(pid), "%d", db->pid);
@@ -396,10 +405,14 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 		 * lock would stay with a server connection we cannot reach
 		 * again to release it.
 		 */
-		if (pgb_db_exec(db, "SELECT CASE WHEN pg_catalog.pg_backend_pid()"
+		/* --lock-wait bounds a hung server too. */
+		db->deadline = deadline + CANCEL_GRACE;
+		rc = pgb_db_exec(db, "SELECT CASE WHEN pg_catalog.pg_backend_pid()"
 		    " = $2::integer THEN pg_catalog.pg_try_advisory_lock("
 		    "$1::bigint) END, pg_catalog.pg_backend_pid()", 2, params,
-		    &res, d) == -1)
+		    &res, d);
+		db->deadline = 0;
+		if (rc == -1)
 			return -1;
 		moved = PQgetisnull(res, 0, 0);
 		got = PQgetvalue(res, 0, 0)[0] == 't';

@@ -6,9 +6,10 @@
 # is the signal the scheduler sends (a Kubernetes Job's deadline, or
 # `timeout -s TERM`).  pgapply then sends a cancel request, and when the
 # server has not answered it within 5 s it hangs up and exits 7: the
-# process never outlives its SIGTERM by more than that.  Once the backend
-# runs again it ends the session, rolling the migration back, and the lock
-# is free.  A stopped backend still has a live socket that the kernel
+# process never outlives its SIGTERM by more than that.  While it waits
+# for another runner's lock, --lock-wait bounds it too (5 s later, exit
+# 75).  Once the backend runs again it ends the session, rolling the
+# migration back, and the lock is free.  A stopped backend still has a live socket that the kernel
 # acknowledges, so TCP keepalives and tcp_user_timeout (conninfo options
 # libpq passes through) do not notice it; they are for a dead host or
 # network, which this machine cannot simulate (docs/RELIABILITY.md).
@@ -101,36 +102,47 @@ for my $how ('SIGTERM', 'timeout -s TERM 2') {
 }
 
 # A stopped backend while pgapply waits for another runner's lock: the
-# lock wait cannot bound it either, SIGTERM does.
-{
+# lock wait bounds it (exit 75, 5 s after --lock-wait runs out), and
+# SIGTERM ends it sooner (exit 7).
+for my $how ('--lock-wait 1', 'SIGTERM') {
 	my $db = $pg->createdb;
 	$pg->psql($db, "CREATE TABLE public.ctl (k text PRIMARY KEY, secs float8 NOT NULL);"
-	    . "INSERT INTO public.ctl VALUES ('b', 30)");
+	    . "INSERT INTO public.ctl VALUES ('b', 60)");
 	my $a = PgbTest::spawn($pgapply, 'apply', $bundle, '--pubkey', Pgb::pub(),
 	    '--db', $pg->connstr($db));
 	my $apid = backend_pid($db, 'SELECT pg_sleep(%');
+	my $t0 = time;
 	my $b = PgbTest::spawn($pgapply, 'apply', $bundle, '--pubkey', Pgb::pub(),
-	    '--db', $pg->connstr($db), '--lock-wait', '1');
+	    '--db', $pg->connstr($db), '--lock-wait', $how eq 'SIGTERM' ? '60' : '1');
 	my $bpid = backend_pid($db, '%pg_try_advisory_lock%');
-	ok($bpid, 'runner B polls for the lock');
+	ok($bpid, "$how: runner B polls for the lock");
 	kill 'STOP', $bpid;
 	push @stopped, $bpid;
 	sleep 2;
-	ok(!$b->done, 'runner B waits on its stopped backend past --lock-wait');
+	ok(!$b->done, "$how: runner B waits on its stopped backend");
 	my $t1 = time;
-	$b->signal('TERM');
+	$b->signal('TERM') if $how eq 'SIGTERM';
 	my ($rc, undef, $err) = $b->wait(30);
-	my $dt = time - $t1;
-	is($rc, 7, 'SIGTERM ends it with exit 7') or diag($err);
-	cmp_ok($dt, '<', 8, sprintf('within %.1f s', $dt));
+	if ($how eq 'SIGTERM') {
+		is($rc, 7, 'SIGTERM ends it with exit 7') or diag($err);
+		cmp_ok(time - $t1, '<', 8, sprintf('within %.1f s of SIGTERM', time - $t1));
+	} else {
+		is($rc, 75, 'the lock wait ends it with exit 75 (retryable)') or diag($err);
+		like($err, qr/the server stopped answering while pgapply waited for the lock/,
+		    'saying the server stopped answering') or diag($err);
+		cmp_ok(time - $t0, '<', 10, sprintf('%.1f s after it started (1 s wait + 5 s)',
+		    time - $t0));
+		push @figures, sprintf('hung backend during the lock wait: exit %d after %.1f s',
+		    $rc, time - $t0);
+	}
 	kill 'CONT', $bpid;
 	@stopped = ();
 	$pg->psql('postgres', "SELECT pg_cancel_backend($apid)");
 	my ($ac) = $a->wait(30);
-	is($ac, 5, 'runner A (cancelled by the test) rolled back');
+	is($ac, 5, "$how: runner A (cancelled by the test) rolled back");
 	$pg->psql($db, 'UPDATE public.ctl SET secs = 0');
 	my ($rc2, undef, $err2) = Pgb::pgapply($pg, $db, 'apply', $bundle, '--lock-wait', '5');
-	is($rc2, 0, 'a re-run converges') or diag($err2);
+	is($rc2, 0, "$how: a re-run converges") or diag($err2);
 }
 
 diag($_) for @figures;
