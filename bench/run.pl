@@ -72,6 +72,19 @@ sub psql_admin {
 
 sub url { return "postgres://postgres\@127.0.0.1:$PORT/$_[0]" }
 
+# CPU ms of one run of 'cmd' from perf stat's task-clock when perf works
+# (time(1) counts in 10 ms steps), else from time(1); undef if it failed.
+my $PERF = system('perf stat -x, -e task-clock -o /dev/null true >/dev/null 2>&1') == 0;
+sub cpu_ms {
+	my ($cmd) = @_;
+	my ($ok, $ms, $kb, $log, $cpu);
+	return ((timed($cmd))[0, 4]) unless $PERF;
+	($ok) = timed(['perf', 'stat', '-x,', '-e', 'task-clock', '-o', "$W/perf.txt",
+	    '--', @$cmd]);
+	($cpu) = slurp("$W/perf.txt") =~ /^([\d.]+),msec,task-clock/m;
+	return ($ok, $cpu);
+}
+
 # Run 'cmd' (array ref) in 'cwd' with extra 'env'; wall ms, peak RSS kB.
 sub timed {
 	my ($cmd, %o) = @_;
@@ -146,11 +159,11 @@ my @TOOLS = (
       env => sub { { BENCH_DSN => "host=127.0.0.1 port=$PORT user=postgres "
 	  . "dbname=$_[1] sslmode=disable" } }, cwd => 1,
       version => ['sql-migrate', '--version'] },
-    { name => 'Sqitch', id => 'sqitch', layout => 'sqitch', noop => 1,
+    { name => 'Sqitch', id => 'sqitch', layout => 'sqitch', noop => 1, slow => 1,
       exclude => ['-N', 'sqitch'], cwd => 1,
       apply => sub { ['sqitch', 'deploy', "db:pg://postgres\@127.0.0.1:$PORT/$_[1]"] },
       version => ['sqitch', '--version'] },
-    { name => 'Liquibase', id => 'liquibase', layout => 'liquibase',
+    { name => 'Liquibase', id => 'liquibase', layout => 'liquibase', slow => 1,
       noop => 1, cwd => 1, exclude => ['-T', 'public.databasechangelog*'],
       apply => sub { ["$NM/liquibase/dist/liquibase/liquibase",
 	  '--changelog-file=changelog.sql', '--url=jdbc:postgresql://127.0.0.1:'
@@ -201,6 +214,10 @@ if (-d $PG) {
 }
 {
 	local $ENV{PGSERVER_DURABLE} = 1;
+	sh('sh', "$ROOT/scripts/pgserver.sh", 'start', $PG, $PORT);
+	# psql -1 of 10,000 migrations holds a lock per object it created.
+	psql_admin('ALTER SYSTEM SET max_locks_per_transaction = 4096');
+	sh('sh', "$ROOT/scripts/pgserver.sh", 'stop', $PG);
 	sh('sh', "$ROOT/scripts/pgserver.sh", 'start', $PG, $PORT);
 }
 END {
@@ -278,6 +295,9 @@ sub bench_set {
 	for my $r (1 .. $runs) {
 		for my $t (@tools) {
 			my $id = $t->{id};
+			# Sqitch (a psql per migration) and Liquibase (a JVM) take
+			# minutes from N = 1000 on: one run there.
+			next if $t->{slow} && $r > 1 && $set ne 'data' && $set >= 1000;
 			my $R = $res{$set}{$id} //= { apply => [], noop => [], rss => [],
 			    cpu => [] };
 			next if $R->{failed};
@@ -303,8 +323,9 @@ sub bench_set {
 			}
 			if ($r == 1) {
 				my $s = dump_schema($db, $t);
-				if ($id eq 'psql-a') {
-					$schema_ref{$set} //= $s;
+				if ($id =~ /^psql-[ab]$/ && !defined $schema_ref{$set}) {
+					# psql -1 (a), or (b) when (a) failed.
+					$schema_ref{$set} = $s;
 					open(my $fh, '>', "$W/schema-$set-ref.sql");
 					print $fh $s;
 					close $fh;
@@ -326,24 +347,26 @@ sub bench_set {
 # --- apply and no-op ----------------------------------------------------
 for my $set (@SETS) {
 	my @t = grep { !$unavailable{$_->{id}} && $set <= $_->{maxn} } @TOOLS;
-	my $runs = $set >= 10000 ? ($QUICK ? 1 : 3) : $RUNS;
+	my $runs = $set >= 10000 ? ($ENV{BENCH_RUNS_10K} // ($QUICK ? 1 : 3)) : $RUNS;
 	# pgbundle's compiler: build the bundle (timed) before applying it.
 	if (grep { $_->{id} eq 'pgapply' } @t) {
 		my $src = gen($set, 'pgbundle');
 		my $b = "$W/bundle-$set.pgb";
 		my (@ms, @cpu);
 		for (1 .. 5) {
-			my ($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgbundle",
-			    'build', $src, '-o', $b, '--key', "$KEY.key", '-q']);
+			my @c = ("$BIN/pgbundle", 'build', $src, '-o', $b, '--key',
+			    "$KEY.key", '-q');
+			my ($ok, $ms) = timed(\@c);
 			die "bench: pgbundle build $src failed\n" unless $ok;
 			push @ms, $ms;
-			push @cpu, $cpu;
+			push @cpu, (cpu_ms(\@c))[1];
 		}
 		$bundle{$set} = $b;
 		$res{compile}{$set} = { ms => stats(@ms), cpu => stats(@cpu),
 		    size => -s $b, src => dir_size($src) };
 	}
 	bench_set($set, $runs, @t);
+	report();
 }
 
 sub dir_size {
@@ -360,9 +383,10 @@ if ($DATA) {
 	    !$unavailable{$_->{id}} } @TOOLS;
 	my $src = gen('data', 'pgbundle');
 	my $b = "$W/bundle-data.pgb";
-	my ($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgbundle", 'build',
-	    $src, '-o', $b, '--key', "$KEY.key", '-q']);
+	my @c = ("$BIN/pgbundle", 'build', $src, '-o', $b, '--key', "$KEY.key", '-q');
+	my ($ok, $ms) = timed(\@c);
 	die "bench: pgbundle build data failed\n" unless $ok;
+	my $cpu = (cpu_ms(\@c))[1];
 	$bundle{data} = $b;
 	$res{compile}{data} = { ms => stats($ms), cpu => stats($cpu),
 	    size => -s $b, src => dir_size($src) };
@@ -373,10 +397,10 @@ if ($DATA) {
 for my $set (grep { defined $bundle{$_} } (@SETS, 'data')) {
 	my (@v, @c, $ok, $ms, $cpu);
 	for (1 .. 5) {
-		($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgapply", 'verify',
-		    $bundle{$set}, '--pubkey', "$KEY.pub", '-q']);
+		($ok, $cpu) = cpu_ms(["$BIN/pgapply", 'verify', $bundle{$set},
+		    '--pubkey', "$KEY.pub", '-q']);
 		push @v, $cpu if $ok;
-		($ok, $ms, undef, undef, $cpu) = timed(["$BIN/pgbundle", 'check',
+		($ok, $cpu) = cpu_ms(["$BIN/pgbundle", 'check',
 		    "$W/sets/$set/pgbundle", '-q']);
 		push @c, $cpu if $ok;
 	}
@@ -411,70 +435,80 @@ for my $exe ("$BIN/pgapply", "$W/pgapply-static") {
 }
 
 # --- report -------------------------------------------------------------
+# Write what has been measured so far to results.md.
+sub report {
+	my @md;
+	push @md, "Machine: " . ver("uname -srm") . ', ' . ver("nproc") . ' cores ('
+	    . ver("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2") . '), '
+	    . sprintf('%.0f', (ver("grep MemTotal /proc/meminfo") =~ /(\d+)/)[0] / 1048576) . ' GiB'
+	    . ', PostgreSQL ' . ver("psql -XAtc 'show server_version' -d postgres")
+	    . ', fsync ' . ver("psql -XAtc 'show fsync' -d postgres")
+	    . ', synchronous_commit ' . ver("psql -XAtc 'show synchronous_commit' -d postgres")
+	    . ", TCP 127.0.0.1, $RUNS runs" . ($QUICK ? ' (BENCH_QUICK=1)' : '');
+	push @md, '';
+	for my $set (@SETS, 'data') {
+		next unless $res{$set};
+		my $b = $res{$set}{'psql-b'} && stats(@{$res{$set}{'psql-b'}{apply}});
+		push @md, $set eq 'data' ? "### Data-heavy set ($DATA_MB MB of COPY data)" :
+		    "### N = $set";
+		push @md, '', '| tool | apply ms, median (min–max) | × (b) | no-op ms | '
+		    . 'client CPU ms | peak RSS MB | schema |', '|---|---|---|---|---|---|---|';
+		for my $t (@TOOLS) {
+			my $R = $res{$set}{$t->{id}} or next;
+			my $a = stats(@{$R->{apply}});
+			my $rss = stats(@{$R->{rss}});
+			push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s |', $t->{name},
+			    $R->{failed} && !$a ? "failed: $R->{failed}" : f($a),
+			    $a && $b ? sprintf('%.2f', $a->{med} / $b->{med}) : '–',
+			    f(stats(@{$R->{noop}})), f(stats(@{$R->{cpu}})),
+			    $rss ? sprintf('%.1f', $rss->{max} / 1024) : '–',
+			    $R->{schema} // '–');
+		}
+		if ($set eq 'data') {
+			my $bytes = $res{compile}{data}{src};
+			push @md, '', 'COPY throughput (source MB / apply s): ' . join(', ', map {
+			    my $a = stats(@{$res{data}{$_}{apply} // []});
+			    $a ? sprintf('%s %.1f MB/s', $_, rate($bytes, $a)) : ()
+			} qw(psql-a psql-b pgapply pgapply-static));
+		}
+		push @md, '';
+	}
+	push @md, '### pgbundle: compile, verify, check (CPU time, user + sys, one core)', '',
+	    '| set | sources MB | compile ms (wall) | compile CPU ms | bundle KB | verify CPU ms | verify MB/s (bundle) | verify MB/s (sources) | check CPU ms | check MB/s |',
+	    '|---|---|---|---|---|---|---|---|---|---|';
+	for my $set (grep { $res{compile}{$_} } (@SETS, 'data')) {
+		my $c = $res{compile}{$set};
+		my $v = $res{verify}{$set};
+		my $k = $res{check}{$set};
+		push @md, sprintf('| %s | %.1f | %s | %s | %.0f | %s | %.0f | %.0f | %s | %.0f |', $set,
+		    $c->{src} / 1048576, f1($c->{ms}), f1($c->{cpu}), $c->{size} / 1024, f1($v),
+		    rate($c->{size}, $v), rate($c->{src}, $v), f1($k), rate($c->{src}, $k));
+	}
+	push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',
+	    '| tool | ms, median (min–max) | version |', '|---|---|---|';
+	for my $t (@TOOLS) {
+		next if $unavailable{$t->{id}};
+		push @md, sprintf('| %s | %s | %s |', $t->{name}, f1($res{cold}{$t->{id}}),
+		    $versions{$t->{id}} // '');
+	}
+	push @md, '', map { sprintf('%s --version, bare fork and exec, 100 runs: %s ms',
+	    $_ =~ s{.*/}{}r, f1($res{cold_bare}{$_})) } sort keys %{$res{cold_bare} // {}};
+	push @md, '', map { "Not run: $_: $unavailable{$_}" } sort keys %unavailable;
+	my $md = join("\n", @md) . "\n";
+	open(my $fh, '>', "$W/results.md") or die;
+	print $fh $md;
+	close $fh;
+}
+
+# MB per second of 'bytes' in the median of 's' (ms); 0 when unknown.
+sub rate {
+	my ($bytes, $s) = @_;
+	return $s && $s->{med} > 0 ? $bytes / 1048576 / ($s->{med} / 1000) : 0;
+}
+
 sub f { my ($s) = @_; return '–' unless $s; return sprintf('%.0f (%.0f–%.0f)', $s->{med}, $s->{min}, $s->{max}) }
 sub f1 { my ($s) = @_; return '–' unless $s; return sprintf('%.1f (%.1f–%.1f)', $s->{med}, $s->{min}, $s->{max}) }
 
-my @md;
-push @md, "Machine: " . ver("uname -srm") . ', ' . ver("nproc") . ' cores ('
-    . ver("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2") . '), '
-    . sprintf('%.0f', (ver("grep MemTotal /proc/meminfo") =~ /(\d+)/)[0] / 1048576) . ' GiB'
-    . ', PostgreSQL ' . ver("psql -XAtc 'show server_version' -d postgres")
-    . ', fsync ' . ver("psql -XAtc 'show fsync' -d postgres")
-    . ', synchronous_commit ' . ver("psql -XAtc 'show synchronous_commit' -d postgres")
-    . ", TCP 127.0.0.1, $RUNS runs" . ($QUICK ? ' (BENCH_QUICK=1)' : '');
-push @md, '';
-for my $set (@SETS, 'data') {
-	next unless $res{$set};
-	my $b = $res{$set}{'psql-b'} && stats(@{$res{$set}{'psql-b'}{apply}});
-	push @md, $set eq 'data' ? "### Data-heavy set ($DATA_MB MB of COPY data)" :
-	    "### N = $set";
-	push @md, '', '| tool | apply ms, median (min–max) | × (b) | no-op ms | '
-	    . 'client CPU ms | peak RSS MB | schema |', '|---|---|---|---|---|---|---|';
-	for my $t (@TOOLS) {
-		my $R = $res{$set}{$t->{id}} or next;
-		my $a = stats(@{$R->{apply}});
-		my $rss = stats(@{$R->{rss}});
-		push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s |', $t->{name},
-		    $R->{failed} && !$a ? "failed: $R->{failed}" : f($a),
-		    $a && $b ? sprintf('%.2f', $a->{med} / $b->{med}) : '–',
-		    f(stats(@{$R->{noop}})), f(stats(@{$R->{cpu}})),
-		    $rss ? sprintf('%.1f', $rss->{max} / 1024) : '–',
-		    $R->{schema} // '–');
-	}
-	if ($set eq 'data') {
-		my $bytes = $res{compile}{data}{src};
-		push @md, '', 'COPY throughput (source MB / apply s): ' . join(', ', map {
-		    my $a = stats(@{$res{data}{$_}{apply} // []});
-		    $a ? sprintf('%s %.1f MB/s', $_, $bytes / 1048576 / ($a->{med} / 1000)) : ()
-		} qw(psql-a psql-b pgapply pgapply-static));
-	}
-	push @md, '';
-}
-push @md, '### pgbundle: compile, verify, check (CPU time, user + sys, one core)', '',
-    '| set | sources MB | compile ms (wall) | compile CPU ms | bundle KB | verify CPU ms | verify MB/s (bundle) | verify MB/s (sources) | check CPU ms | check MB/s |',
-    '|---|---|---|---|---|---|---|---|---|---|';
-for my $set (grep { $res{compile}{$_} } (@SETS, 'data')) {
-	my $c = $res{compile}{$set};
-	my $v = $res{verify}{$set};
-	my $k = $res{check}{$set};
-	push @md, sprintf('| %s | %.1f | %s | %s | %.0f | %s | %.0f | %.0f | %s | %.0f |', $set,
-	    $c->{src} / 1048576, f1($c->{ms}), f1($c->{cpu}), $c->{size} / 1024, f1($v),
-	    $v ? $c->{size} / 1048576 / ($v->{med} / 1000) : 0,
-	    $v ? $c->{src} / 1048576 / ($v->{med} / 1000) : 0, f1($k),
-	    $k ? $c->{src} / 1048576 / ($k->{med} / 1000) : 0);
-}
-push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',
-    '| tool | ms, median (min–max) | version |', '|---|---|---|';
-for my $t (@TOOLS) {
-	next if $unavailable{$t->{id}};
-	push @md, sprintf('| %s | %s | %s |', $t->{name}, f1($res{cold}{$t->{id}}),
-	    $versions{$t->{id}} // '');
-}
-push @md, '', map { sprintf('%s --version, bare fork and exec, 100 runs: %s ms',
-    $_ =~ s{.*/}{}r, f1($res{cold_bare}{$_})) } sort keys %{$res{cold_bare} // {}};
-push @md, '', map { "Not run: $_: $unavailable{$_}" } sort keys %unavailable;
-my $md = join("\n", @md) . "\n";
-open(my $fh, '>', "$W/results.md") or die;
-print $fh $md;
-close $fh;
-print $md;
+report();
+print slurp("$W/results.md");
+
