@@ -85,6 +85,28 @@ sub cpu_ms {
 	return ($ok, $cpu);
 }
 
+# CPU ms the server has used so far: the postmaster with its reaped
+# children (backends that exited) and the children alive now.  The
+# difference over a run is the server's work for it, which a loaded
+# machine stretches less than wall time.
+sub server_cpu {
+	my ($pm) = split /\n/, slurp("$PG/data/postmaster.pid");
+	my $ticks = 0;
+	return 0 unless $pm;
+	for my $st (glob('/proc/[0-9]*/stat')) {
+		my $t = slurp($st) or next;
+		$t =~ s/^.*\) //s;
+		my @f = split / /, $t;	# fields from 3 (state) on
+		my ($pid) = $st =~ m{/proc/(\d+)/};
+		if ($pid == $pm) {
+			$ticks += $f[11] + $f[12] + $f[13] + $f[14];
+		} elsif ($f[1] == $pm) {
+			$ticks += $f[11] + $f[12];
+		}
+	}
+	return $ticks * 10;	# USER_HZ is 100 on Linux
+}
+
 # Run 'cmd' (array ref) in 'cwd' with extra 'env'; wall ms, peak RSS kB.
 sub timed {
 	my ($cmd, %o) = @_;
@@ -299,14 +321,16 @@ sub bench_set {
 			# minutes from N = 1000 on: one run there.
 			next if $t->{slow} && $r > 1 && $set ne 'data' && $set >= 1000;
 			my $R = $res{$set}{$id} //= { apply => [], noop => [], rss => [],
-			    cpu => [] };
+			    cpu => [], scpu => [] };
 			next if $R->{failed};
 			my $db = fresh_db();
 			my $d = $dir{$id};
 			my %o = (cwd => $t->{cwd} ? $d : undef,
 			    env => $t->{env} ? $t->{env}->($d, $db) : {});
 			my $cmd = $t->{apply}->($d, $db, $set);
+			my $s0 = server_cpu();
 			my ($ok, $ms, $kb, $log, $cpu) = timed($cmd, %o);
+			my $scpu = server_cpu() - $s0;
 			if (!$ok) {
 				$R->{failed} = (split /\n/, $log)[-1] // 'failed';
 				$log =~ s/^/    /mg;
@@ -317,6 +341,7 @@ sub bench_set {
 			push @{$R->{apply}}, $ms;
 			push @{$R->{rss}}, $kb;
 			push @{$R->{cpu}}, $cpu;
+			push @{$R->{scpu}}, $scpu;
 			if ($t->{noop}) {
 				my ($ok2, $ms2) = timed($cmd, %o);
 				push @{$R->{noop}}, $ms2 if $ok2;
@@ -452,15 +477,22 @@ sub report {
 		push @md, $set eq 'data' ? "### Data-heavy set ($DATA_MB MB of COPY data)" :
 		    "### N = $set";
 		push @md, '', '| tool | apply ms, median (min–max) | × (b) | no-op ms | '
-		    . 'client CPU ms | peak RSS MB | schema |', '|---|---|---|---|---|---|---|';
+		    . 'client CPU ms | server CPU ms | CPU × (b) | peak RSS MB | schema |',
+		    '|---|---|---|---|---|---|---|---|---|';
+		my $bc = $res{$set}{'psql-b'} &&
+		    stats(map { $res{$set}{'psql-b'}{cpu}[$_] + $res{$set}{'psql-b'}{scpu}[$_] }
+		    0 .. $#{$res{$set}{'psql-b'}{cpu}});
 		for my $t (@TOOLS) {
 			my $R = $res{$set}{$t->{id}} or next;
 			my $a = stats(@{$R->{apply}});
 			my $rss = stats(@{$R->{rss}});
-			push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s |', $t->{name},
+			my $tc = stats(map { $R->{cpu}[$_] + $R->{scpu}[$_] } 0 .. $#{$R->{cpu}});
+			push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s |', $t->{name},
 			    $R->{failed} && !$a ? "failed: $R->{failed}" : f($a),
 			    $a && $b ? sprintf('%.2f', $a->{med} / $b->{med}) : '–',
 			    f(stats(@{$R->{noop}})), f(stats(@{$R->{cpu}})),
+			    f(stats(@{$R->{scpu}})),
+			    $tc && $bc && $bc->{med} ? sprintf('%.2f', $tc->{med} / $bc->{med}) : '–',
 			    $rss ? sprintf('%.1f', $rss->{max} / 1024) : '–',
 			    $R->{schema} // '–');
 		}
