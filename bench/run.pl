@@ -107,6 +107,17 @@ sub server_cpu {
 	return $ticks * 10;	# USER_HZ is 100 on Linux
 }
 
+# Wait (up to 5 s) until the backends of 'db' have exited and been
+# reaped, so that server_cpu() counts them.
+sub backends_gone {
+	my ($db) = @_;
+	for (1 .. 100) {
+		last if `psql -X -At -d postgres -c "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = '$db'"` =~ /^0$/m;
+		select(undef, undef, undef, 0.05);
+	}
+	select(undef, undef, undef, 0.02);
+}
+
 # Run 'cmd' (array ref) in 'cwd' with extra 'env'; wall ms, peak RSS kB.
 sub timed {
 	my ($cmd, %o) = @_;
@@ -330,6 +341,7 @@ sub bench_set {
 			my $cmd = $t->{apply}->($d, $db, $set);
 			my $s0 = server_cpu();
 			my ($ok, $ms, $kb, $log, $cpu) = timed($cmd, %o);
+			backends_gone($db);
 			my $scpu = server_cpu() - $s0;
 			if (!$ok) {
 				$R->{failed} = (split /\n/, $log)[-1] // 'failed';
