@@ -225,11 +225,11 @@ skip_ident(const char *s, size_t len, size_t i)
 
 /*
  * A number starting at 'i' (a digit, or '.' before a digit), with
- * PostgreSQL 15's rules: "1..5" stops before the "..", an exponent needs
- * digits, and an identifier stuck to the number is part of the token
- * (the server's "trailing junk": "1end" holds no END and "1e5$$x" opens
- * no dollar quote).  Flex takes the longest of the real number and the
- * number plus junk.  Returns the end.
+ * PostgreSQL 15's rules: "1..5" stops before the "..", "1e-" without
+ * digits is a token of its own (so "1e--x" holds no comment), and an
+ * identifier stuck to the number is part of the token (the server's
+ * "trailing junk": "1end" holds no END and "1e5$$x" opens no dollar
+ * quote).  Flex takes the longest of these.  Returns the end.
  */
 static size_t
 scan_number(const char *s, size_t len, size_t i)
@@ -246,8 +246,11 @@ scan_number(const char *s, size_t len, size_t i)
 	real = i;
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		j = i + 1;
-		if (j < len && (s[j] == '+' || s[j] == '-'))
+		if (j < len && (s[j] == '+' || s[j] == '-')) {
+			/* "1e-" with no digit is one (bad) token: no "--" */
 			j++;
+			real = j;
+		}
 		if (j < len && s[j] >= '0' && s[j] <= '9') {
 			while (j < len && s[j] >= '0' && s[j] <= '9')
 				j++;

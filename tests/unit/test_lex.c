@@ -325,12 +325,14 @@ test_lex_number_trailing_junk(void **state)
 	static const char *const want[] = {
 		"SELECT 1e5$$a;", "b$$;", "SELECT 1$$a;b$$;",
 		"SELECT 1e+5$$;$$;", "SELECT 1.5$$;$$, .5e$$a;", "b$$;",
-		"SELECT $1e$$x;", "y$$;", NULL
+		"SELECT $1e$$x;", "y$$;", "SELECT 1e--x;",
+		"SELECT 1.5E+--y;SELECT 2 --z;\n;", NULL
 	};
 
 	(void)state;
 	check_split("SELECT 1e5$$a;b$$;SELECT 1$$a;b$$;SELECT 1e+5$$;$$;"
-	    "SELECT 1.5$$;$$, .5e$$a;b$$;SELECT $1e$$x;y$$;", want);
+	    "SELECT 1.5$$;$$, .5e$$a;b$$;SELECT $1e$$x;y$$;SELECT 1e--x;"
+	    "SELECT 1.5E+--y;SELECT 2 --z;\n;", want);
 }
 
 static void
