@@ -44,7 +44,6 @@ struct qname {
 	char			 esc[QNAME_PARTS];	/* U&"" escape */
 };
 
-static int	kw_eq(const char *, size_t, const char *);
 static void	fetch(struct cur *);
 static void	adv(struct cur *);
 static int	is_kw(const struct cur *, const char *);
@@ -85,25 +84,6 @@ static void	cls_commit(struct cur *, struct pgb_class *, int);
 static void	cls_reindex(struct cur *, struct pgb_class *);
 static void	cls_cluster(struct cur *, struct pgb_class *);
 
-/* Does s[0..n) spell the lowercase ASCII keyword 'kw', in any case? */
-static int
-kw_eq(const char *s, size_t n, const char *kw)
-{
-	size_t		i;
-	unsigned char	c;
-
-	for (i = 0; i < n; i++) {
-		if (kw[i] == '\0')
-			return 0;
-		c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if (c != (unsigned char)kw[i])
-			return 0;
-	}
-	return kw[n] == '\0';
-}
-
 /* Read the next token that is not a comment into c->t. */
 static void
 fetch(struct cur *c)
@@ -136,7 +116,7 @@ static int
 is_kw(const struct cur *c, const char *kw)
 {
 	return c->t.kind == PGB_TOK_IDENT &&
-	    kw_eq(c->s + c->t.off, c->t.len, kw);
+	    pgb_lex_kw_eq(c->s + c->t.off, c->t.len, kw);
 }
 
 static int
@@ -219,7 +199,7 @@ is_false_value(const struct cur *c)
 		n -= 2;
 	} else if (c->t.kind != PGB_TOK_IDENT && c->t.kind != PGB_TOK_NUMBER)
 		return 0;
-	return kw_eq(p, n, "false") || kw_eq(p, n, "off") ||
+	return pgb_lex_kw_eq(p, n, "false") || pgb_lex_kw_eq(p, n, "off") ||
 	    (n == 1 && p[0] == '0');
 }
 

@@ -62,7 +62,6 @@ struct lexer {
 	struct pgb_diag	*d;
 };
 
-static int	kw_eq(const char *, size_t, const char *);
 static size_t	scan_quoted(const char *, size_t, size_t, char, int);
 static int	scan_dollar(const char *, size_t, size_t, size_t, size_t *);
 static int	scan_block(const char *, size_t, size_t, size_t *);
@@ -113,9 +112,8 @@ static const unsigned char cls[256] = {
 
 #define IS(c, bits)	((cls[(unsigned char)(c)] & (bits)) != 0)
 
-/* Does s[0..n) spell the lowercase ASCII keyword 'kw', in any case? */
-static int
-kw_eq(const char *s, size_t n, const char *kw)
+int
+pgb_lex_kw_eq(const char *s, size_t n, const char *kw)
 {
 	size_t	i;
 	unsigned char c;
@@ -655,7 +653,7 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 			open = 1;
 			st_off = t.off;
 			copy_st = t.kind == PGB_TOK_IDENT &&
-			    kw_eq(text + t.off, t.len, "copy");
+			    pgb_lex_kw_eq(text + t.off, t.len, "copy");
 		}
 		last_end = t.off + t.len;
 
@@ -670,11 +668,11 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 			if (idcount == 0)
 				memset(ids, 0, sizeof(ids));
 			if (idcount < sizeof(ids) &&
-			    (kw_eq(w, t.len, "create") ||
-			    kw_eq(w, t.len, "function") ||
-			    kw_eq(w, t.len, "procedure") ||
-			    kw_eq(w, t.len, "or") ||
-			    kw_eq(w, t.len, "replace")))
+			    (pgb_lex_kw_eq(w, t.len, "create") ||
+			    pgb_lex_kw_eq(w, t.len, "function") ||
+			    pgb_lex_kw_eq(w, t.len, "procedure") ||
+			    pgb_lex_kw_eq(w, t.len, "or") ||
+			    pgb_lex_kw_eq(w, t.len, "replace")))
 				ids[idcount] = (char)(w[0] | 0x20);
 			if (idcount < UINT_MAX)
 				idcount++;
@@ -682,20 +680,20 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 			    (ids[1] == 'f' || ids[1] == 'p' ||
 			    (ids[1] == 'o' && ids[2] == 'r' &&
 			    (ids[3] == 'f' || ids[3] == 'p')))) {
-				if (kw_eq(w, t.len, "begin"))
+				if (pgb_lex_kw_eq(w, t.len, "begin"))
 					begin++;
-				else if (kw_eq(w, t.len, "case")) {
+				else if (pgb_lex_kw_eq(w, t.len, "case")) {
 					if (begin > 0)
 						begin++;
-				} else if (kw_eq(w, t.len, "end")) {
+				} else if (pgb_lex_kw_eq(w, t.len, "end")) {
 					if (begin > 0)
 						begin--;
 				}
 			}
 			if (copy_st == 1 && paren == 0 &&
-			    kw_eq(w, t.len, "from"))
+			    pgb_lex_kw_eq(w, t.len, "from"))
 				copy_st = 2;
-			else if (copy_st == 2 && kw_eq(w, t.len, "stdin"))
+			else if (copy_st == 2 && pgb_lex_kw_eq(w, t.len, "stdin"))
 				copy_st = 3;
 			else if (copy_st == 2)
 				copy_st = 1;

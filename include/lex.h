@@ -102,4 +102,7 @@ struct pgb_lex_token {
 int	pgb_lex_token(const char *text, size_t len, size_t *pos,
 	    struct pgb_lex_token *tok, struct pgb_diag *d);
 
+/* Does s[0..n) spell the lowercase ASCII keyword 'kw', in any case? */
+int	pgb_lex_kw_eq(const char *s, size_t n, const char *kw);
+
 #endif /* PGB_LEX_H */
