@@ -708,6 +708,34 @@ rollback(struct pgb_db *db)
  * (refused in a pipeline), verify queries (their answer decides the
  * COMMIT) or a baseline's extra history rows.
  */
+/*
+ * In a pipeline the server keeps one statement_timeout armed until the
+ * next Sync, so a migration that sets it would time the statements after
+ * it together, and pgapply's own bookkeeping with them; psql times each
+ * statement alone.  Such migrations take the one-statement-a-trip path.
+ */
+static int
+mentions_statement_timeout(const struct pgb_script *sc, size_t i)
+{
+	static const char	 word[] = "statement_timeout";
+	const unsigned char	*p = sc->text + sc->stmts[i].off;
+	size_t			 n = sc->stmts[i].len, k, j;
+
+	for (k = 0; k + sizeof(word) - 1 <= n; k++) {
+		for (j = 0; j < sizeof(word) - 1; j++) {
+			unsigned char c = p[k + j];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c - 'A' + 'a');
+			if (c != (unsigned char)word[j])
+				break;
+		}
+		if (j == sizeof(word) - 1)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 can_pipeline(const struct pgb_migration *mig)
 {
@@ -716,7 +744,8 @@ can_pipeline(const struct pgb_migration *mig)
 	if (mig->nverify > 0 || mig->baseline)
 		return 0;
 	for (i = 0; i < mig->up.nstmts; i++)
-		if (mig->up.stmts[i].is_copy)
+		if (mig->up.stmts[i].is_copy ||
+		    mentions_statement_timeout(&mig->up, i))
 			return 0;
 	return 1;
 }

@@ -65,6 +65,13 @@ my $ok1 = "CREATE TABLE t1 (id int PRIMARY KEY);\n";
 	my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', Pgb::bundle($m));
 	is($code, 0, "a migration's SET statement_timeout affects neither its history row nor the next migration")
 	    or diag($err);
+	# As under psql, the timeout applies to each statement alone, not to
+	# the rest of the migration together.
+	my $each = Pgb::migrations('001_each.sql' => "SET statement_timeout = '300ms';\n"
+	    . join('', map { "SELECT pg_sleep(0.15);\n" } 1 .. 4) . "CREATE TABLE timed ();\n");
+	my $db2 = $pg->createdb;
+	($code, undef, $err) = Pgb::pgapply($pg, $db2, 'apply', Pgb::bundle($each));
+	is($code, 0, 'statement_timeout set by a migration times each statement alone') or diag($err);
 }
 
 # --- a verify query that is not true rolls the migration back ---------------
