@@ -77,16 +77,6 @@ sub spawn_apply {
 }
 
 # Poll $cond (a sub) every 20 ms for up to $secs; true if it held.
-sub wait_until {
-	my ($secs, $cond) = @_;
-	my $deadline = time + $secs;
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.02;
-	}
-	return $cond->() ? 1 : 0;
-}
-
 # The pgapply backends of $db: "pid|state|query|holds_lock" lines.
 sub backends {
 	my ($db) = @_;
@@ -106,7 +96,7 @@ sub advisory_holders {
 # Seconds until $db has no pgapply backend and no advisory lock (max 10).
 sub time_to_release {
 	my ($db, $t0) = @_;
-	wait_until(10, sub { backends($db) eq '' && advisory_holders($db) eq '0' });
+	PgbTest::wait_until(10, sub { backends($db) eq '' && advisory_holders($db) eq '0' });
 	return time - $t0;
 }
 
@@ -175,7 +165,7 @@ sub converge {
 # Wait until pgapply's backend runs a statement matching $re.
 sub wait_query {
 	my ($db, $re, $secs) = @_;
-	return wait_until($secs // 20, sub {
+	return PgbTest::wait_until($secs // 20, sub {
 		grep { (split /\|/)[1] eq 'active' && (split /\|/)[2] =~ $re }
 		    split /\n/, backends($db) });
 }
@@ -189,7 +179,7 @@ my @figures;
 	my $a = spawn_apply($db);
 	ok(wait_query($db, qr/pg_sleep/), 'runner A holds the lock and sleeps in migration 3');
 	my $b = spawn_apply($db, '--lock-wait', '30');
-	ok(wait_until(10, sub { scalar(() = backends($db) =~ /\n/) >= 1 }),
+	ok(PgbTest::wait_until(10, sub { scalar(() = backends($db) =~ /\n/) >= 1 }),
 	    'runner B connected and polls for the lock');
 	sleep 0.3;
 	$b->signal('KILL');
@@ -217,7 +207,7 @@ my @figures;
 	$a->wait;
 	# B may take the lock, finish and leave between two looks at pg_locks:
 	# its exit counts as having taken the lock.
-	my $moved = wait_until(10, sub {
+	my $moved = PgbTest::wait_until(10, sub {
 		my $h = $pg->psql('postgres', "SELECT coalesce(string_agg(pid::text, ','), '') "
 		    . "FROM pg_locks WHERE locktype = 'advisory' AND granted");
 		($h ne '' && $h ne $apid) || $b->done });
@@ -259,11 +249,11 @@ my @figures;
 	my $blk = PgbTest::spawn({ stdin => "BEGIN;\nINSERT INTO step002 VALUES (1);\n"
 	    . "SELECT pg_sleep(120);\n" }, PgbTest::pg_bin('psql'), '-X', '-q',
 	    $pg->connstr($db));
-	ok(wait_until(10, sub { $pg->psql($db, "SELECT count(*) FROM pg_stat_activity "
+	ok(PgbTest::wait_until(10, sub { $pg->psql($db, "SELECT count(*) FROM pg_stat_activity "
 	    . "WHERE query LIKE 'SELECT pg_sleep(120)%'") eq '1' }), 'a writer holds the table');
 	my $a = spawn_apply($db);
 	ok(wait_query($db, qr/CREATE INDEX CONCURRENTLY/), 'runner A is building the index');
-	ok(wait_until(10, sub { $pg->psql($db, "SELECT count(*) FROM pg_index WHERE "
+	ok(PgbTest::wait_until(10, sub { $pg->psql($db, "SELECT count(*) FROM pg_index WHERE "
 	    . "indexrelid = to_regclass('public.step002_id_idx')") eq '1' }),
 	    'the index entry exists');
 	my $t0 = time;

@@ -42,19 +42,9 @@ SQL
 	. "CREATE INDEX CONCURRENTLY IF NOT EXISTS a_id_idx ON a (id);\n",
     '005_d.sql' => "CREATE TABLE d (id int);\n"));
 
-sub wait_until {
-	my ($secs, $cond) = @_;
-	my $deadline = time + $secs;
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.02;
-	}
-	return $cond->() ? 1 : 0;
-}
-
 sub wait_query {
 	my ($db, $like) = @_;
-	return wait_until(20, sub { $pg->psql('postgres', "SELECT count(*) FROM "
+	return PgbTest::wait_until(20, sub { $pg->psql('postgres', "SELECT count(*) FROM "
 	    . "pg_stat_activity WHERE application_name = 'pgapply' AND datname = '$db' "
 	    . "AND state = 'active' AND query LIKE '$like'") eq '1' });
 }
@@ -101,7 +91,7 @@ for my $mode ('immediate', 'fast') {
 			$blk = PgbTest::spawn({ stdin => "BEGIN;\nINSERT INTO a VALUES (9);\n"
 			    . "SELECT pg_sleep(60);\n" }, PgbTest::pg_bin('psql'), '-X', '-q',
 			    $pg->connstr($db));
-			ok(wait_until(10, sub { $pg->psql($db, "SELECT count(*) FROM pg_stat_activity "
+			ok(PgbTest::wait_until(10, sub { $pg->psql($db, "SELECT count(*) FROM pg_stat_activity "
 			    . "WHERE query LIKE 'SELECT pg_sleep(60)%'") eq '1' }), "$label: a writer waits");
 		}
 		my $p = PgbTest::spawn($pgapply, 'apply', $bundle, '--pubkey', Pgb::pub(),

@@ -30,20 +30,10 @@ my $bundle = Pgb::bundle(Pgb::migrations(
 	. "SELECT pg_sleep(coalesce((SELECT secs FROM public.ctl WHERE k = 'b'), 0));\n",
     '003_c.sql' => "CREATE TABLE c (id int);\n"));
 
-sub wait_until {
-	my ($secs, $cond) = @_;
-	my $deadline = time + $secs;
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.02;
-	}
-	return $cond->() ? 1 : 0;
-}
-
 sub backend_pid {
 	my ($db, $like) = @_;
 	my $pid = '';
-	wait_until(20, sub {
+	PgbTest::wait_until(20, sub {
 		$pid = $pg->psql('postgres', "SELECT coalesce(min(pid)::text, '') FROM "
 		    . "pg_stat_activity WHERE application_name = 'pgapply' AND datname = '$db' "
 		    . "AND query LIKE '$like'");
@@ -90,7 +80,7 @@ for my $how ('SIGTERM', 'timeout -s TERM 2') {
 	kill 'CONT', $pid;
 	@stopped = ();
 	my $t2 = time;
-	ok(wait_until(10, sub { $pg->psql('postgres', "SELECT count(*) FROM pg_stat_activity "
+	ok(PgbTest::wait_until(10, sub { $pg->psql('postgres', "SELECT count(*) FROM pg_stat_activity "
 	    . "WHERE pid = $pid") eq '0' }), "$how: once resumed, the backend ends its session");
 	push @figures, sprintf('resumed backend gone after %.2f s', time - $t2);
 	is(history($db), '1', "$how: migration 2 rolled back, migration 1 stays");

@@ -121,6 +121,18 @@ sub read_file {
 #   env     => { NAME => value, OTHER => undef }  (undef removes it)
 #   cwd     => directory to run in
 #   timeout => seconds before wait() kills it (default $PgbTest::TIMEOUT)
+# wait_until($secs, $cond): poll $cond every 20 ms for up to $secs seconds;
+# 1 as soon as it holds, else whether it holds at the end.
+sub wait_until {
+	my ($secs, $cond) = @_;
+	my $deadline = Time::HiRes::time() + $secs;
+	while (Time::HiRes::time() < $deadline) {
+		return 1 if $cond->();
+		Time::HiRes::sleep(0.02);
+	}
+	return $cond->() ? 1 : 0;
+}
+
 sub spawn {
 	my $opt = ref $_[0] eq 'HASH' ? shift : {};
 	my @cmd = @_;
