@@ -18,10 +18,16 @@
  * target.  Also any header but plain ustar (pax, GNU long names, sparse
  * maps: readers disagree on them), and anything after the archive: a
  * byte that is not zero after the end-of-archive blocks, a second gzip
- * member, trailing bytes, or a gzip trailer whose CRC or length is wrong
- * (libarchive stops at the end-of-archive blocks and reads none of it).
+ * member, trailing bytes, or a gzip trailer whose CRC or length is wrong.
  * Names in messages are escaped.
+ *
+ * The gzip stream is inflated once, here, with zlib, and libarchive reads
+ * the tar from it: so the tail past the tar's end-of-archive blocks (which
+ * libarchive never reads) is checked in the same pass, and when the bundle
+ * was read from a file, the compressed bytes already inflated are given
+ * back to the system as the reading goes on.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -50,7 +56,8 @@
 #error "one entry cannot be allowed more than the whole bundle"
 #endif
 
-#define CHUNK		(64u * 1024)	/* bytes asked of libarchive at once */
+#define CHUNK		(64u * 1024)	/* tar bytes inflated at once */
+#define GIVE_BACK	(1024u * 1024)	/* compressed bytes freed at once */
 #define ESC_MAX		120		/* an escaped name in a message */
 #define PAD_MAX		(1024u * 1024)	/* zero bytes after the tar's end */
 
@@ -61,10 +68,26 @@ struct slot {
 	int			 seen;
 };
 
-/* State of one unpacking. */
+/*
+ * State of one unpacking.  libarchive is handed the inflated stream in
+ * two alternating windows: when it asks for the next one it has copied
+ * what it still needed of the other, and the tail check after the tar's
+ * end can still read both.
+ */
 struct unpack {
 	struct archive		*a;
-	size_t			 complen;	/* compressed bytes */
+	z_stream		 z;
+	int			 zend;		/* the gzip member ended */
+	int			 failed;	/* 'd' already says why */
+	unsigned char		*win[2];
+	size_t			 winlen[2];
+	uint64_t		 winpos[2];	/* tar offset of win[i][0] */
+	int			 cur;
+	unsigned char		*data;		/* compressed; may be given
+						   back when 'give_back' */
+	size_t			 complen;
+	int			 give_back;
+	size_t			 given;		/* bytes of data given back */
 	size_t			 held;		/* entry bytes kept so far */
 	struct slot		*slots;
 	size_t			 nslots;
@@ -73,7 +96,12 @@ struct unpack {
 
 static void	 esc(const char *, char *, size_t);
 static int	 corrupt(struct unpack *);
+static int	 inflate_failed(struct unpack *, const char *);
 static int	 check_caps(struct unpack *);
+static void	 give_back(struct unpack *);
+static int	 inflate_some(struct unpack *, unsigned char *, size_t,
+		    size_t *);
+static la_ssize_t next_window(struct archive *, void *, const void **);
 static int	 read_entry(struct unpack *, const char *, size_t, int,
 		    size_t, unsigned char **, size_t *);
 static int	 cmp_slot(const void *, const void *);
@@ -84,13 +112,21 @@ static int	 take_script(struct unpack *, struct archive_entry *,
 		    const char *);
 static int	 check_entry(struct unpack *, struct archive_entry *,
 		    const char **);
-static int	 check_tail(const unsigned char *, size_t, uint64_t,
-		    struct pgb_diag *);
-static int	 unpack(const unsigned char *, size_t, const char *,
-		    struct pgb_bundle *, struct pgb_diag *);
+static size_t	 zero_run(const unsigned char *, size_t);
+static int	 tail_not_zero(struct unpack *, uint64_t, uint64_t);
+static int	 check_tail(struct unpack *, uint64_t);
+static int	 read_entries(struct unpack *, struct pgb_bundle *);
+static int	 check_complete(struct unpack *, const struct pgb_bundle *,
+		    const char *);
+static int	 unpack(const unsigned char *, size_t, unsigned char *,
+		    const char *, struct pgb_bundle *, struct pgb_diag *);
 static int	 accept_sig(const unsigned char *, size_t,
 		    const unsigned char *, size_t, const struct pgb_pubkey *,
 		    size_t, struct pgb_bundle *, struct pgb_diag *);
+static int	 load(const unsigned char *, size_t, unsigned char *,
+		    const unsigned char *, size_t, const struct pgb_pubkey *,
+		    size_t, int, const char *, struct pgb_bundle **,
+		    struct pgb_diag *);
 static int	 read_bundle(const char *, unsigned char **, size_t *,
 		    struct pgb_diag *);
 static int	 read_sig(const char *, int, unsigned char *, int *,
@@ -137,6 +173,8 @@ corrupt(struct unpack *u)
 	const char	*why;
 	char		 e[ESC_MAX];
 
+	if (u->failed)		/* the inflating said why */
+		return -1;
 	why = archive_error_string(u->a);
 	pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid tar.gz archive");
 	if (why) {
@@ -146,21 +184,101 @@ corrupt(struct unpack *u)
 	return -1;
 }
 
+static int
+inflate_failed(struct unpack *u, const char *why)
+{
+	u->failed = 1;
+	pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid tar.gz archive");
+	pgb_detail(u->d, "zlib: %s", why);
+	return -1;
+}
+
 /* Decompression so far against the ratio cap. */
 static int
 check_caps(struct unpack *u)
 {
-	int64_t		pos;
-	uint64_t	upos;
+	uint64_t	out = u->z.total_out;
 
-	pos = archive_filter_bytes(u->a, 0);
-	upos = pos > 0 ? (uint64_t)pos : 0;
-	if (upos > PGB_RATIO_FLOOR &&
-	    upos > (uint64_t)u->complen * PGB_RATIO_MAX)
+	if (out > PGB_RATIO_FLOOR && out > (uint64_t)u->complen * PGB_RATIO_MAX) {
+		u->failed = 1;
 		return pgb_fail(u->d, PGB_EBUNDLE, "bundle expands more than "
 		    "%u times: %llu bytes from %zu", PGB_RATIO_MAX,
-		    (unsigned long long)upos, u->complen);
+		    (unsigned long long)out, u->complen);
+	}
 	return 0;
+}
+
+/*
+ * Compressed bytes zlib has consumed are never read again: give whole
+ * pages of them back to the system, so that the bundle is not held twice.
+ */
+static void
+give_back(struct unpack *u)
+{
+	size_t	done, page, upto;
+
+	if (!u->give_back)
+		return;
+	done = (size_t)(u->z.next_in - u->data);
+	if (done - u->given < GIVE_BACK)
+		return;
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	upto = done / page * page;
+	if (upto > u->given &&
+	    madvise(u->data + u->given, upto - u->given, MADV_DONTNEED) == 0)
+		u->given = upto;
+}
+
+/*
+ * Inflate up to 'size' bytes into 'out'; *n is how many came.  0 with
+ * *n == 0 only at the end of the gzip member.  zlib checks the gzip
+ * header and, at the end, the trailer's CRC-32 and length.
+ */
+static int
+inflate_some(struct unpack *u, unsigned char *out, size_t size, size_t *n)
+{
+	int	zr;
+
+	*n = 0;
+	if (u->zend)
+		return 0;
+	u->z.next_out = out;
+	u->z.avail_out = (uInt)size;
+	do {
+		zr = inflate(&u->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			u->zend = 1;
+		else if (zr == Z_BUF_ERROR ||
+		    (zr == Z_OK && u->z.avail_in == 0 &&
+		    u->z.avail_out == size))
+			return inflate_failed(u, "truncated gzip stream");
+		else if (zr != Z_OK)
+			return inflate_failed(u, u->z.msg ? u->z.msg :
+			    "invalid deflate data");
+	} while (!u->zend && u->z.avail_out == size);
+	*n = size - u->z.avail_out;
+	give_back(u);
+	return check_caps(u);
+}
+
+/* libarchive's read callback: the next window of the tar stream. */
+static la_ssize_t
+next_window(struct archive *a, void *arg, const void **buf)
+{
+	struct unpack	*u = arg;
+	size_t		 n;
+
+	(void)a;
+	*buf = NULL;
+	u->cur ^= 1;
+	if (inflate_some(u, u->win[u->cur], CHUNK, &n) == -1) {
+		u->winlen[u->cur] = 0;
+		return ARCHIVE_FATAL;
+	}
+	u->winpos[u->cur] = (uint64_t)u->z.total_out - n;
+	u->winlen[u->cur] = n;
+	*buf = u->win[u->cur];
+	return (la_ssize_t)n;
 }
 
 /*
@@ -221,8 +339,6 @@ read_entry(struct unpack *u, const char *name, size_t want, int known,
 		r = archive_read_data(u->a, buf + got, ask);
 		if (r < 0)
 			goto bad_archive;
-		if (check_caps(u) == -1)
-			goto fail;
 		if (r == 0) {
 			if (known) {
 				pgb_fail(u->d, PGB_EBUNDLE, "'%s' has size %zu "
@@ -346,26 +462,30 @@ take_script(struct unpack *u, struct archive_entry *ae, const char *name)
 	size_t		 len;
 	char		 e[ESC_MAX];
 
-	esc(name, e, sizeof(e));
 	key.path = name;
 	s = bsearch(&key, u->slots, u->nslots, sizeof(*u->slots), cmp_slot);
-	if (s == NULL)
-		return pgb_fail(u->d, PGB_EBUNDLE, "'%s' is present in bundle "
-		    "but not in manifest", e);
-	if (s->seen)
+	if (s == NULL || s->seen) {
+		esc(name, e, sizeof(e));
+		if (s == NULL)
+			return pgb_fail(u->d, PGB_EBUNDLE, "'%s' is present in "
+			    "bundle but not in manifest", e);
 		return pgb_fail(u->d, PGB_EBUNDLE, "duplicate entry '%s'", e);
+	}
 	s->seen = 1;
 	if (archive_entry_size_is_set(ae) &&
-	    (uint64_t)archive_entry_size(ae) != s->sc->size)
+	    (uint64_t)archive_entry_size(ae) != s->sc->size) {
+		esc(name, e, sizeof(e));
 		return pgb_fail(u->d, PGB_EBUNDLE, "'%s' has size %lld but "
 		    "manifest says %zu", e, (long long)archive_entry_size(ae),
 		    s->sc->size);
+	}
 	if (read_entry(u, name, s->sc->size, 1, s->sc->size, &text,
 	    &len) == -1)
 		return -1;
 	pgb_sha256(text, len, sha);
 	if (!pgb_digest_eq(sha, s->sc->sha256, PGB_SHA256_LEN)) {
 		free(text);
+		esc(name, e, sizeof(e));
 		return pgb_fail(u->d, PGB_EBUNDLE, "checksum mismatch for "
 		    "'%s'", e);
 	}
@@ -373,183 +493,204 @@ take_script(struct unpack *u, struct archive_entry *ae, const char *name)
 	return 0;
 }
 
-/*
- * After the tar reader stopped at 'end' bytes of the tar stream (its
- * end-of-archive blocks): inflate 'data' again with zlib, which checks the
- * gzip trailer, and require one gzip member ending at the last byte, with
- * nothing but zeros, at most PAD_MAX of them, after 'end'.
- */
-static int
-check_tail(const unsigned char *data, size_t len, uint64_t end,
-    struct pgb_diag *d)
+/* How many bytes of 'p' are zero before the first that is not. */
+static size_t
+zero_run(const unsigned char *p, size_t n)
 {
-	z_stream	 z;
-	unsigned char	*out;
-	uint64_t	 pos = 0;
-	size_t		 n, i;
-	int		 zr, rc = -1;
+	size_t	i;
 
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return pgb_fail(d, PGB_EINTERNAL, "out of memory");
-	out = pgb_xmalloc(CHUNK);
-	z.next_in = data;
-	z.avail_in = (uInt)len;
-	for (;;) {
-		z.next_out = out;
-		z.avail_out = CHUNK;
-		zr = inflate(&z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END) {
-			pgb_fail(d, PGB_EBUNDLE, "bundle is not a valid tar.gz "
-			    "archive");
-			pgb_detail(d, "zlib: %s", z.msg ? z.msg :
-			    "truncated gzip stream");
-			goto out;
-		}
-		n = CHUNK - z.avail_out;
-		/* Only the bytes at or past 'end' must be zero. */
-		i = pos >= end ? 0 : end - pos < n ? (size_t)(end - pos) : n;
-		for (; i < n; i++) {
-			if (out[i] != 0) {
-				pgb_fail(d, PGB_EBUNDLE, "data after the end of "
-				    "the archive");
-				pgb_detail(d, "a byte that is not zero at offset "
-				    "%llu of the tar stream, after its "
-				    "end-of-archive blocks at %llu",
-				    (unsigned long long)(pos + i),
-				    (unsigned long long)end);
-				goto out;
-			}
-		}
-		pos += n;
-		if (pos > end && pos - end > PAD_MAX) {
-			pgb_fail(d, PGB_EBUNDLE, "data after the end of the "
-			    "archive");
-			pgb_detail(d, "more than %u bytes of padding after the "
-			    "end-of-archive blocks", PAD_MAX);
-			goto out;
-		}
-		if (zr == Z_STREAM_END)
-			break;
-		if (n == 0 && z.avail_in == 0) {
-			pgb_fail(d, PGB_EBUNDLE, "bundle is not a valid tar.gz "
-			    "archive");
-			pgb_detail(d, "zlib: truncated gzip stream");
-			goto out;
-		}
-	}
-	if (z.avail_in != 0) {
-		pgb_fail(d, PGB_EBUNDLE, "data after the end of the archive");
-		pgb_detail(d, "%u bytes after the end of the gzip stream (a "
-		    "second member, or bytes appended)", z.avail_in);
-		goto out;
-	}
-	rc = 0;
-out:
-	inflateEnd(&z);
-	free(out);
-	return rc;
+	for (i = 0; i < n && p[i] == 0; i++)
+		;
+	return i;
 }
 
-/* Unpack 'data' into 'b' (its manifest initialised by the caller). */
 static int
-unpack(const unsigned char *data, size_t len, const char *expect_target,
-    struct pgb_bundle *b, struct pgb_diag *d)
+tail_not_zero(struct unpack *u, uint64_t at, uint64_t end)
 {
-	struct unpack		 u;
+	pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the archive");
+	pgb_detail(u->d, "a byte that is not zero at offset %llu of the tar "
+	    "stream, after its end-of-archive blocks at %llu",
+	    (unsigned long long)at, (unsigned long long)end);
+	return -1;
+}
+
+/*
+ * The tar reader stopped at 'end' bytes of the tar stream (after its
+ * end-of-archive blocks).  Whatever it was handed past that, and the rest
+ * of the gzip member, must be zeros, at most PAD_MAX of them; and the
+ * member must end at the last byte of the bundle.
+ */
+static int
+check_tail(struct unpack *u, uint64_t end)
+{
+	const unsigned char	*p;
+	uint64_t		 pos, from, lim;
+	size_t			 n, z;
+	int			 k, w;
+
+	lim = u->winlen[u->cur ^ 1] ? u->winpos[u->cur ^ 1] :
+	    u->winpos[u->cur];
+	if (end < lim || end > (uint64_t)u->z.total_out)
+		return pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid "
+		    "tar.gz archive (the tar ended outside the data read)");
+	for (k = 1; k >= 0; k--) {		/* the older window first */
+		w = u->cur ^ k;
+		pos = u->winpos[w] + u->winlen[w];
+		from = end > u->winpos[w] ? end : u->winpos[w];
+		if (u->winlen[w] == 0 || from >= pos)
+			continue;
+		p = u->win[w] + (from - u->winpos[w]);
+		z = zero_run(p, (size_t)(pos - from));
+		if (z < pos - from)
+			return tail_not_zero(u, from + z, end);
+	}
+	pos = u->z.total_out;
+	w = u->cur ^ 1;				/* libarchive is done with it */
+	do {
+		if (inflate_some(u, u->win[w], CHUNK, &n) == -1)
+			return -1;
+		z = zero_run(u->win[w], n);
+		if (z < n)
+			return tail_not_zero(u, pos + z, end);
+		pos += n;
+		if (pos - end > PAD_MAX) {
+			pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the "
+			    "archive");
+			pgb_detail(u->d, "more than %u bytes of padding after "
+			    "the end-of-archive blocks", PAD_MAX);
+			return -1;
+		}
+	} while (n > 0);
+	if (u->z.avail_in != 0) {
+		pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the "
+		    "archive");
+		pgb_detail(u->d, "%u bytes after the end of the gzip stream (a "
+		    "second member, or bytes appended)", u->z.avail_in);
+		return -1;
+	}
+	return 0;
+}
+
+/* The entries, in order, each checked and kept or refused. */
+static int
+read_entries(struct unpack *u, struct pgb_bundle *b)
+{
 	struct archive_entry	*ae;
 	const char		*name = NULL;
 	char			 e[ESC_MAX];
-	size_t			 nentries = 0, i;
-	int			 r, rc = -1;
+	size_t			 nentries = 0;
+	int			 r;
 
-	memset(&u, 0, sizeof(u));
-	u.complen = len;
-	u.d = d;
-	if ((u.a = archive_read_new()) == NULL)
-		return pgb_fail(d, PGB_EINTERNAL, "out of memory");
-	if (archive_read_support_filter_gzip(u.a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(u.a) != ARCHIVE_OK) {
-		pgb_fail(d, PGB_EINTERNAL, "libarchive lacks gzip or tar "
-		    "support");
-		goto out;
-	}
-	if (archive_read_open_memory(u.a, data, len) != ARCHIVE_OK) {
-		corrupt(&u);
-		goto out;
-	}
 	for (;;) {
-		r = archive_read_next_header(u.a, &ae);
+		r = archive_read_next_header(u->a, &ae);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r != ARCHIVE_OK) {
-			corrupt(&u);
-			goto out;
-		}
-		if (nentries == 0 &&
-		    archive_filter_code(u.a, 0) != ARCHIVE_FILTER_GZIP) {
-			pgb_fail(d, PGB_EBUNDLE, "bundle is not "
-			    "gzip-compressed");
-			goto out;
-		}
-		if (check_caps(&u) == -1)
-			goto out;
-		if (++nentries > PGB_ENTRIES_MAX) {
-			pgb_fail(d, PGB_EBUNDLE, "bundle has more than %u "
-			    "entries", PGB_ENTRIES_MAX);
-			goto out;
-		}
-		if (check_entry(&u, ae, &name) == -1)
-			goto out;
+		if (r != ARCHIVE_OK)
+			return corrupt(u);
+		if (++nentries > PGB_ENTRIES_MAX)
+			return pgb_fail(u->d, PGB_EBUNDLE, "bundle has more "
+			    "than %u entries", PGB_ENTRIES_MAX);
+		if (check_entry(u, ae, &name) == -1)
+			return -1;
 		if (nentries == 1) {
 			if (strcmp(name, PGB_MANIFEST_NAME) != 0) {
 				esc(name, e, sizeof(e));
-				pgb_fail(d, PGB_EBUNDLE, "first entry is '%s', "
-				    "expected '%s'", e, PGB_MANIFEST_NAME);
-				goto out;
+				return pgb_fail(u->d, PGB_EBUNDLE, "first entry "
+				    "is '%s', expected '%s'", e,
+				    PGB_MANIFEST_NAME);
 			}
-			if (take_manifest(&u, ae, name, b) == -1)
-				goto out;
+			if (take_manifest(u, ae, name, b) == -1)
+				return -1;
 			continue;
 		}
-		if (strcmp(name, PGB_MANIFEST_NAME) == 0) {
-			pgb_fail(d, PGB_EBUNDLE, "duplicate entry '%s'",
-			    PGB_MANIFEST_NAME);
-			goto out;
-		}
-		if (take_script(&u, ae, name) == -1)
-			goto out;
+		if (strcmp(name, PGB_MANIFEST_NAME) == 0)
+			return pgb_fail(u->d, PGB_EBUNDLE, "duplicate entry "
+			    "'%s'", PGB_MANIFEST_NAME);
+		if (take_script(u, ae, name) == -1)
+			return -1;
 	}
-	if (nentries == 0) {
-		pgb_fail(d, PGB_EBUNDLE, "bundle has no '%s' entry",
+	if (nentries == 0)
+		return pgb_fail(u->d, PGB_EBUNDLE, "bundle has no '%s' entry",
 		    PGB_MANIFEST_NAME);
-		goto out;
-	}
-	if (check_tail(data, len, (uint64_t)archive_filter_bytes(u.a, 0),
-	    d) == -1)
-		goto out;
-	for (i = 0; i < u.nslots; i++) {
-		if (!u.slots[i].seen) {
-			esc(u.slots[i].path, e, sizeof(e));
-			pgb_fail(d, PGB_EBUNDLE, "'%s' is present in manifest "
-			    "but not in bundle", e);
-			goto out;
+	return check_tail(u, (uint64_t)archive_filter_bytes(u->a, 0));
+}
+
+/* What the manifest lists must all have been there, for this target. */
+static int
+check_complete(struct unpack *u, const struct pgb_bundle *b,
+    const char *expect_target)
+{
+	char	e[ESC_MAX];
+	size_t	i;
+
+	for (i = 0; i < u->nslots; i++) {
+		if (!u->slots[i].seen) {
+			esc(u->slots[i].path, e, sizeof(e));
+			return pgb_fail(u->d, PGB_EBUNDLE, "'%s' is present in "
+			    "manifest but not in bundle", e);
 		}
 	}
-	if (expect_target != NULL && (b->manifest.target == NULL ||
-	    strcmp(b->manifest.target, expect_target) != 0)) {
-		esc(expect_target, e, sizeof(e));
-		if (b->manifest.target == NULL)
-			pgb_fail(d, PGB_EBUNDLE, "bundle has no target, "
-			    "expected '%s'", e);
-		else
-			pgb_fail(d, PGB_EBUNDLE, "bundle is for target '%s', "
-			    "expected '%s'", b->manifest.target, e);
+	if (expect_target == NULL)
+		return 0;
+	esc(expect_target, e, sizeof(e));
+	if (b->manifest.target == NULL)
+		return pgb_fail(u->d, PGB_EBUNDLE, "bundle has no target, "
+		    "expected '%s'", e);
+	if (strcmp(b->manifest.target, expect_target) != 0)
+		return pgb_fail(u->d, PGB_EBUNDLE, "bundle is for target '%s', "
+		    "expected '%s'", b->manifest.target, e);
+	return 0;
+}
+
+/*
+ * Unpack 'data' into 'b' (its manifest initialised by the caller).  When
+ * 'givable' is 'data' itself, writable and page-aligned, the compressed
+ * bytes are given back as they are inflated.
+ */
+static int
+unpack(const unsigned char *data, size_t len, unsigned char *givable,
+    const char *expect_target, struct pgb_bundle *b, struct pgb_diag *d)
+{
+	struct unpack	u;
+	int		rc = -1;
+
+	/* The gzip magic: anything else is not what the compiler writes. */
+	if (len < 2 || data[0] != 0x1f || data[1] != 0x8b)
+		return pgb_fail(d, PGB_EBUNDLE, "bundle is not "
+		    "gzip-compressed");
+	memset(&u, 0, sizeof(u));
+	u.data = givable;
+	u.give_back = givable != NULL;
+	u.complen = len;
+	u.d = d;
+	u.z.next_in = data;
+	u.z.avail_in = (uInt)len;	/* len <= PGB_BUNDLE_MAX */
+	if (inflateInit2(&u.z, 16 + MAX_WBITS) != Z_OK)
+		return pgb_fail(d, PGB_EINTERNAL, "out of memory");
+	u.win[0] = pgb_xmalloc(CHUNK);
+	u.win[1] = pgb_xmalloc(CHUNK);
+	if ((u.a = archive_read_new()) == NULL) {
+		pgb_fail(d, PGB_EINTERNAL, "out of memory");
 		goto out;
 	}
-	rc = 0;
+	/* Tar only, with no filter: the gzip layer is ours. */
+	if (archive_read_support_format_tar(u.a) != ARCHIVE_OK) {
+		pgb_fail(d, PGB_EINTERNAL, "libarchive lacks tar support");
+		goto out;
+	}
+	if (archive_read_open(u.a, &u, NULL, next_window, NULL) !=
+	    ARCHIVE_OK) {
+		corrupt(&u);
+		goto out;
+	}
+	if (read_entries(&u, b) == 0 &&
+	    check_complete(&u, b, expect_target) == 0)
+		rc = 0;
 out:
 	archive_read_free(u.a);
+	inflateEnd(&u.z);
+	free(u.win[0]);
+	free(u.win[1]);
 	free(u.slots);
 	return rc;
 }
@@ -590,8 +731,8 @@ free_texts(struct pgb_manifest *m)
 	}
 }
 
-int
-pgb_bundle_load(const unsigned char *data, size_t len,
+static int
+load(const unsigned char *data, size_t len, unsigned char *givable,
     const unsigned char *sig, size_t siglen, const struct pgb_pubkey *keys,
     size_t nkeys, int allow_unsigned, const char *expect_target,
     struct pgb_bundle **out, struct pgb_diag *d)
@@ -609,7 +750,7 @@ pgb_bundle_load(const unsigned char *data, size_t len,
 	pgb_manifest_init(&b->manifest);
 	b->filelen = len;
 	if (accept_sig(data, len, sig, siglen, keys, nkeys, b, d) == -1 ||
-	    unpack(data, len, expect_target, b, d) == -1) {
+	    unpack(data, len, givable, expect_target, b, d) == -1) {
 		pgb_bundle_free(b);
 		return -1;
 	}
@@ -617,7 +758,20 @@ pgb_bundle_load(const unsigned char *data, size_t len,
 	return 0;
 }
 
-/* The whole bundle file, refused unread when not regular or too big. */
+int
+pgb_bundle_load(const unsigned char *data, size_t len,
+    const unsigned char *sig, size_t siglen, const struct pgb_pubkey *keys,
+    size_t nkeys, int allow_unsigned, const char *expect_target,
+    struct pgb_bundle **out, struct pgb_diag *d)
+{
+	return load(data, len, NULL, sig, siglen, keys, nkeys, allow_unsigned,
+	    expect_target, out, d);
+}
+
+/*
+ * The whole bundle file, refused unread when not regular or too big.
+ * *out is a mapping of *outlen + 1 bytes: munmap() it.
+ */
 static int
 read_bundle(const char *path, unsigned char **out, size_t *outlen,
     struct pgb_diag *d)
@@ -652,8 +806,17 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 		    PGB_BUNDLE_MAX);
 	}
 	size = (size_t)st.st_size;
-	/* One byte more than fstat said, to notice a file that grew. */
-	buf = pgb_xmalloc(size + 1);
+	/*
+	 * One byte more than fstat said, to notice a file that grew.  Its
+	 * own mapping, so that unpack() can give pages of it back.
+	 */
+	buf = mmap(NULL, size + 1, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		close(fd);
+		return pgb_fail(d, PGB_EINTERNAL, "cannot map %zu bytes for "
+		    "bundle '%s': %s", size + 1, path, strerror(errno));
+	}
 	while (got < size + 1) {
 		r = read(fd, buf + got, size + 1 - got);
 		if (r == -1 && errno == EINTR)
@@ -661,7 +824,7 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 		if (r == -1) {
 			pgb_fail(d, PGB_EBUNDLE, "cannot read bundle '%s': %s",
 			    path, strerror(errno));
-			free(buf);
+			munmap(buf, size + 1);
 			close(fd);
 			return -1;
 		}
@@ -671,7 +834,7 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 	}
 	close(fd);
 	if (got != size) {
-		free(buf);
+		munmap(buf, size + 1);
 		return pgb_fail(d, PGB_EBUNDLE, "bundle '%s' changed while it "
 		    "was read", path);
 	}
@@ -768,12 +931,13 @@ pgb_bundle_open(const struct pgb_bundle_opts *o, struct pgb_bundle **out,
 		    o->path);
 		goto out;
 	}
-	rc = pgb_bundle_load(data, len, present ? sig : NULL, PGB_SIG_LEN,
-	    keys, nkeys, o->allow_unsigned, o->expect_target, out, d);
+	rc = load(data, len, data, present ? sig : NULL, PGB_SIG_LEN, keys,
+	    nkeys, o->allow_unsigned, o->expect_target, out, d);
 out:
 	for (i = 0; i < nkeys; i++)
 		pgb_pubkey_release(&keys[i]);
-	free(data);
+	if (data != NULL)
+		munmap(data, len + 1);
 	pgb_buf_release(&sigpath);
 	return rc;
 }

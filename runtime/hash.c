@@ -11,13 +11,28 @@
 #include "hash.h"
 #include "banned.h"
 
+/*
+ * Fetched once and kept for the life of the process: an implicit fetch on
+ * every call (EVP_sha256()) costs about as much as hashing a small
+ * migration, and a bundle has one hash per script and per chain link.
+ */
+static const EVP_MD *
+sha256_md(void)
+{
+	static EVP_MD	*md;
+
+	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		abort();
+	return md;
+}
+
 void
 pgb_sha256(const void *p, size_t n, unsigned char out[PGB_SHA256_LEN])
 {
 	unsigned int	len = PGB_SHA256_LEN;
 
 	/* EVP_Digest fails only on allocation failure or a broken provider. */
-	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(p, n, out, &len, sha256_md(), NULL) != 1)
 		abort();
 }
 

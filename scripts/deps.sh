@@ -19,7 +19,7 @@ set -eu
 PACKAGES="build-essential pkg-config libpq-dev libssl-dev zlib1g-dev
 libarchive-dev libcmocka-dev postgresql-15 postgresql-client-15 perl
 openssl sql-migrate sqitch libdbd-pg-perl pgbouncer libyaml-libyaml-perl file git
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind time"
 
 dry_run=0
 case "${1:-}" in

@@ -334,7 +334,7 @@ fixture('not-gzip', 'bundle is not gzip-compressed',
     tar(map { tar_entry(@$_) } @e));
 fixture('truncated-gzip', 'bundle is not a valid tar.gz archive',
     substr($valid, 0, int(length($valid) / 2)));
-fixture('garbage', 'bundle is not a valid tar.gz archive',
+fixture('garbage', 'bundle is not gzip-compressed',
     join('', map { chr(($_ * 37 + 11) % 256) } 0 .. 4095));
 
 # A MANIFEST entry of 30 MiB of zeros: under its own cap, but about 1000
