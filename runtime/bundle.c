@@ -104,6 +104,7 @@ static int	 inflate_some(struct unpack *, unsigned char *, size_t,
 static la_ssize_t next_window(struct archive *, void *, const void **);
 static int	 read_entry(struct unpack *, const char *, size_t, int,
 		    size_t, unsigned char **, size_t *);
+static void	 huge_pages(void *, size_t);
 static int	 cmp_slot(const void *, const void *);
 static int	 index_manifest(struct unpack *, struct pgb_manifest *);
 static int	 take_manifest(struct unpack *, struct archive_entry *,
@@ -305,6 +306,7 @@ read_entry(struct unpack *u, const char *name, size_t want, int known,
 		return pgb_fail(u->d, PGB_EBUNDLE, "bundle holds more than %u "
 		    "bytes uncompressed", PGB_TOTAL_MAX);
 	buf = pgb_xmalloc(size + 1);
+	huge_pages(buf, size + 1);
 	for (;;) {
 		if (got == size) {
 			if (known || size == cap) {
@@ -359,6 +361,25 @@ bad_archive:
 fail:
 	free(buf);
 	return -1;
+}
+
+/*
+ * A script of many megabytes (COPY data) is faulted in page by page as it
+ * is inflated: ask for transparent huge pages for its aligned middle, a
+ * 512th of the page faults.  Only a hint; the kernel may say no.
+ */
+static void
+huge_pages(void *p, size_t n)
+{
+	const uintptr_t	huge = 2u * 1024 * 1024;
+	uintptr_t	from, to;
+
+	if (n < 2 * huge)
+		return;
+	from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	to = ((uintptr_t)p + n) & ~(huge - 1);
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
 }
 
 static int
@@ -817,6 +838,7 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 		return pgb_fail(d, PGB_EINTERNAL, "cannot map %zu bytes for "
 		    "bundle '%s': %s", size + 1, path, strerror(errno));
 	}
+	huge_pages(buf, size + 1);
 	while (got < size + 1) {
 		r = read(fd, buf + got, size + 1 - got);
 		if (r == -1 && errno == EINTR)
