@@ -122,6 +122,42 @@ test_sig_load_path_and_pem(void **state)
 	pgb_pubkey_release(&a);
 }
 
+/*
+ * A plain key file takes sig.c's own SPKI reader; the same key with CRLF
+ * line ends, or with its base64 wrapped short, takes OpenSSL's decoders
+ * or the reader's line handling: every way gives the same key, and the
+ * same SPKI with a byte of its prefix changed is not taken for Ed25519.
+ */
+static void
+test_sig_load_spki_paths(void **state)
+{
+	static const char crlf[] = "-----BEGIN PUBLIC KEY-----\r\n"
+	    "MCowBQYDK2VwAyEAb+y6CiFQ9zt7V31tyn1W4DexCzjX+WGQmiRnUz+LNyI=\r\n"
+	    "-----END PUBLIC KEY-----\r\n";
+	static const char wrapped[] = "-----BEGIN PUBLIC KEY-----\n"
+	    "MCowBQYDK2VwAyEAb+y6CiFQ9zt7V31tyn1W\n"
+	    "4DexCzjX+WGQmiRnUz+LNyI=\n"
+	    "-----END PUBLIC KEY-----\n";
+	/* Prefix byte 0x70 (id-Ed25519's last OID byte) made 0x6e: X25519. */
+	static const char x25519[] = "-----BEGIN PUBLIC KEY-----\n"
+	    "MCowBQYDK2VuAyEAb+y6CiFQ9zt7V31tyn1W4DexCzjX+WGQmiRnUz+LNyI=\n"
+	    "-----END PUBLIC KEY-----\n";
+	struct pgb_pubkey	 a, b;
+	struct pgb_diag		 d;
+
+	(void)state;
+	assert_int_equal(pgb_pubkey_load(KEYS "test.pub", &a, &d), 0);
+	assert_int_equal(pgb_pubkey_load(crlf, &b, &d), 0);
+	assert_string_equal(b.id, TEST_ID);
+	assert_memory_equal(a.raw, b.raw, PGB_ED25519_LEN);
+	pgb_pubkey_release(&b);
+	assert_int_equal(pgb_pubkey_load(wrapped, &b, &d), 0);
+	assert_memory_equal(a.raw, b.raw, PGB_ED25519_LEN);
+	pgb_pubkey_release(&b);
+	pgb_pubkey_release(&a);
+	key_refused(x25519, "unsupported key type 'X25519'");
+}
+
 static void
 test_sig_load_refusals(void **state)
 {
@@ -494,6 +530,7 @@ main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sig_load_path_and_pem),
+		cmocka_unit_test(test_sig_load_spki_paths),
 		cmocka_unit_test(test_sig_load_refusals),
 		cmocka_unit_test(test_sig_small_order),
 		cmocka_unit_test(test_sig_identity_forgery),
