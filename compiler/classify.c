@@ -83,6 +83,7 @@ static void	cls_alter_generic(struct cur *, struct pgb_class *);
 static void	cls_commit(struct cur *, struct pgb_class *, int);
 static void	cls_reindex(struct cur *, struct pgb_class *);
 static void	cls_cluster(struct cur *, struct pgb_class *);
+static void	cls_copy(struct cur *, struct pgb_class *);
 
 /* Read the next token that is not a comment into c->t. */
 static void
@@ -855,6 +856,32 @@ cls_cluster(struct cur *c, struct pgb_class *o)
 		o->notx = "CLUSTER";
 }
 
+/*
+ * COPY's direction is its first FROM or TO outside parentheses (those of
+ * "COPY (query) TO" hold the query's own FROM).  The grammar takes STDIN
+ * and STDOUT alike as the client (copy_file_name): "COPY t TO STDIN"
+ * writes to it too.
+ */
+static void
+cls_copy(struct cur *c, struct pgb_class *o)
+{
+	while (!at_end(c)) {
+		if (c->depth == 0 && accept(c, "from")) {
+			o->is_copy_stdin = is_kw(c, "stdin") ||
+			    is_kw(c, "stdout");
+			return;
+		}
+		if (c->depth == 0 && accept(c, "to")) {
+			if (is_kw(c, "stdout"))
+				o->copy_out = "COPY ... TO STDOUT";
+			else if (is_kw(c, "stdin"))
+				o->copy_out = "COPY ... TO STDIN";
+			return;
+		}
+		adv(c);
+	}
+}
+
 int
 pgb_classify(const char *sql, size_t len, struct pgb_class *out)
 {
@@ -923,15 +950,8 @@ pgb_classify(const char *sql, size_t len, struct pgb_class *out)
 			}
 			adv(&c);
 		}
-	} else if (accept(&c, "copy")) {
-		while (!at_end(&c)) {
-			if (c.depth == 0 && accept2(&c, "from", "stdin")) {
-				out->is_copy_stdin = 1;
-				break;
-			}
-			adv(&c);
-		}
-	}
+	} else if (accept(&c, "copy"))
+		cls_copy(&c, out);
 	return 0;
 }
 

@@ -17,8 +17,13 @@
  * data, as in psql.  A backslash outside quotes and comments starts a
  * meta-command that runs to the end of its line; psql's "\;" and "\:"
  * (a literal ';' or ':' in the query) are reported as meta-commands too.
+ * A ':' before a name (":name", ":'name'", ":\"name\"", ":{?name}") is a
+ * psql variable reference and one token, as in psql, whether or not psql
+ * defines the variable: so in ":n$a$" the "$a$" opens a dollar quote and
+ * in ":e'\'" the 'e' starts no E'' string.  The references are reported.
  * A ';' with no token before it is no statement (psql sends it, to no
- * effect).
+ * effect).  "COPY ... FROM stdout" is the same as FROM stdin to the
+ * server, so psql reads its data from the script as well.
  *
  * Rejects: unterminated strings, quoted identifiers, dollar quotes, block
  * comments and COPY data; more than PGB_STMTS_MAX statements; on the line
@@ -55,6 +60,7 @@ struct lexer {
 	struct pgb_lex	*out;
 	size_t		 cap_stmts;
 	size_t		 cap_metas;
+	size_t		 cap_vars;
 	size_t		 cap_dirs;
 	size_t		 lpos;	/* line_at() cache: 'lline' is the line of */
 	unsigned	 lline;	/* byte 'lpos' */
@@ -67,6 +73,7 @@ static int	scan_dollar(const char *, size_t, size_t, size_t, size_t *);
 static int	scan_block(const char *, size_t, size_t, size_t *);
 static size_t	skip_ident(const char *, size_t, size_t);
 static size_t	scan_number(const char *, size_t, size_t);
+static size_t	scan_var(const char *, size_t, size_t);
 static int	scan_token(const char *, size_t, size_t *,
 		    struct pgb_lex_token *);
 static int	scan_fail(const char *, const struct pgb_lex_token *, int,
@@ -76,6 +83,7 @@ static int	lex_fail(struct lexer *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	add_stmt(struct lexer *, size_t, size_t, int);
 static void	add_meta(struct lexer *, size_t, size_t, int);
+static void	add_var(struct lexer *, size_t, size_t);
 static void	add_directive(struct lexer *, size_t, size_t);
 static int	take_copy(struct lexer *, size_t, size_t, size_t *);
 
@@ -111,6 +119,38 @@ static const unsigned char cls[256] = {
 };
 
 #define IS(c, bits)	((cls[(unsigned char)(c)] & (bits)) != 0)
+/* psqlscan.l's {variable_char}: {ident_cont} without '$' */
+#define C_VAR		(C_ISTART | C_DIGIT)
+
+/*
+ * The variables psql 15 sets by itself: what "\set" lists in a fresh
+ * session, and ERROR, SQLSTATE and ROW_COUNT, which every query sets.
+ * \set and \unset of anything but ON_ERROR_STOP are refused, so these
+ * are the only variables a migration can reference.
+ */
+static const char *const psql_builtins[] = {
+	"AUTOCOMMIT", "COMP_KEYWORD_CASE", "DBNAME", "ECHO", "ECHO_HIDDEN",
+	"ENCODING", "ERROR", "FETCH_COUNT", "HIDE_TABLEAM",
+	"HIDE_TOAST_COMPRESSION", "HISTCONTROL", "HISTSIZE", "HOST",
+	"IGNOREEOF", "LAST_ERROR_MESSAGE", "LAST_ERROR_SQLSTATE",
+	"ON_ERROR_ROLLBACK", "ON_ERROR_STOP", "PORT", "PROMPT1", "PROMPT2",
+	"PROMPT3", "QUIET", "ROW_COUNT", "SERVER_VERSION_NAME",
+	"SERVER_VERSION_NUM", "SHOW_ALL_RESULTS", "SHOW_CONTEXT",
+	"SINGLELINE", "SINGLESTEP", "SQLSTATE", "USER", "VERBOSITY",
+	"VERSION", "VERSION_NAME", "VERSION_NUM", NULL
+};
+
+int
+pgb_lex_psql_builtin(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; psql_builtins[i] != NULL; i++)
+		if (strlen(psql_builtins[i]) == n &&
+		    memcmp(psql_builtins[i], s, n) == 0)
+			return 1;
+	return 0;
+}
 
 int
 pgb_lex_kw_eq(const char *s, size_t n, const char *kw)
@@ -260,6 +300,39 @@ scan_number(const char *s, size_t len, size_t i)
 }
 
 /*
+ * psqlscan.l's variable reference at the ':' at 'i': ":name", ":'name'",
+ * ":\"name\"" or ":{?name}", a name being one or more {variable_char}.
+ * Returns its end, or 0 when there is none: psql then takes the ':' alone
+ * and lexes on from the next byte.
+ */
+static size_t
+scan_var(const char *s, size_t len, size_t i)
+{
+	size_t	j = i + 1, name;
+	char	close;
+
+	if (j < len && IS(s[j], C_VAR)) {
+		while (j < len && IS(s[j], C_VAR))
+			j++;
+		return j;
+	}
+	if (j < len && (s[j] == '\'' || s[j] == '"')) {
+		close = s[j];
+		name = j + 1;
+	} else if (len - j >= 2 && s[j] == '{' && s[j + 1] == '?') {
+		close = '}';
+		name = j + 2;
+	} else
+		return 0;
+	j = name;
+	while (j < len && IS(s[j], C_VAR))
+		j++;
+	if (j == name || j >= len || s[j] != close)
+		return 0;
+	return j + 1;
+}
+
+/*
  * The token at or after *posp.  SCAN_OK with kind PGB_TOK_EOF at the end;
  * otherwise a SCAN_* code with t->off at the opening of the construct.
  */
@@ -368,6 +441,8 @@ scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
 	    (c == '.' && c1 == '.')) {
 		t->kind = PGB_TOK_OP;
 		end = i + 2;
+	} else if (c == ':' && (end = scan_var(s, len, i)) != 0) {
+		t->kind = PGB_TOK_VAR;
 	} else if (IS(c, C_OP)) {
 		/* An operator stops where a comment starts. */
 		j = i + 1;
@@ -507,6 +582,23 @@ add_meta(struct lexer *lx, size_t off, size_t eol, int mid_stmt)
 	m->line = line_at(lx, off);
 	m->mid_stmt = mid_stmt;
 	m->before = o->nstmts;
+}
+
+/* The variable reference s[off..off+n). */
+static void
+add_var(struct lexer *lx, size_t off, size_t n)
+{
+	struct pgb_lex	*o = lx->out;
+
+	if (o->nvars == lx->cap_vars) {
+		lx->cap_vars = lx->cap_vars ? lx->cap_vars * 2 : 8;
+		o->vars = pgb_xreallocarray(o->vars, lx->cap_vars,
+		    sizeof(*o->vars));
+	}
+	o->vars[o->nvars].off = off;
+	o->vars[o->nvars].len = n;
+	o->vars[o->nvars].line = line_at(lx, off);
+	o->nvars++;
 }
 
 /* Record the "--" comment s[off..off+n) if it is a directive. */
@@ -693,14 +785,18 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 			if (copy_st == 1 && paren == 0 &&
 			    pgb_lex_kw_eq(w, t.len, "from"))
 				copy_st = 2;
-			else if (copy_st == 2 && pgb_lex_kw_eq(w, t.len, "stdin"))
-				copy_st = 3;
+			else if (copy_st == 2 &&
+			    (pgb_lex_kw_eq(w, t.len, "stdin") ||
+			    pgb_lex_kw_eq(w, t.len, "stdout")))
+				copy_st = 3;	/* the grammar takes both */
 			else if (copy_st == 2)
 				copy_st = 1;
 			continue;
 		}
 		if (copy_st == 2)
 			copy_st = 1;
+		if (t.kind == PGB_TOK_VAR)
+			add_var(&lx, t.off, t.len);
 		if (t.kind != PGB_TOK_CHAR)
 			continue;
 		if (text[t.off] == '(')
@@ -747,6 +843,7 @@ pgb_lex_release(struct pgb_lex *lx)
 		free(lx->dirs[i].text);
 	free(lx->dirs);
 	free(lx->metas);
+	free(lx->vars);
 	free(lx->stmts);
 	memset(lx, 0, sizeof(*lx));
 }

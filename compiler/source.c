@@ -4,9 +4,11 @@
  *
  * Trusts: the file names from scan.c.  Rejects: unreadable or oversize
  * files, invalid UTF-8, unterminated quotes, unsupported psql
- * meta-commands, include cycles, transaction control other than a whole
- * BEGIN ... COMMIT wrapper, and statements PostgreSQL refuses inside a
- * transaction block unless the file says "-- pgbundle:no-transaction".
+ * meta-commands, psql variable references that psql would replace (or
+ * that plainly mean to be), include cycles, transaction control other
+ * than a whole BEGIN ... COMMIT wrapper, COPY ... TO STDOUT, and
+ * statements PostgreSQL refuses inside a transaction block unless the
+ * file says "-- pgbundle:no-transaction".
  * Every problem goes to the report with its file and line.  A dbmate
  * file compiles as two scripts, its "-- migrate:up" and "-- migrate:down"
  * sections (layout.c finds them), whose lines count from the file's top.
@@ -170,6 +172,43 @@ is_on_error_stop(const char *m, size_t len, size_t word)
 static void	expand_file(struct script_acc *, const char *path,
 		    const char *display, int top);
 
+/*
+ * The variable references of one file that psql would replace with a
+ * value: pgapply sends the text as written, so the migration would run
+ * differently.  ":'name'", ":\"name\"" and ":{?name}" are refused
+ * whatever the name (nobody writes them but to interpolate; psql always
+ * answers ":{?name}"), ":name" only for psql's built-in variables:
+ * psql leaves any other as written, as in the slice "a[1:n]".
+ */
+static void
+check_vars(struct script_acc *a, const char *file, const char *text,
+    const struct pgb_lex *lx, unsigned line0)
+{
+	const struct pgb_lex_var *v;
+	const char	*p;
+	size_t		 i, n;
+
+	for (i = 0; i < lx->nvars; i++) {
+		v = &lx->vars[i];
+		p = text + v->off;
+		/* at most 64 bytes of it, cut on a character boundary */
+		if ((n = v->len) > 64) {
+			n = 64;
+			while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+				n--;
+		}
+		if (p[1] == '\'' || p[1] == '"' || p[1] == '{')
+			acc_error(a, file, v->line + line0, "psql variable "
+			    "interpolation %.*s is not supported: pgapply "
+			    "sends the text as written", (int)n, p);
+		else if (pgb_lex_psql_builtin(p + 1, v->len - 1))
+			acc_error(a, file, v->line + line0, "psql would "
+			    "replace %.*s with the value of its built-in "
+			    "variable, but pgapply sends the text as written",
+			    (int)n, p);
+	}
+}
+
 /* Resolve \i (relative to the include root) or \ir (to 'file's folder). */
 static char *
 include_path(struct script_acc *a, const char *file, const char *arg, int rel)
@@ -309,6 +348,7 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 		lx.stmts[mi].line += line0;
 	for (mi = 0; line0 > 0 && mi < lx.nmetas; mi++)
 		lx.metas[mi].line += line0;
+	check_vars(a, display, text, &lx, line0);
 	a->stack[a->depth++] = pgb_xstrdup(realpath(path, real) ? real : path);
 	for (mi = 0; mi < lx.nmetas; mi++) {
 		const struct pgb_lex_meta *m = &lx.metas[mi];
@@ -676,6 +716,9 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 			    "transaction");
 			continue;
 		}
+		if (c.copy_out != NULL)
+			acc_error(a, f, s->line, "%s writes to the client, "
+			    "which a migration cannot use", c.copy_out);
 		if (c.notx != NULL && !dv->notx) {
 			snprintf(msg, sizeof(msg), "%s cannot run inside a "
 			    "transaction block: mark the migration "

@@ -49,7 +49,12 @@ struct pgb_class {
 	 * every action is repeatable, ...).
 	 */
 	int		 idempotent;
-	int		 is_copy_stdin;	/* COPY ... FROM STDIN */
+	int		 is_copy_stdin;	/* COPY ... FROM STDIN (or STDOUT) */
+	/*
+	 * "COPY ... TO STDOUT" (or the "TO STDIN" the server takes as the
+	 * same): the rows go to the client, which psql prints.  Else NULL.
+	 */
+	const char	*copy_out;
 	/*
 	 * CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON table:
 	 * the index as SQL text for to_regclass() and DROP INDEX: as written

@@ -10,10 +10,12 @@
  * CREATE RULE ... DO ( ...; ... ) together, and after a COPY ... FROM
  * stdin statement takes the data lines up to "\.".  It reports psql
  * meta-commands (a backslash outside quotes and comments, up to the end
- * of the line) and directive comments ("-- pgbundle:...",
+ * of the line), psql variable references (":name", ":'name'", ":\"name\""
+ * and ":{?name}") and directive comments ("-- pgbundle:...",
  * "-- verify: ..." and dbmate's "-- migrate:...") without acting on them:
- * expanding \i is the caller's.  pgb_lex_token() exposes the same token
- * rules so that other modules never re-implement quoting.
+ * expanding \i and judging variables is the caller's.  pgb_lex_token()
+ * exposes the same token rules so that other modules never re-implement
+ * quoting.
  */
 #include <stddef.h>
 
@@ -38,6 +40,12 @@ struct pgb_lex_meta {		/* a psql backslash command */
 	size_t	 before;	/* number of statements completed before it */
 };
 
+struct pgb_lex_var {		/* a psql variable reference, as written */
+	size_t	 off;		/* the ':' */
+	size_t	 len;
+	unsigned line;
+};
+
 struct pgb_lex_directive {	/* "-- pgbundle:", "-- verify:", "-- migrate:" */
 	unsigned line;
 	char	*text;		/* after "--" and blanks, without '\n' */
@@ -48,6 +56,8 @@ struct pgb_lex {
 	size_t			  nstmts;
 	struct pgb_lex_meta	 *metas;
 	size_t			  nmetas;
+	struct pgb_lex_var	 *vars;
+	size_t			  nvars;
 	struct pgb_lex_directive *dirs;
 	size_t			  ndirs;
 };
@@ -78,6 +88,7 @@ enum pgb_tok {
 	PGB_TOK_DOLLAR,		/* $tag$ ... $tag$ */
 	PGB_TOK_NUMBER,
 	PGB_TOK_PARAM,		/* $1 */
+	PGB_TOK_VAR,		/* psql's :name, :'name', :"name", :{?name} */
 	PGB_TOK_OP,		/* a run of operator characters, "::", ":=", ".." */
 	PGB_TOK_CHAR,		/* one other byte: ( ) , ; . [ ] : and the rest */
 	PGB_TOK_BACKSLASH,	/* starts a psql meta-command */
@@ -101,6 +112,13 @@ struct pgb_lex_token {
  */
 int	pgb_lex_token(const char *text, size_t len, size_t *pos,
 	    struct pgb_lex_token *tok, struct pgb_diag *d);
+
+/*
+ * Is s[0..n) the name of a variable psql 15 defines by itself (DBNAME,
+ * PORT, VERSION, ON_ERROR_STOP, ...), so that psql replaces ":name" in
+ * any script?  Names are case-sensitive, as in psql.
+ */
+int	pgb_lex_psql_builtin(const char *s, size_t n);
 
 /* Does s[0..n) spell the lowercase ASCII keyword 'kw', in any case? */
 int	pgb_lex_kw_eq(const char *s, size_t n, const char *kw);

@@ -90,6 +90,7 @@ test_classify_plain(void **state)
 		assert_null(c.notx);
 		assert_int_equal(c.idempotent, 0);
 		assert_int_equal(c.is_copy_stdin, 0);
+		assert_null(c.copy_out);
 		assert_string_equal(c.index, "");
 		assert_string_equal(c.table, "");
 		assert_int_equal(c.creates_table, 0);
@@ -372,6 +373,53 @@ test_classify_copy_stdin(void **state)
 	assert_int_equal(cls("COPY (SELECT a FROM stdin) TO stdout;")
 	    .is_copy_stdin, 0);
 	assert_int_equal(cls("SELECT 1 FROM stdin;").is_copy_stdin, 0);
+	/* the server takes FROM STDOUT as FROM STDIN */
+	assert_int_equal(cls("COPY t FROM STDOUT;").is_copy_stdin, 1);
+	assert_int_equal(cls("COPY t FROM '/tmp/x' WHERE a IN (SELECT 1 "
+	    "FROM stdin);").is_copy_stdin, 0);
+}
+
+static void
+expect_copy_out(const char *sql, const char *want)
+{
+	struct pgb_class c = cls(sql);
+
+	if (want == NULL && c.copy_out != NULL)
+		fail_msg("'%s': copy_out '%s', want none", sql, c.copy_out);
+	if (want != NULL && (c.copy_out == NULL ||
+	    strcmp(c.copy_out, want) != 0))
+		fail_msg("'%s': copy_out '%s', want '%s'", sql,
+		    c.copy_out ? c.copy_out : "(none)", want);
+}
+
+static void
+test_classify_copy_out(void **state)
+{
+	static const char *const out[] = {
+		"COPY t TO STDOUT;", "copy t to stdout", "Copy t To StdOut;",
+		"COPY t (a, b) TO STDOUT WITH (FORMAT csv, HEADER);",
+		"COPY (SELECT a FROM t WHERE b TO c) TO STDOUT;",
+		"COPY/*x*/t\n-- c\nTO\n  stdout;",
+		"COPY (SELECT 1) TO STDOUT (FORMAT binary);",
+		"COPY BINARY t TO STDOUT;",
+	};
+	static const char *const not_out[] = {
+		"COPY t FROM STDIN;", "COPY t TO '/tmp/x';",
+		"COPY t TO PROGRAM 'cat';", "COPY t TO 'stdout';",
+		"COPY t TO \"stdout\";", "COPY t FROM stdin; -- TO STDOUT",
+		"COPY t FROM '/x' WHERE a = 'TO STDOUT';",
+		"SELECT 1 TO STDOUT;", "COPY (SELECT 1 TO stdout) TO '/x';",
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++)
+		expect_copy_out(out[i], "COPY ... TO STDOUT");
+	for (i = 0; i < sizeof(not_out) / sizeof(not_out[0]); i++)
+		expect_copy_out(not_out[i], NULL);
+	/* the grammar's copy_file_name: STDIN there is the client too */
+	expect_copy_out("COPY t TO STDIN;", "COPY ... TO STDIN");
+	assert_int_equal(cls("COPY t TO STDIN;").is_copy_stdin, 0);
 }
 
 static void
@@ -626,6 +674,7 @@ main(void)
 		cmocka_unit_test(test_classify_idempotent_natural),
 		cmocka_unit_test(test_classify_idempotent_alter),
 		cmocka_unit_test(test_classify_copy_stdin),
+		cmocka_unit_test(test_classify_copy_out),
 		cmocka_unit_test(test_classify_index_name),
 		cmocka_unit_test(test_classify_index_name_too_long),
 		cmocka_unit_test(test_classify_creates_table),

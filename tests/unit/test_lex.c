@@ -1,6 +1,7 @@
 /*
  * test_lex.c - statement splitting as psql 15 does it, meta-commands,
- * directives, COPY data, errors with their lines, and UTF-8 checks.
+ * psql variable references, directives, COPY data, errors with their
+ * lines, and UTF-8 checks.
  * Inputs are copied into buffers of their exact length, so that a read
  * past the end shows up under AddressSanitizer.
  */
@@ -511,6 +512,25 @@ test_lex_copy_variants(void **state)
 	pgb_lex_release(&lx);
 }
 
+/* COPY ... FROM stdout is COPY ... FROM stdin to the server and to psql. */
+static void
+test_lex_copy_from_stdout(void **state)
+{
+	struct pgb_lex	 lx;
+	const char	*t;
+
+	(void)state;
+	t = split_ok("COPY t FROM STDOUT;\n1\n\\.\nCOPY t TO stdin;\n", &lx);
+	assert_int_equal(lx.nstmts, 2);
+	check_stmt(t, &lx, 0, "COPY t FROM STDOUT;", 1);
+	assert_int_equal(lx.stmts[0].is_copy, 1);
+	assert_memory_equal(t + lx.stmts[0].copy_off, "1\n", 2);
+	assert_int_equal(lx.stmts[0].copy_len, 2);
+	check_stmt(t, &lx, 1, "COPY t TO stdin;", 4);
+	assert_int_equal(lx.stmts[1].is_copy, 0);
+	pgb_lex_release(&lx);
+}
+
 static void
 test_lex_copy_terminator_forms(void **state)
 {
@@ -830,7 +850,8 @@ test_lex_truncated_inputs(void **state)
 	static const char *const cut[] = {
 		"-", "--", "/", "/*", "/**", "'", "E", "E'", "E'\\", "U", "U&",
 		"U&'", "U&\"", "\"", "$", "$a", "$a$", "$1", "1", "1.", "1e",
-		"1e+", ".", ":", "x", "b'", "\\", "(", ";", "é"
+		"1e+", ".", ":", "x", "b'", "\\", "(", ";", "é", ":a", ":'",
+		":'a", ":'a'", ":\"", ":\"a", ":{", ":{?", ":{?a", ":{?a}"
 	};
 	struct pgb_lex	lx;
 	struct pgb_diag	d;
@@ -894,6 +915,113 @@ test_lex_token_kinds(void **state)
 	assert_int_equal(pgb_lex_token(t, 6, &pos, &tok, &d), -1);
 	assert_int_equal(tok.off, 2);
 	assert_string_equal(d.msg, "unterminated quoted string");
+}
+
+/* The variable references of 's' are exactly 'want' (NULL-ended). */
+static void
+check_vars(const char *s, const char *const *want)
+{
+	struct pgb_lex	 lx;
+	const char	*t = split_ok(s, &lx);
+	size_t		 n = 0;
+
+	while (want[n] != NULL)
+		n++;
+	if (lx.nvars != n)
+		fail_msg("'%s': %zu variables, want %zu", s, lx.nvars, n);
+	for (n = 0; want[n] != NULL; n++)
+		if (lx.vars[n].len != strlen(want[n]) ||
+		    memcmp(t + lx.vars[n].off, want[n], strlen(want[n])) != 0)
+			fail_msg("'%s': variable %zu is '%.*s', want '%s'", s, n,
+			    (int)lx.vars[n].len, t + lx.vars[n].off, want[n]);
+	pgb_lex_release(&lx);
+}
+
+static void
+test_lex_psql_vars(void **state)
+{
+	static const char *const none[] = { NULL };
+	static const char *const forms[] = { ":name", ":'lit'", ":\"id\"",
+	    ":{?def}", ":_1", ":9", ":caf\xc3\xa9", NULL };
+	static const char *const slice[] = { ":n", ":n", NULL };
+	static const char *const cut[] = { ":a", ":b", ":'c'", NULL };
+	struct pgb_lex	 lx;
+	const char	*t;
+
+	(void)state;
+	check_vars("SELECT :name, :'lit', :\"id\", :{?def}, :_1, :9, "
+	    ":caf\xc3\xa9;", forms);
+	/* array slices: psql sees a variable it leaves as written */
+	check_vars("SELECT a[1:n], a[n:n+1] FROM t;", slice);
+	/* the name stops at '$' and at anything not a name */
+	check_vars("SELECT :a$b, :b.c, :'c''d';", cut);
+	/* casts, :=, quotes, comments and a ':' before no name */
+	check_vars("SELECT x::int, f(a := 1), ':PORT', E':x', \":y\", "
+	    "$$:z$$, $q$:'w'$q$ /* :\"v\" */, a[1 : 2], a[1:2], x:::int;"
+	    " -- :u\n", (const char *const[]){ ":2", ":int", NULL });
+	check_vars("SELECT :'', :\"\", :\"b c\", :{, :{?}, :{?x, :{x}, "
+	    ":'a b';", none);
+	check_vars("SELECT :'a, b';", none);
+
+	t = split_ok("SELECT 1;\n\nSELECT\n  :'DBNAME';\n", &lx);
+	assert_int_equal(lx.nvars, 1);
+	assert_int_equal(lx.vars[0].off, 20);
+	assert_int_equal(lx.vars[0].len, 9);
+	assert_int_equal(lx.vars[0].line, 4);
+	assert_memory_equal(t + lx.vars[0].off, ":'DBNAME'", 9);
+	pgb_lex_release(&lx);
+}
+
+/*
+ * psql lexes ":name" as one token, so what follows the name starts a
+ * token of its own (":n$a$" opens a dollar quote, ":e'\'" an ordinary
+ * string) and ":end" closes no BEGIN ATOMIC body: split the same way.
+ */
+static void
+test_lex_psql_var_splits(void **state)
+{
+	static const char *const dollar[] = {
+		"SELECT 1 :n$a$; SELECT 2; $a$;", "SELECT 3;", NULL };
+	static const char *const estr[] = {
+		"SELECT :e'\\' AS x, '; SELECT 1;';", "SELECT 2;", NULL };
+	static const char *const body[] = {
+		"CREATE FUNCTION f(a int[]) RETURNS int[] BEGIN ATOMIC "
+		"SELECT a[1:end]; END;", "SELECT 1;", NULL };
+	static const char *const quoted[] = {
+		"SELECT :'a''; SELECT 1; ';", "SELECT :\"b\"\"; x\";", NULL };
+
+	(void)state;
+	check_split("SELECT 1 :n$a$; SELECT 2; $a$;\nSELECT 3;\n", dollar);
+	check_split("SELECT :e'\\' AS x, '; SELECT 1;';\nSELECT 2;\n", estr);
+	check_split("CREATE FUNCTION f(a int[]) RETURNS int[] BEGIN ATOMIC "
+	    "SELECT a[1:end]; END;\nSELECT 1;\n", body);
+	check_split("SELECT :'a''; SELECT 1; ';\nSELECT :\"b\"\"; x\";\n",
+	    quoted);
+}
+
+static void
+test_lex_psql_builtin(void **state)
+{
+	static const char *const yes[] = { "DBNAME", "USER", "HOST", "PORT",
+	    "ENCODING", "VERSION", "VERSION_NAME", "VERSION_NUM",
+	    "SERVER_VERSION_NAME", "SERVER_VERSION_NUM", "AUTOCOMMIT",
+	    "ON_ERROR_STOP", "ECHO", "QUIET", "ROW_COUNT", "SQLSTATE",
+	    "ERROR", "LAST_ERROR_MESSAGE", "SHOW_ALL_RESULTS" };
+	static const char *const no[] = { "", "dbname", "Port", "DBNAM",
+	    "DBNAMEX", "n", "x1", "ON_ERROR_STOPS", "HOSTNAME" };
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!pgb_lex_psql_builtin(own(yes[i], strlen(yes[i])),
+		    strlen(yes[i])))
+			fail_msg("'%s' is psql's", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (pgb_lex_psql_builtin(own(no[i], strlen(no[i])),
+		    strlen(no[i])))
+			fail_msg("'%s' is not psql's", no[i]);
+	/* a prefix of the text, as the lexer passes it */
+	assert_int_equal(pgb_lex_psql_builtin("PORTX", 4), 1);
 }
 
 static void
@@ -993,6 +1121,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_lex_copy_stdin, teardown),
 		cmocka_unit_test_teardown(test_lex_copy_variants, teardown),
+		cmocka_unit_test_teardown(test_lex_copy_from_stdout, teardown),
 		cmocka_unit_test_teardown(test_lex_copy_terminator_forms,
 		    teardown),
 		cmocka_unit_test_teardown(test_lex_copy_rest_of_line, teardown),
@@ -1018,6 +1147,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_lex_truncated_inputs, teardown),
 		cmocka_unit_test_teardown(test_lex_token_kinds, teardown),
+		cmocka_unit_test_teardown(test_lex_psql_vars, teardown),
+		cmocka_unit_test_teardown(test_lex_psql_var_splits, teardown),
+		cmocka_unit_test_teardown(test_lex_psql_builtin, teardown),
 		cmocka_unit_test_teardown(test_lex_check_text_valid, teardown),
 		cmocka_unit_test_teardown(test_lex_check_text_invalid, teardown),
 	};

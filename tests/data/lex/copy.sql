@@ -25,6 +25,10 @@ COPY pairs (k, v) FROM stdin WITH CSV; INSERT INTO pairs VALUES ('after', 'copy 
 c,d
 \.
 INSERT INTO pairs VALUES ('end', $$\.$$);
+-- The server takes FROM stdout as FROM stdin: psql sends the data too.
+COPY pairs FROM STDOUT;
+stdout	from
+\.
 COPY people (id, name) FROM stdin;
 6	last line before the end marker
 \.
