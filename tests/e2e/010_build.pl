@@ -73,6 +73,70 @@ rejects({ '001_a.sql' => "\\set foo bar\nSELECT 1;\n" },
 	is($code, 0, '\\set ON_ERROR_STOP is accepted') or diag($err);
 }
 
+# --- what psql does on the client: COPY ... TO STDOUT, variables -----------------------
+my $copy_out = 'COPY ... TO STDOUT writes to the client, which a migration cannot use';
+rejects({ '001_a.sql' => "CREATE TABLE t (a int);\nCOPY t TO STDOUT;\n" },
+    qr{/001_a\.sql:2: error: \Q$copy_out\E\n}, 'COPY ... TO STDOUT');
+rejects({ '001_a.sql' => "CREATE TABLE t (a int);\n\ncopy (SELECT a\n  FROM t) /* out */ to\n"
+	. "-- where\n  StdOut WITH (FORMAT csv);\nSELECT 1;\n" },
+    qr{/001_a\.sql:3: error: \Q$copy_out\E\n}, 'COPY (query) TO STDOUT over lines, named at its first');
+rejects({ '001_a.sql' => "CREATE TABLE t (a int);\nCOPY t TO STDIN;\n" },
+    qr{/001_a\.sql:2: error: \QCOPY ... TO STDIN writes to the client\E}, 'COPY ... TO STDIN is the same');
+rejects({ '001_a.sql' => "CREATE TABLE t (a int);\n",
+	  '001_a.down.sql' => "SELECT 1;\nCOPY t TO STDOUT;\nDROP TABLE t;\n" },
+    qr{/001_a\.down\.sql:2: error: \Q$copy_out\E\n}, 'COPY ... TO STDOUT in a down script');
+rejects({ '001_a.sql' => "CREATE TABLE t (a int);\n\\ir lib/dump.sql\n",
+	  'lib/dump.sql' => "-- dump\nSELECT 1;\n\nCOPY t TO STDOUT;\n" },
+    qr{/lib/dump\.sql:4: error: \Q$copy_out\E\n}, 'COPY ... TO STDOUT in an included file');
+
+my $interp = 'is not supported: pgapply sends the text as written';
+my $builtin = 'with the value of its built-in variable, but pgapply sends the text as written';
+rejects({ '001_a.sql' => "SELECT 1;\nCREATE TABLE t (a text DEFAULT :'name');\n" },
+    qr{/001_a\.sql:2: error: psql variable interpolation :'name' \Q$interp\E\n}, ":'name'");
+rejects({ '001_a.sql' => "CREATE TABLE\n  :\"tbl\" (a int);\n" },
+    qr{/001_a\.sql:2: error: psql variable interpolation :"tbl" \Q$interp\E\n}, ':"name"');
+rejects({ '001_a.sql' => "SELECT :{?x};\n" },
+    qr{/001_a\.sql:1: error: psql variable interpolation :\{\?x\} \Q$interp\E\n}, ':{?name}');
+rejects({ '001_a.sql' => "CREATE TABLE t (a int[]);\n\nSELECT a[1:DBNAME] FROM t;\n" },
+    qr{/001_a\.sql:3: error: psql would replace :DBNAME \Q$builtin\E\n}, ':DBNAME, a built-in variable');
+rejects({ '001_a.sql' => "CREATE TABLE t (a int);\n",
+	  '001_a.down.sql' => "DROP TABLE t;\nSELECT :'USER';\n" },
+    qr{/001_a\.down\.sql:2: error: psql variable interpolation :'USER' \Q$interp\E\n},
+    'a variable in a down script');
+rejects({ '001_a.sql' => "SELECT 1;\n\\ir lib/v.sql\n",
+	  'lib/v.sql' => "SELECT 2;\nSELECT\n  :SERVER_VERSION_NUM;\n" },
+    qr{/lib/v\.sql:3: error: psql would replace :SERVER_VERSION_NUM \Q$builtin\E\n},
+    'a variable in an included file');
+rejects({ '20230101000000_a.sql' => "-- migrate:up\nCREATE TABLE t (a int);\n\n"
+	. "-- migrate:down\nDROP TABLE t;\nSELECT :PORT;\n" },
+    qr{/20230101000000_a\.sql:6: error: psql would replace :PORT \Q$builtin\E\n},
+    'a variable in a dbmate down section, at its line in the file');
+{
+	# Every variable of a file, each at its line; :n is no built-in.
+	my $dir = Pgb::migrations('001_a.sql' => "SELECT :'a', :\"b\";\nSELECT :VERSION, :n;\n");
+	my ($code, $err) = check($dir);
+	is($code, 1, 'several variables: exit 1');
+	my @lines = $err =~ m{/001_a\.sql:(\d+): error: }g;
+	is("@lines", '1 1 2', 'each variable is reported at its line') or diag($err);
+}
+{
+	# What psql leaves alone builds.
+	my $dir = Pgb::migrations(
+	    '001_a.sql' => "CREATE TABLE t (a int[], b text);\n"
+		. "INSERT INTO t SELECT (ARRAY[1,2,3])[1:2], x::text FROM (SELECT 1 AS x) s;\n"
+		. "SELECT a[1:n], a[2:], a[:n] FROM t, (SELECT 2 AS n) s;\n"
+		. "SELECT a[1:dbname] FROM t, (SELECT 1 AS dbname) s; -- :PORT :'x'\n"
+		. "INSERT INTO t (b) VALUES (':name :''x'' :\"y\" :{?z} :DBNAME'), (E':PORT\\''), (\$\$:'x'\$\$);\n"
+		. "/* :\"y\" :VERSION */ SELECT 'COPY t TO STDOUT', 1 AS \":PORT\";\n"
+		. "CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS \$\$\n"
+		. "BEGIN RETURN :'x' || :HOST; END \$\$;\n"
+		. "COPY t TO '/tmp/t.out';\nCOPY t TO PROGRAM 'cat >/dev/null';\n"
+		. "COPY t (b) FROM STDOUT;\n:PORT\n\\.\n");
+	my ($code, $bundle, $err) = Pgb::build($dir);
+	is($code, 0, 'casts, slices, strings, bodies, comments, COPY to a file build') or diag($err);
+	unlike($err, qr/error/, 'with no error');
+}
+
 # --- includes -------------------------------------------------------------------------
 {
 	my $dir = Pgb::migrations(
