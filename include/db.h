@@ -7,6 +7,8 @@
  * with errors turned into diags.  Every query of the runtime's own names
  * its objects with their schema.
  */
+#include <sys/types.h>
+
 #include <signal.h>
 
 #include <libpq-fe.h>
@@ -24,9 +26,16 @@ struct pgb_db {
 	int	 locked;
 	int	 pid;		/* backend pid seen when the lock was taken */
 	PGcancel *cancel;
-	int	 hung_up;	/* socket shut: 1 a cancel went unanswered,
-				   2 no answer by 'deadline' */
-	double	 deadline;	/* CLOCK_MONOTONIC seconds; 0: none */
+	pid_t	 canceller;	/* child sending a cancel request; 0: none */
+	double	 bound;		/* seconds an answer may take; 0: no bound */
+	char	 what[96];	/* names 'bound' in messages */
+	double	 deadline;	/* CLOCK_MONOTONIC seconds the answer in
+				   flight is due; 0: none */
+	double	 stop_at;	/* a cancel request went out: hang up then */
+	int	 gave_up;	/* past 'deadline': the command counts as
+				   failed, whatever the server answers */
+	int	 hung_up;	/* socket shut: 1 a cancel after a signal went
+				   unanswered, 2 one past 'deadline' did */
 };
 
 enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
@@ -54,6 +63,15 @@ struct pgb_history {
 
 /* Set by the SIGTERM/SIGINT handler; polled between steps. */
 extern volatile sig_atomic_t pgb_interrupted;
+
+/*
+ * Parse a duration as PostgreSQL parses statement_timeout: a number of
+ * milliseconds, or a number with a unit (us, ms, s, min, h, d), with
+ * spaces allowed around the unit; fractions are rounded as the server
+ * rounds them.  0 and *ms set, or -1 when the server would refuse it
+ * (not a number, an unknown unit, below 0 or above INT_MAX ms).
+ */
+int	pgb_db_parse_ms(const char *, long long *ms);
 
 /*
  * Connect with 'conninfo' (a conninfo string or URL; NULL: libpq's PG*
@@ -86,17 +104,38 @@ void	pgb_history_release(struct pgb_history *);
 int	pgb_db_exec(struct pgb_db *, const char *sql, int n,
 	    const char *const *params, PGresult **res, struct pgb_diag *);
 /*
+ * Bound every later command: one whose answer has not come 'ms'
+ * milliseconds plus 5 s after it went out (after the answer before it,
+ * in a pipeline or a string of several statements) gets a cancel
+ * request, and 5 s later pgapply hangs up.  'timeout' is the text the
+ * user gave, for messages.  ms 0: no bound (the default).
+ */
+void	pgb_db_bound(struct pgb_db *, long long ms, const char *timeout);
+/* The next answer is due 'bound' from now (pipeline mode). */
+void	pgb_db_due(struct pgb_db *);
+
+/*
  * PQexec (n == 0 and params NULL) or PQexecParams, and PQgetResult, with
- * waits that SIGTERM/SIGINT can end: once pgb_interrupted is set (and
- * main.c has sent a cancel request), a server that has not answered
- * within 5 s is hung up on and the call returns as for a lost
- * connection.  So does a server that has not answered by db->deadline
- * when it is set (the lock wait).  pgb_db_query returns what PQexec
- * would; NULL when the command could not be sent.
+ * waits that end: once pgb_interrupted is set, or the answer is past its
+ * deadline, pgapply sends a cancel request (from a child process: a
+ * frozen postmaster would block PQcancel), and a server that has not
+ * answered 5 s later is hung up on; the call then returns as for a lost
+ * connection.  A command past its deadline fails even if an answer comes
+ * after the cancel went out (pgb_db_error says why).  pgb_db_query
+ * returns what PQexec would; NULL when the command could not be sent or
+ * missed its deadline.
  */
 PGresult *pgb_db_query(struct pgb_db *, const char *sql, int n,
 	    const char *const *params);
 PGresult *pgb_db_result(struct pgb_db *);
+/*
+ * After a COPY ... FROM STDIN answered PGRES_COPY_IN: send 'len' bytes
+ * of data, end the COPY and read its result, with the same waits (the
+ * connection is non-blocking, so a server that stops reading cannot
+ * block pgapply in a send).  0, or -1 with 'd' filled.
+ */
+int	pgb_db_copy(struct pgb_db *, const unsigned char *data, size_t len,
+	    struct pgb_diag *);
 /* Fill 'd' (and d->sqlstate) from a failed result or the connection. */
 int	pgb_db_error(struct pgb_db *, const PGresult *, struct pgb_diag *);
 

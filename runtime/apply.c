@@ -19,7 +19,6 @@
 #include "hash.h"
 #include "banned.h"
 
-#define COPY_CHUNK	65536
 #define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
 
 static int	plan_rollback(struct pgb_db *, const struct pgb_manifest *,
@@ -423,11 +422,18 @@ stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 {
 	const struct pgb_stmt *s = &sc->stmts[i];
 	char		 label[PGB_NAME_MAX + 8], server[sizeof(d->detail)];
-	char		 excerpt[161];
+	char		 excerpt[161], why[sizeof(d->msg)];
 	size_t		 n, k;
 
+	/*
+	 * Without a SQLSTATE the reason is pgapply's own (the connection
+	 * was lost, the server did not answer in time): it leads the line.
+	 */
+	why[0] = '\0';
+	if (d->sqlstate[0] == '\0')
+		snprintf(why, sizeof(why), ": %.200s", d->msg);
 	snprintf(server, sizeof(server), "%s", d->detail[0] ? d->detail :
-	    d->msg);
+	    why[0] ? "" : d->msg);
 	n = s->len < sizeof(excerpt) - 1 ? s->len : sizeof(excerpt) - 1;
 	for (k = 0; k < n; k++) {
 		char c = (char)sc->text[s->off + k];
@@ -435,9 +441,9 @@ stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	}
 	excerpt[n] = '\0';
 	snprintf(d->msg, sizeof(d->msg), "%s '%s' failed at statement %zu "
-	    "of %zu (%s:%u)", what, pgb_mig_label(mig, label, sizeof(label)),
-	    i + 1, sc->nstmts, s->src ? s->src : sc->path, s->line);
-	pgb_detail(d, "%s\nSQL: %s%s", server, excerpt,
+	    "of %zu (%s:%u)%s", what, pgb_mig_label(mig, label, sizeof(label)),
+	    i + 1, sc->nstmts, s->src ? s->src : sc->path, s->line, why);
+	pgb_detail(d, "%s%sSQL: %s%s", server, server[0] ? "\n" : "", excerpt,
 	    s->len > n ? " ..." : "");
 	return -1;
 }
@@ -480,9 +486,10 @@ mig_failed(const struct pgb_migration *mig, struct pgb_diag *d)
 	char	label[PGB_NAME_MAX + 8], server[sizeof(d->msg)];
 
 	snprintf(server, sizeof(server), "%s", d->msg);
-	snprintf(d->msg, sizeof(d->msg), "migration '%.60s' (%.60s) failed: "
-	    "%.100s", pgb_mig_label(mig, label, sizeof(label)), mig->up.path,
-	    server);
+	/* A server that stopped answering may have committed: no "failed". */
+	snprintf(d->msg, sizeof(d->msg), "migration '%.60s' (%.40s)%s: "
+	    "%.120s", pgb_mig_label(mig, label, sizeof(label)), mig->up.path,
+	    d->code == PGB_ESQL ? " failed" : "", server);
 }
 
 /* Run one statement, streaming its COPY data when it has some. */
@@ -494,7 +501,6 @@ run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	struct pgb_buf	 sql;
 	PGresult	*res;
 	ExecStatusType	 st;
-	size_t		 off, n;
 	int		 rc = 0;
 
 	pgb_buf_init(&sql);
@@ -504,25 +510,7 @@ run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COPY_IN) {
 		PQclear(res);
-		for (off = 0; off < s->copy_len && rc == 0; off += n) {
-			n = s->copy_len - off < COPY_CHUNK ? s->copy_len - off :
-			    COPY_CHUNK;
-			if (PQputCopyData(db->conn, (const char *)sc->text +
-			    s->copy_off + off, (int)n) != 1)
-				rc = -1;
-		}
-		if (PQputCopyEnd(db->conn, rc == 0 ? NULL :
-		    "pgapply could not send COPY data") != 1)
-			rc = -1;
-		while ((res = pgb_db_result(db)) != NULL) {
-			st = PQresultStatus(res);
-			if (st != PGRES_COMMAND_OK && rc == 0)
-				rc = pgb_db_error(db, res, d);
-			PQclear(res);
-		}
-		if (rc == -1 && d->code == 0)
-			pgb_db_error(db, NULL, d);
-		return rc;
+		return pgb_db_copy(db, sc->text + s->copy_off, s->copy_len, d);
 	}
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
 	    st != PGRES_EMPTY_QUERY) {
@@ -754,7 +742,9 @@ can_pipeline(const struct pgb_migration *mig)
  * Pipeline mode: send a sync and read every result up to it.  The queued
  * commands were 'npre' of the runtime's own, statements s0 to s1 - 1,
  * then more of its own.  0, or -1 with 'd' from the first failure and
- * '*bad' the index of the statement that failed ((size_t)-1: none did).
+ * '*bad' the index of the statement that failed or did not answer
+ * ((size_t)-1: none did).  Each answer is due db->bound after the one
+ * before it, so a bound times each statement, as the server does.
  */
 static int
 pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
@@ -769,20 +759,29 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 	if (PQpipelineSync(db->conn) != 1)
 		return pgb_db_error(db, NULL, d);
 	for (;;) {
+		pgb_db_due(db);
 		if ((res = pgb_db_result(db)) == NULL) {
 			/* One NULL ends each command; two: no sync is coming. */
-			if (++nulls > 1 || PQstatus(db->conn) == CONNECTION_BAD)
-				return rc == -1 ? rc : pgb_db_error(db, NULL, d);
-			continue;
+			if (++nulls < 2 && PQstatus(db->conn) != CONNECTION_BAD)
+				continue;
+			if (rc == -1)
+				return rc;
+			if (k >= npre && k - npre < s1 - s0)
+				*bad = s0 + (k - npre);
+			return pgb_db_error(db, NULL, d);
 		}
 		nulls = 0;
 		st = PQresultStatus(res);
 		if (st == PGRES_PIPELINE_SYNC) {
 			PQclear(res);
+			/* Every answer came, the last one after a cancel. */
+			if (rc == 0 && db->gave_up)
+				rc = pgb_db_error(db, NULL, d);
 			return rc;
 		}
-		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-		    st != PGRES_EMPTY_QUERY && st != PGRES_PIPELINE_ABORTED) {
+		if (rc == 0 && ((st != PGRES_COMMAND_OK &&
+		    st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY &&
+		    st != PGRES_PIPELINE_ABORTED) || db->gave_up)) {
 			rc = pgb_db_error(db, res, d);
 			if (k >= npre && k - npre < s1 - s0)
 				*bad = s0 + (k - npre);
@@ -833,6 +832,12 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 		if (PQsendQueryParams(db->conn, sql.data, 0, NULL, NULL, NULL,
 		    NULL, 0) != 1)
 			rc = pgb_db_error(db, NULL, d);
+		/*
+		 * Under a bound, each answer must come as its statement ends,
+		 * not when the server's output buffer fills or at the sync.
+		 */
+		else if (db->bound > 0 && PQsendFlushRequest(db->conn) != 1)
+			rc = pgb_db_error(db, NULL, d);
 		queued += sc->stmts[i].len;
 	}
 	pgb_buf_release(&sql);
@@ -851,7 +856,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	if (d->code != PGB_ERETRY)
 		rollback(db);
 	if (bad == (size_t)-1) {
-		if (d->code == PGB_ESQL)
+		if (d->code == PGB_ESQL || d->sqlstate[0] == '\0')
 			mig_failed(mig, d);
 		return -1;
 	}
@@ -894,19 +899,17 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (run_verify(db, mig, d) == -1)
 		goto fail;
-	if (own_timeout(db, d) == -1)
+	if (own_timeout(db, d) == -1 || record(db, mig, o, "applied",
+	    mig->up.nstmts, (long long)(now_ms() - t0), d) == -1 ||
+	    (mig->baseline && record_replaced(db, mig, o, d) == -1)) {
+		mig_failed(mig, d);
 		goto fail;
-	if (record(db, mig, o, "applied", mig->up.nstmts,
-	    (long long)(now_ms() - t0), d) == -1)
-		goto fail;
-	if (mig->baseline && record_replaced(db, mig, o, d) == -1)
-		goto fail;
+	}
 	if (!in_outer_tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1) {
+		mig_failed(mig, d);
 		/* A lost connection here leaves the outcome to the history. */
-		if (d->code != PGB_ERETRY) {
-			mig_failed(mig, d);
+		if (d->code != PGB_ERETRY)
 			rollback(db);
-		}
 		return -1;
 	}
 	return 0;

@@ -1,20 +1,26 @@
 /*
  * db.c - connection, advisory lock and history table.
  *
- * Trusts: the server.  Every object the runtime itself names carries its
- * schema (pg_catalog., the history schema), so a migration that changes
- * search_path cannot redirect the runtime's own queries.  Values travel
- * as parameters, never formatted into SQL.
+ * Trusts: the server to answer, but only for so long: every wait for it
+ * goes through wait_step(), which a signal or a deadline ends.  Every
+ * object the runtime itself names carries its schema (pg_catalog., the
+ * history schema), so a migration that changes search_path cannot
+ * redirect the runtime's own queries.  Values travel as parameters,
+ * never formatted into SQL.
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "db.h"
@@ -25,6 +31,7 @@ volatile sig_atomic_t pgb_interrupted;
 
 /* How long a cancel request may go unanswered before pgapply hangs up. */
 #define CANCEL_GRACE	5
+#define COPY_CHUNK	65536
 
 static void
 sleep_ms(long ms)
@@ -56,34 +63,214 @@ backoff(long *step, long max)
 	return ms - ms / 4 + (long)(random() % (ms / 2 + 1));
 }
 
+/* rint() in the default rounding mode (half to even), without libm. */
+static double
+round_even(double v)
+{
+	double	t, f;
+
+	if (v >= 9007199254740992.0 || v <= -9007199254740992.0)
+		return v;	/* 2^53: integral already, or infinite */
+	t = (double)(long long)v;
+	f = v - t;
+	if (f > 0.5 || (f == 0.5 && (long long)t % 2 != 0))
+		t += 1;
+	else if (f < -0.5 || (f == -0.5 && (long long)t % 2 != 0))
+		t -= 1;
+	return t;
+}
+
+/*
+ * What guc.c's parse_int() and convert_to_base_unit() do for a setting
+ * in milliseconds, step for step: strtol() with base 0 (so 0x10 and 010
+ * are numbers), strtod() when that stops at '.', 'e' or 'E', units
+ * case-sensitive, a fractional value rounded to the next smaller unit
+ * and then to whole milliseconds.
+ */
+int
+pgb_db_parse_ms(const char *s, long long *ms)
+{
+	static const struct {
+		const char	*unit;
+		double		 ms;
+	} units[] = {
+		{ "d", 86400000.0 }, { "h", 3600000.0 }, { "min", 60000.0 },
+		{ "s", 1000.0 }, { "ms", 1.0 }, { "us", 0.001 }, { NULL, 0 }
+	};
+	char	*end;
+	double	 v;
+	size_t	 i, n;
+
+	errno = 0;
+	v = (double)strtol(s, &end, 0);
+	if (*end == '.' || *end == 'e' || *end == 'E' || errno == ERANGE) {
+		errno = 0;
+		v = strtod(s, &end);
+	}
+	if (end == s || errno == ERANGE || v != v)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0') {
+		n = strcspn(end, " \t\n\v\f\r");
+		for (i = 0; units[i].unit != NULL; i++)
+			if (strlen(units[i].unit) == n &&
+			    strncmp(end, units[i].unit, n) == 0)
+				break;
+		if (units[i].unit == NULL)
+			return -1;
+		v *= units[i].ms;
+		if (units[i + 1].unit != NULL)
+			v = round_even(v / units[i + 1].ms) * units[i + 1].ms;
+		for (end += n; isspace((unsigned char)*end); end++)
+			;
+		if (*end != '\0')
+			return -1;
+	}
+	v = round_even(v);
+	if (!(v >= 0 && v <= INT_MAX))
+		return -1;
+	*ms = (long long)v;
+	return 0;
+}
+
+void
+pgb_db_bound(struct pgb_db *db, long long ms, const char *timeout)
+{
+	db->bound = ms > 0 ? ms / 1000.0 + CANCEL_GRACE : 0;
+	snprintf(db->what, sizeof(db->what), "the statement timeout %.40s "
+	    "plus %d s", timeout, CANCEL_GRACE);
+}
+
+void
+pgb_db_due(struct pgb_db *db)
+{
+	db->deadline = db->bound > 0 ? now_s() + db->bound : 0;
+}
+
+/* A new command goes out: it has its own deadline and its own fate. */
+static void
+arm(struct pgb_db *db)
+{
+	if (!pgb_interrupted) {
+		db->gave_up = 0;
+		db->stop_at = 0;
+	}
+	pgb_db_due(db);
+}
+
+/*
+ * Reap the child that sends a cancel request once it is done; with
+ * 'end', kill it first: it may be stuck on a postmaster that does not
+ * answer, and pgapply never waits for it beyond its own grace.
+ */
+static void
+reap(struct pgb_db *db, int end)
+{
+	pid_t	r;
+
+	if (db->canceller == 0)
+		return;
+	if (end)
+		(void)kill(db->canceller, SIGKILL);
+	while ((r = waitpid(db->canceller, NULL, end ? 0 : WNOHANG)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r != 0)
+		db->canceller = 0;
+}
+
+/*
+ * Ask the server to cancel the command in flight, without waiting for
+ * it: PQcancel connects to the postmaster and waits for it to hang up,
+ * which a frozen postmaster never does.  A child does that; the caller
+ * goes on waiting for the answer, bounded by stop_at.
+ */
+static void
+send_cancel(struct pgb_db *db)
+{
+	char	errbuf[256];
+	pid_t	pid;
+
+	if (db->cancel == NULL || db->canceller != 0)
+		return;
+	if ((pid = fork()) == 0) {
+		/* The session's socket is the parent's to close. */
+		(void)close(PQsocket(db->conn));
+		(void)PQcancel(db->cancel, errbuf, sizeof(errbuf));
+		_exit(0);
+	}
+	if (pid > 0)
+		db->canceller = pid;
+}
+
+/*
+ * Wait at most 100 ms for the session's socket to be ready for 'events'.
+ * This is where pgapply gives up on the server: once a signal came, or
+ * the answer is past db->deadline, a cancel request goes out, and a
+ * server that has still not answered CANCEL_GRACE seconds later is hung
+ * up on (the socket is shut down, so libpq reports a lost connection
+ * instead of waiting for ever).  Returns the poll revents, or -1 once
+ * it hung up or poll failed.
+ */
+static int
+wait_step(struct pgb_db *db, short events)
+{
+	struct pollfd	pfd;
+	double		t = now_s();
+
+	reap(db, 0);
+	if (db->hung_up)
+		return -1;
+	if (db->stop_at == 0 && (pgb_interrupted ||
+	    (db->deadline != 0 && t > db->deadline))) {
+		db->gave_up = !pgb_interrupted;
+		db->stop_at = t + CANCEL_GRACE;
+		send_cancel(db);
+	}
+	if (db->stop_at != 0 && t > db->stop_at) {
+		(void)shutdown(PQsocket(db->conn), SHUT_RDWR);
+		db->hung_up = pgb_interrupted ? 1 : 2;
+		return -1;
+	}
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = events;
+	pfd.revents = 0;
+	if (pfd.fd < 0 || (poll(&pfd, 1, 100) == -1 && errno != EINTR))
+		return -1;
+	return pfd.revents;
+}
+
+/*
+ * Send what libpq holds for the server.  0 when all went out, -1 when
+ * the connection failed or wait_step() gave up.
+ */
+static int
+flush_out(struct pgb_db *db)
+{
+	int	r;
+
+	while ((r = PQflush(db->conn)) == 1) {
+		/* Read too: a server blocked writing to us reads nothing. */
+		if (wait_step(db, POLLOUT | POLLIN) == -1 ||
+		    PQconsumeInput(db->conn) == 0)
+			return -1;
+	}
+	return r;
+}
+
 /*
  * Wait until the result of the command sent last can be read without
- * blocking.  Once a signal has sent a cancel request (main.c), a server
- * that does not answer within CANCEL_GRACE seconds (a stopped or hung
- * backend cannot) is hung up on: the socket is shut down, so libpq
- * reports a lost connection instead of waiting for ever.  So is one that
- * has not answered by db->deadline, when set.
+ * blocking, sending what is still queued for the server meanwhile.
  */
 static void
 wait_readable(struct pgb_db *db)
 {
-	struct pollfd	pfd;
-	double		since = 0;
+	int	out;
 
-	while (PQisBusy(db->conn)) {
-		if (pgb_interrupted && since == 0)
-			since = now_s();
-		if ((since != 0 && now_s() - since > CANCEL_GRACE) ||
-		    (db->deadline != 0 && now_s() > db->deadline)) {
-			(void)shutdown(PQsocket(db->conn), SHUT_RDWR);
-			db->hung_up = since != 0 ? 1 : 2;
-			return;
-		}
-		pfd.fd = PQsocket(db->conn);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (pfd.fd < 0 ||
-		    (poll(&pfd, 1, 100) == -1 && errno != EINTR) ||
+	while ((out = PQflush(db->conn)) == 1 ||
+	    (out == 0 && PQisBusy(db->conn))) {
+		if (wait_step(db, POLLIN | (out == 1 ? POLLOUT : 0)) == -1 ||
 		    PQconsumeInput(db->conn) == 0)
 			return;
 	}
@@ -103,11 +290,14 @@ pgb_db_query(struct pgb_db *db, const char *sql, int n,
 	PGresult	*res, *last = NULL;
 	ExecStatusType	 st;
 
+	arm(db);
 	if ((n == 0 && params == NULL ? PQsendQuery(db->conn, sql) :
 	    PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL,
 	    0)) == 0)
 		return NULL;
 	while ((res = pgb_db_result(db)) != NULL) {
+		/* Several statements: each answer is due in turn. */
+		pgb_db_due(db);
 		st = PQresultStatus(res);
 		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT ||
 		    st == PGRES_COPY_BOTH) {
@@ -122,7 +312,70 @@ pgb_db_query(struct pgb_db *db, const char *sql, int n,
 		PQclear(last);
 		last = res;
 	}
+	/*
+	 * An answer that came after the cancel request went out may be
+	 * success, and that request may then cancel the next command
+	 * instead: this one failed.
+	 */
+	if (db->gave_up && last != NULL &&
+	    PQresultStatus(last) != PGRES_FATAL_ERROR) {
+		PQclear(last);
+		last = NULL;
+	}
 	return last;
+}
+
+int
+pgb_db_copy(struct pgb_db *db, const unsigned char *data, size_t len,
+    struct pgb_diag *d)
+{
+	PGresult	*res;
+	size_t		 off, n;
+	int		 rc = 0, end;
+
+	for (off = 0; off < len && rc == 0; off += n) {
+		n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
+		if (PQputCopyData(db->conn, (const char *)data + off,
+		    (int)n) != 1 || flush_out(db) == -1 || db->gave_up)
+			rc = -1;
+	}
+	/* 0: libpq's buffer is full; it empties as the server reads. */
+	while ((end = PQputCopyEnd(db->conn, rc == 0 ? NULL :
+	    "pgapply could not send COPY data")) == 0 && flush_out(db) == 0)
+		;
+	if (end != 1)
+		rc = -1;
+	while ((res = pgb_db_result(db)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+			rc = pgb_db_error(db, res, d);
+		PQclear(res);
+	}
+	if (rc == 0 && db->gave_up)
+		rc = -1;
+	if (rc == -1 && d->code == 0)
+		pgb_db_error(db, NULL, d);
+	return rc;
+}
+
+/* The command missed its deadline, and the server took the cancel. */
+static int
+cancelled(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
+{
+	const char	*state = NULL, *msg = NULL;
+
+	if (res != NULL) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	}
+	pgb_fail(d, PGB_ERETRY, "the server did not answer within %s; "
+	    "pgapply cancelled the command", db->what);
+	if (state != NULL)
+		pgb_detail(d, "the server answered the cancel request: "
+		    "SQLSTATE %s: %s", state, msg ? msg : "");
+	else
+		pgb_detail(d, "pgapply gave up on it then and sent a cancel "
+		    "request; an answer that came later counts as a failure");
+	return -1;
 }
 
 int
@@ -132,12 +385,15 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	struct pgb_buf	 b;
 
 	if (db->hung_up == 2) {
-		pgb_fail(d, PGB_ERETRY, "the server stopped answering while "
-		    "pgapply waited for the lock");
-		pgb_detail(d, "no answer %d s after the lock wait ran out, so "
-		    "pgapply closed the connection", CANCEL_GRACE);
+		pgb_fail(d, PGB_ERETRY, "the server did not answer within %s; "
+		    "pgapply closed the connection", db->what);
+		pgb_detail(d, "a cancel request sent then went unanswered for "
+		    "%d s too; the server rolls back what the session left "
+		    "uncommitted once it notices", CANCEL_GRACE);
 		return -1;
 	}
+	if (db->gave_up && !db->hung_up)
+		return cancelled(db, res, d);
 	if (db->hung_up) {
 		pgb_fail(d, PGB_ECANCEL, "interrupted, and the server did not "
 		    "answer the cancel request within %d s", CANCEL_GRACE);
@@ -304,6 +560,13 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 	}
 	db->server_version = PQserverVersion(db->conn);
 	db->cancel = PQgetCancel(db->conn);
+	/*
+	 * Sends never block: what the server does not take yet waits in
+	 * libpq's buffer, and wait_step() bounds the wait for it to go out.
+	 */
+	if (PQsetnonblocking(db->conn, 1) != 0)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot make the connection "
+		    "non-blocking");
 	if (set_history_name(db, history, d) == -1)
 		return -1;
 	if (pgb_db_exec(db, "SELECT pg_catalog.pg_backend_pid()", 0, NULL,
@@ -317,6 +580,7 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 void
 pgb_db_close(struct pgb_db *db)
 {
+	reap(db, 1);
 	if (db->conn != NULL) {
 		pgb_db_unlock(db);
 		PQfinish(db->conn);
@@ -382,6 +646,35 @@ describe_holder(struct pgb_db *db, struct pgb_diag *d)
 
 static int	pooler_refusal(struct pgb_db *, int, struct pgb_diag *);
 
+/*
+ * One poll for the lock.  --lock-wait bounds a hung server too: a poll
+ * still out when the wait ends (or a second after it went out, when that
+ * is later) gets a cancel request, and 5 s later pgapply hangs up.
+ */
+static int
+poll_lock(struct pgb_db *db, double deadline, const char *const *params,
+    PGresult **res, struct pgb_diag *d)
+{
+	char	what[sizeof(db->what)];
+	double	bound = db->bound;
+	int	rc;
+
+	memcpy(what, db->what, sizeof(what));
+	snprintf(db->what, sizeof(db->what), "the lock wait");
+	db->bound = deadline - now_s() > 1 ? deadline - now_s() : 1;
+	/*
+	 * Only on our own backend: behind a transaction pooler the lock
+	 * would stay with a server connection we cannot reach again to
+	 * release it.
+	 */
+	rc = pgb_db_exec(db, "SELECT CASE WHEN pg_catalog.pg_backend_pid()"
+	    " = $2::integer THEN pg_catalog.pg_try_advisory_lock("
+	    "$1::bigint) END, pg_catalog.pg_backend_pid()", 2, params, res, d);
+	db->bound = bound;
+	memcpy(db->what, what, sizeof(what));
+	return rc;
+}
+
 int
 pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 {
@@ -390,7 +683,7 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 	double		 deadline = now_s() + wait;
 	long		 step = 50;
 	PGresult	*res;
-	int		 got, moved, other, rc;
+	int		 got, moved, other;
 
 	snprintf(key, sizeof(key), "%lld", db->lock_key);
 	snprintf(pid, sizeof(pid), "%d", db->pid);
@@ -400,19 +693,7 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 	 * waits for every open transaction to finish.
 	 */
 	for (;;) {
-		/*
-		 * Only on our own backend: behind a transaction pooler the
-		 * lock would stay with a server connection we cannot reach
-		 * again to release it.
-		 */
-		/* --lock-wait bounds a hung server too. */
-		db->deadline = deadline + CANCEL_GRACE;
-		rc = pgb_db_exec(db, "SELECT CASE WHEN pg_catalog.pg_backend_pid()"
-		    " = $2::integer THEN pg_catalog.pg_try_advisory_lock("
-		    "$1::bigint) END, pg_catalog.pg_backend_pid()", 2, params,
-		    &res, d);
-		db->deadline = 0;
-		if (rc == -1)
+		if (poll_lock(db, deadline, params, &res, d) == -1)
 			return -1;
 		moved = PQgetisnull(res, 0, 0);
 		got = PQgetvalue(res, 0, 0)[0] == 't';

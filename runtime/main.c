@@ -73,7 +73,9 @@ static const char help_text[] =
 "  --to VERSION           apply up to and including VERSION\n"
 "  --lock-wait SECONDS    wait for another runner's lock (default 60)\n"
 "  --lock-timeout DUR     SET LOCAL lock_timeout per migration (e.g. 5s)\n"
-"  --statement-timeout DUR  SET LOCAL statement_timeout per migration\n"
+"  --statement-timeout DUR  SET LOCAL statement_timeout per migration; an\n"
+"                         answer DUR + 5 s late gets a cancel request, and\n"
+"                         5 s later pgapply hangs up (exit 75)\n"
 "  --lock-retries N       retry a migration that hit lock_timeout (default 3)\n"
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
@@ -93,7 +95,8 @@ static const char help_text[] =
 "  5   a migration failed and was rolled back\n"
 "  6   needs an operator (a failed or interrupted no-transaction migration)\n"
 "  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
-"  75  retryable (lock wait ran out, database unreachable, connection lost)\n";
+"  75  retryable (lock wait ran out, database unreachable, connection lost,\n"
+"      server not answering)\n";
 
 enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
@@ -142,21 +145,39 @@ struct args {
 	long long	 version;	/* baseline */
 	int		 has_version;
 	int		 json, quiet;
+	long long	 stmt_ms;	/* --statement-timeout, parsed */
 	struct pgb_apply_opts ao;
 };
 
-static PGcancel *volatile cancel_handle;
+/* Set while libpq connects; 'json' mirrors --json for the handler. */
+static volatile sig_atomic_t connecting, json;
 
+/*
+ * The poll loop in db.c sends the cancel request and bounds the wait for
+ * its answer, so the handler only raises the flag: PQcancel here would
+ * block on a frozen postmaster.  libpq's connect has no such loop and
+ * waits for a server's answer for ever; no transaction exists yet then,
+ * so a signal ends the process at once.
+ */
 static void
 on_signal(int sig)
 {
-	char	errbuf[256];
+	static const char	msg[] = "pgapply: interrupted while connecting "
+	    "to the database\n";
+	static const char	ev[] = "{\"event\":\"error\",\"exit\":7,"
+	    "\"message\":\"interrupted while connecting to the database\","
+	    "\"detail\":\"\"}\n";
+	ssize_t			n;
 
 	(void)sig;
 	pgb_interrupted = 1;
-	/* PQcancel is documented as safe to call from a signal handler. */
-	if (cancel_handle != NULL)
-		(void)PQcancel(cancel_handle, errbuf, sizeof(errbuf));
+	if (!connecting)
+		return;
+	if (json)
+		n = write(STDOUT_FILENO, ev, sizeof(ev) - 1);
+	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)n;
+	_exit(EXIT_CANCEL);
 }
 
 static int
@@ -426,13 +447,19 @@ run(struct args *a)
 	conninfo = a->db ? a->db : getenv("DATABASE_URL");
 	if (conninfo != NULL && *conninfo == '\0')
 		conninfo = NULL;
-	if (pgb_db_connect(&db, conninfo, a->wait, a->history, &d) == -1) {
+	json = a->json;
+	connecting = 1;
+	rc = pgb_db_connect(&db, conninfo, a->wait, a->history, &d);
+	connecting = 0;
+	if (rc == -1) {
 		rc = fail(a, &d);
 		pgb_db_close(&db);
 		pgb_bundle_free(b);
 		return rc;
 	}
-	cancel_handle = db.cancel;
+	/* Past the statement timeout plus 5 s, pgapply gives up too. */
+	if (a->stmt_ms > 0)
+		pgb_db_bound(&db, a->stmt_ms, a->ao.statement_timeout);
 	a->ao.bundle_id = b ? b->manifest.bundle_id : "";
 	a->ao.emit = on_event;
 	a->ao.ctx = a;
@@ -448,7 +475,6 @@ run(struct args *a)
 		rc = pgb_adopt(&db, &b->manifest, &a->ao, a->from, a->table, &d);
 	else
 		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
-	cancel_handle = NULL;
 	rc = rc == -1 ? fail(a, &d) : EXIT_OK;
 	pgb_db_close(&db);
 	pgb_bundle_free(b);
@@ -541,10 +567,22 @@ parse_args(int argc, char *argv[], struct args *a)
 			a->table = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT:
-			a->ao.lock_timeout = optarg;
-			break;
 		case OPT_STMT_TIMEOUT:
-			a->ao.statement_timeout = optarg;
+			/* Else the server would refuse it inside the first migration. */
+			if (pgb_db_parse_ms(optarg, &v) == -1) {
+				fprintf(stderr, "pgapply: --%s '%s' is not a "
+				    "duration: give milliseconds, or a number "
+				    "with a unit (ms, s, min, h, d), from 0 to "
+				    "2147483647 ms\n", ch == OPT_LOCK_TIMEOUT ?
+				    "lock-timeout" : "statement-timeout", optarg);
+				return -1;
+			}
+			if (ch == OPT_LOCK_TIMEOUT) {
+				a->ao.lock_timeout = optarg;
+			} else {
+				a->ao.statement_timeout = optarg;
+				a->stmt_ms = v;
+			}
 			break;
 		case OPT_OOO:
 			a->ao.allow_out_of_order = 1;
