@@ -5,7 +5,8 @@
  * Trusts: nothing; the input is one migration file.  Checks the text,
  * splits it, then classifies every statement, and asserts what the
  * compiler relies on: statements lie inside the text, in order, without
- * overlap, and COPY data ranges too.
+ * overlap, and COPY data ranges too; variable references lie inside the
+ * text, in order, each a ':' and more.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    s->copy_len > len - s->copy_off))
 				abort();
 			(void)pgb_classify(text + s->off, s->len, &cls);
+		}
+		for (i = 0, end = 0; i < lx.nvars; i++) {
+			const struct pgb_lex_var *v = &lx.vars[i];
+
+			if (v->off < end || v->off > len || v->len < 2 ||
+			    v->len > len - v->off || text[v->off] != ':')
+				abort();
+			end = v->off + v->len;
+			(void)pgb_lex_psql_builtin(text + v->off + 1,
+			    v->len - 1);
 		}
 	}
 	pgb_lex_release(&lx);
