@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # 023_timeouts.pl - --lock-timeout with retries against a session that
 # holds a lock on the table a migration alters (success once it commits,
-# retryable exit when it never does), and --statement-timeout.
+# retryable exit when it never does), --statement-timeout, and durations
+# the server would refuse, refused before connecting.
 use strict;
 use warnings;
 
@@ -70,6 +71,24 @@ sub blocker {
 	my $ok = Pgb::bundle(Pgb::migrations('001_slow.sql' => "CREATE TABLE s ();\nSELECT pg_sleep(0.6);\n"));
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $ok);
 	is($code, 0, 'without the option the server default applies') or diag($err);
+}
+
+# Durations are read as the server reads them, and refused before connecting.
+{
+	my $db = $pg->createdb;
+	for my $bad ('5x', '5mins', '5 sec', '-1', '2147483648', '') {
+		for my $opt ('--statement-timeout', '--lock-timeout') {
+			my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b, $opt, $bad);
+			is($code, 2, "$opt '$bad': usage error, exit 2");
+			like($err, qr/^pgapply: \Q$opt\E '\Q$bad\E' is not a duration: give milliseconds, or a number with a unit \(ms, s, min, h, d\)/,
+			    "$opt '$bad': says why") or diag($err);
+		}
+	}
+	is($pg->psql($db, "SELECT to_regclass('pgbundle.history') IS NULL"), 't',
+	    'nothing was changed');
+	my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b,
+	    '--statement-timeout', '1.5min', '--lock-timeout', '0x10');
+	is($code, 0, 'what the server accepts pgapply accepts (1.5min, 0x10)') or diag($err);
 }
 
 done_testing();
