@@ -431,17 +431,28 @@ if ($DATA) {
 }
 
 # --- verify and check throughput, cold start -----------------------------
+# The floor for verify: gzip(1) decompressing the same file, no more.
 for my $set (grep { defined $bundle{$_} } (@SETS, 'data')) {
-	my (@v, @c, $ok, $ms, $cpu);
+	my (@v, @vs, @g, @c, $ok, $ms, $cpu);
 	for (1 .. 5) {
 		($ok, $cpu) = cpu_ms(["$BIN/pgapply", 'verify', $bundle{$set},
 		    '--pubkey', "$KEY.pub", '-q']);
 		push @v, $cpu if $ok;
+		if (-x "$W/pgapply-static") {
+			($ok, $cpu) = cpu_ms(["$W/pgapply-static", 'verify',
+			    $bundle{$set}, '--pubkey', "$KEY.pub", '-q']);
+			push @vs, $cpu if $ok;
+		}
+		($ok, $cpu) = cpu_ms(['sh', '-c', 'exec gzip -dc < "$1" > /dev/null',
+		    'sh', $bundle{$set}]);
+		push @g, $cpu if $ok;
 		($ok, $cpu) = cpu_ms(["$BIN/pgbundle", 'check',
 		    "$W/sets/$set/pgbundle", '-q']);
 		push @c, $cpu if $ok;
 	}
 	$res{verify}{$set} = stats(@v);
+	$res{verify_static}{$set} = stats(@vs);
+	$res{gunzip}{$set} = stats(@g);
 	$res{check}{$set} = stats(@c);
 }
 for my $t (grep { !$unavailable{$_->{id}} && $_->{version} } @TOOLS) {
@@ -518,15 +529,18 @@ sub report {
 		push @md, '';
 	}
 	push @md, '### pgbundle: compile, verify, check (CPU time, user + sys, one core)', '',
-	    '| set | sources MB | compile ms (wall) | compile CPU ms | bundle KB | verify CPU ms | verify MB/s (bundle) | verify MB/s (sources) | check CPU ms | check MB/s |',
-	    '|---|---|---|---|---|---|---|---|---|---|';
+	    '| set | sources MB | compile ms (wall) | compile CPU ms | bundle KB | verify CPU ms | verify MB/s (bundle) | verify MB/s (sources) | verify CPU ms (static) | `gzip -dc` CPU ms | verify ÷ `gzip -dc` | check CPU ms | check MB/s |',
+	    '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
 	for my $set (grep { $res{compile}{$_} } (@SETS, 'data')) {
 		my $c = $res{compile}{$set};
 		my $v = $res{verify}{$set};
+		my $g = $res{gunzip}{$set};
 		my $k = $res{check}{$set};
-		push @md, sprintf('| %s | %.1f | %s | %s | %.0f | %s | %.0f | %.0f | %s | %.0f |', $set,
+		push @md, sprintf('| %s | %.1f | %s | %s | %.0f | %s | %.0f | %.0f | %s | %s | %s | %s | %.0f |', $set,
 		    $c->{src} / 1048576, f1($c->{ms}), f1($c->{cpu}), $c->{size} / 1024, f1($v),
-		    rate($c->{size}, $v), rate($c->{src}, $v), f1($k), rate($c->{src}, $k));
+		    rate($c->{size}, $v), rate($c->{src}, $v), f1($res{verify_static}{$set}),
+		    f1($g), $v && $g && $g->{med} ? sprintf('%.2f', $v->{med} / $g->{med}) : '–',
+		    f1($k), rate($c->{src}, $k));
 	}
 	push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',
 	    '| tool | ms, median (min–max) | version |', '|---|---|---|';
