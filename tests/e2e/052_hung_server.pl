@@ -266,15 +266,17 @@ for my $how ('SIGTERM', '--statement-timeout 2s') {
 	my $db = new_db();
 	stop($pg->pid);
 	my $p = PgbTest::spawn($pgapply, 'apply', $bundle, '--pubkey', Pgb::pub(),
-	    '--db', $pg->connstr($db));
+	    '--db', $pg->connstr($db), '--json');
 	sleep 1.5;
 	ok(!$p->done, 'frozen postmaster: pgapply waits to connect');
 	my $t1 = time;
 	$p->signal('TERM');
-	my ($rc, undef, $err) = $p->wait(30);
+	my ($rc, $out, $err) = $p->wait(30);
 	my $dt = time - $t1;
 	is($rc, 7, 'frozen postmaster: SIGTERM ends it with exit 7') or diag($err);
 	like($err, qr/interrupted while connecting to the database/, 'saying so') or diag($err);
+	is($out, '{"event":"error","exit":7,"message":"interrupted while connecting to the '
+	    . "database\",\"detail\":\"\"}\n", 'and, with --json, as an error event');
 	cmp_ok($dt, '<', 5, sprintf('frozen postmaster: %.1f s after SIGTERM', $dt));
 	push @figures, sprintf('frozen postmaster while connecting, SIGTERM: exit %d %.2f s after it',
 	    $rc, $dt);
