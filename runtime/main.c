@@ -568,13 +568,14 @@ parse_args(int argc, char *argv[], struct args *a)
 			break;
 		case OPT_LOCK_TIMEOUT:
 		case OPT_STMT_TIMEOUT:
-			/* Else the server would refuse it inside the first migration. */
+			/* Else the server refuses it in the first migration. */
 			if (pgb_db_parse_ms(optarg, &v) == -1) {
 				fprintf(stderr, "pgapply: --%s '%s' is not a "
 				    "duration: give milliseconds, or a number "
 				    "with a unit (ms, s, min, h, d), from 0 to "
 				    "2147483647 ms\n", ch == OPT_LOCK_TIMEOUT ?
-				    "lock-timeout" : "statement-timeout", optarg);
+				    "lock-timeout" : "statement-timeout",
+				    optarg);
 				return -1;
 			}
 			if (ch == OPT_LOCK_TIMEOUT) {
