@@ -24,6 +24,7 @@ struct pgb_db {
 	char	*qname;		/* quoted "schema"."table" */
 	long long lock_key;
 	int	 locked;
+	int	 history_seen;	/* the history table exists (under the lock) */
 	int	 pid;		/* backend pid seen when the lock was taken */
 	PGcancel *cancel;
 	pid_t	 canceller;	/* child sending a cancel request; 0: none */
@@ -45,14 +46,11 @@ struct pgb_hrow {
 	char	*name;
 	char	 checksum[PGB_HEX256_LEN + 1];	/* hex, algorithm stripped */
 	char	 chain[PGB_HEX256_LEN + 1];
-	char	*bundle_id;
 	enum pgb_mode mode;
 	enum pgb_hstatus status;
 	int	 done;		/* statements done (no-transaction) */
 	int	 total;
-	char	*applied_at;
-	long long duration_ms;
-	char	*applied_by;
+	char	*applied_at;	/* "" unless read with 'times' */
 };
 
 struct pgb_history {
@@ -85,13 +83,18 @@ void	pgb_db_close(struct pgb_db *);
 /* Poll pg_try_advisory_lock for up to 'wait' seconds; name the holder. */
 int	pgb_db_lock(struct pgb_db *, int wait, struct pgb_diag *);
 void	pgb_db_unlock(struct pgb_db *);
-/* Refuse when the backend changed under us (a transaction pooler). */
+/*
+ * Refuse when the backend changed under us (a transaction pooler).  The
+ * reset and the history lookup after the lock check it too, in their own
+ * round trips.
+ */
 int	pgb_db_check_backend(struct pgb_db *, struct pgb_diag *);
 /* Put the session back to its connection-time settings. */
 int	pgb_db_reset_session(struct pgb_db *, struct pgb_diag *);
 
 int	pgb_db_ensure_history(struct pgb_db *, struct pgb_diag *);
-int	pgb_db_read_history(struct pgb_db *, struct pgb_history *,
+/* The history under the lock; 'times': with applied_at, for status. */
+int	pgb_db_read_history(struct pgb_db *, struct pgb_history *, int times,
 	    struct pgb_diag *);
 void	pgb_history_release(struct pgb_history *);
 

@@ -347,7 +347,7 @@ read_and_compare(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_history *h, size_t **pending,
     size_t *npending, struct pgb_diag *d)
 {
-	if (pgb_db_read_history(db, h, d) == -1)
+	if (pgb_db_read_history(db, h, 0, d) == -1)
 		return -1;
 	return compare(m, h, o, pending, npending, d);
 }
@@ -362,7 +362,7 @@ pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
 
 	/* --to below what the database holds: show the rollback instead. */
 	if (o->has_to) {
-		if (pgb_db_read_history(db, &h, d) == -1)
+		if (pgb_db_read_history(db, &h, 0, d) == -1)
 			return -1;
 		ahead = h.n > 0 && h.v[h.n - 1].version > o->to;
 		pgb_history_release(&h);
@@ -392,7 +392,7 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 	struct pgb_diag		 ignore;
 	size_t			 i, npending = 0;
 
-	if (pgb_db_read_history(db, &h, d) == -1)
+	if (pgb_db_read_history(db, &h, 1, d) == -1)
 		return -1;
 	for (i = 0; i < h.n; i++) {
 		r = &h.v[i];
@@ -1021,7 +1021,8 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 	for (attempt = 0;; attempt++) {
 		if (pgb_interrupted)
 			return pgb_fail(d, PGB_ECANCEL, "interrupted");
-		if (pgb_db_check_backend(db, d) == -1)
+		/* The reset or the history lookup before checked it. */
+		if (attempt > 0 && pgb_db_check_backend(db, d) == -1)
 			return -1;
 		emit(o, PGB_EV_BEGIN, mig, prev, NULL, 0, 0);
 		if (mig->up.mode == PGB_MODE_NOTX)
@@ -1272,7 +1273,7 @@ pgb_rollback(struct pgb_db *db, const struct pgb_manifest *m,
 	memset(&h, 0, sizeof(h));
 	if (pgb_db_lock(db, o->lock_wait, d) == -1)
 		return -1;
-	if (pgb_db_read_history(db, &h, d) == -1 ||
+	if (pgb_db_read_history(db, &h, 0, d) == -1 ||
 	    rollback_targets(m, &h, o, &t, &n, d) == -1 ||
 	    check_downs(t, n, d) == -1)
 		goto out;
@@ -1309,7 +1310,7 @@ plan_rollback(struct pgb_db *db, const struct pgb_manifest *m,
 	size_t			 n = 0, i;
 	int			 rc = -1;
 
-	if (pgb_db_read_history(db, &h, d) == -1)
+	if (pgb_db_read_history(db, &h, 0, d) == -1)
 		return -1;
 	if (rollback_targets(m, &h, o, &t, &n, d) == 0 &&
 	    check_downs(t, n, d) == 0) {
@@ -1401,7 +1402,7 @@ pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
 		return -1;
 	}
 	if (pgb_db_ensure_history(db, d) == -1 ||
-	    pgb_db_read_history(db, &h, d) == -1)
+	    pgb_db_read_history(db, &h, 0, d) == -1)
 		goto out;
 	if (h.n > 0 && h.v[h.n - 1].version > version) {
 		pgb_fail(d, PGB_ECONFLICT, "database already has history past "
@@ -1456,7 +1457,7 @@ pgb_adopt_versions(struct pgb_db *db, const struct pgb_manifest *m,
 	if (pgb_db_lock(db, o->lock_wait, d) == -1)
 		return -1;
 	if (pgb_db_ensure_history(db, d) == 0 &&
-	    pgb_db_read_history(db, &h, d) == 0 &&
+	    pgb_db_read_history(db, &h, 0, d) == 0 &&
 	    check_no_drift(m, &h, d) == 0)
 		rc = record_unrun(db, m, &h, o, v, n, origin, d);
 	pgb_history_release(&h);

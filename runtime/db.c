@@ -533,7 +533,6 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 	double		 deadline = now_s() + wait;
 	long		 step = 100;
 	PGPing		 p;
-	PGresult	*res;
 
 	memset(db, 0, sizeof(*db));
 	for (;;) {
@@ -569,11 +568,7 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 		    "non-blocking");
 	if (set_history_name(db, history, d) == -1)
 		return -1;
-	if (pgb_db_exec(db, "SELECT pg_catalog.pg_backend_pid()", 0, NULL,
-	    &res, d) == -1)
-		return -1;
-	db->pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	db->pid = 0;		/* the reset learns it */
 	return pgb_db_reset_session(db, d);
 }
 
@@ -593,20 +588,34 @@ pgb_db_close(struct pgb_db *db)
 	memset(db, 0, sizeof(*db));
 }
 
+static int	pooler_refusal(struct pgb_db *, int, struct pgb_diag *);
+
 int
 pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
 {
+	PGresult	*res;
+	int		 pid;
+
 	/*
 	 * What DISCARD ALL does, less pg_advisory_unlock_all(): the next
-	 * migration starts as if psql had run its file alone.
+	 * migration starts as if psql had run its file alone.  The backend
+	 * check rides in the same round trip.
 	 */
 	/* PostgreSQL 14+: a killed runner's backend and lock go in a second. */
-	return pgb_db_exec(db, db->server_version >= 140000 ?
+	if (pgb_db_exec(db, db->server_version >= 140000 ?
 	    "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; "
 	    "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
-	    "SET client_connection_check_interval = 1000" :
+	    "SET client_connection_check_interval = 1000; "
+	    "SELECT pg_catalog.pg_backend_pid()" :
 	    "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; "
-	    "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES", 0, NULL, NULL, d);
+	    "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
+	    "SELECT pg_catalog.pg_backend_pid()", 0, NULL, &res, d) == -1)
+		return -1;
+	pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (db->pid == 0)
+		db->pid = pid;
+	return pid != db->pid ? pooler_refusal(db, pid, d) : 0;
 }
 
 static void
@@ -643,8 +652,6 @@ describe_holder(struct pgb_db *db, struct pgb_diag *d)
 		    ", from ", PQgetvalue(res, 0, 4));
 	PQclear(res);
 }
-
-static int	pooler_refusal(struct pgb_db *, int, struct pgb_diag *);
 
 /*
  * One poll for the lock.  --lock-wait bounds a hung server too: a poll
@@ -714,8 +721,10 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 		}
 		sleep_ms(backoff(&step, 1000));
 	}
+	/* The backend is checked again by the history lookup that follows
+	 * every lock (history_exists), in its own round trip. */
 	db->locked = 1;
-	return pgb_db_check_backend(db, d);
+	return 0;
 }
 
 void
@@ -733,6 +742,7 @@ pgb_db_unlock(struct pgb_db *db)
 	(void)pgb_db_exec(db, "SELECT pg_catalog.pg_advisory_unlock($1::bigint)",
 	    1, params, NULL, &ignore);
 	db->locked = 0;
+	db->history_seen = 0;
 }
 
 static int
@@ -797,6 +807,7 @@ pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
 	PQfreemem(qs);
 	rc = pgb_db_exec(db, sql.data, 0, NULL, NULL, d);
 	pgb_buf_release(&sql);
+	db->history_seen = rc == 0 && db->locked;
 	if (rc == -1 && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
 		struct pgb_diag ignore;
 		(void)pgb_db_exec(db, "ROLLBACK", 0, NULL, NULL, &ignore);
@@ -809,12 +820,22 @@ history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
 {
 	const char	*params[1] = { db->qname };
 	PGresult	*res;
+	int		 pid;
 
-	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
-	    1, params, &res, d) == -1)
+	if (db->history_seen) {
+		*exists = 1;
+		return 0;
+	}
+	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1) IS NOT NULL, "
+	    "pg_catalog.pg_backend_pid()", 1, params, &res, d) == -1)
 		return -1;
 	*exists = PQgetvalue(res, 0, 0)[0] == 't';
+	pid = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
+	if (pid != db->pid)
+		return pooler_refusal(db, pid, d);
+	/* Under the lock no other runner drops it: look once. */
+	db->history_seen = *exists && db->locked;
 	return 0;
 }
 
@@ -827,7 +848,7 @@ copy_hex(char *dst, const char *src)
 }
 
 int
-pgb_db_read_history(struct pgb_db *db, struct pgb_history *h,
+pgb_db_read_history(struct pgb_db *db, struct pgb_history *h, int times,
     struct pgb_diag *d)
 {
 	struct pgb_buf	 sql;
@@ -839,12 +860,13 @@ pgb_db_read_history(struct pgb_db *db, struct pgb_history *h,
 		return -1;
 	if (!h->exists)
 		return 0;
+	/* Formatting a time costs about a microsecond a row: only status
+	 * shows them. */
 	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "SELECT version, name, checksum, chain, bundle_id, "
-	    "mode, status, statements_done, statements_total, "
-	    "pg_catalog.to_char(applied_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), "
-	    "coalesce(duration_ms, 0), applied_by FROM %s ORDER BY version",
-	    db->qname);
+	pgb_buf_printf(&sql, "SELECT version, name, checksum, chain, mode, "
+	    "status, statements_done, statements_total%s FROM %s ORDER BY "
+	    "version", times ? ", pg_catalog.to_char(applied_at, "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SSOF')" : "", db->qname);
 	i = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
 	pgb_buf_release(&sql);
 	if (i == -1)
@@ -858,16 +880,13 @@ pgb_db_read_history(struct pgb_db *db, struct pgb_history *h,
 		r->name = pgb_xstrdup(PQgetvalue(res, i, 1));
 		copy_hex(r->checksum, PQgetvalue(res, i, 2));
 		copy_hex(r->chain, PQgetvalue(res, i, 3));
-		r->bundle_id = pgb_xstrdup(PQgetvalue(res, i, 4));
-		r->mode = strcmp(PQgetvalue(res, i, 5), "no-transaction") == 0 ?
+		r->mode = strcmp(PQgetvalue(res, i, 4), "no-transaction") == 0 ?
 		    PGB_MODE_NOTX : PGB_MODE_TX;
-		r->status = strcmp(PQgetvalue(res, i, 6), "applied") == 0 ?
+		r->status = strcmp(PQgetvalue(res, i, 5), "applied") == 0 ?
 		    PGB_H_APPLIED : PGB_H_FAILED;
-		r->done = (int)strtol(PQgetvalue(res, i, 7), NULL, 10);
-		r->total = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
-		r->applied_at = pgb_xstrdup(PQgetvalue(res, i, 9));
-		r->duration_ms = strtoll(PQgetvalue(res, i, 10), NULL, 10);
-		r->applied_by = pgb_xstrdup(PQgetvalue(res, i, 11));
+		r->done = (int)strtol(PQgetvalue(res, i, 6), NULL, 10);
+		r->total = (int)strtol(PQgetvalue(res, i, 7), NULL, 10);
+		r->applied_at = pgb_xstrdup(times ? PQgetvalue(res, i, 8) : "");
 		h->n++;
 	}
 	PQclear(res);
@@ -881,9 +900,7 @@ pgb_history_release(struct pgb_history *h)
 
 	for (i = 0; i < h->n; i++) {
 		free(h->v[i].name);
-		free(h->v[i].bundle_id);
 		free(h->v[i].applied_at);
-		free(h->v[i].applied_by);
 	}
 	free(h->v);
 	memset(h, 0, sizeof(*h));
