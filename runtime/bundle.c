@@ -3,8 +3,8 @@
  * it entry by entry.  The security core of pgapply.
  *
  * Trusts: the trusted public keys it is given (checked by sig.c), and
- * after the signature verifies, OpenSSL and libarchive's gzip and tar
- * readers with bytes from memory.  Nothing else: the archive is read as
+ * after the signature verifies, OpenSSL, zlib's inflate and libarchive's
+ * tar reader with bytes from memory.  Nothing else: the archive is read as
  * if hostile even though it is signed.
  * Rejects, before reading a byte of archive: a bundle that is not a
  * regular file or is over PGB_BUNDLE_MAX, a signature that is not exactly
