@@ -31,6 +31,8 @@ volatile sig_atomic_t pgb_interrupted;
 
 /* How long a cancel request may go unanswered before pgapply hangs up. */
 #define CANCEL_GRACE	5
+/* Seconds an attempt to connect may take, unless the user set one. */
+#define CONNECT_TIMEOUT	"10"
 #define COPY_CHUNK	65536
 
 static void
@@ -499,16 +501,40 @@ set_history_name(struct pgb_db *db, const char *history, struct pgb_diag *d)
 	return 0;
 }
 
-static PGconn *
-connect_once(const char *conninfo)
+/*
+ * libpq's keywords for 'conninfo' (NULL: the PG* environment alone), at
+ * most 4 with the NULL end.  libpq waits for ever for a server that
+ * accepts the connection but never answers (a frozen postmaster); unless
+ * the user chose a connect_timeout, each attempt gets CONNECT_TIMEOUT.
+ * It comes first, so that one in 'conninfo' overrides it.
+ */
+static void
+conn_params(const char *conninfo, const char **keys, const char **vals)
 {
-	const char	*keys[3], *vals[3];
+	const char	*env = getenv("PGCONNECT_TIMEOUT");
 	int		 n = 0;
 
+	if (env == NULL || *env == '\0') {
+		keys[n] = "connect_timeout";
+		vals[n++] = CONNECT_TIMEOUT;
+	}
 	if (conninfo != NULL) {
 		keys[n] = "dbname";
 		vals[n++] = conninfo;
 	}
+	keys[n] = NULL;
+	vals[n] = NULL;
+}
+
+static PGconn *
+connect_once(const char *conninfo)
+{
+	const char	*keys[5], *vals[5];
+	size_t		 n;
+
+	conn_params(conninfo, keys, vals);
+	for (n = 0; keys[n] != NULL; n++)
+		;
 	keys[n] = "fallback_application_name";
 	vals[n++] = "pgapply";
 	keys[n] = NULL;
@@ -519,10 +545,9 @@ connect_once(const char *conninfo)
 static PGPing
 ping(const char *conninfo)
 {
-	const char	*keys[2] = { "dbname", NULL }, *vals[2] = { conninfo, NULL };
+	const char	*keys[4], *vals[4];
 
-	if (conninfo == NULL)
-		keys[0] = vals[0] = NULL;
+	conn_params(conninfo, keys, vals);
 	return PQpingParams(keys, vals, 1);
 }
 

@@ -285,6 +285,36 @@ for my $how ('SIGTERM', '--statement-timeout 2s') {
 	is($rc2, 0, 'frozen postmaster: once resumed, a run applies') or diag($err2);
 }
 
+# --- ... and without a signal, the default connect timeout ends it ----------
+# Each attempt to connect (and the ping that tells a server that is down
+# from bad parameters) gets 10 s unless the conninfo or PGCONNECT_TIMEOUT
+# says otherwise; then pgapply exits 75, retryable.
+for my $case (['default', ''], ['connect_timeout=2 in the conninfo', ' connect_timeout=2']) {
+	my ($how, $extra) = @$case;
+	my $db = new_db();
+	stop($pg->pid);
+	my $t0 = time;
+	my ($rc, undef, $err) = PgbTest::run($pgapply, 'apply', $bundle, '--pubkey', Pgb::pub(),
+	    '--db', $pg->connstr($db) . $extra);
+	my $dt = time - $t0;
+	resume();
+	is($rc, 75, "frozen postmaster, $how: pgapply gives up with exit 75") or diag($err);
+	like($err, qr/cannot connect to the database.*timeout expired/s, 'naming the timeout')
+	    or diag($err);
+	if ($extra) {
+		cmp_ok($dt, '<', 9, sprintf('%s: after %.1f s, the conninfo\'s timeout and not '
+		    . 'the default', $how, $dt));
+	} else {
+		cmp_ok($dt, '>=', 9.5, sprintf('%s: not before the 10 s timeout (%.1f s)', $how, $dt));
+		cmp_ok($dt, '<', 40, sprintf('%s: within two 10 s attempts and a margin (%.1f s)',
+		    $how, $dt));
+	}
+	push @figures, sprintf('frozen postmaster while connecting, %s, no signal: exit %d %.1f s '
+	    . 'after start', $how, $rc, $dt);
+	my ($rc2, undef, $err2) = Pgb::pgapply($pg, $db, 'apply', $bundle);
+	is($rc2, 0, "frozen postmaster, $how: once resumed, a run applies") or diag($err2);
+}
+
 # A stopped backend while pgapply waits for another runner's lock: the
 # lock wait bounds it (exit 75, 5 s after --lock-wait runs out), and
 # SIGTERM ends it sooner (exit 7).
