@@ -1,19 +1,20 @@
 /*
- * apply.c - plan, apply and status.
+ * apply.c - run the pending migrations that compare.c found, each with
+ * its history row; also the statement runner and history writes that
+ * revert.c shares.
  *
- * Trusts: a manifest that bundle.c verified, and the database's history
- * table as the record of what ran.  Refuses, before changing anything:
- * drift (an applied checksum differs), a database ahead of the bundle,
- * out-of-order pending versions, and failed no-transaction migrations.
- * A transactional migration and its history row commit together or not
- * at all; a no-transaction one records its progress after each statement.
+ * Trusts: a manifest that bundle.c verified, and compare.c's verdict on
+ * a history read under the runner lock.  Refuses --single-transaction
+ * with a no-transaction migration in it.  A transactional migration and
+ * its history row commit together or not at all; a no-transaction one
+ * records its progress after each statement.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "apply.h"
+#include "apply_local.h"
 #include "bounds.h"
 #include "buf.h"
 #include "hash.h"
@@ -21,11 +22,8 @@
 
 #define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
 
-static int	plan_rollback(struct pgb_db *, const struct pgb_manifest *,
-		    const struct pgb_apply_opts *, struct pgb_diag *);
-
-static double
-now_ms(void)
+double
+pgb_now_ms(void)
 {
 	struct timespec	ts;
 
@@ -33,391 +31,9 @@ now_ms(void)
 	return (double)ts.tv_sec * 1000 + ts.tv_nsec / 1e6;
 }
 
-const char *
-pgb_mig_label(const struct pgb_migration *m, char *buf, size_t len)
-{
-	const char	*base = strrchr(m->up.path, '/');
-	size_t		 n;
-
-	base = base ? base + 1 : m->up.path;
-	n = strlen(base);
-	if (n > 4 && strcmp(base + n - 4, ".sql") == 0)
-		n -= 4;
-	snprintf(buf, len, "%.*s", (int)n, base);
-	return buf;
-}
-
-static void
-emit(const struct pgb_apply_opts *o, enum pgb_ev kind,
-    const struct pgb_migration *m, const struct pgb_hrow *row,
-    const char *state, long long ms, size_t count)
-{
-	struct pgb_event	ev;
-
-	if (o->emit == NULL)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = kind;
-	ev.mig = m;
-	ev.row = row;
-	ev.state = state;
-	ev.duration_ms = ms;
-	ev.count = count;
-	o->emit(o->ctx, &ev);
-}
-
-static const struct pgb_hrow *
-find_row(const struct pgb_history *h, long long version)
-{
-	size_t	lo = 0, hi = h->n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (h->v[mid].version == version)
-			return &h->v[mid];
-		if (h->v[mid].version < version)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static const struct pgb_migration *
-find_mig(const struct pgb_manifest *m, long long version)
-{
-	size_t	lo = 0, hi = m->nmigs, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (m->migs[mid].version == version)
-			return &m->migs[mid];
-		if (m->migs[mid].version < version)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static int
-drifted(const struct pgb_migration *m, const struct pgb_hrow *r)
-{
-	char	hex[PGB_HEX256_LEN + 1];
-
-	pgb_hex(m->up.sha256, PGB_SHA256_LEN, hex);
-	if (strcmp(hex, r->checksum) == 0)
-		return 0;
-	/* A baseline's own version may be the migration it replaced. */
-	if (!m->baseline || m->nreplaces == 0)
-		return 1;
-	pgb_hex(m->replaces[m->nreplaces - 1].sha256, PGB_SHA256_LEN, hex);
-	return strcmp(hex, r->checksum) != 0;
-}
-
-/*
- * The entry of a baseline's "replaces" list for 'version', other than the
- * baseline's own version, or NULL.  Ranges do not overlap (the parser
- * checks), so only the first migration at or above 'version' can cover it.
- */
-static const struct pgb_replaced *
-find_replaced(const struct pgb_manifest *m, long long version,
-    const struct pgb_migration **base)
-{
-	const struct pgb_migration *b;
-	size_t	lo = 0, hi = m->nmigs, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (m->migs[mid].version < version)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == m->nmigs)
-		return NULL;
-	b = &m->migs[lo];
-	if (!b->baseline || b->version == version ||
-	    version < b->baseline_first)
-		return NULL;
-	lo = 0;
-	hi = b->nreplaces;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (b->replaces[mid].version == version) {
-			if (base != NULL)
-				*base = b;
-			return &b->replaces[mid];
-		}
-		if (b->replaces[mid].version < version)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/*
- * A history row the bundle holds only through a baseline: 1 when it is
- * one and matches, 0 when it is not one, -1 (conflict in 'd') when its
- * checksum differs or it failed half way.
- */
-static int
-check_replaced(const struct pgb_manifest *m, const struct pgb_hrow *r,
-    struct pgb_diag *d)
-{
-	const struct pgb_replaced	*rp;
-	const struct pgb_migration	*base = NULL;
-	char				 hex[PGB_HEX256_LEN + 1];
-	char				 label[PGB_NAME_MAX + 8];
-
-	if ((rp = find_replaced(m, r->version, &base)) == NULL)
-		return 0;
-	pgb_hex(rp->sha256, PGB_SHA256_LEN, hex);
-	if (strcmp(hex, r->checksum) != 0) {
-		pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for applied "
-		    "migration %lld '%s'", r->version, r->name);
-		pgb_detail(d, "database has sha256:%s, baseline '%s' replaced "
-		    "sha256:%s: the database ran another migration %lld than "
-		    "the one the baseline stands for", r->checksum,
-		    pgb_mig_label(base, label, sizeof(label)), hex, r->version);
-		return -1;
-	}
-	if (r->status == PGB_H_FAILED) {
-		pgb_fail(d, PGB_EOPERATOR, "no-transaction migration %lld '%s' "
-		    "failed after %d of %d statements", r->version, r->name,
-		    r->done, r->total);
-		pgb_detail(d, "baseline '%s' replaced it, so this bundle cannot "
-		    "resume it: finish it with a bundle built before the squash",
-		    pgb_mig_label(base, label, sizeof(label)));
-		return -1;
-	}
-	return 1;
-}
-
-/*
- * Where a database stands with baseline 'b': 0 none of its versions is in
- * the history (run it), 1 its own version is applied (the rest ran before
- * it, in order: skip it), -1 only part of them ran (conflict in 'd').
- */
-static int
-baseline_state(const struct pgb_migration *b, const struct pgb_history *h,
-    struct pgb_diag *d)
-{
-	const struct pgb_hrow	*r, *last = NULL;
-	char			 label[PGB_NAME_MAX + 8];
-	size_t			 i;
-
-	r = find_row(h, b->version);
-	if (r != NULL && r->status == PGB_H_APPLIED)
-		return 1;
-	for (i = 0; i < h->n; i++) {
-		if (h->v[i].version >= b->baseline_first &&
-		    h->v[i].version <= b->version)
-			last = &h->v[i];
-	}
-	if (last == NULL)
-		return 0;
-	pgb_fail(d, PGB_ECONFLICT, "baseline '%s' replaces migrations %lld to "
-	    "%lld, and the database ran only part of them (up to %lld '%s')",
-	    pgb_mig_label(b, label, sizeof(label)), b->baseline_first,
-	    b->version, last->version, last->name);
-	pgb_detail(d, "apply a bundle built before the squash (one that holds "
-	    "the migrations up to %lld) first, then this one; nothing was "
-	    "changed", b->version);
-	return -1;
-}
-
-/*
- * Compare history and bundle.  Fills 'pending' (indexes into m->migs,
- * caller frees) and returns 0, or -1 with the first conflict in 'd'.
- */
-static int
-compare(const struct pgb_manifest *m, const struct pgb_history *h,
-    const struct pgb_apply_opts *o, size_t **pending, size_t *npending,
-    struct pgb_diag *d)
-{
-	const struct pgb_migration *mig;
-	const struct pgb_hrow	*r;
-	char			 hex[PGB_HEX256_LEN + 1], label[PGB_NAME_MAX + 8];
-	long long		 maxapplied = -1;
-	size_t			 i;
-	int			 k;
-
-	*pending = NULL;
-	*npending = 0;
-	for (i = 0; i < h->n; i++) {
-		r = &h->v[i];
-		if ((mig = find_mig(m, r->version)) == NULL &&
-		    (k = check_replaced(m, r, d)) != 0) {
-			if (k == -1)
-				return -1;
-			if (r->version > maxapplied)
-				maxapplied = r->version;
-			continue;
-		}
-		if (mig == NULL) {
-			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
-			    "'%s' that the bundle does not hold", r->version,
-			    r->name);
-			pgb_detail(d, "the bundle is older than the database: "
-			    "refusing (a rollback attack or a deploy out of "
-			    "order); apply a bundle that holds every applied "
-			    "migration");
-			return -1;
-		}
-		if (drifted(mig, r)) {
-			pgb_hex(mig->up.sha256, PGB_SHA256_LEN, hex);
-			pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for "
-			    "applied migration '%s'", pgb_mig_label(mig, label,
-			    sizeof(label)));
-			pgb_detail(d, "database has sha256:%s, bundle has "
-			    "sha256:%s: the migration changed after it was "
-			    "applied", r->checksum, hex);
-			return -1;
-		}
-		/*
-		 * A no-transaction migration whose statements all ran (only
-		 * its verify queries and final record are missing, e.g. the
-		 * runner was killed just then) resumes by itself: nothing
-		 * is run again.  Otherwise a human decides.
-		 */
-		if (r->status == PGB_H_FAILED && !o->retry_failed &&
-		    (r->done < 0 || (size_t)r->done < mig->up.nstmts)) {
-			/* The statement to resume at may have left an index. */
-			const char *idx = r->done >= 0 &&
-			    (size_t)r->done < mig->up.nstmts ?
-			    mig->up.stmts[r->done].index : NULL;
-
-			pgb_fail(d, PGB_EOPERATOR, "no-transaction migration "
-			    "'%s' failed after %d of %d statements",
-			    pgb_mig_label(mig, label, sizeof(label)), r->done,
-			    r->total);
-			if (idx != NULL)
-				pgb_detail(d, "its statements commit one by one; "
-				    "statement %d builds index '%s' "
-				    "CONCURRENTLY, and an interrupted build "
-				    "leaves it INVALID; fix the cause, then "
-				    "re-run with --retry-failed, which drops "
-				    "the INVALID index and resumes at statement "
-				    "%d", r->done + 1, idx, r->done + 1);
-			else
-				pgb_detail(d, "its statements commit one by "
-				    "one; fix the cause, then re-run with "
-				    "--retry-failed to resume at statement %d",
-				    r->done + 1);
-			return -1;
-		}
-		if (r->status == PGB_H_APPLIED && r->version > maxapplied)
-			maxapplied = r->version;
-	}
-	*pending = pgb_xcalloc(m->nmigs, sizeof(**pending));
-	for (i = 0; i < m->nmigs; i++) {
-		mig = &m->migs[i];
-		if (o->has_to && mig->version > o->to)
-			break;
-		r = find_row(h, mig->version);
-		if (mig->baseline && (k = baseline_state(mig, h, d)) != 0) {
-			if (k == 1)
-				continue;	/* counts as applied, unrun */
-			free(*pending);
-			*pending = NULL;
-			return -1;
-		}
-		if (r != NULL && r->status == PGB_H_APPLIED)
-			continue;
-		if (mig->version < maxapplied && !o->allow_out_of_order) {
-			free(*pending);
-			*pending = NULL;
-			pgb_fail(d, PGB_ECONFLICT, "pending migration '%s' is "
-			    "older than applied migration %lld",
-			    pgb_mig_label(mig, label, sizeof(label)), maxapplied);
-			pgb_detail(d, "applying it now would run migrations out "
-			    "of order; pass --allow-out-of-order if that is "
-			    "intended");
-			return -1;
-		}
-		(*pending)[(*npending)++] = i;
-	}
-	return 0;
-}
-
-static int
-read_and_compare(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, struct pgb_history *h, size_t **pending,
-    size_t *npending, struct pgb_diag *d)
-{
-	if (pgb_db_read_history(db, h, 0, d) == -1)
-		return -1;
-	return compare(m, h, o, pending, npending, d);
-}
-
-int
-pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
-{
-	struct pgb_history	 h;
-	size_t			*pending = NULL, n = 0, i;
-	int			 rc, ahead;
-
-	/* --to below what the database holds: show the rollback instead. */
-	if (o->has_to) {
-		if (pgb_db_read_history(db, &h, 0, d) == -1)
-			return -1;
-		ahead = h.n > 0 && h.v[h.n - 1].version > o->to;
-		pgb_history_release(&h);
-		if (ahead)
-			return plan_rollback(db, m, o, d);
-	}
-	rc = read_and_compare(db, m, o, &h, &pending, &n, d);
-	if (rc == 0) {
-		for (i = 0; i < n; i++)
-			emit(o, PGB_EV_PENDING, &m->migs[pending[i]],
-			    find_row(&h, m->migs[pending[i]].version), "pending",
-			    0, 0);
-		emit(o, PGB_EV_SUMMARY, NULL, NULL, "plan", 0, n);
-	}
-	free(pending);
-	pgb_history_release(&h);
-	return rc;
-}
-
-int
-pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
-{
-	struct pgb_history	 h;
-	const struct pgb_hrow	*r;
-	const struct pgb_migration *mig;
-	struct pgb_diag		 ignore;
-	size_t			 i, npending = 0;
-
-	if (pgb_db_read_history(db, &h, 1, d) == -1)
-		return -1;
-	for (i = 0; i < h.n; i++) {
-		r = &h.v[i];
-		mig = m ? find_mig(m, r->version) : NULL;
-		emit(o, PGB_EV_STATUS, mig, r,
-		    r->status == PGB_H_FAILED ? "failed" :
-		    m == NULL ? "applied" : mig == NULL ?
-		    (find_replaced(m, r->version, NULL) == NULL ? "missing" :
-		    check_replaced(m, r, &ignore) == 1 ? "applied" : "drifted") :
-		    drifted(mig, r) ? "drifted" : "applied", 0, 0);
-	}
-	for (i = 0; m != NULL && i < m->nmigs; i++) {
-		if (find_row(&h, m->migs[i].version) != NULL)
-			continue;
-		emit(o, PGB_EV_STATUS, &m->migs[i], NULL, "pending", 0, 0);
-		npending++;
-	}
-	emit(o, PGB_EV_SUMMARY, NULL, NULL, "status", 0, npending);
-	pgb_history_release(&h);
-	return 0;
-}
-
 /* Name the failing statement and keep the server's words in the detail. */
-static int
-stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
+int
+pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
     size_t i, const char *what, struct pgb_diag *d)
 {
 	const struct pgb_stmt *s = &sc->stmts[i];
@@ -493,8 +109,8 @@ mig_failed(const struct pgb_migration *mig, struct pgb_diag *d)
 }
 
 /* Run one statement, streaming its COPY data when it has some. */
-static int
-run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
+int
+pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
     struct pgb_diag *d)
 {
 	const struct pgb_stmt *s = &sc->stmts[i];
@@ -555,8 +171,8 @@ run_verify(struct pgb_db *db, const struct pgb_migration *mig,
 	return 0;
 }
 
-static int
-set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
+int
+pgb_set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
     struct pgb_diag *d)
 {
 	const char	*p[3];
@@ -583,8 +199,8 @@ set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
  * Insert or update the history row of 'mig'; 'origin' says how it came
  * to be applied: "apply", "baseline" or "adopt:TOOL".
  */
-static int
-record_as(struct pgb_db *db, const struct pgb_migration *mig,
+int
+pgb_record_as(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, const char *status, size_t done,
     long long ms, const char *origin, struct pgb_diag *d)
 {
@@ -637,7 +253,7 @@ record(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, const char *status, size_t done,
     long long ms, struct pgb_diag *d)
 {
-	return record_as(db, mig, o, status, done, ms, "apply", d);
+	return pgb_record_as(db, mig, o, status, done, ms, "apply", d);
 }
 
 /*
@@ -681,8 +297,8 @@ record_replaced(struct pgb_db *db, const struct pgb_migration *b,
 	return rc;
 }
 
-static void
-rollback(struct pgb_db *db)
+void
+pgb_rollback_tx(struct pgb_db *db)
 {
 	struct pgb_diag	ignore;
 
@@ -816,7 +432,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 		return pgb_db_error(db, NULL, d);
 	npre = 1 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
 	rc = exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
-	    set_timeouts(db, o, 1, d) == -1 ? -1 : 0;
+	    pgb_set_timeouts(db, o, 1, d) == -1 ? -1 : 0;
 	pgb_buf_init(&sql);
 	for (i = 0; i < sc->nstmts && rc == 0; i++) {
 		if (queued >= PIPE_CHUNK) {
@@ -854,7 +470,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 		return 0;
 	retry = strcmp(d->sqlstate, "55P03") == 0 && d->code == PGB_ESQL;
 	if (d->code != PGB_ERETRY)
-		rollback(db);
+		pgb_rollback_tx(db);
 	if (bad == (size_t)-1) {
 		if (d->code == PGB_ESQL || d->sqlstate[0] == '\0')
 			mig_failed(mig, d);
@@ -863,7 +479,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	if (strcmp(d->sqlstate, "42601") == 0 && d->code == PGB_ESQL &&
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return 2;
-	stmt_failed(mig, sc, bad, "migration", d);
+	pgb_stmt_failed(mig, sc, bad, "migration", d);
 	return retry ? 1 : -1;
 }
 
@@ -875,7 +491,7 @@ static int
 apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, int in_outer_tx, struct pgb_diag *d)
 {
-	double	t0 = now_ms();
+	double	t0 = pgb_now_ms();
 	size_t	i;
 	int	rc;
 
@@ -886,21 +502,21 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (!in_outer_tx && pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
 		return -1;
-	if (!in_outer_tx && set_timeouts(db, o, 1, d) == -1)
+	if (!in_outer_tx && pgb_set_timeouts(db, o, 1, d) == -1)
 		goto fail;
 	for (i = 0; i < mig->up.nstmts; i++) {
-		if (run_stmt(db, &mig->up, i, d) == -1) {
+		if (pgb_run_stmt(db, &mig->up, i, d) == -1) {
 			int retry = strcmp(d->sqlstate, "55P03") == 0 &&
 			    d->code == PGB_ESQL;
-			stmt_failed(mig, &mig->up, i, "migration", d);
-			rollback(db);
+			pgb_stmt_failed(mig, &mig->up, i, "migration", d);
+			pgb_rollback_tx(db);
 			return retry ? 1 : -1;
 		}
 	}
 	if (run_verify(db, mig, d) == -1)
 		goto fail;
 	if (own_timeout(db, d) == -1 || record(db, mig, o, "applied",
-	    mig->up.nstmts, (long long)(now_ms() - t0), d) == -1 ||
+	    mig->up.nstmts, (long long)(pgb_now_ms() - t0), d) == -1 ||
 	    (mig->baseline && record_replaced(db, mig, o, d) == -1)) {
 		mig_failed(mig, d);
 		goto fail;
@@ -909,12 +525,12 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 		mig_failed(mig, d);
 		/* A lost connection here leaves the outcome to the history. */
 		if (d->code != PGB_ERETRY)
-			rollback(db);
+			pgb_rollback_tx(db);
 		return -1;
 	}
 	return 0;
 fail:
-	rollback(db);
+	pgb_rollback_tx(db);
 	return -1;
 }
 
@@ -963,7 +579,7 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, const struct pgb_hrow *prev,
     struct pgb_diag *d)
 {
-	double		t0 = now_ms();
+	double		t0 = pgb_now_ms();
 	size_t		i, from = prev ? (size_t)prev->done : 0;
 	struct pgb_diag	keep;
 
@@ -971,15 +587,16 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 		from = mig->up.nstmts;
 	if (record(db, mig, o, "failed", from, 0, d) == -1)
 		return -1;
-	if (set_timeouts(db, o, 0, d) == -1)
+	if (pgb_set_timeouts(db, o, 0, d) == -1)
 		return -1;
 	for (i = from; i < mig->up.nstmts; i++) {
 		if (prev != NULL && i == from && mig->up.stmts[i].index != NULL &&
 		    drop_invalid_index(db, mig->up.stmts[i].index, d) == -1)
-			return stmt_failed(mig, &mig->up, i, "migration", d);
-		if (run_stmt(db, &mig->up, i, d) == -1) {
-			stmt_failed(mig, &mig->up, i, "no-transaction migration",
+			return pgb_stmt_failed(mig, &mig->up, i, "migration",
 			    d);
+		if (pgb_run_stmt(db, &mig->up, i, d) == -1) {
+			pgb_stmt_failed(mig, &mig->up, i,
+			    "no-transaction migration", d);
 			if (d->code == PGB_ESQL)
 				d->code = PGB_EOPERATOR;
 			keep = *d;
@@ -995,7 +612,7 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 		return -1;
 	}
 	return record(db, mig, o, "applied", mig->up.nstmts,
-	    (long long)(now_ms() - t0), d);
+	    (long long)(pgb_now_ms() - t0), d);
 }
 
 static void
@@ -1015,7 +632,7 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_hrow *prev, const struct pgb_apply_opts *o,
     struct pgb_diag *d)
 {
-	double	t0 = now_ms();
+	double	t0 = pgb_now_ms();
 	int	attempt, rc;
 
 	for (attempt = 0;; attempt++) {
@@ -1024,7 +641,7 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 		/* The reset or the history lookup before checked it. */
 		if (attempt > 0 && pgb_db_check_backend(db, d) == -1)
 			return -1;
-		emit(o, PGB_EV_BEGIN, mig, prev, NULL, 0, 0);
+		pgb_emit(o, PGB_EV_BEGIN, mig, prev, NULL, 0, 0);
 		if (mig->up.mode == PGB_MODE_NOTX)
 			rc = apply_notx(db, mig, o, prev, d);
 		else
@@ -1035,15 +652,16 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 			d->code = PGB_ERETRY;
 			return -1;
 		}
-		emit(o, PGB_EV_RETRY, mig, prev, NULL, 0, (size_t)attempt + 1);
+		pgb_emit(o, PGB_EV_RETRY, mig, prev, NULL, 0,
+		    (size_t)attempt + 1);
 		sleep_backoff(attempt);
 	}
 	if (rc == -1)
 		return -1;
 	if (pgb_db_reset_session(db, d) == -1)
 		return -1;
-	emit(o, PGB_EV_APPLIED, mig, NULL, "applied",
-	    (long long)(now_ms() - t0), 0);
+	pgb_emit(o, PGB_EV_APPLIED, mig, NULL, "applied",
+	    (long long)(pgb_now_ms() - t0), 0);
 	return 0;
 }
 
@@ -1058,21 +676,22 @@ apply_all_in_one(struct pgb_db *db, const struct pgb_manifest *m,
 
 	if (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
 		return -1;
-	if (set_timeouts(db, o, 1, d) == -1) {
-		rollback(db);
+	if (pgb_set_timeouts(db, o, 1, d) == -1) {
+		pgb_rollback_tx(db);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		t0 = now_ms();
-		emit(o, PGB_EV_BEGIN, &m->migs[pending[i]], NULL, NULL, 0, 0);
+		t0 = pgb_now_ms();
+		pgb_emit(o, PGB_EV_BEGIN, &m->migs[pending[i]], NULL, NULL, 0,
+		    0);
 		if (apply_tx(db, &m->migs[pending[i]], o, 1, d) != 0) {
 			if (d->code == 0 || strcmp(d->sqlstate, "55P03") == 0)
 				d->code = PGB_ERETRY;
-			rollback(db);
+			pgb_rollback_tx(db);
 			return -1;
 		}
-		emit(o, PGB_EV_APPLIED, &m->migs[pending[i]], NULL, "applied",
-		    (long long)(now_ms() - t0), 0);
+		pgb_emit(o, PGB_EV_APPLIED, &m->migs[pending[i]], NULL,
+		    "applied", (long long)(pgb_now_ms() - t0), 0);
 	}
 	return pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d);
 }
@@ -1092,7 +711,7 @@ pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
 		return -1;
 	if (pgb_db_ensure_history(db, d) == -1)
 		goto out;
-	if (read_and_compare(db, m, o, &h, &pending, &n, d) == -1)
+	if (pgb_read_and_compare(db, m, o, &h, &pending, &n, d) == -1)
 		goto out;
 	if (o->single_tx) {
 		for (i = 0; i < n; i++) {
@@ -1110,356 +729,17 @@ pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
 		for (i = 0; i < n; i++) {
 			const struct pgb_migration *mig = &m->migs[pending[i]];
 
-			if (apply_one(db, mig, find_row(&h, mig->version), o,
-			    d) == -1)
+			if (apply_one(db, mig, pgb_find_row(&h, mig->version),
+			    o, d) == -1)
 				goto out;
 		}
 	}
-	emit(o, PGB_EV_SUMMARY, NULL, NULL, "apply", 0, n);
+	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "apply", 0, n);
 	rc = 0;
 out:
 	if (rc == -1 && pgb_interrupted && d->code != PGB_EOPERATOR)
 		d->code = PGB_ECANCEL;
 	free(pending);
-	pgb_history_release(&h);
-	pgb_db_unlock(db);
-	return rc;
-}
-
-/*
- * The applied migrations to revert, newest first, after checking that the
- * bundle holds every applied one unchanged.  'out' is freed by the caller.
- */
-static int
-rollback_targets(const struct pgb_manifest *m, const struct pgb_history *h,
-    const struct pgb_apply_opts *o, const struct pgb_migration ***out,
-    size_t *n, struct pgb_diag *d)
-{
-	const struct pgb_migration *mig;
-	char		 label[PGB_NAME_MAX + 8];
-	size_t		 i;
-
-	*out = pgb_xcalloc(h->n, sizeof(**out));
-	*n = 0;
-	for (i = h->n; i > 0; i--) {
-		const struct pgb_hrow *r = &h->v[i - 1];
-
-		/* Below a baseline, which has no down script: never reached. */
-		if ((mig = find_mig(m, r->version)) == NULL &&
-		    find_replaced(m, r->version, NULL) != NULL)
-			continue;
-		if (mig == NULL) {
-			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
-			    "'%s' that the bundle does not hold", r->version,
-			    r->name);
-			pgb_detail(d, "roll back with a bundle that holds every "
-			    "applied migration and its down script");
-			return -1;
-		}
-		if (drifted(mig, r)) {
-			pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for "
-			    "applied migration '%s'", pgb_mig_label(mig, label,
-			    sizeof(label)));
-			pgb_detail(d, "its down script may not undo what ran; "
-			    "refusing to roll back");
-			return -1;
-		}
-		if (o->has_to ? r->version > o->to :
-		    (long long)*n < o->steps)
-			(*out)[(*n)++] = mig;
-	}
-	return 0;
-}
-
-/* Refuse, naming every one, when a down script is missing or unsafe. */
-static int
-check_downs(const struct pgb_migration *const *t, size_t n,
-    struct pgb_diag *d)
-{
-	struct pgb_buf	 missing, unsafe;
-	char		 label[PGB_NAME_MAX + 8];
-	size_t		 i;
-	int		 rc = 0;
-
-	pgb_buf_init(&missing);
-	pgb_buf_init(&unsafe);
-	for (i = 0; i < n; i++) {
-		pgb_mig_label(t[i], label, sizeof(label));
-		if (!t[i]->has_down)
-			pgb_buf_printf(&missing, "%s'%s'", missing.len ? ", " :
-			    "", label);
-		else if (t[i]->up.mode == PGB_MODE_NOTX &&
-		    !t[i]->down.idempotent)
-			pgb_buf_printf(&unsafe, "%s'%s'", unsafe.len ? ", " : "",
-			    label);
-	}
-	if (missing.len > 0) {
-		rc = pgb_fail(d, PGB_ECONFLICT, "cannot roll back: no down "
-		    "script for %s", missing.data);
-		pgb_detail(d, "nothing was changed");
-	} else if (unsafe.len > 0) {
-		rc = pgb_fail(d, PGB_ECONFLICT, "cannot roll back "
-		    "no-transaction migration %s: its down script is not "
-		    "idempotent", unsafe.data);
-		pgb_detail(d, "a no-transaction down script that fails half "
-		    "way must be safe to run again (IF EXISTS); nothing was "
-		    "changed");
-	}
-	pgb_buf_release(&missing);
-	pgb_buf_release(&unsafe);
-	return rc;
-}
-
-static int
-delete_row(struct pgb_db *db, long long version, struct pgb_diag *d)
-{
-	struct pgb_buf	 sql;
-	char		 v[24];
-	const char	*p[1] = { v };
-	int		 rc;
-
-	snprintf(v, sizeof(v), "%lld", version);
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "DELETE FROM %s WHERE version = $1::bigint",
-	    db->qname);
-	rc = pgb_db_exec(db, sql.data, 1, p, NULL, d);
-	pgb_buf_release(&sql);
-	return rc;
-}
-
-/* One down script, with the removal of its history row. */
-static int
-revert_one(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
-{
-	int	tx = mig->down.mode == PGB_MODE_TX;
-	size_t	i;
-
-	if (pgb_db_check_backend(db, d) == -1)
-		return -1;
-	if (tx && (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1 ||
-	    set_timeouts(db, o, 1, d) == -1))
-		goto fail;
-	if (!tx && set_timeouts(db, o, 0, d) == -1)
-		return -1;
-	for (i = 0; i < mig->down.nstmts; i++) {
-		if (run_stmt(db, &mig->down, i, d) == -1) {
-			stmt_failed(mig, &mig->down, i, "down script of", d);
-			if (!tx && d->code == PGB_ESQL)
-				d->code = PGB_EOPERATOR;
-			goto fail;
-		}
-	}
-	if (delete_row(db, mig->version, d) == -1)
-		goto fail;
-	if (tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)
-		return -1;
-	return pgb_db_reset_session(db, d);
-fail:
-	rollback(db);
-	return -1;
-}
-
-int
-pgb_rollback(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
-{
-	const struct pgb_migration **t = NULL;
-	struct pgb_history	 h;
-	size_t			 n = 0, i;
-	double			 t0;
-	int			 rc = -1;
-
-	memset(&h, 0, sizeof(h));
-	if (pgb_db_lock(db, o->lock_wait, d) == -1)
-		return -1;
-	if (pgb_db_read_history(db, &h, 0, d) == -1 ||
-	    rollback_targets(m, &h, o, &t, &n, d) == -1 ||
-	    check_downs(t, n, d) == -1)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (pgb_interrupted) {
-			pgb_fail(d, PGB_ECANCEL, "interrupted");
-			goto out;
-		}
-		t0 = now_ms();
-		emit(o, PGB_EV_BEGIN, t[i], NULL, "revert", 0, 0);
-		if (revert_one(db, t[i], o, d) == -1)
-			goto out;
-		emit(o, PGB_EV_REVERTED, t[i], NULL, "reverted",
-		    (long long)(now_ms() - t0), 0);
-	}
-	emit(o, PGB_EV_SUMMARY, NULL, NULL, "rollback", 0, n);
-	rc = 0;
-out:
-	if (rc == -1 && pgb_interrupted && d->code != PGB_EOPERATOR)
-		d->code = PGB_ECANCEL;
-	free(t);
-	pgb_history_release(&h);
-	pgb_db_unlock(db);
-	return rc;
-}
-
-/* What a rollback to o->to would revert (plan --to below the database). */
-static int
-plan_rollback(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
-{
-	const struct pgb_migration **t = NULL;
-	struct pgb_history	 h;
-	size_t			 n = 0, i;
-	int			 rc = -1;
-
-	if (pgb_db_read_history(db, &h, 0, d) == -1)
-		return -1;
-	if (rollback_targets(m, &h, o, &t, &n, d) == 0 &&
-	    check_downs(t, n, d) == 0) {
-		for (i = 0; i < n; i++)
-			emit(o, PGB_EV_DOWN, t[i], NULL, "down", 0, 0);
-		emit(o, PGB_EV_SUMMARY, NULL, NULL, "plan-rollback", 0, n);
-		rc = 0;
-	}
-	free(t);
-	pgb_history_release(&h);
-	return rc;
-}
-
-/* Mark bundle migrations as applied without running them. */
-static int
-record_unrun(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_history *h, const struct pgb_apply_opts *o,
-    const long long *versions, size_t nv, const char *origin,
-    struct pgb_diag *d)
-{
-	const struct pgb_migration *mig;
-	size_t	i, count = 0;
-
-	if (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
-		return -1;
-	for (i = 0; i < nv; i++) {
-		if ((mig = find_mig(m, versions[i])) == NULL ||
-		    find_row(h, versions[i]) != NULL)
-			continue;
-		if (record_as(db, mig, o, "applied", mig->up.nstmts, 0, origin,
-		    d) == -1) {
-			rollback(db);
-			return -1;
-		}
-		emit(o, PGB_EV_RECORDED, mig, NULL, origin, 0, 0);
-		count++;
-	}
-	if (pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)
-		return -1;
-	emit(o, PGB_EV_SUMMARY, NULL, NULL, origin, 0, count);
-	return 0;
-}
-
-/* History rows must match the bundle before anything is recorded. */
-static int
-check_no_drift(const struct pgb_manifest *m, const struct pgb_history *h,
-    struct pgb_diag *d)
-{
-	const struct pgb_migration *mig;
-	char	label[PGB_NAME_MAX + 8];
-	size_t	i;
-	int	k;
-
-	for (i = 0; i < h->n; i++) {
-		if ((mig = find_mig(m, h->v[i].version)) == NULL &&
-		    (k = check_replaced(m, &h->v[i], d)) != 0) {
-			if (k == -1)
-				return -1;
-			continue;
-		}
-		if (mig == NULL)
-			return pgb_fail(d, PGB_ECONFLICT, "database has "
-			    "migration %lld '%s' that the bundle does not hold",
-			    h->v[i].version, h->v[i].name);
-		if (drifted(mig, &h->v[i]))
-			return pgb_fail(d, PGB_ECONFLICT, "checksum mismatch "
-			    "for applied migration '%s'", pgb_mig_label(mig,
-			    label, sizeof(label)));
-	}
-	return 0;
-}
-
-int
-pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, long long version, struct pgb_diag *d)
-{
-	struct pgb_history	 h;
-	long long		*v;
-	size_t			 i, n = 0;
-	int			 rc = -1;
-
-	if (find_mig(m, version) == NULL)
-		return pgb_fail(d, PGB_EUSAGE, "the bundle has no migration "
-		    "%lld to baseline at", version);
-	memset(&h, 0, sizeof(h));
-	v = pgb_xcalloc(m->nmigs, sizeof(*v));
-	if (pgb_db_lock(db, o->lock_wait, d) == -1) {
-		free(v);
-		return -1;
-	}
-	if (pgb_db_ensure_history(db, d) == -1 ||
-	    pgb_db_read_history(db, &h, 0, d) == -1)
-		goto out;
-	if (h.n > 0 && h.v[h.n - 1].version > version) {
-		pgb_fail(d, PGB_ECONFLICT, "database already has history past "
-		    "%lld: migration %lld '%s'", version, h.v[h.n - 1].version,
-		    h.v[h.n - 1].name);
-		pgb_detail(d, "baseline only records migrations on a database "
-		    "that has not run them; nothing was changed");
-		goto out;
-	}
-	if (check_no_drift(m, &h, d) == -1)
-		goto out;
-	for (i = 0; i < m->nmigs && m->migs[i].version <= version; i++)
-		v[n++] = m->migs[i].version;
-	rc = record_unrun(db, m, &h, o, v, n, "baseline", d);
-out:
-	free(v);
-	pgb_history_release(&h);
-	pgb_db_unlock(db);
-	return rc;
-}
-
-/*
- * Record 'v' (versions another tool ran) as applied: every one must be in
- * the bundle, and what we already recorded must agree with the bundle.
- */
-int
-pgb_adopt_versions(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, const long long *v, size_t n,
-    const char *origin, struct pgb_diag *d)
-{
-	struct pgb_history	h;
-	struct pgb_buf		missing;
-	size_t			i;
-	int			rc = -1;
-
-	pgb_buf_init(&missing);
-	for (i = 0; i < n; i++)
-		if (find_mig(m, v[i]) == NULL && missing.len < 400)
-			pgb_buf_printf(&missing, "%s%lld", missing.len ? ", " :
-			    "", v[i]);
-	if (missing.len > 0) {
-		pgb_fail(d, PGB_ECONFLICT, "the database ran version%s %s, "
-		    "which the bundle does not hold", strchr(missing.data, ',') ?
-		    "s" : "", missing.data);
-		pgb_detail(d, "adopt with a bundle built from the same "
-		    "migrations; nothing was changed");
-		pgb_buf_release(&missing);
-		return -1;
-	}
-	pgb_buf_release(&missing);
-	memset(&h, 0, sizeof(h));
-	if (pgb_db_lock(db, o->lock_wait, d) == -1)
-		return -1;
-	if (pgb_db_ensure_history(db, d) == 0 &&
-	    pgb_db_read_history(db, &h, 0, d) == 0 &&
-	    check_no_drift(m, &h, d) == 0)
-		rc = record_unrun(db, m, &h, o, v, n, origin, d);
 	pgb_history_release(&h);
 	pgb_db_unlock(db);
 	return rc;

@@ -1,0 +1,87 @@
+#ifndef PGB_APPLY_LOCAL_H
+#define PGB_APPLY_LOCAL_H
+
+/*
+ * apply_local.h - what compare.c, apply.c and revert.c share among
+ * themselves.  No other file includes it: apply.h stays their face to
+ * main.c, adopt.c and the compiler.  (OpenBSD names such a module-private
+ * header *_local.h, as in libcrypto's bn_local.h.)
+ */
+#include <stddef.h>
+
+#include "apply.h"
+#include "db.h"
+#include "diag.h"
+#include "manifest.h"
+
+/* compare.c */
+
+/* An event with these fields (the rest zero) to o->emit, if set. */
+void	pgb_emit(const struct pgb_apply_opts *, enum pgb_ev,
+	    const struct pgb_migration *, const struct pgb_hrow *,
+	    const char *state, long long ms, size_t count);
+/* The history row of 'version', or NULL. */
+const struct pgb_hrow *pgb_find_row(const struct pgb_history *,
+	    long long version);
+/* The bundle's migration of 'version', or NULL. */
+const struct pgb_migration *pgb_find_mig(const struct pgb_manifest *,
+	    long long version);
+/*
+ * 1 when the row's checksum is not the migration's (nor, for a baseline,
+ * that of the migration it replaced at its own version), else 0.
+ */
+int	pgb_drifted(const struct pgb_migration *, const struct pgb_hrow *);
+/*
+ * The baseline's entry that replaced 'version' (not its own), or NULL;
+ * sets *base to that baseline when 'base' is not NULL.
+ */
+const struct pgb_replaced *pgb_find_replaced(const struct pgb_manifest *,
+	    long long version, const struct pgb_migration **base);
+/* A row held only through a baseline: 1 matches, 0 not one, -1 conflict. */
+int	pgb_check_replaced(const struct pgb_manifest *, const struct pgb_hrow *,
+	    struct pgb_diag *);
+/*
+ * Read the history into 'h' (release it whatever this returns) and list
+ * the pending migrations: '*pending' indexes m->migs, the caller frees it.
+ * 0, or -1 with the first conflict in 'd'.
+ */
+int	pgb_read_and_compare(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_history *h,
+	    size_t **pending, size_t *npending, struct pgb_diag *);
+
+/* apply.c */
+
+double	pgb_now_ms(void);	/* CLOCK_MONOTONIC, in milliseconds */
+/*
+ * Rewrite 'd' to name statement 'i' of 'sc' ('what': "migration", ...),
+ * with the server's words and the SQL in the detail; returns -1.
+ */
+int	pgb_stmt_failed(const struct pgb_migration *,
+	    const struct pgb_script *sc, size_t i, const char *what,
+	    struct pgb_diag *);
+/* Run statement 'i' of 'sc', streaming its COPY data; 0 or -1. */
+int	pgb_run_stmt(struct pgb_db *, const struct pgb_script *sc, size_t i,
+	    struct pgb_diag *);
+/* o's lock and statement timeouts, for the transaction if 'local'. */
+int	pgb_set_timeouts(struct pgb_db *, const struct pgb_apply_opts *,
+	    int local, struct pgb_diag *);
+/*
+ * Insert or update the history row of a migration; 'ms' -1: the server's
+ * time since BEGIN; 'origin' "apply", "baseline" or "adopt:TOOL".
+ */
+int	pgb_record_as(struct pgb_db *, const struct pgb_migration *,
+	    const struct pgb_apply_opts *, const char *status, size_t done,
+	    long long ms, const char *origin, struct pgb_diag *);
+/*
+ * ROLLBACK an open transaction, if the connection is up; errors ignored.
+ * Not pgb_rollback(), which reverts migrations.
+ */
+void	pgb_rollback_tx(struct pgb_db *);
+
+/* revert.c */
+
+/* pgb_plan() with --to below the database: what a rollback would revert. */
+int	pgb_plan_rollback(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
+
+#endif /* PGB_APPLY_LOCAL_H */

@@ -1,0 +1,403 @@
+/*
+ * compare.c - compare a database's history with a verified bundle: which
+ * migrations are pending, and the plan and status built on that answer.
+ *
+ * Trusts: a manifest that bundle.c verified, and the database's history
+ * table as the record of what ran.  Refuses: drift (an applied checksum
+ * differs), a database ahead of the bundle, out-of-order pending
+ * versions, failed no-transaction migrations, and a baseline of which the
+ * database ran only part.  Writes nothing: apply.c and revert.c act on
+ * its answers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply_local.h"
+#include "bounds.h"
+#include "buf.h"
+#include "hash.h"
+#include "banned.h"
+
+const char *
+pgb_mig_label(const struct pgb_migration *m, char *buf, size_t len)
+{
+	const char	*base = strrchr(m->up.path, '/');
+	size_t		 n;
+
+	base = base ? base + 1 : m->up.path;
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".sql") == 0)
+		n -= 4;
+	snprintf(buf, len, "%.*s", (int)n, base);
+	return buf;
+}
+
+void
+pgb_emit(const struct pgb_apply_opts *o, enum pgb_ev kind,
+    const struct pgb_migration *m, const struct pgb_hrow *row,
+    const char *state, long long ms, size_t count)
+{
+	struct pgb_event	ev;
+
+	if (o->emit == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.mig = m;
+	ev.row = row;
+	ev.state = state;
+	ev.duration_ms = ms;
+	ev.count = count;
+	o->emit(o->ctx, &ev);
+}
+
+const struct pgb_hrow *
+pgb_find_row(const struct pgb_history *h, long long version)
+{
+	size_t	lo = 0, hi = h->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (h->v[mid].version == version)
+			return &h->v[mid];
+		if (h->v[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct pgb_migration *
+pgb_find_mig(const struct pgb_manifest *m, long long version)
+{
+	size_t	lo = 0, hi = m->nmigs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->migs[mid].version == version)
+			return &m->migs[mid];
+		if (m->migs[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int
+pgb_drifted(const struct pgb_migration *m, const struct pgb_hrow *r)
+{
+	char	hex[PGB_HEX256_LEN + 1];
+
+	pgb_hex(m->up.sha256, PGB_SHA256_LEN, hex);
+	if (strcmp(hex, r->checksum) == 0)
+		return 0;
+	/* A baseline's own version may be the migration it replaced. */
+	if (!m->baseline || m->nreplaces == 0)
+		return 1;
+	pgb_hex(m->replaces[m->nreplaces - 1].sha256, PGB_SHA256_LEN, hex);
+	return strcmp(hex, r->checksum) != 0;
+}
+
+/*
+ * The entry of a baseline's "replaces" list for 'version', other than the
+ * baseline's own version, or NULL.  Ranges do not overlap (the parser
+ * checks), so only the first migration at or above 'version' can cover it.
+ */
+const struct pgb_replaced *
+pgb_find_replaced(const struct pgb_manifest *m, long long version,
+    const struct pgb_migration **base)
+{
+	const struct pgb_migration *b;
+	size_t	lo = 0, hi = m->nmigs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->migs[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == m->nmigs)
+		return NULL;
+	b = &m->migs[lo];
+	if (!b->baseline || b->version == version ||
+	    version < b->baseline_first)
+		return NULL;
+	lo = 0;
+	hi = b->nreplaces;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (b->replaces[mid].version == version) {
+			if (base != NULL)
+				*base = b;
+			return &b->replaces[mid];
+		}
+		if (b->replaces[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * A history row the bundle holds only through a baseline: 1 when it is
+ * one and matches, 0 when it is not one, -1 (conflict in 'd') when its
+ * checksum differs or it failed half way.
+ */
+int
+pgb_check_replaced(const struct pgb_manifest *m, const struct pgb_hrow *r,
+    struct pgb_diag *d)
+{
+	const struct pgb_replaced	*rp;
+	const struct pgb_migration	*base = NULL;
+	char				 hex[PGB_HEX256_LEN + 1];
+	char				 label[PGB_NAME_MAX + 8];
+
+	if ((rp = pgb_find_replaced(m, r->version, &base)) == NULL)
+		return 0;
+	pgb_hex(rp->sha256, PGB_SHA256_LEN, hex);
+	if (strcmp(hex, r->checksum) != 0) {
+		pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for applied "
+		    "migration %lld '%s'", r->version, r->name);
+		pgb_detail(d, "database has sha256:%s, baseline '%s' replaced "
+		    "sha256:%s: the database ran another migration %lld than "
+		    "the one the baseline stands for", r->checksum,
+		    pgb_mig_label(base, label, sizeof(label)), hex, r->version);
+		return -1;
+	}
+	if (r->status == PGB_H_FAILED) {
+		pgb_fail(d, PGB_EOPERATOR, "no-transaction migration %lld '%s' "
+		    "failed after %d of %d statements", r->version, r->name,
+		    r->done, r->total);
+		pgb_detail(d, "baseline '%s' replaced it, so this bundle cannot "
+		    "resume it: finish it with a bundle built before the squash",
+		    pgb_mig_label(base, label, sizeof(label)));
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Where a database stands with baseline 'b': 0 none of its versions is in
+ * the history (run it), 1 its own version is applied (the rest ran before
+ * it, in order: skip it), -1 only part of them ran (conflict in 'd').
+ */
+static int
+baseline_state(const struct pgb_migration *b, const struct pgb_history *h,
+    struct pgb_diag *d)
+{
+	const struct pgb_hrow	*r, *last = NULL;
+	char			 label[PGB_NAME_MAX + 8];
+	size_t			 i;
+
+	r = pgb_find_row(h, b->version);
+	if (r != NULL && r->status == PGB_H_APPLIED)
+		return 1;
+	for (i = 0; i < h->n; i++) {
+		if (h->v[i].version >= b->baseline_first &&
+		    h->v[i].version <= b->version)
+			last = &h->v[i];
+	}
+	if (last == NULL)
+		return 0;
+	pgb_fail(d, PGB_ECONFLICT, "baseline '%s' replaces migrations %lld to "
+	    "%lld, and the database ran only part of them (up to %lld '%s')",
+	    pgb_mig_label(b, label, sizeof(label)), b->baseline_first,
+	    b->version, last->version, last->name);
+	pgb_detail(d, "apply a bundle built before the squash (one that holds "
+	    "the migrations up to %lld) first, then this one; nothing was "
+	    "changed", b->version);
+	return -1;
+}
+
+/*
+ * Compare history and bundle.  Fills 'pending' (indexes into m->migs,
+ * caller frees) and returns 0, or -1 with the first conflict in 'd'.
+ */
+static int
+compare(const struct pgb_manifest *m, const struct pgb_history *h,
+    const struct pgb_apply_opts *o, size_t **pending, size_t *npending,
+    struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
+	const struct pgb_hrow	*r;
+	char			 hex[PGB_HEX256_LEN + 1], label[PGB_NAME_MAX + 8];
+	long long		 maxapplied = -1;
+	size_t			 i;
+	int			 k;
+
+	*pending = NULL;
+	*npending = 0;
+	for (i = 0; i < h->n; i++) {
+		r = &h->v[i];
+		if ((mig = pgb_find_mig(m, r->version)) == NULL &&
+		    (k = pgb_check_replaced(m, r, d)) != 0) {
+			if (k == -1)
+				return -1;
+			if (r->version > maxapplied)
+				maxapplied = r->version;
+			continue;
+		}
+		if (mig == NULL) {
+			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
+			    "'%s' that the bundle does not hold", r->version,
+			    r->name);
+			pgb_detail(d, "the bundle is older than the database: "
+			    "refusing (a rollback attack or a deploy out of "
+			    "order); apply a bundle that holds every applied "
+			    "migration");
+			return -1;
+		}
+		if (pgb_drifted(mig, r)) {
+			pgb_hex(mig->up.sha256, PGB_SHA256_LEN, hex);
+			pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for "
+			    "applied migration '%s'", pgb_mig_label(mig, label,
+			    sizeof(label)));
+			pgb_detail(d, "database has sha256:%s, bundle has "
+			    "sha256:%s: the migration changed after it was "
+			    "applied", r->checksum, hex);
+			return -1;
+		}
+		/*
+		 * A no-transaction migration whose statements all ran (only
+		 * its verify queries and final record are missing, e.g. the
+		 * runner was killed just then) resumes by itself: nothing
+		 * is run again.  Otherwise a human decides.
+		 */
+		if (r->status == PGB_H_FAILED && !o->retry_failed &&
+		    (r->done < 0 || (size_t)r->done < mig->up.nstmts)) {
+			/* The statement to resume at may have left an index. */
+			const char *idx = r->done >= 0 &&
+			    (size_t)r->done < mig->up.nstmts ?
+			    mig->up.stmts[r->done].index : NULL;
+
+			pgb_fail(d, PGB_EOPERATOR, "no-transaction migration "
+			    "'%s' failed after %d of %d statements",
+			    pgb_mig_label(mig, label, sizeof(label)), r->done,
+			    r->total);
+			if (idx != NULL)
+				pgb_detail(d, "its statements commit one by one; "
+				    "statement %d builds index '%s' "
+				    "CONCURRENTLY, and an interrupted build "
+				    "leaves it INVALID; fix the cause, then "
+				    "re-run with --retry-failed, which drops "
+				    "the INVALID index and resumes at statement "
+				    "%d", r->done + 1, idx, r->done + 1);
+			else
+				pgb_detail(d, "its statements commit one by "
+				    "one; fix the cause, then re-run with "
+				    "--retry-failed to resume at statement %d",
+				    r->done + 1);
+			return -1;
+		}
+		if (r->status == PGB_H_APPLIED && r->version > maxapplied)
+			maxapplied = r->version;
+	}
+	*pending = pgb_xcalloc(m->nmigs, sizeof(**pending));
+	for (i = 0; i < m->nmigs; i++) {
+		mig = &m->migs[i];
+		if (o->has_to && mig->version > o->to)
+			break;
+		r = pgb_find_row(h, mig->version);
+		if (mig->baseline && (k = baseline_state(mig, h, d)) != 0) {
+			if (k == 1)
+				continue;	/* counts as applied, unrun */
+			free(*pending);
+			*pending = NULL;
+			return -1;
+		}
+		if (r != NULL && r->status == PGB_H_APPLIED)
+			continue;
+		if (mig->version < maxapplied && !o->allow_out_of_order) {
+			free(*pending);
+			*pending = NULL;
+			pgb_fail(d, PGB_ECONFLICT, "pending migration '%s' is "
+			    "older than applied migration %lld",
+			    pgb_mig_label(mig, label, sizeof(label)), maxapplied);
+			pgb_detail(d, "applying it now would run migrations out "
+			    "of order; pass --allow-out-of-order if that is "
+			    "intended");
+			return -1;
+		}
+		(*pending)[(*npending)++] = i;
+	}
+	return 0;
+}
+
+int
+pgb_read_and_compare(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_history *h, size_t **pending,
+    size_t *npending, struct pgb_diag *d)
+{
+	if (pgb_db_read_history(db, h, 0, d) == -1)
+		return -1;
+	return compare(m, h, o, pending, npending, d);
+}
+
+int
+pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	struct pgb_history	 h;
+	size_t			*pending = NULL, n = 0, i;
+	int			 rc, ahead;
+
+	/* --to below what the database holds: show the rollback instead. */
+	if (o->has_to) {
+		if (pgb_db_read_history(db, &h, 0, d) == -1)
+			return -1;
+		ahead = h.n > 0 && h.v[h.n - 1].version > o->to;
+		pgb_history_release(&h);
+		if (ahead)
+			return pgb_plan_rollback(db, m, o, d);
+	}
+	rc = pgb_read_and_compare(db, m, o, &h, &pending, &n, d);
+	if (rc == 0) {
+		for (i = 0; i < n; i++)
+			pgb_emit(o, PGB_EV_PENDING, &m->migs[pending[i]],
+			    pgb_find_row(&h, m->migs[pending[i]].version),
+			    "pending", 0, 0);
+		pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "plan", 0, n);
+	}
+	free(pending);
+	pgb_history_release(&h);
+	return rc;
+}
+
+int
+pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	struct pgb_history	 h;
+	const struct pgb_hrow	*r;
+	const struct pgb_migration *mig;
+	struct pgb_diag		 ignore;
+	size_t			 i, npending = 0;
+
+	if (pgb_db_read_history(db, &h, 1, d) == -1)
+		return -1;
+	for (i = 0; i < h.n; i++) {
+		r = &h.v[i];
+		mig = m ? pgb_find_mig(m, r->version) : NULL;
+		pgb_emit(o, PGB_EV_STATUS, mig, r,
+		    r->status == PGB_H_FAILED ? "failed" :
+		    m == NULL ? "applied" : mig == NULL ?
+		    (pgb_find_replaced(m, r->version, NULL) == NULL ?
+		    "missing" : pgb_check_replaced(m, r, &ignore) == 1 ?
+		    "applied" : "drifted") :
+		    pgb_drifted(mig, r) ? "drifted" : "applied", 0, 0);
+	}
+	for (i = 0; m != NULL && i < m->nmigs; i++) {
+		if (pgb_find_row(&h, m->migs[i].version) != NULL)
+			continue;
+		pgb_emit(o, PGB_EV_STATUS, &m->migs[i], NULL, "pending", 0, 0);
+		npending++;
+	}
+	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "status", 0, npending);
+	pgb_history_release(&h);
+	return 0;
+}
