@@ -95,6 +95,17 @@ $(SB)/.done: scripts/build-static.sh
 	rm -f $@
 	sh scripts/build-static.sh $(SB)
 
+# The FROM-scratch image of the Dockerfile, pgapply:$(VERSION) and
+# pgapply:latest, with podman or docker (docs/DEPLOY.md).  scripts/image.sh
+# keeps podman's configuration and storage, and the Debian base it makes
+# with mmdebstrap when no registry answers, in $(IB), which "make clean"
+# keeps and "make distclean" removes.  IMAGE_ENGINE=podman|docker and
+# IMAGE_BASE=IMAGE choose instead of it.
+IB	 = $(B)/image
+
+image:
+	sh scripts/image.sh build
+
 # Benchmarks against psql and peer tools on a throwaway durable server;
 # long, and never part of test.  BENCH_QUICK=1 for a short run (bench/run.pl).
 bench: all
@@ -151,12 +162,13 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/man/man1/pgapply.1
 
 clean:
-	rm -rf bin $(filter-out $(SB),$(wildcard $(B)/*))
+	rm -rf bin $(filter-out $(SB) $(IB),$(wildcard $(B)/*))
 
 distclean: clean
+	sh scripts/image.sh clean
 	rm -rf $(B)
 
 .PHONY: all units test check check-unit check-e2e demo bench install uninstall clean \
-	distclean static
+	distclean static image
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/sobj/*/*.d)
