@@ -7,15 +7,17 @@
 # and storage of its own under build/image/, through CONTAINERS_CONF and
 # CONTAINERS_STORAGE_CONF, so nothing in /etc or the user's own podman
 # storage changes: runc with cgroupfs (no systemd needed), no default
-# ulimits (some sandboxed kernels refuse to set them), and the overlay
-# storage driver when the kernel mounts it, else vfs (IMAGE_STORAGE_DRIVER
-# chooses; the choice is kept in build/image/storage.conf).
+# ulimits (podman would raise the open-files limit above what some hosts
+# let a process set), and the overlay storage driver when the kernel
+# mounts it, else vfs (IMAGE_STORAGE_DRIVER chooses; the choice is kept in
+# build/image/storage.conf).
 #
 # The build stage's Debian 12 base is IMAGE_BASE when set, else
-# debian:bookworm-slim when the engine has it or can pull it, else the base
-# made here before, else one made now with mmdebstrap (minbase, Debian's
-# mirrors, the host's apt settings for Check-Valid-Until, Check-Date and
-# proxies), kept in build/image/base-bookworm.tar and imported as
+# debian:bookworm-slim when the engine has it, else the base made here
+# before, else debian:bookworm-slim when it can be pulled, else one made
+# now with mmdebstrap (minbase, Debian's mirrors, the host's apt settings
+# for Check-Valid-Until, Check-Date and proxies), kept in
+# build/image/base-bookworm.tar and imported as
 # localhost/pgbundle-base:bookworm.  The build runs with the host's network.
 #
 # build/image/ is a cache that "make clean" keeps; "make distclean" runs
@@ -241,6 +243,6 @@ engine)	shift
 	exec "$engine" "$@" ;;
 which)	[ $# -eq 1 ] || usage; pick_engine; echo "$engine" ;;
 clean)	[ $# -eq 1 ] || usage; clean ;;
--h|--help) sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *)	usage ;;
 esac
