@@ -92,10 +92,39 @@ if [ ! -e "$policy" ]; then
 	made_policy=1
 fi
 
+# Another apt or dpkg may be running (unattended-upgrades on a fresh
+# machine, a second deps.sh): wait for its lock, saying so, instead of
+# failing.  apt-get install waits by itself (DPkg::Lock::Timeout);
+# apt-get update does not, so it is retried while the lock is held.
+LOCK_WAIT=600
+apt() {
+	waited=0
+	while :; do
+		# shellcheck disable=SC2086 # word splitting of $SUDO is wanted
+		if out=$($SUDO env DEBIAN_FRONTEND=noninteractive apt-get \
+		    -o DPkg::Lock::Timeout=$LOCK_WAIT "$@" 2>&1); then
+			return 0
+		fi
+		case $out in
+		*"Could not get lock"*|*"Unable to lock"*)	;;
+		*)	printf '%s\n' "$out" >&2
+			return 1 ;;
+		esac
+		if [ "$waited" -ge "$LOCK_WAIT" ]; then
+			printf '%s\n' "$out" >&2
+			echo "deps.sh: the package manager stayed locked for" \
+			    "$LOCK_WAIT s" >&2
+			return 1
+		fi
+		[ "$waited" -gt 0 ] || echo "deps.sh: another package manager" \
+		    "holds its lock; waiting for it (at most $LOCK_WAIT s)" >&2
+		sleep 5
+		waited=$((waited + 5))
+	done
+}
+
 export DEBIAN_FRONTEND=noninteractive
-# shellcheck disable=SC2086 # word splitting of $SUDO and $missing is wanted
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends $missing >/dev/null
+apt update -qq
+# shellcheck disable=SC2086 # word splitting of $missing is wanted
+apt install -y -qq --no-install-recommends $missing
 echo "deps.sh: done"
