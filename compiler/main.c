@@ -326,8 +326,26 @@ cmd_build(const struct args *a, int write)
 	return 0;
 }
 
+/* The signature files beside the bundle, as a list: "", or ", a, b". */
 static void
-inspect_json(const struct pgb_bundle *b, const char *path, int verified)
+sig_list(char *const *sigs, size_t n, int json)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (json) {
+			printf("%s", i ? "," : "");
+			pgb_json_str(stdout, sigs[i]);
+		} else
+			printf("%s%s", i ? ", " : "", sigs[i]);
+	}
+	if (n == 0 && !json)
+		printf("none");
+}
+
+static void
+inspect_json(const struct pgb_bundle *b, const char *path, int verified,
+    char *const *sigs, size_t nsigs)
 {
 	const struct pgb_manifest *m = &b->manifest;
 	char	hex[PGB_HEX256_LEN + 1];
@@ -347,8 +365,10 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 	pgb_json_str(stdout, m->compiler);
 	printf(",\"key_id\":");
 	pgb_json_str(stdout, m->key_id);
-	printf(",\"signature\":\"%s\",\"migrations\":[",
+	printf(",\"signature\":\"%s\",\"signature_files\":[",
 	    verified ? "verified" : "not checked");
+	sig_list(sigs, nsigs, 1);
+	printf("],\"migrations\":[");
 	for (i = 0; i < m->nmigs; i++) {
 		const struct pgb_migration *g = &m->migs[i];
 
@@ -368,7 +388,7 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 
 static void
 inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
-    int verified)
+    int verified, char *const *sigs, size_t nsigs)
 {
 	const struct pgb_manifest *m = &b->manifest;
 	char		hex[PGB_HEX256_LEN + 1], when[32];
@@ -384,8 +404,15 @@ inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
 	printf("bundle id  %s\n", m->bundle_id);
 	printf("created    %s\n", when);
 	printf("compiler   %s\n", m->compiler);
-	printf("key id     %s (signature %s)\n", m->key_id,
-	    verified ? "verified" : "not checked: pass --pubkey");
+	if (verified && strcmp(m->key_id, b->key_id) != 0)
+		printf("key id     %s (signature verified, by key %s)\n",
+		    m->key_id, b->key_id);
+	else
+		printf("key id     %s (signature %s)\n", m->key_id,
+		    verified ? "verified" : "not checked: pass --pubkey");
+	printf("signatures ");
+	sig_list(sigs, nsigs, 0);
+	printf("\n");
 	printf("\n%-8s %-40s %-14s %5s %9s %-4s %s\n", "VERSION", "NAME",
 	    "MODE", "STMTS", "BYTES", "DOWN", "SHA256");
 	for (i = 0; i < m->nmigs; i++) {
@@ -410,8 +437,8 @@ cmd_inspect(const struct args *a)
 	struct pgb_bundle	*b = NULL;
 	struct pgb_diag		 d;
 	const char		*keys[1];
-	char			*data;
-	size_t			 len;
+	char			*data, **sigs = NULL;
+	size_t			 len, nsigs, i;
 	int			 rc;
 
 	if (a->pos == NULL)
@@ -434,10 +461,16 @@ cmd_inspect(const struct args *a)
 	}
 	if (rc == -1)
 		return fail(&d);
+	if (pgb_sigfiles_find(a->pos, &sigs, &nsigs, &d) == -1)
+		nsigs = 0;
 	if (a->json)
-		inspect_json(b, a->pos, a->pubkey != NULL);
+		inspect_json(b, a->pos, a->pubkey != NULL, sigs, nsigs);
 	else
-		inspect_text(b, a->pos, b->filelen, a->pubkey != NULL);
+		inspect_text(b, a->pos, b->filelen, a->pubkey != NULL, sigs,
+		    nsigs);
+	for (i = 0; i < nsigs; i++)
+		free(sigs[i]);
+	free(sigs);
 	pgb_bundle_free(b);
 	return 0;
 }
