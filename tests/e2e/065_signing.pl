@@ -303,6 +303,22 @@ $pg->psql($db, 'DROP TABLE accounts; DROP SCHEMA pgbundle CASCADE');
 like($out, qr/"signers":\["$A","$B"\],"required":2,"recorded_signer":"$A"/,
     'verify --json lists the signers and the recorded signer');
 
+# A bundle whose recorded signer did not sign it: accepted on the keys
+# that did, with a note naming the recorded one.
+($code, $out, $err) = PgbTest::run($pgbundle, 'cosign', $other, '--key',
+    "$w/bob.key");
+is($code, 0, 'bob cosigns the bundle that names alice') or diag($err);
+($code, undef, $err) = PgbTest::run($pgapply, 'verify', $other, '--pubkey',
+    "$w/bob.pub");
+is($code, 0, 'pgapply accepts it on bob\'s signature') or diag($err);
+like($err, qr/^pgapply: note: the bundle names key $A as its signer, which did not sign it$/m,
+    'and notes the recorded signer');
+($code, $out) = PgbTest::run($pgbundle, 'inspect', $other, '--pubkey',
+    "$w/bob.pub");
+like($out, qr/^key id     $A \(signature verified, by key $B\)$/m,
+    'inspect --pubkey: which key verified it');
+like($out, qr/^signatures \Q$other.$B.sig\E$/m, 'and the signature file');
+
 apply_refused('--min-signatures above the keys', $app, 2, "pgapply: "
     . "--min-signatures 3, but 2 distinct trusted keys are given\n", @ab,
     '--min-signatures', '3');
