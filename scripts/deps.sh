@@ -4,7 +4,7 @@
 # cmocka), the PostgreSQL 15 server binaries the end-to-end tests start,
 # Perl's Test::More and prove, and the openssl command; YAML::XS, file and
 # git for the deployment tests (tests/e2e/06x_*.pl); minisign, SoftHSM2
-# and OpenSC's pkcs11-tool for the signing tests (065, 066); clang with
+# and OpenSC's pkcs11-tool for the signing tests (065, 067); clang with
 # libFuzzer and valgrind for "make fuzz" and "make check-valgrind".
 #
 # Installs only what dpkg says is missing (one "apt-get update", then one

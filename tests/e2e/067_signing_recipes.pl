@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 066_signing_recipes.pl - the signing recipes of docs/DEPLOY.md run as
+# 067_signing_recipes.pl - the signing recipes of docs/DEPLOY.md run as
 # written: each block marked "<!-- recipe: NAME -->" is read from the page
 # and run with bash -e in a throwaway folder holding migrations/ and the
 # keys, and must end with a bundle that pgapply verifies.  openssl,
