@@ -10,8 +10,8 @@
  * regular file or is over PGB_BUNDLE_MAX, signatures that do not meet
  * the policy of trust.c (each file exactly 64 bytes, enough distinct
  * trusted keys), an unsigned bundle unless allowed.  While reading:
- * anything but gzip'd tar, more than PGB_ENTRIES_MAX entries, decompression past PGB_RATIO_MAX or
- * PGB_TOTAL_MAX, an entry over its cap, an entry that is not a regular
+ * anything but gzip'd tar, more than PGB_ENTRIES_MAX entries,
+ * decompression past PGB_RATIO_MAX or PGB_TOTAL_MAX, an entry over its cap, an entry that is not a regular
  * file, an unsafe or repeated name, a first entry other than MANIFEST,
  * an entry the manifest does not list or of another size or SHA-256, a
  * manifest file missing from the archive, and a bundle for another
@@ -723,8 +723,8 @@ out:
  */
 static int
 accept_sig(const unsigned char *data, size_t len,
-    const struct pgb_sigset *sigs, const struct pgb_pubkey *keys, size_t nkeys, size_t min,
-    struct pgb_bundle *b, struct pgb_diag *d)
+    const struct pgb_sigset *sigs, const struct pgb_pubkey *keys,
+    size_t nkeys, size_t min, struct pgb_bundle *b, struct pgb_diag *d)
 {
 	struct pgb_signers	who;
 	size_t			i;
