@@ -7,11 +7,11 @@
  * tar reader with bytes from memory.  Nothing else: the archive is read as
  * if hostile even though it is signed.
  * Rejects, before reading a byte of archive: a bundle that is not a
- * regular file or is over PGB_BUNDLE_MAX, signatures that do not meet
- * the policy of trust.c (each file exactly 64 bytes, enough distinct
- * trusted keys), an unsigned bundle unless allowed.  While reading:
- * anything but gzip'd tar, more than PGB_ENTRIES_MAX entries,
- * decompression past PGB_RATIO_MAX or PGB_TOTAL_MAX, an entry over its cap, an entry that is not a regular
+ * regular file or is over PGB_BUNDLE_MAX, signatures short of trust.c's
+ * policy (64 bytes each, enough distinct trusted keys), an unsigned bundle
+ * unless allowed.  While reading: anything but gzip'd tar, more than
+ * PGB_ENTRIES_MAX entries, decompression past PGB_RATIO_MAX or
+ * PGB_TOTAL_MAX, an entry over its cap, an entry that is not a regular
  * file, an unsafe or repeated name, a first entry other than MANIFEST,
  * an entry the manifest does not list or of another size or SHA-256, a
  * manifest file missing from the archive, and a bundle for another
