@@ -28,8 +28,8 @@
 #include "banned.h"
 
 /* Write 'len' bytes to 'path' through a temporary file and rename. */
-static int
-write_atomic(const char *path, const void *data, size_t len, int mode,
+int
+pgb_write_atomic(const char *path, const void *data, size_t len, int mode,
     struct pgb_diag *d)
 {
 	char		 tmp[PATH_MAX];
@@ -158,7 +158,7 @@ update_sums(const char *path, const unsigned char *data, size_t len,
 		fclose(f);
 	}
 	pgb_buf_printf(&out, "%s  %s\n", hex, base);
-	rc = write_atomic(sums, out.data, out.len, 0644, d);
+	rc = pgb_write_atomic(sums, out.data, out.len, 0644, d);
 	pgb_buf_release(&out);
 	return rc;
 }
@@ -183,7 +183,7 @@ write_sum(const char *dir, const struct pgb_buf *sum, struct pgb_diag *d)
 
 	if (sum_path(dir, path, sizeof(path), d) == -1)
 		return -1;
-	return write_atomic(path, sum->data, sum->len, 0644, d);
+	return pgb_write_atomic(path, sum->data, sum->len, 0644, d);
 }
 
 struct texts {
@@ -347,10 +347,10 @@ write_outputs(const char *path, const struct pgb_buf *bundle,
 	    sizeof(sigpath))
 		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
 	mkdirs(path);
-	if (write_atomic(path, bundle->data, bundle->len, 0644, d) == -1)
+	if (pgb_write_atomic(path, bundle->data, bundle->len, 0644, d) == -1)
 		return -1;
 	if (sig != NULL) {
-		if (write_atomic(sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
+		if (pgb_write_atomic(sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
 			return -1;
 	} else if (unlink(sigpath) == -1 && errno != ENOENT)
 		return pgb_fail(d, PGB_EINTERNAL, "cannot remove stale '%s': %s",
@@ -402,10 +402,13 @@ build(const struct pgb_build_opts *o, struct pgb_report *r,
 	m.project = pgb_xstrdup(project);
 	m.target = o->target ? pgb_xstrdup(o->target) : NULL;
 	m.compiler = pgb_xstrdup("pgbundle " PGB_VERSION);
-	if (o->key != NULL) {
-		if (pgb_keys_load_public(o->key, &pub, d) == -1)
+	if (o->key != NULL || o->signer != NULL) {
+		/* The key that signs, or that will sign (--signer). */
+		if ((o->key != NULL ? pgb_keys_load_public(o->key, &pub, d) :
+		    pgb_pubkey_load(o->signer, &pub, d)) == -1)
 			goto out;
 		m.key_id = pgb_xstrdup(pub.id);
+		memcpy(res->signer, pub.id, sizeof(res->signer));
 		pgb_pubkey_release(&pub);
 	} else
 		m.key_id = pgb_xstrdup("unsigned");

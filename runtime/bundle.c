@@ -7,8 +7,8 @@
  * tar reader with bytes from memory.  Nothing else: the archive is read as
  * if hostile even though it is signed.
  * Rejects, before reading a byte of archive: a bundle that is not a
- * regular file or is over PGB_BUNDLE_MAX, a signature that is not exactly
- * 64 bytes or does not verify with a trusted key, an unsigned bundle
+ * regular file or is over PGB_BUNDLE_MAX, signatures short of trust.c's
+ * policy (64 bytes each, enough distinct trusted keys), an unsigned bundle
  * unless allowed.  While reading: anything but gzip'd tar, more than
  * PGB_ENTRIES_MAX entries, decompression past PGB_RATIO_MAX or
  * PGB_TOTAL_MAX, an entry over its cap, an entry that is not a regular
@@ -50,6 +50,7 @@
 #include "hash.h"
 #include "manifest.h"
 #include "sig.h"
+#include "trust.h"
 #include "banned.h"
 
 #if PGB_SQL_MAX > PGB_TOTAL_MAX || PGB_MANIFEST_MAX > PGB_TOTAL_MAX
@@ -122,16 +123,16 @@ static int	 check_complete(struct unpack *, const struct pgb_bundle *,
 static int	 unpack(const unsigned char *, size_t, unsigned char *,
 		    const char *, struct pgb_bundle *, struct pgb_diag *);
 static int	 accept_sig(const unsigned char *, size_t,
-		    const unsigned char *, size_t, const struct pgb_pubkey *,
-		    size_t, struct pgb_bundle *, struct pgb_diag *);
+		    const struct pgb_sigset *, const struct pgb_pubkey *,
+		    size_t, size_t, struct pgb_bundle *, struct pgb_diag *);
 static int	 load(const unsigned char *, size_t, unsigned char *,
-		    const unsigned char *, size_t, const struct pgb_pubkey *,
-		    size_t, int, const char *, struct pgb_bundle **,
+		    const struct pgb_sigset *, const struct pgb_pubkey *,
+		    size_t, size_t, int, const char *, struct pgb_bundle **,
 		    struct pgb_diag *);
 static int	 read_bundle(const char *, unsigned char **, size_t *,
 		    struct pgb_diag *);
-static int	 read_sig(const char *, int, unsigned char *, int *,
-		    struct pgb_diag *);
+static int	 trusted_keys(const struct pgb_bundle_opts *,
+		    struct pgb_trust *, struct pgb_diag *);
 static void	 free_texts(struct pgb_manifest *);
 
 /*
@@ -716,26 +717,34 @@ out:
 	return rc;
 }
 
-/* Signature policy and check; sets b->key_id. */
+/*
+ * The signature step, on the raw bytes before any archive code: the
+ * policy is trust.c's.  Sets the signers of 'b'.
+ */
 static int
-accept_sig(const unsigned char *data, size_t len, const unsigned char *sig,
-    size_t siglen, const struct pgb_pubkey *keys, size_t nkeys,
-    struct pgb_bundle *b, struct pgb_diag *d)
+accept_sig(const unsigned char *data, size_t len,
+    const struct pgb_sigset *sigs, const struct pgb_pubkey *keys,
+    size_t nkeys, size_t min, struct pgb_bundle *b, struct pgb_diag *d)
 {
-	size_t	which;
+	struct pgb_signers	who;
+	size_t			i;
 
-	if (sig == NULL) {
-		b->key_id[0] = '\0';
+	b->key_id[0] = '\0';
+	b->ntrusted = nkeys;
+	if (sigs == NULL || sigs->n == 0)
 		return 0;
-	}
 	if (nkeys == 0)
 		return pgb_fail(d, PGB_EBUNDLE, "bundle is signed but no "
 		    "trusted key was given; pass --pubkey or set "
 		    "PGAPPLY_PUBKEY");
-	if (pgb_sig_verify(keys, nkeys, data, len, sig, siglen, &which,
+	if (pgb_trust_check(keys, nkeys, min, data, len, sigs, &who,
 	    d) == -1)
 		return -1;
-	memcpy(b->key_id, keys[which].id, sizeof(b->key_id));
+	for (i = 0; i < who.n; i++)
+		memcpy(b->signers[i], keys[who.key[i]].id, PGB_KEYID_LEN + 1);
+	b->nsigners = who.n;
+	b->required = min ? min : 1;
+	memcpy(b->key_id, b->signers[0], sizeof(b->key_id));
 	return 0;
 }
 
@@ -754,8 +763,8 @@ free_texts(struct pgb_manifest *m)
 
 static int
 load(const unsigned char *data, size_t len, unsigned char *givable,
-    const unsigned char *sig, size_t siglen, const struct pgb_pubkey *keys,
-    size_t nkeys, int allow_unsigned, const char *expect_target,
+    const struct pgb_sigset *sigs, const struct pgb_pubkey *keys,
+    size_t nkeys, size_t min, int allow_unsigned, const char *expect_target,
     struct pgb_bundle **out, struct pgb_diag *d)
 {
 	struct pgb_bundle	*b;
@@ -764,13 +773,13 @@ load(const unsigned char *data, size_t len, unsigned char *givable,
 	if (len > PGB_BUNDLE_MAX)
 		return pgb_fail(d, PGB_EBUNDLE, "bundle is %zu bytes, over the "
 		    "limit of %u", len, PGB_BUNDLE_MAX);
-	if (sig == NULL && !allow_unsigned)
+	if (sigs->n == 0 && !allow_unsigned)
 		return pgb_fail(d, PGB_EBUNDLE, "bundle is not signed; pass "
 		    "--insecure-allow-unsigned to accept it");
 	b = pgb_xcalloc(1, sizeof(*b));
 	pgb_manifest_init(&b->manifest);
 	b->filelen = len;
-	if (accept_sig(data, len, sig, siglen, keys, nkeys, b, d) == -1 ||
+	if (accept_sig(data, len, sigs, keys, nkeys, min, b, d) == -1 ||
 	    unpack(data, len, givable, expect_target, b, d) == -1) {
 		pgb_bundle_free(b);
 		return -1;
@@ -785,8 +794,20 @@ pgb_bundle_load(const unsigned char *data, size_t len,
     size_t nkeys, int allow_unsigned, const char *expect_target,
     struct pgb_bundle **out, struct pgb_diag *d)
 {
-	return load(data, len, NULL, sig, siglen, keys, nkeys, allow_unsigned,
+	struct pgb_sigset	sigs;
+	int			rc;
+
+	*out = NULL;
+	memset(&sigs, 0, sizeof(sigs));
+	if (sig != NULL && siglen != PGB_SIG_LEN)
+		return pgb_fail(d, PGB_EBUNDLE, "signature is %zu bytes, "
+		    "expected %u", siglen, PGB_SIG_LEN);
+	if (sig != NULL)
+		(void)pgb_sigset_add(&sigs, "signature", sig, PGB_ANY_KEY);
+	rc = load(data, len, NULL, &sigs, keys, nkeys, 1, allow_unsigned,
 	    expect_target, out, d);
+	pgb_sigset_release(&sigs);
+	return rc;
 }
 
 /*
@@ -865,51 +886,33 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 	return 0;
 }
 
-/*
- * The detached signature: exactly PGB_SIG_LEN raw bytes.  *present is 0
- * when the file does not exist and 'must' is 0 (no --sig given).
- */
+/* The trusted keys and the threshold, from a trust file or the keys. */
 static int
-read_sig(const char *path, int must, unsigned char *sig, int *present,
+trusted_keys(const struct pgb_bundle_opts *o, struct pgb_trust *t,
     struct pgb_diag *d)
 {
-	struct stat	 st;
-	unsigned char	 buf[PGB_SIG_LEN + 1];
-	size_t		 got = 0;
-	ssize_t		 r;
-	int		 fd;
+	size_t	i;
 
-	*present = 0;
-	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT && !must)
-		return 0;
-	if (fd == -1)
-		return pgb_fail(d, PGB_EBUNDLE, "cannot read signature '%s': "
-		    "%s", path, strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is not a "
-		    "regular file", path);
+	pgb_trust_init(t);
+	if (o->trust != NULL)
+		return pgb_trust_load(t, o->trust, d);
+	if (o->npubkeys > PGB_KEYS_MAX)
+		return pgb_fail(d, PGB_EKEY, "too many trusted keys (%zu, at "
+		    "most %u)", o->npubkeys, PGB_KEYS_MAX);
+	for (i = 0; i < o->npubkeys; i++) {
+		if (pgb_trust_add(t, o->pubkeys[i], d) == -1) {
+			pgb_trust_release(t);
+			return -1;
+		}
 	}
-	if (st.st_size != PGB_SIG_LEN) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is %lld bytes, "
-		    "expected %u", path, (long long)st.st_size, PGB_SIG_LEN);
+	t->min = o->min_signatures ? o->min_signatures : 1;
+	if (t->min > 1 && t->min > t->nkeys) {
+		pgb_fail(d, PGB_EUSAGE, "--min-signatures %zu, but %zu distinct "
+		    "trusted key%s given", t->min, t->nkeys,
+		    t->nkeys == 1 ? " is" : "s are");
+		pgb_trust_release(t);
+		return -1;
 	}
-	while (got < sizeof(buf)) {
-		r = read(fd, buf + got, sizeof(buf) - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (got != PGB_SIG_LEN)
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is %zu bytes, "
-		    "expected %u", path, got, PGB_SIG_LEN);
-	memcpy(sig, buf, PGB_SIG_LEN);
-	*present = 1;
 	return 0;
 }
 
@@ -917,50 +920,40 @@ int
 pgb_bundle_open(const struct pgb_bundle_opts *o, struct pgb_bundle **out,
     struct pgb_diag *d)
 {
-	struct pgb_pubkey	 keys[PGB_KEYS_MAX];
-	struct pgb_buf		 sigpath;
-	unsigned char		*data = NULL, sig[PGB_SIG_LEN];
-	size_t			 len, nkeys = 0, i;
-	int			 present, rc = -1;
+	struct pgb_trust	 t;
+	struct pgb_sigset	 sigs;
+	unsigned char		*data = NULL;
+	size_t			 len;
+	int			 rc = -1;
 
 	*out = NULL;
-	pgb_buf_init(&sigpath);
-	if (o->npubkeys > PGB_KEYS_MAX)
-		return pgb_fail(d, PGB_EKEY, "too many trusted keys (%zu, at "
-		    "most %u)", o->npubkeys, PGB_KEYS_MAX);
-	for (; nkeys < o->npubkeys; nkeys++) {
-		if (pgb_pubkey_load(o->pubkeys[nkeys], &keys[nkeys], d) == -1)
-			goto out;
-	}
+	memset(&sigs, 0, sizeof(sigs));
+	if (trusted_keys(o, &t, d) == -1)
+		return -1;
 	if (read_bundle(o->path, &data, &len, d) == -1)
 		goto out;
-	if (o->sigpath)
-		pgb_buf_puts(&sigpath, o->sigpath);
-	else
-		pgb_buf_printf(&sigpath, "%s.sig", o->path);
-	if (read_sig(sigpath.data, o->sigpath != NULL, sig, &present,
-	    d) == -1)
+	if (pgb_sigset_read(&sigs, o->path, o->sigpaths, o->nsigpaths, t.keys,
+	    t.nkeys, d) == -1)
 		goto out;
-	if (!present && !o->allow_unsigned) {
-		pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is not signed (no '%s'); "
-		    "pass --insecure-allow-unsigned to accept it", o->path,
-		    sigpath.data);
+	if (sigs.n == 0 && !o->allow_unsigned) {
+		pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is not signed (no "
+		    "'%s.sig'); pass --insecure-allow-unsigned to accept it",
+		    o->path, o->path);
 		goto out;
 	}
-	if (present && nkeys == 0) {
+	if (sigs.n > 0 && t.nkeys == 0) {
 		pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is signed but no trusted "
 		    "key was given; pass --pubkey or set PGAPPLY_PUBKEY",
 		    o->path);
 		goto out;
 	}
-	rc = load(data, len, data, present ? sig : NULL, PGB_SIG_LEN, keys,
-	    nkeys, o->allow_unsigned, o->expect_target, out, d);
+	rc = load(data, len, data, &sigs, t.keys, t.nkeys, t.min,
+	    o->allow_unsigned, o->expect_target, out, d);
 out:
-	for (i = 0; i < nkeys; i++)
-		pgb_pubkey_release(&keys[i]);
+	pgb_trust_release(&t);
+	pgb_sigset_release(&sigs);
 	if (data != NULL)
 		munmap(data, len + 1);
-	pgb_buf_release(&sigpath);
 	return rc;
 }
 

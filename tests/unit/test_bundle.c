@@ -271,6 +271,7 @@ test_bundle_paths(void **state)
 	struct pgb_bundle	*b;
 	struct pgb_diag		 d;
 	const char		*keys[1] = { KEYS "test.pub" };
+	const char		*sigs[1];
 	char			*path, *sig;
 
 	(void)state;
@@ -291,10 +292,12 @@ test_bundle_paths(void **state)
 	path = fixture_path("unsigned", ".pgb");
 	sig = fixture_path("valid", ".pgb.sig");
 	o.path = path;
-	o.sigpath = sig;
+	sigs[0] = sig;
+	o.sigpaths = sigs;
+	o.nsigpaths = 1;
 	assert_int_equal(pgb_bundle_open(&o, &b, &d), 0);
 	pgb_bundle_free(b);
-	o.sigpath = "tests/data/no-such.sig";
+	sigs[0] = "tests/data/no-such.sig";
 	o.allow_unsigned = 1;
 	assert_int_equal(pgb_bundle_open(&o, &b, &d), -1);
 	assert_non_null(strstr(d.msg, "cannot read signature"));
