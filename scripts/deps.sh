@@ -4,8 +4,10 @@
 # cmocka), the PostgreSQL 15 server binaries the end-to-end tests start,
 # Perl's Test::More and prove, and the openssl command; YAML::XS, file and
 # git for the deployment tests (tests/e2e/06x_*.pl); minisign, SoftHSM2
-# and OpenSC's pkcs11-tool for the signing tests (065, 067); clang with
-# libFuzzer and valgrind for "make fuzz" and "make check-valgrind".
+# and OpenSC's pkcs11-tool for the signing tests (065, 067); python3 and
+# GNU tar, the second and third tar readers of
+# tests/e2e/057_archive_differential.pl; clang with libFuzzer and valgrind
+# for "make fuzz" and "make check-valgrind".
 #
 # Installs only what dpkg says is missing (one "apt-get update", then one
 # "apt-get install"), so a second run does nothing and needs no network.
@@ -20,13 +22,13 @@ set -eu
 PACKAGES="build-essential pkg-config libpq-dev libssl-dev zlib1g-dev
 libarchive-dev libcmocka-dev postgresql-15 postgresql-client-15 perl
 openssl sql-migrate sqitch libdbd-pg-perl pgbouncer libyaml-libyaml-perl file git
-clang libclang-rt-14-dev valgrind time minisign softhsm2 opensc"
+python3 tar clang libclang-rt-14-dev valgrind time minisign softhsm2 opensc"
 
 dry_run=0
 case "${1:-}" in
 -n|--dry-run)	dry_run=1 ;;
 "")		;;
--h|--help)	sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h|--help)	sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *)		echo "usage: sh scripts/deps.sh [-n]" >&2; exit 2 ;;
 esac
 
