@@ -428,12 +428,12 @@ history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
 		rc = not_owned(d, "schema", db->schema, owner, user);
 	else if (!*exists)
 		rc = 0;
-	else if (strcmp(PQgetvalue(res, 0, 6), "r") != 0)
-		rc = not_ours(d, hist.data, "it is %s",
-		    relkind_name(PQgetvalue(res, 0, 6)[0]));
 	else if (strcmp(PQgetvalue(res, 0, 7), user) != 0)
 		rc = not_owned(d, "table", hist.data, PQgetvalue(res, 0, 7),
 		    user);
+	else if (strcmp(PQgetvalue(res, 0, 6), "r") != 0)
+		rc = not_ours(d, hist.data, "it is %s",
+		    relkind_name(PQgetvalue(res, 0, 6)[0]));
 	else if (strcmp(PQgetvalue(res, 0, 8), "p") != 0)
 		rc = not_ours(d, hist.data, "it is unlogged or temporary");
 	else if (PQgetvalue(res, 0, 9)[0] == 't')

@@ -82,7 +82,7 @@ for my $c (@cases) {
 	$pg->psql($db, $sql);
 	my $before = row($db);
 	my $schema = $pg->dump_schema($db);
-	for my $cmd (['apply', '--retry-failed'], ['apply'], ['plan'], ['status']) {
+	for my $cmd (['apply', '--retry-failed'], ['apply'], ['status']) {
 		my ($code, undef, $err) = Pgb::pgapply($pg, $db, $cmd->[0], $bundle, @$cmd[1 .. $#$cmd]);
 		my $how = join(' ', @$cmd);
 		is($code, 4, "$what: $how exits 4");
