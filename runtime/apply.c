@@ -7,7 +7,9 @@
  * a history read under the runner lock.  Refuses --single-transaction
  * with a no-transaction migration in it.  A transactional migration and
  * its history row commit together or not at all; a no-transaction one
- * records its progress after each statement.
+ * records its progress after each statement.  A verify query runs alone
+ * through the extended protocol and only when it returns one column, so
+ * it cannot end the migration's transaction (pgb_db_exec_one).
  */
 #include <stdio.h>
 #include <stdlib.h>

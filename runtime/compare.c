@@ -5,9 +5,10 @@
  * Trusts: a manifest that bundle.c verified, and the database's history
  * table as the record of what ran.  Refuses: drift (an applied checksum
  * differs), a database ahead of the bundle, out-of-order pending
- * versions, failed no-transaction migrations, and a baseline of which the
- * database ran only part.  Writes nothing: apply.c and revert.c act on
- * its answers.
+ * versions, failed no-transaction migrations, a baseline of which the
+ * database ran only part, and a history row whose mode or statement count
+ * is not its migration's (history.c checks each field on its own).
+ * Writes nothing: apply.c and revert.c act on its answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
