@@ -6,7 +6,8 @@
  * files, invalid UTF-8, unterminated quotes, unsupported psql
  * meta-commands, psql variable references that psql would replace (or
  * that plainly mean to be), include cycles, transaction control other
- * than a whole BEGIN ... COMMIT wrapper, COPY ... TO STDOUT, and
+ * than a whole BEGIN ... COMMIT wrapper, COPY ... TO STDOUT, verify
+ * queries that are not one statement or that are transaction control, and
  * statements PostgreSQL refuses inside a transaction block unless the
  * file says "-- pgbundle:no-transaction".
  * Every problem goes to the report with its file and line.  A dbmate
@@ -542,6 +543,40 @@ add_allow(struct directives *dv, const char *list, const char *file,
 	}
 }
 
+/*
+ * A verify query runs inside the migration's transaction, before its
+ * history row: it must be one statement, and not transaction control,
+ * which would commit the migration without its row (or end it).  0, or
+ * -1 after reporting why at 'line'.
+ */
+static int
+check_verify(struct script_acc *a, const char *file, unsigned line,
+    const char *q)
+{
+	struct pgb_lex	 lx;
+	struct pgb_diag	 d;
+	struct pgb_class c;
+	unsigned	 errline;
+	int		 rc = -1;
+
+	if (pgb_lex_split(q, strlen(q), &lx, &errline, &d) == -1)
+		acc_error(a, file, line, "verify query: %s", d.msg);
+	else if (lx.nmetas > 0)
+		acc_error(a, file, line, "verify query holds a psql "
+		    "meta-command");
+	else if (lx.nstmts != 1)
+		acc_error(a, file, line, "verify query must be one statement, "
+		    "not %zu", lx.nstmts);
+	else if (pgb_classify(q + lx.stmts[0].off, lx.stmts[0].len, &c) == 0 &&
+	    c.txctl != PGB_TXCTL_NONE)
+		acc_error(a, file, line, "transaction control not allowed in a "
+		    "verify query: it runs inside the migration's transaction");
+	else
+		rc = 0;
+	pgb_lex_release(&lx);
+	return rc;
+}
+
 static void
 read_directives(struct script_acc *a, const char *file, const char *text,
     size_t len, int is_down, struct directives *dv)
@@ -575,7 +610,7 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 			else if (strlen(q) > PGB_LINE_MAX - 16)
 				acc_error(a, file, lx.dirs[i].line, "verify "
 				    "query is too long");
-			else {
+			else if (check_verify(a, file, lx.dirs[i].line, q) == 0) {
 				dv->verify = pgb_xreallocarray(dv->verify,
 				    dv->nverify + 1, sizeof(*dv->verify));
 				dv->verify[dv->nverify++] = pgb_xstrdup(q);

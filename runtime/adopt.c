@@ -36,13 +36,15 @@ struct tool {
 };
 
 static const struct tool tools[] = {
-	{ "golang-migrate", "schema_migrations", "version::text, dirty::text" },
-	{ "dbmate", "schema_migrations", "version::text" },
+	{ "golang-migrate", "schema_migrations",
+	    "version::pg_catalog.text, dirty::pg_catalog.text" },
+	{ "dbmate", "schema_migrations", "version::pg_catalog.text" },
 	{ "sql-migrate", "gorp_migrations", "id" },
 	{ "sqitch", "sqitch.changes", "change" },
 	{ "flyway", "flyway_schema_history",
-	    "version, success::text, type, installed_rank::text" },
-	{ "custom", "schema_version", "version::text" },
+	    "version, success::pg_catalog.text, type, "
+	    "installed_rank::pg_catalog.text" },
+	{ "custom", "schema_version", "version::pg_catalog.text" },
 	{ NULL, NULL, NULL }
 };
 
@@ -54,8 +56,8 @@ resolve_table(struct pgb_db *db, const char *name, char **out,
 	const char	*p[1] = { name };
 	PGresult	*res;
 
-	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1)::text", 1, p,
-	    &res, d) == -1) {
+	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1)::"
+	    "pg_catalog.text", 1, p, &res, d) == -1) {
 		d->code = PGB_EUSAGE;
 		return -1;
 	}

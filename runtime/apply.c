@@ -7,7 +7,9 @@
  * a history read under the runner lock.  Refuses --single-transaction
  * with a no-transaction migration in it.  A transactional migration and
  * its history row commit together or not at all; a no-transaction one
- * records its progress after each statement.
+ * records its progress after each statement.  A verify query runs alone
+ * through the extended protocol and only when it returns one column, so
+ * it cannot end the migration's transaction (pgb_db_exec_one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,10 +148,16 @@ run_verify(struct pgb_db *db, const struct pgb_migration *mig,
 	size_t		 i;
 	int		 ok;
 
+	/*
+	 * One statement each, run only if it returns one column: a verify
+	 * query can neither end the migration's transaction (COMMIT,
+	 * ROLLBACK, ... return none) nor hide a second statement.
+	 */
 	for (i = 0; i < mig->nverify; i++) {
-		if (pgb_db_exec(db, mig->verify[i], 0, NULL, &res, d) == -1) {
+		if (pgb_db_exec_one(db, mig->verify[i], 1, &res, d) == -1) {
 			char server[sizeof(d->detail)];
-			snprintf(server, sizeof(server), "%s", d->detail);
+			snprintf(server, sizeof(server), "%s", d->detail[0] ?
+			    d->detail : d->msg);
 			snprintf(d->msg, sizeof(d->msg), "verify query %zu of "
 			    "'%s' failed", i + 1, pgb_mig_label(mig, label,
 			    sizeof(label)));
@@ -182,14 +190,14 @@ pgb_set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
 		p[0] = "lock_timeout";
 		p[1] = o->lock_timeout;
 		if (exec_or_send(db, "SELECT pg_catalog.set_config($1, $2, "
-		    "$3::bool)", 3, p, d) == -1)
+		    "$3::boolean)", 3, p, d) == -1)
 			return -1;
 	}
 	if (o->statement_timeout != NULL) {
 		p[0] = "statement_timeout";
 		p[1] = o->statement_timeout;
 		if (exec_or_send(db, "SELECT pg_catalog.set_config($1, $2, "
-		    "$3::bool)", 3, p, d) == -1)
+		    "$3::boolean)", 3, p, d) == -1)
 			return -1;
 	}
 	return 0;
@@ -545,9 +553,10 @@ drop_invalid_index(struct pgb_db *db, const char *index, struct pgb_diag *d)
 	int		 rc;
 
 	if (pgb_db_exec(db, "SELECT n.nspname, c.relname FROM "
-	    "pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = "
-	    "i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = "
-	    "c.relnamespace WHERE c.oid = pg_catalog.to_regclass($1) AND NOT "
+	    "pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid "
+	    "OPERATOR(pg_catalog.=) i.indexrelid JOIN pg_catalog.pg_namespace "
+	    "n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.oid "
+	    "OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND NOT "
 	    "i.indisvalid", 1, p, &res, d) == -1)
 		return -1;
 	if (PQntuples(res) == 0) {

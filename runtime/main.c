@@ -76,7 +76,11 @@ static const char help_text[] =
 "                         $DATABASE_URL, else libpq's PG* variables)\n"
 "  --wait SECONDS         retry while the server is unreachable (default 0;\n"
 "                         each attempt 10 s unless connect_timeout is set)\n"
-"  --history-table S.T    history table (default pgbundle.history)\n"
+"  --history-table S.T    history table (default pgbundle.history); it and\n"
+"                         its schema must be owned by the role pgapply runs\n"
+"                         as, and be exactly what pgapply creates\n"
+"  --role NAME            SET ROLE NAME after connecting: migrations run as\n"
+"                         NAME, which owns the history table\n"
 "Apply options:\n"
 "  --to VERSION           apply up to and including VERSION\n"
 "  --lock-wait SECONDS    wait for another runner's lock (default 60)\n"
@@ -99,7 +103,8 @@ static const char help_text[] =
 "  1   internal error\n"
 "  2   usage error\n"
 "  3   bundle rejected (signature, archive or manifest); never connected\n"
-"  4   database state conflict (drift, older bundle, out of order)\n"
+"  4   database state conflict (drift, older bundle, out of order, a\n"
+"      history table pgapply cannot trust, a corrupt history row)\n"
 "  5   a migration failed and was rolled back\n"
 "  6   needs an operator (a failed or interrupted no-transaction migration)\n"
 "  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
@@ -110,7 +115,7 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_MIN_SIGS, OPT_TRUST };
+	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -122,6 +127,7 @@ static const struct option longopts[] = {
 	{ "db",			required_argument, NULL, OPT_DB },
 	{ "wait",		required_argument, NULL, OPT_WAIT },
 	{ "history-table",	required_argument, NULL, OPT_HISTORY },
+	{ "role",		required_argument, NULL, OPT_ROLE },
 	{ "to",			required_argument, NULL, OPT_TO },
 	{ "lock-wait",		required_argument, NULL, OPT_LOCK_WAIT },
 	{ "lock-timeout",	required_argument, NULL, OPT_LOCK_TIMEOUT },
@@ -154,6 +160,7 @@ struct args {
 	const char	*db;
 	int		 wait;
 	const char	*history;
+	const char	*role;		/* --role: SET ROLE after connecting */
 	const char	*from;		/* adopt */
 	const char	*table;
 	long long	 version;	/* baseline */
@@ -513,6 +520,9 @@ run(struct args *a)
 	connecting = 1;
 	rc = pgb_db_connect(&db, conninfo, a->wait, a->history, &d);
 	connecting = 0;
+	/* Before anything else: the history table's checks run as the role. */
+	if (rc == 0 && a->role != NULL)
+		rc = pgb_db_set_role(&db, a->role, &d);
 	if (rc == -1) {
 		rc = fail(a, &d);
 		pgb_db_close(&db);
@@ -618,6 +628,9 @@ parse_args(int argc, char *argv[], struct args *a)
 			break;
 		case OPT_HISTORY:
 			a->history = optarg;
+			break;
+		case OPT_ROLE:
+			a->role = optarg;
 			break;
 		case OPT_TO:
 		case OPT_VERSION:

@@ -5,7 +5,9 @@
 # test_bundle.c read; "more" is the larger list 053_hostile_more.pl reads
 # (bit flips and truncations at sampled positions, data appended after
 # the archive, hostile tar headers, names that differ only by case or
-# Unicode normalisation).
+# Unicode normalisation); "apply" is the list 057_verify_query.pl reads:
+# signed bundles that pass every check of the bundle itself, holding what
+# the compiler refuses, which pgapply must refuse when it applies them.
 #
 # For each fixture NAME it writes OUTDIR/NAME.pgb and, when the fixture is
 # signed, OUTDIR/NAME.pgb.sig (made with `openssl pkeyutl -sign -rawin`
@@ -30,9 +32,10 @@ use File::Basename qw(dirname);
 use File::Spec;
 use MIME::Base64 qw(decode_base64);
 
-my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more]\n";
+my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more|apply]\n";
 my $set = shift // 'core';
-die "usage: gen-hostile.pl OUTDIR [core|more]\n" unless $set =~ /^(?:core|more)$/;
+die "usage: gen-hostile.pl OUTDIR [core|more|apply]\n"
+    unless $set =~ /^(?:core|more|apply)$/;
 -d $out or mkdir $out or die "gen-hostile.pl: cannot create $out: $!\n";
 my $keys = File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
     'data', 'keys');
@@ -207,8 +210,10 @@ sub chain {
 	return sha256($prev . $version . sha256($text));
 }
 
-# The manifest for %files, with bundle-id computed as FORMAT.md says.
+# The manifest for %files, with bundle-id computed as FORMAT.md says;
+# %o: verify => the verify line of migration 1.
 sub manifest {
+	my (%o) = @_;
 	my $c1 = chain("\0" x 32, 1, $up1);
 	my $c2 = chain($c1, 2, $up2);
 	my @head = (
@@ -230,7 +235,7 @@ sub manifest {
 	    'stmt ' . stmt_at($up1, "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);"),
 	    'stmt ' . stmt_at($up1, "COPY users (id, email) FROM stdin;",
 		copy => "1\talice\@example.com\n2\tbob\@example.com\n"),
-	    'verify SELECT count(*) = 2 FROM users',
+	    'verify ' . ($o{verify} // 'SELECT count(*) = 2 FROM users'),
 	    'down migrations/001_create_users.down.sql ' . sha256_hex($down1) .
 		' ' . length($down1) . ' transaction',
 	    'down-stmt ' . stmt_at($down1, "DROP TABLE users;"),
@@ -264,8 +269,8 @@ sub bundle_from {
 my $valid = bundle_from(entries());
 fixture('valid', '', $valid);
 
-if ($set eq 'more') {
-	more();
+if ($set eq 'more' || $set eq 'apply') {
+	$set eq 'more' ? more() : apply();
 	print "$_\n" for @lines;
 	exit 0;
 }
@@ -706,4 +711,31 @@ sub more {
 	    bundle_from(@e, ["migrations/001_cafe\xcc\x81.sql", "SELECT 1;\n"]));
 	fixture('unicode-fullwidth-dots', "unsafe path 'migrations/\\xef\\xbc\\x8e",
 	    bundle_from(@e, ["migrations/\xef\xbc\x8e\xef\xbc\x8e/x.sql", "SELECT 1;\n"]));
+}
+
+# ---- the "apply" set ------------------------------------------------------
+
+# Verify queries the compiler refuses (several statements, transaction
+# control), signed as if a compiler had let them through.  Each must fail
+# migration 1 with nothing of it left behind; the expectation is the
+# detail pgapply gives under "verify query 1 of '001_create_users' failed".
+sub apply {
+	my %verify = (
+	    'verify-commit-select' => ['COMMIT; SELECT false',
+		'cannot insert multiple commands into a prepared statement'],
+	    'verify-commit' => ['COMMIT', 'it returns 0 columns, not 1, so it was not run'],
+	    'verify-commit-chain' => ['COMMIT AND CHAIN',
+		'it returns 0 columns, not 1, so it was not run'],
+	    'verify-rollback' => ['ROLLBACK', 'it returns 0 columns, not 1, so it was not run'],
+	    'verify-end-select' => ['END; SELECT true',
+		'cannot insert multiple commands into a prepared statement'],
+	    'verify-prepare' => ["PREPARE TRANSACTION 'x'",
+		'it returns 0 columns, not 1, so it was not run'],
+	);
+	for my $name (sort keys %verify) {
+		my ($q, $expect) = @{ $verify{$name} };
+		my @e = entries();
+		$e[0] = ['MANIFEST', manifest(verify => $q)];
+		fixture($name, $expect, bundle_from(@e));
+	}
 }
