@@ -9,6 +9,7 @@
  * it or forge a line of output.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -44,5 +45,8 @@ int	pgb_text_unsafe(unsigned cp, int tab);
  * is not valid UTF-8 becomes \xHH.  Tab passes.  Returns 'out'.
  */
 char	*pgb_text_clean(char *out, size_t outlen, const char *in);
+
+/* in[0..len) to 'f', cleaned as pgb_text_clean() does, however long. */
+void	pgb_text_write(FILE *f, const char *in, size_t len);
 
 #endif /* PGB_TEXT_H */

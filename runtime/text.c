@@ -97,28 +97,48 @@ pgb_text_unsafe(unsigned cp, int tab)
 	    cp == 0x2028 || cp == 0x2029;
 }
 
+/*
+ * The next piece of s[0..len) as it may be printed: the character as is
+ * (*piece points into 's'), or its escape written into 'esc'.  Returns
+ * the bytes of 's' it stands for.
+ */
+static size_t
+clean_step(const unsigned char *s, size_t len, char esc[12],
+    const char **piece, size_t *plen)
+{
+	unsigned	cp;
+	size_t		n;
+
+	n = pgb_utf8_seq(s, len, &cp);
+	if (n == 0 || (cp < 0x80 && pgb_text_unsafe(cp, 1))) {
+		snprintf(esc, 12, "\\x%02x", s[0]);
+		*piece = esc;
+		*plen = 4;
+		return 1;
+	}
+	if (pgb_text_unsafe(cp, 1)) {
+		snprintf(esc, 12, "\\u%04x", cp);
+		*piece = esc;
+		*plen = 6;
+		return n;
+	}
+	*piece = (const char *)s;
+	*plen = n;
+	return n;
+}
+
 char *
 pgb_text_clean(char *out, size_t outlen, const char *in)
 {
 	const unsigned char *s = (const unsigned char *)in;
-	size_t		 i = 0, o = 0, n, len = strlen(in);
-	unsigned	 cp;
-	char		 esc[12];
+	size_t		 i = 0, o = 0, n, plen, len = strlen(in);
 	const char	*piece;
-	size_t		 plen;
+	char		 esc[12];
 
 	if (outlen == 0)
 		return out;
 	while (i < len) {
-		n = pgb_utf8_seq(s + i, len - i, &cp);
-		if (n == 0 || (cp < 0x80 && pgb_text_unsafe(cp, 1))) {
-			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
-			piece = esc, plen = 4, n = 1;
-		} else if (pgb_text_unsafe(cp, 1)) {
-			snprintf(esc, sizeof(esc), "\\u%04x", cp);
-			piece = esc, plen = 6;
-		} else
-			piece = in + i, plen = n;
+		n = clean_step(s + i, len - i, esc, &piece, &plen);
 		if (plen >= outlen - o)
 			break;
 		memcpy(out + o, piece, plen);
@@ -127,4 +147,18 @@ pgb_text_clean(char *out, size_t outlen, const char *in)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+void
+pgb_text_write(FILE *f, const char *in, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t		 i = 0, plen;
+	const char	*piece;
+	char		 esc[12];
+
+	while (i < len) {
+		i += clean_step(s + i, len - i, esc, &piece, &plen);
+		fwrite(piece, 1, plen, f);
+	}
 }
