@@ -50,8 +50,10 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	if (d->sqlstate[0] == '\0')
 		snprintf(why, sizeof(why), ": %.*s", PGB_CUT(d->msg, 200),
 		    d->msg);
+	/* The server's words, leaving room for the excerpt after them. */
 	snprintf(server, sizeof(server), "%s", d->detail[0] ? d->detail :
 	    why[0] ? "" : d->msg);
+	server[PGB_CUT(server, sizeof(server) - sizeof(excerpt) - 16)] = '\0';
 	n = pgb_utf8_cut((const char *)sc->text + s->off, s->len,
 	    sizeof(excerpt) - 1);
 	for (k = 0; k < n; k++) {

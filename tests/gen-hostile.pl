@@ -637,10 +637,11 @@ sub one_manifest {
 
 sub io {
 	# A failing statement whose excerpt (160 bytes) ends inside a
-	# three-byte character, as does the server's message quoting it;
-	# its src= holds ESC sequences that clear the screen, and a newline
-	# followed by a forged line of pgapply's output.
-	my $text = "SELECT  '" . ("\xe2\x82\xac" x 100) . "'::int;\n";
+	# three-byte character, and whose value the server's message quotes
+	# past the end of pgapply's detail, also inside one; its src= holds
+	# ESC sequences that clear the screen, and a newline followed by a
+	# forged line of pgapply's output.
+	my $text = "SELECT  '" . ("\xe2\x82\xac" x 400) . "'::int;\n";
 	my $src = 'lib/%1B%5B2J%1B%5B31mforged%0Apgapply:%20applied%20all.sql';
 	fixture('io-cut-escape', 'failed at statement 1 of 1',
 	    bundle_from(['MANIFEST', one_manifest('io_cut', $text,
