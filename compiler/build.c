@@ -214,7 +214,7 @@ update_sums(const char *path, const unsigned char *data, size_t len,
 	pgb_sha256(data, len, h);
 	pgb_hex(h, sizeof(h), hex);
 	pgb_buf_init(&out);
-	if ((f = fopen(sums, "r")) != NULL) {
+	if ((f = pgb_fopen_regular(sums)) != NULL) {
 		while (fgets(line, sizeof(line), f) != NULL) {
 			size_t n = strlen(line);
 			if (n > 66 && strncmp(line + 66, base, strlen(base)) == 0 &&

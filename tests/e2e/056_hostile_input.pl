@@ -109,6 +109,25 @@ refused('a down script\'s \\i is held to the root as well',
 	is($code, 0, '\\i and \\ir inside the root build') or diag($err);
 }
 
+{
+	# Files the compiler reads beside the migrations never block either.
+	my $dir = Pgb::migrations('001_a.sql' => "CREATE TABLE a ();\n",
+	    '001_a.down.sql' => $down);
+	POSIX::mkfifo("$dir/pgbundle.sum", 0644) or die "mkfifo: $!";
+	my ($code, undef, $err) = PgbTest::run({ timeout => 20 }, $pgbundle,
+	    'check', $dir);
+	is($code, 4, 'a FIFO as pgbundle.sum: refused at once, exit 4') or diag($err);
+	is($err, "pgbundle: cannot read '$dir/pgbundle.sum': not a regular file\n",
+	    'a FIFO as pgbundle.sum: says so');
+	unlink "$dir/pgbundle.sum";
+	my $out = PgbTest::tempdir();
+	POSIX::mkfifo("$out/SHA256SUMS", 0644) or die "mkfifo: $!";
+	($code, undef, $err) = PgbTest::run({ timeout => 20 }, $pgbundle, 'build',
+	    $dir, '-o', "$out/app.pgb", '--key', $key);
+	is($code, 0, 'a FIFO as SHA256SUMS is not read, and replaced') or diag($err);
+	ok(-f "$out/SHA256SUMS", 'by a file of its own');
+}
+
 # --- a PEM private key never ships ------------------------------------------
 my $ship = 'a private key must never ship in a bundle';
 refused('\\i of a key inside the root',
