@@ -180,7 +180,7 @@ my $io_msg = "pgapply: internal error: I/O on pgapply's own output: cannot write
 	my ($code, $out, $err) = PgbTest::run('bash', '-c', '"$@" > /dev/full', 'full',
 	    $pgapply, 'apply', $slow, '--pubkey', Pgb::pub(), '--db', $pg->connstr($db), '--json');
 	is($code, 1, '--json > /dev/full: exit 1, not 0') or diag($err);
-	like($err, qr/^\Q$io_msg\E stdout: No space left on device\n  pgapply stopped as on SIGTERM: migration '001_slow' failed at statement 2 of 2 /,
+	like($err, qr/^\Q$io_msg\E stdout: No space left on device\n  pgapply stopped as on SIGTERM: migration '001_slow' failed at statement [12] of 2 /,
 	    '--json > /dev/full: the message, then what was stopped') or diag($err);
 	is(history($db), '', '--json > /dev/full: the migration in flight rolled back');
 	is(tables($db), '', '--json > /dev/full: nothing applied');
