@@ -470,10 +470,13 @@ build(const struct pgb_build_opts *o, struct pgb_report *r,
 	m.project = pgb_xstrdup(project);
 	m.target = o->target ? pgb_xstrdup(o->target) : NULL;
 	m.compiler = pgb_xstrdup("pgbundle " PGB_VERSION);
-	if (o->key != NULL) {
-		if (pgb_keys_load_public(o->key, &pub, d) == -1)
+	if (o->key != NULL || o->signer != NULL) {
+		/* The key that signs, or that will sign (--signer). */
+		if ((o->key != NULL ? pgb_keys_load_public(o->key, &pub, d) :
+		    pgb_pubkey_load(o->signer, &pub, d)) == -1)
 			goto out;
 		m.key_id = pgb_xstrdup(pub.id);
+		memcpy(res->signer, pub.id, sizeof(res->signer));
 		pgb_pubkey_release(&pub);
 	} else
 		m.key_id = pgb_xstrdup("unsigned");

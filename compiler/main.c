@@ -28,6 +28,7 @@
 #include "scratch.h"
 #include "squash.h"
 #include "sig.h"
+#include "sign.h"
 #include "text.h"
 #include "banned.h"
 
@@ -38,9 +39,9 @@
 
 static const char usage_text[] =
 "usage: pgbundle keygen -o NAME\n"
-"       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned) [--strict]\n"
-"                [--project NAME] [--target NAME] [--include-root DIR] [-q]\n"
-"                [--layout NAME]\n"
+"       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned [--signer PUB])\n"
+"                [--strict] [--project NAME] [--target NAME]\n"
+"                [--include-root DIR] [-q] [--layout NAME]\n"
 "       pgbundle check [DIR] [--strict] [--include-root DIR] [--layout NAME]\n"
 "                [-q] [--db URL | --db-file PATH | --scratch] [--archive DIR]\n"
 "                [--locks] [--json]\n"
@@ -49,7 +50,12 @@ static const char usage_text[] =
 "                [--layout NAME] [-q]\n"
 "       pgbundle sum [DIR] [--fix] [--include-root DIR] [--layout NAME]\n"
 "       pgbundle inspect FILE [--pubkey KEY] [--json]\n"
-"       pgbundle configmap FILE --name NAME [--pubkey KEY]\n";
+"       pgbundle configmap FILE --name NAME [--pubkey KEY]\n"
+"       pgbundle sign FILE (--key KEY | --signature-from SRC --signer PUB)\n"
+"                [--minisig]\n"
+"       pgbundle cosign FILE (--key KEY | --signature-from SRC --signer PUB)\n"
+"                [--minisig]\n"
+"       pgbundle pubkey KEY [--minisign]\n";
 
 static const char help_text[] =
 "pgbundle compiles a folder of PostgreSQL migrations into one signed,\n"
@@ -65,13 +71,25 @@ static const char help_text[] =
 "  squash [DIR]        replace migrations 1..N by one baseline (pg_dump)\n"
 "  sum [DIR]           compare DIR/pgbundle.sum with the migrations\n"
 "  inspect FILE        show a bundle's migrations, modes, sizes and hashes\n"
-"  configmap FILE      print a Kubernetes ConfigMap holding FILE and FILE.sig\n"
+"  configmap FILE      print a Kubernetes ConfigMap holding FILE and its\n"
+"                      signatures (FILE.sig, FILE.KEYID.sig)\n"
+"  sign FILE           sign a built bundle, here (--key) or with a signature\n"
+"                      made elsewhere (--signature-from); writes FILE.sig\n"
+"  cosign FILE         add another approver's signature: FILE.KEYID.sig\n"
+"  pubkey KEY          print the public key of KEY (a .key or .pub file)\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   bundle path (default: bundles/PROJECT-LAST.pgb)\n"
 "  -k, --key KEY       Ed25519 private key to sign with\n"
 "      --unsigned      build without a signature (pgapply refuses it unless\n"
-"                      told --insecure-allow-unsigned)\n"
+"                      told --insecure-allow-unsigned, or signed later)\n"
+"      --signer PUB    build --unsigned: record the key that will sign it;\n"
+"                      sign, cosign: the public key of --signature-from\n"
+"      --signature-from SRC  sign, cosign: a signature made elsewhere, as\n"
+"                      64 raw bytes, hex, base64 or vault:v1:BASE64 ('-':\n"
+"                      standard input), checked against --signer\n"
+"      --minisig       sign, cosign: also write FILE.minisig for minisign -V\n"
+"      --minisign      pubkey: print minisign's public key file instead\n"
 "      --strict        treat lint warnings as errors\n"
 "      --project NAME  project name (default: the folder holding DIR)\n"
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
@@ -107,6 +125,8 @@ static const char help_text[] =
 enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
 	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION, OPT_NAME, OPT_LAYOUT, OPT_FIX };
 
+enum { OPT_SIGNER = 768, OPT_SIGFROM, OPT_MINISIG, OPT_MINISIGN };
+
 enum { OPT_DB = 512, OPT_SCRATCH, OPT_ARCHIVE, OPT_LOCKS, OPT_THROUGH,
 	OPT_DATA, OPT_DB_FILE };
 
@@ -132,6 +152,10 @@ static const struct option longopts[] = {
 	{ "locks",	  no_argument,	     NULL, OPT_LOCKS },
 	{ "through",	  required_argument, NULL, OPT_THROUGH },
 	{ "data",	  required_argument, NULL, OPT_DATA },
+	{ "signer",	  required_argument, NULL, OPT_SIGNER },
+	{ "signature-from", required_argument, NULL, OPT_SIGFROM },
+	{ "minisig",	  no_argument,	     NULL, OPT_MINISIG },
+	{ "minisign",	  no_argument,	     NULL, OPT_MINISIGN },
 	{ "quiet",	  no_argument,	     NULL, 'q' },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, OPT_VERSION },
@@ -158,6 +182,9 @@ struct args {
 	size_t		 ndata;
 	long long	 through;
 	int		 scratch, locks, has_through;
+	const char	*signer;	/* build --unsigned, sign, cosign */
+	const char	*sigfrom;	/* sign, cosign --signature-from */
+	int		 minisig, minisign;
 };
 
 /* --json was given: errors answer with one JSON object on stdout too. */
@@ -223,16 +250,19 @@ exit_for(int code)
 	}
 }
 
-/* Print 'd' once, as every error is printed. */
+/* Print 'd' once, as every error is printed; a detail line by line. */
 static int
 fail(const struct pgb_diag *d)
 {
+	const char	*p, *nl;
+
 	fputs("pgbundle: ", stderr);
 	put_clean(stderr, d->msg);
 	fputs("\n", stderr);
-	if (d->detail[0] != '\0') {
-		fputs("  detail: ", stderr);
-		put_clean(stderr, d->detail);
+	for (p = d->detail; *p != '\0'; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		fprintf(stderr, "  %s", p == d->detail ? "detail: " : "");
+		pgb_text_write(stderr, p, (size_t)(nl - p));
 		fputs("\n", stderr);
 	}
 	if (json)
@@ -291,10 +321,16 @@ cmd_build(const struct args *a, int write)
 	struct pgb_diag		d;
 	int			rc;
 
+	if (a->signer != NULL && !a->unsigned_ok) {
+		fputs("pgbundle: --signer goes with --unsigned (with --key, "
+		    "the key is the signer)\n", stderr);
+		return EXIT_USAGE;
+	}
 	memset(&o, 0, sizeof(o));
 	o.dir = a->pos ? a->pos : "migrations";
 	o.out = a->out;
 	o.key = a->key;
+	o.signer = a->signer;
 	o.unsigned_ok = a->unsigned_ok || !write;
 	o.project = a->project;
 	o.target = a->target;
@@ -321,7 +357,12 @@ cmd_build(const struct args *a, int write)
 		return fail(&d);
 	}
 	if (!a->quiet) {
-		if (write)
+		if (write && a->signer != NULL)
+			fprintf(stderr, "pgbundle: wrote %s (%zu migrations, %zu "
+			    "statements, %zu bytes, unsigned, to be signed by "
+			    "key %s)\n", res.path, res.nmigs, res.nstmts,
+			    res.size, res.signer);
+		else if (write)
 			fprintf(stderr, "pgbundle: wrote %s (%zu migrations, %zu "
 			    "statements, %zu bytes, key %s)\n", res.path,
 			    res.nmigs, res.nstmts, res.size, res.key_id);
@@ -342,8 +383,26 @@ cmd_build(const struct args *a, int write)
 	return 0;
 }
 
+/* The signature files beside the bundle, as a list: "", or ", a, b". */
 static void
-inspect_json(const struct pgb_bundle *b, const char *path, int verified)
+sig_list(char *const *sigs, size_t n, int as_json)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		printf("%s", i ? as_json ? "," : ", " : "");
+		if (as_json)
+			pgb_json_str(stdout, sigs[i]);
+		else
+			put_clean(stdout, sigs[i]);
+	}
+	if (n == 0 && !as_json)
+		printf("none");
+}
+
+static void
+inspect_json(const struct pgb_bundle *b, const char *path, int verified,
+    char *const *sigs, size_t nsigs)
 {
 	const struct pgb_manifest *m = &b->manifest;
 	char	hex[PGB_HEX256_LEN + 1];
@@ -363,8 +422,10 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 	pgb_json_str(stdout, m->compiler);
 	printf(",\"key_id\":");
 	pgb_json_str(stdout, m->key_id);
-	printf(",\"signature\":\"%s\",\"migrations\":[",
+	printf(",\"signature\":\"%s\",\"signature_files\":[",
 	    verified ? "verified" : "not checked");
+	sig_list(sigs, nsigs, 1);
+	printf("],\"migrations\":[");
 	for (i = 0; i < m->nmigs; i++) {
 		const struct pgb_migration *g = &m->migs[i];
 
@@ -384,7 +445,7 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 
 static void
 inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
-    int verified)
+    int verified, char *const *sigs, size_t nsigs)
 {
 	const struct pgb_manifest *m = &b->manifest;
 	char		hex[PGB_HEX256_LEN + 1], when[32], c[4 * PGB_NAME_MAX];
@@ -403,8 +464,16 @@ inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
 	printf("bundle id  %s\n", pgb_text_clean(c, sizeof(c), m->bundle_id));
 	printf("created    %s\n", when);
 	printf("compiler   %s\n", pgb_text_clean(c, sizeof(c), m->compiler));
-	printf("key id     %s (signature %s)\n", pgb_text_clean(c, sizeof(c),
-	    m->key_id), verified ? "verified" : "not checked: pass --pubkey");
+	if (verified && strcmp(m->key_id, b->key_id) != 0)
+		printf("key id     %s (signature verified, by key %s)\n",
+		    pgb_text_clean(c, sizeof(c), m->key_id), b->key_id);
+	else
+		printf("key id     %s (signature %s)\n", pgb_text_clean(c,
+		    sizeof(c), m->key_id), verified ? "verified" :
+		    "not checked: pass --pubkey");
+	printf("signatures ");
+	sig_list(sigs, nsigs, 0);
+	printf("\n");
 	printf("\n%-8s %-40s %-14s %5s %9s %-4s %s\n", "VERSION", "NAME",
 	    "MODE", "STMTS", "BYTES", "DOWN", "SHA256");
 	for (i = 0; i < m->nmigs; i++) {
@@ -429,8 +498,8 @@ cmd_inspect(const struct args *a)
 	struct pgb_bundle	*b = NULL;
 	struct pgb_diag		 d;
 	const char		*keys[1];
-	char			*data;
-	size_t			 len;
+	char			*data, **sigs = NULL;
+	size_t			 len, nsigs, i;
 	int			 rc;
 
 	if (a->pos == NULL)
@@ -453,10 +522,16 @@ cmd_inspect(const struct args *a)
 	}
 	if (rc == -1)
 		return fail(&d);
+	if (pgb_sigfiles_find(a->pos, &sigs, &nsigs, &d) == -1)
+		nsigs = 0;
 	if (a->json)
-		inspect_json(b, a->pos, a->pubkey != NULL);
+		inspect_json(b, a->pos, a->pubkey != NULL, sigs, nsigs);
 	else
-		inspect_text(b, a->pos, b->filelen, a->pubkey != NULL);
+		inspect_text(b, a->pos, b->filelen, a->pubkey != NULL, sigs,
+		    nsigs);
+	for (i = 0; i < nsigs; i++)
+		free(sigs[i]);
+	free(sigs);
 	pgb_bundle_free(b);
 	return 0;
 }
@@ -526,6 +601,79 @@ cmd_configmap(const struct args *a)
 	fwrite(out.data, 1, out.len, stdout);
 	pgb_buf_release(&out);
 	return 0;
+}
+
+/*
+ * pgbundle sign and cosign: the signature file's path on stdout, what
+ * was written on stderr.
+ */
+static int
+cmd_sign(const struct args *a, int cosign)
+{
+	struct pgb_sign_opts	o;
+	struct pgb_sign_result	res;
+	struct pgb_diag		d;
+
+	if (a->pos == NULL)
+		return usage_error("%s needs a bundle FILE", a->cmd);
+	if (a->out || a->unsigned_ok || a->pubkey || a->minisign)
+		return usage_error("%s takes no -o, --unsigned, --pubkey or "
+		    "--minisign", a->cmd);
+	memset(&o, 0, sizeof(o));
+	o.path = a->pos;
+	o.key = a->key;
+	o.sigfrom = a->sigfrom;
+	o.signer = a->signer;
+	o.cosign = cosign;
+	o.minisig = a->minisig;
+	pgb_diag_clear(&d);
+	if (pgb_sign(&o, &res, &d) == -1)
+		return fail(&d);
+	if (!a->quiet) {
+		fprintf(stderr, "pgbundle: wrote %s: key %s's signature of %s",
+		    res.sigpath, res.key_id, a->pos);
+		if (a->sigfrom != NULL)
+			fprintf(stderr, " (read as %s, verified)", res.form);
+		fputc('\n', stderr);
+		if (res.minisig[0] != '\0')
+			fprintf(stderr, "pgbundle: wrote %s (check with: minisign "
+			    "-Vm %s -x %s -p KEY.minisign.pub)\n", res.minisig,
+			    a->pos, res.minisig);
+	}
+	printf("%s\n", res.sigpath);
+	return 0;
+}
+
+/* pgbundle pubkey KEY [--minisign]: the public key on stdout. */
+static int
+cmd_pubkey(const struct args *a)
+{
+	struct pgb_pubkey	pub;
+	struct pgb_buf		out;
+	struct pgb_diag		d;
+	int			rc = 0;
+
+	if (a->pos == NULL)
+		return usage_error("pubkey needs a KEY file");
+	if (a->key || a->out || a->pubkey || a->signer)
+		return usage_error("pubkey takes no --key, -o, --pubkey or "
+		    "--signer");
+	pgb_diag_clear(&d);
+	if (pgb_keys_load_either(a->pos, &pub, &d) == -1)
+		return fail(&d);
+	pgb_buf_init(&out);
+	if (a->minisign)
+		pgb_minisign_pubkey(&pub, &out);
+	else if (pgb_pubkey_pem(&pub, &out, &d) == -1)
+		rc = fail(&d);
+	if (rc == 0) {
+		fwrite(out.data, 1, out.len, stdout);
+		if (!a->quiet)
+			fprintf(stderr, "pgbundle: key id %s\n", pub.id);
+	}
+	pgb_buf_release(&out);
+	pgb_pubkey_release(&pub);
+	return rc;
 }
 
 /* A version for --through: decimal digits, no sign, at most 18. */
@@ -893,6 +1041,18 @@ parse_args(int argc, char *argv[], struct args *a)
 				    DATA_MAX);
 			a->data[a->ndata++] = optarg;
 			break;
+		case OPT_SIGNER:
+			a->signer = optarg;
+			break;
+		case OPT_SIGFROM:
+			a->sigfrom = optarg;
+			break;
+		case OPT_MINISIG:
+			a->minisig = 1;
+			break;
+		case OPT_MINISIGN:
+			a->minisign = 1;
+			break;
 		case 'h':
 			show_help();
 			return 1;
@@ -940,6 +1100,10 @@ run_cmd(const struct args *a)
 		return cmd_configmap(a);
 	if (strcmp(a->cmd, "sum") == 0)
 		return cmd_sum(a);
+	if (strcmp(a->cmd, "sign") == 0 || strcmp(a->cmd, "cosign") == 0)
+		return cmd_sign(a, a->cmd[0] == 'c');
+	if (strcmp(a->cmd, "pubkey") == 0)
+		return cmd_pubkey(a);
 	return usage_error("unknown command '%.60s'", a->cmd);
 }
 

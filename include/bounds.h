@@ -39,7 +39,12 @@
 #define PGB_KEYFILE_MAX		16384u
 /* A conninfo read with --db-file: a line of keywords or a URL. */
 #define PGB_CONNINFO_MAX	8192u
-/* Trusted public keys given at once (key rotation). */
+/* Trusted public keys given at once (key rotation, approvers). */
 #define PGB_KEYS_MAX		16u
+/* Signature files read for one bundle: FILE.sig, or each --signature,
+ * and one FILE.<keyid>.sig per trusted key. */
+#define PGB_SIGFILES_MAX	(2 * PGB_KEYS_MAX)
+/* A trust file: PGB_KEYS_MAX PEM keys, comments, min-signatures. */
+#define PGB_TRUSTFILE_MAX	(64u * 1024)
 
 #endif /* PGB_BOUNDS_H */

@@ -19,6 +19,8 @@ struct pgb_build_opts {
 	const char	*out;		/* bundle path; NULL: bundles/<name> */
 	const char	*key;		/* private key; NULL with unsigned_ok */
 	int		 unsigned_ok;
+	const char	*signer;	/* unsigned: the public key that will
+					   sign it (recorded as key-id) */
 	const char	*project;	/* NULL: the folder above 'dir' */
 	const char	*target;	/* NULL: none */
 	const char	*include_root;	/* base of \i; NULL: the cwd */
@@ -32,7 +34,8 @@ struct pgb_build_opts {
 
 struct pgb_build_result {
 	char	 path[4096];
-	char	 key_id[PGB_KEYID_LEN + 1];
+	char	 key_id[PGB_KEYID_LEN + 1];	/* signed with; or "unsigned" */
+	char	 signer[PGB_KEYID_LEN + 1];	/* recorded signer, or "" */
 	char	 bundle_id[PGB_HEX256_LEN + 1];
 	size_t	 nmigs;
 	size_t	 nstmts;

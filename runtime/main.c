@@ -36,7 +36,8 @@
 #define EXIT_RETRY	75
 
 static const char usage_text[] =
-"usage: pgapply verify FILE [--pubkey KEY]... [--signature SIG]\n"
+"usage: pgapply verify FILE [--pubkey KEY]... [--signature SIG]...\n"
+"                [--min-signatures N | --trust FILE]\n"
 "       pgapply plan FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
 "                [options]\n"
 "       pgapply apply FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
@@ -66,8 +67,14 @@ static const char help_text[] =
 "\n"
 "Bundle options:\n"
 "  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
-"                         repeat for key rotation (default: $PGAPPLY_PUBKEY)\n"
-"  --signature SIG        detached signature (default: FILE.sig)\n"
+"                         repeat for key rotation or several approvers\n"
+"                         (default: $PGAPPLY_PUBKEY)\n"
+"  --min-signatures N     require valid signatures by N distinct trusted keys\n"
+"                         (default 1)\n"
+"  --trust FILE           the trusted keys (one PEM block each) and a line\n"
+"                         'min-signatures N', instead of --pubkey\n"
+"  --signature SIG        detached signature, repeatable (default: FILE.sig);\n"
+"                         FILE.KEYID.sig of each trusted key is read too\n"
 "  --insecure-allow-unsigned  accept a bundle without a signature\n"
 "  --expect-target NAME   refuse a bundle built for another target\n"
 "Database options:\n"
@@ -112,11 +119,13 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_DB_FILE };
+	OPT_MIN_SIGS, OPT_TRUST, OPT_DB_FILE };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
 	{ "signature",		required_argument, NULL, OPT_SIGNATURE },
+	{ "min-signatures",	required_argument, NULL, OPT_MIN_SIGS },
+	{ "trust",		required_argument, NULL, OPT_TRUST },
 	{ "insecure-allow-unsigned", no_argument,  NULL, OPT_UNSIGNED },
 	{ "expect-target",	required_argument, NULL, OPT_TARGET },
 	{ "db",			required_argument, NULL, OPT_DB },
@@ -146,7 +155,10 @@ struct args {
 	const char	*file;
 	const char	*pubkeys[PGB_KEYS_MAX];
 	size_t		 npubkeys;
-	const char	*sigpath;
+	const char	*sigpaths[PGB_KEYS_MAX];
+	size_t		 nsigpaths;
+	const char	*trust;
+	long long	 min_sigs;	/* --min-signatures; 0: not given */
 	int		 allow_unsigned;
 	const char	*target;
 	const char	*db;
@@ -523,10 +535,14 @@ open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
 
 	memset(&o, 0, sizeof(o));
 	o.path = a->file;
-	o.sigpath = a->sigpath;
+	o.sigpaths = a->sigpaths;
+	o.nsigpaths = a->nsigpaths;
 	o.pubkeys = a->pubkeys;
 	o.npubkeys = a->npubkeys;
-	if (a->npubkeys == 0 && env != NULL && *env != '\0') {
+	o.trust = a->trust;
+	o.min_signatures = (size_t)a->min_sigs;
+	if (a->npubkeys == 0 && a->trust == NULL && env != NULL &&
+	    *env != '\0') {
 		envkeys[0] = env;
 		o.pubkeys = envkeys;
 		o.npubkeys = 1;
@@ -534,6 +550,58 @@ open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
 	o.allow_unsigned = a->allow_unsigned;
 	o.expect_target = a->target;
 	return pgb_bundle_open(&o, b, d);
+}
+
+/* 1 if the manifest's recorded signer is a key id none of the signers has. */
+static int
+other_signer(const struct pgb_bundle *b)
+{
+	const char	*rec = b->manifest.key_id;
+	size_t		 i;
+
+	if (rec == NULL || strcmp(rec, "unsigned") == 0 || b->nsigners == 0)
+		return 0;
+	for (i = 0; i < b->nsigners; i++)
+		if (strcmp(b->signers[i], rec) == 0)
+			return 0;
+	return 1;
+}
+
+/* pgapply verify: the bundle, who signed it, and the recorded signer. */
+static void
+report_verified(const struct args *a, const struct pgb_bundle *b)
+{
+	size_t	i;
+
+	if (a->json) {
+		printf("{\"event\":\"verified\",\"bundle_id\":\"%s\","
+		    "\"key_id\":\"%s\",\"signers\":[", b->manifest.bundle_id,
+		    b->key_id);
+		for (i = 0; i < b->nsigners; i++)
+			printf("%s\"%s\"", i ? "," : "", b->signers[i]);
+		printf("],\"required\":%zu,\"recorded_signer\":",
+		    b->required);
+		pgb_json_str(stdout, b->manifest.key_id ? b->manifest.key_id :
+		    "unsigned");
+		printf(",\"migrations\":%zu}\n", b->manifest.nmigs);
+		fflush(stdout);
+	}
+	if (a->quiet)
+		return;
+	fprintf(stderr, "pgapply: %s: ok, %zu migrations, bundle id %.16s, ",
+	    a->file, b->manifest.nmigs, b->manifest.bundle_id);
+	if (b->nsigners == 0)
+		fputs("unsigned", stderr);
+	else
+		fprintf(stderr, "signed by key%s ", b->nsigners == 1 ? "" : "s");
+	for (i = 0; i < b->nsigners; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", b->signers[i]);
+	if (b->required > 1)
+		fprintf(stderr, " (%zu required)", b->required);
+	fputc('\n', stderr);
+	if (other_signer(b))
+		fprintf(stderr, "pgapply: note: the bundle names key %s as its "
+		    "signer, which did not sign it\n", b->manifest.key_id);
 }
 
 static int
@@ -550,15 +618,7 @@ run(struct args *a)
 	if (a->file != NULL && open_bundle(a, &b, &d) == -1)
 		return fail(a, &d);
 	if (strcmp(a->cmd, "verify") == 0) {
-		if (a->json)
-			printf("{\"event\":\"verified\",\"bundle_id\":\"%s\","
-			    "\"key_id\":\"%s\",\"migrations\":%zu}\n",
-			    b->manifest.bundle_id, b->key_id, b->manifest.nmigs);
-		if (!a->quiet)
-			fprintf(stderr, "pgapply: %s: ok, %zu migrations, bundle "
-			    "id %.16s, %s%s\n", a->file, b->manifest.nmigs,
-			    b->manifest.bundle_id, b->key_id[0] ? "signed by key " :
-			    "unsigned", b->key_id);
+		report_verified(a, b);
 		pgb_bundle_free(b);
 		return EXIT_OK;
 	}
@@ -635,7 +695,24 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 			a->pubkeys[a->npubkeys++] = optarg;
 			break;
 		case OPT_SIGNATURE:
-			a->sigpath = optarg;
+			if (a->nsigpaths == PGB_KEYS_MAX) {
+				snprintf(why, len, "at most %u --signature",
+				    PGB_KEYS_MAX);
+				return -1;
+			}
+			a->sigpaths[a->nsigpaths++] = optarg;
+			break;
+		case OPT_MIN_SIGS:
+			if (parse_int(optarg, 1, PGB_KEYS_MAX,
+			    &a->min_sigs) == -1) {
+				snprintf(why, len, "--min-signatures '%.60s' is "
+				    "not a number from 1 to %u", optarg,
+				    PGB_KEYS_MAX);
+				return -1;
+			}
+			break;
+		case OPT_TRUST:
+			a->trust = optarg;
 			break;
 		case OPT_UNSIGNED:
 			a->allow_unsigned = 1;
@@ -748,6 +825,9 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 		a->file = argv[optind++];
 	if (optind < argc)
 		snprintf(why, len, "unexpected argument '%.60s'", argv[optind]);
+	else if (a->trust != NULL && (a->npubkeys > 0 || a->min_sigs > 0))
+		snprintf(why, len, "--trust excludes --pubkey and "
+		    "--min-signatures: the trust file holds both");
 	else if (a->file == NULL && strcmp(a->cmd, "status") != 0)
 		snprintf(why, len, "%s needs a bundle FILE", a->cmd);
 	else if (strcmp(a->cmd, "rollback") == 0 &&

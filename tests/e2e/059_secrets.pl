@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 057_secrets.pl - a password never reaches the output.  libpq's message
+# 059_secrets.pl - a password never reaches the output.  libpq's message
 # about a conninfo or URL it cannot parse quotes pieces of it (a bad
 # percent escape, the whole URL for an unclosed '['); pgapply, pgbundle
 # check --db and pgbundle squash --db mask the password in it, on stderr
