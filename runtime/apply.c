@@ -20,6 +20,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "hash.h"
+#include "text.h"
 #include "banned.h"
 
 #define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
@@ -49,10 +50,14 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	 */
 	why[0] = '\0';
 	if (d->sqlstate[0] == '\0')
-		snprintf(why, sizeof(why), ": %.200s", d->msg);
+		snprintf(why, sizeof(why), ": %.*s", PGB_CUT(d->msg, 200),
+		    d->msg);
+	/* The server's words, leaving room for the excerpt after them. */
 	snprintf(server, sizeof(server), "%s", d->detail[0] ? d->detail :
 	    why[0] ? "" : d->msg);
-	n = s->len < sizeof(excerpt) - 1 ? s->len : sizeof(excerpt) - 1;
+	server[PGB_CUT(server, sizeof(server) - sizeof(excerpt) - 16)] = '\0';
+	n = pgb_utf8_cut((const char *)sc->text + s->off, s->len,
+	    sizeof(excerpt) - 1);
 	for (k = 0; k < n; k++) {
 		char c = (char)sc->text[s->off + k];
 		excerpt[k] = c == '\n' || c == '\t' || c == '\r' ? ' ' : c;
@@ -101,12 +106,12 @@ own_timeout(struct pgb_db *db, struct pgb_diag *d)
 static void
 mig_failed(const struct pgb_migration *mig, struct pgb_diag *d)
 {
-	char	label[PGB_NAME_MAX + 8], server[sizeof(d->msg)];
+	char	label[PGB_NAME_MAX + 8], server[121];
 
-	snprintf(server, sizeof(server), "%s", d->msg);
+	snprintf(server, sizeof(server), "%.*s", PGB_CUT(d->msg, 120), d->msg);
 	/* A server that stopped answering may have committed: no "failed". */
-	snprintf(d->msg, sizeof(d->msg), "migration '%.60s' (%.40s)%s: "
-	    "%.120s", pgb_mig_label(mig, label, sizeof(label)), mig->up.path,
+	snprintf(d->msg, sizeof(d->msg), "migration '%.60s' (%.40s)%s: %s",
+	    pgb_mig_label(mig, label, sizeof(label)), mig->up.path,
 	    d->code == PGB_ESQL ? " failed" : "", server);
 }
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conninfo.h"
 #include "db.h"
 #include "hash.h"
 #include "banned.h"
@@ -395,6 +396,23 @@ cancelled(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	return -1;
 }
 
+/*
+ * libpq's message as the detail, its first line, with the password of
+ * 'conninfo' (and the one the connection used) masked: libpq quotes
+ * what it cannot parse, and a URL's password is part of it.
+ */
+static void
+libpq_detail(const char *conninfo, PGconn *conn, struct pgb_diag *d)
+{
+	struct pgb_buf	b;
+
+	pgb_buf_init(&b);
+	pgb_conninfo_mask(conninfo, conn != NULL ? PQpass(conn) : NULL,
+	    PQerrorMessage(conn), &b);
+	pgb_detail(d, "%.*s", (int)strcspn(b.data, "\n"), b.data);
+	pgb_buf_release(&b);
+}
+
 int
 pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 {
@@ -422,8 +440,7 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	}
 	if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
 		pgb_fail(d, PGB_ERETRY, "connection to the database lost");
-		pgb_detail(d, "%s", PQerrorMessage(db->conn));
-		d->detail[strcspn(d->detail, "\n")] = '\0';
+		libpq_detail(NULL, db->conn, d);
 		return -1;
 	}
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -633,8 +650,7 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 			/* Unusable parameters are a usage error; the rest retry. */
 			pgb_fail(d, p == PQPING_NO_ATTEMPT ? PGB_EUSAGE :
 			    PGB_ERETRY, "cannot connect to the database");
-			pgb_detail(d, "%s", PQerrorMessage(db->conn));
-			d->detail[strcspn(d->detail, "\n")] = '\0';
+			libpq_detail(conninfo, db->conn, d);
 			PQfinish(db->conn);
 			db->conn = NULL;
 			return -1;

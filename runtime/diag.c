@@ -1,12 +1,14 @@
 /*
  * diag.c - fill a struct pgb_diag, and escape names quoted in it.  Never
- * prints: main.c does, once.
+ * prints: main.c does, once.  Text cut short at the end of a field is cut
+ * on a character boundary.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "diag.h"
+#include "text.h"
 #include "banned.h"
 
 int
@@ -18,7 +20,8 @@ pgb_fail(struct pgb_diag *d, int code, const char *fmt, ...)
 	d->detail[0] = '\0';
 	d->sqlstate[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+	if (vsnprintf(d->msg, sizeof(d->msg), fmt, ap) >= (int)sizeof(d->msg))
+		pgb_utf8_trim(d->msg);
 	va_end(ap);
 	return -1;
 }
@@ -29,7 +32,9 @@ pgb_detail(struct pgb_diag *d, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
+	if (vsnprintf(d->detail, sizeof(d->detail), fmt, ap) >=
+	    (int)sizeof(d->detail))
+		pgb_utf8_trim(d->detail);
 	va_end(ap);
 }
 

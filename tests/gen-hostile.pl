@@ -7,7 +7,9 @@
 # the archive, hostile tar headers, names that differ only by case or
 # Unicode normalisation); "apply" is the list 057_verify_query.pl reads:
 # signed bundles that pass every check of the bundle itself, holding what
-# the compiler refuses, which pgapply must refuse when it applies them.
+# the compiler refuses, which pgapply must refuse when it applies them;
+# "io" holds bundles that pass every check but carry text meant to break
+# pgapply's output (058_hostile_output.pl).
 #
 # For each fixture NAME it writes OUTDIR/NAME.pgb and, when the fixture is
 # signed, OUTDIR/NAME.pgb.sig (made with `openssl pkeyutl -sign -rawin`
@@ -32,10 +34,12 @@ use File::Basename qw(dirname);
 use File::Spec;
 use MIME::Base64 qw(decode_base64);
 
-my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more|apply]\n";
+my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more|apply|io]
+";
 my $set = shift // 'core';
-die "usage: gen-hostile.pl OUTDIR [core|more|apply]\n"
-    unless $set =~ /^(?:core|more|apply)$/;
+die "usage: gen-hostile.pl OUTDIR [core|more|apply|io]
+"
+    unless $set =~ /^(?:core|more|apply|io)$/;
 -d $out or mkdir $out or die "gen-hostile.pl: cannot create $out: $!\n";
 my $keys = File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
     'data', 'keys');
@@ -271,6 +275,11 @@ fixture('valid', '', $valid);
 
 if ($set eq 'more' || $set eq 'apply') {
 	$set eq 'more' ? more() : apply();
+	print "$_\n" for @lines;
+	exit 0;
+}
+if ($set eq 'io') {
+	io();
 	print "$_\n" for @lines;
 	exit 0;
 }
@@ -738,4 +747,47 @@ sub apply {
 		$e[0] = ['MANIFEST', manifest(verify => $q)];
 		fixture($name, $expect, bundle_from(@e));
 	}
+}
+
+# ---- the "io" set: valid bundles whose text attacks the output ------------
+
+# A manifest for one transactional migration 1 NAME holding TEXT, with
+# the given "stmt" lines.
+sub one_manifest {
+	my ($name, $text, @stmts) = @_;
+	my @head = (
+	    'pgbundle-manifest 1', 'project demo', 'target prod',
+	    'created 1700000000', 'compiler pgbundle 0.1.0', 'hash sha256',
+	    "key-id $key_id",
+	);
+	my @body = (
+	    "migration 1 $name", "file migrations/001_$name.sql",
+	    'sha256 ' . sha256_hex($text), 'size ' . length($text),
+	    'mode transaction',
+	    'chain ' . unpack('H*', chain("\0" x 32, 1, $text)),
+	    (map { "stmt $_" } @stmts), 'end',
+	);
+	my $without = join('', map { "$_\n" } @head, @body);
+	return join('', map { "$_\n" } @head,
+	    'bundle-id ' . sha256_hex($without), @body);
+}
+
+sub io {
+	# A failing statement whose excerpt (160 bytes) ends inside a
+	# three-byte character, and whose value the server's message quotes
+	# past the end of pgapply's detail, also inside one; its src= holds
+	# ESC sequences that clear the screen, and a newline followed by a
+	# forged line of pgapply's output.
+	my $text = "SELECT  '" . ("\xe2\x82\xac" x 400) . "'::int;\n";
+	my $src = 'lib/%1B%5B2J%1B%5B31mforged%0Apgapply:%20applied%20all.sql';
+	fixture('io-cut-escape', 'failed at statement 1 of 1',
+	    bundle_from(['MANIFEST', one_manifest('io_cut', $text,
+		'0 ' . (length($text) - 1) . " 1 src=$src")],
+		['migrations/001_io_cut.sql', $text]));
+	# Bytes that are not UTF-8 in a manifest line: the parse error
+	# quotes them (inspect reads a bundle without its signature).
+	my $m = one_manifest('ok', "SELECT 1;\n", '0 9 1');
+	$m =~ s/^target prod\n/target prod\n\xff\xfe\xc3(evil\xe2\x82 x\n/m;
+	fixture('io-manifest-bytes', 'manifest line 4: unknown key',
+	    bundle_from(['MANIFEST', $m], ['migrations/001_ok.sql', "SELECT 1;\n"]));
 }
