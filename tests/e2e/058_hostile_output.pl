@@ -117,26 +117,24 @@ sub harmless {
 	    . "mode, status, statements_total, runtime_version) VALUES (99, "
 	    . "E'x\\033]0;pwned\\007\\033[2J\\033[1A\\rpgapply: nothing to do\\n', 'sha256:00', 'b', "
 	    . "'c', 'transaction', 'applied', 1, 'evil')");
-	my $escaped = 'x\x1b]0;pwned\x07\x1b[2J\x1b[1A\x0dpgapply: nothing to do\x0a';
-	($code, $out, $err) = Pgb::pgapply($pg, $db, 'status', undef);
-	is($code, 0, 'history name: status exits 0') or diag($err);
-	like($out, qr/^applied\s+\Q99_$escaped\E\s/m, 'history name: status shows it escaped')
-	    or diag($out);
-	harmless('history name, status', $out . $err);
-	($code, $out, $err) = Pgb::pgapply($pg, $db, 'status', undef, '--json');
-	is($code, 0, 'history name: status --json exits 0');
-	my @o = json_lines('history name, status', $out);
-	my ($r) = grep { ($_->{version} // 0) == 99 } @o;
-	is($r->{name}, "x\e]0;pwned\a\e[2J\e[1A\rpgapply: nothing to do\n",
-	    'history name, --json: the name as stored, escaped in JSON');
-	($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $bundle);
-	is($code, 4, 'history name: apply refuses a database ahead of the bundle');
-	like($err, qr/^pgapply: database has migration 99 '\Q$escaped\E' that the bundle does not hold$/m,
-	    'history name: apply names it escaped') or diag($err);
-	harmless('history name, apply', $err);
-	($code, $out) = Pgb::pgapply($pg, $db, 'apply', $bundle, '--json');
-	is($code, 4, 'history name: apply --json exits 4');
-	json_lines('history name, apply', $out);
+	# pgapply never writes such a name, so the row is refused as corrupt
+	# (056_history_rows.pl): the name is never printed, raw or escaped.
+	my $corrupt = qr/^pgapply: corrupt history row for version 99: name is not at most 200 printable ASCII characters without blanks$/m;
+	for my $cmd (qw(status apply)) {
+		($code, $out, $err) = Pgb::pgapply($pg, $db, $cmd,
+		    $cmd eq 'apply' ? $bundle : undef);
+		is($code, 4, "history name: $cmd refuses the row");
+		like($err, $corrupt, "history name: $cmd names the row, not the name")
+		    or diag($err);
+		harmless("history name, $cmd", $out . $err);
+		($code, $out) = Pgb::pgapply($pg, $db, $cmd,
+		    $cmd eq 'apply' ? $bundle : undef, '--json');
+		is($code, 4, "history name: $cmd --json exits 4");
+		my @o = json_lines("history name, $cmd", $out);
+		my ($e) = grep { $_->{event} eq 'error' } @o;
+		like($e->{message} // '', qr/corrupt history row for version 99/,
+		    "history name: $cmd --json, the error event");
+	}
 	is(history($db), '1:applied,99:applied', 'history name: history unchanged');
 	is(tables($db), 'a', 'history name: schema unchanged');
 }
