@@ -142,11 +142,13 @@ check-valgrind: all
 # whose server programs scripts/deps.sh installs into tests/tools/pg from
 # the npm registry.  A major that is missing fails the run.  Two majors at
 # a time (PGB_VERSIONS_JOBS); PGB_VERSIONS="17 18" runs only those.
+# The files: apply, refusals and the no-transaction resume, runners and
+# the lock, rollback and adopt, the real other tools' databases, the
+# pipeline, the server stopping, and check --db.
 VERSION_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
-	   tests/e2e/022_runners.pl tests/e2e/023_timeouts.pl \
-	   tests/e2e/024_rollback.pl tests/e2e/025_adopt_tools.pl \
-	   tests/e2e/026_pipeline.pl tests/e2e/051_server_stop.pl \
-	   tests/e2e/070_check.pl
+	   tests/e2e/022_runners.pl tests/e2e/024_rollback.pl \
+	   tests/e2e/025_adopt_tools.pl tests/e2e/026_pipeline.pl \
+	   tests/e2e/051_server_stop.pl tests/e2e/070_check.pl
 
 test-versions: all
 	perl tests/versions.pl $(VERSION_TESTS)

