@@ -58,14 +58,19 @@ units: $(UNIT)
 
 # The whole suite: cmocka units and end-to-end tests against a throwaway
 # PostgreSQL, under one harness that ends with "N passed, N failed".
+# JOBS test files run at once (default: one per core; each end-to-end
+# file has a server of its own).
+JOBS	?=
+RUN	 = JOBS=$(JOBS) perl tests/run.pl
+
 test check: all units
-	perl tests/run.pl $(UNIT) $(sort $(wildcard tests/e2e/*.pl))
+	$(RUN) $(UNIT) $(sort $(wildcard tests/e2e/*.pl))
 
 check-unit: units
-	perl tests/run.pl $(UNIT)
+	$(RUN) $(UNIT)
 
 check-e2e: all
-	perl tests/run.pl $(sort $(wildcard tests/e2e/*.pl))
+	$(RUN) $(sort $(wildcard tests/e2e/*.pl))
 
 # Compile migrations/ and apply it to a throwaway local server (README).
 demo: all
@@ -127,7 +132,7 @@ SOAK_KILLS ?= 300
 
 soak: all
 	$(MAKE) fuzz FUZZ_TIME=$(SOAK_FUZZ_TIME)
-	PGB_SOAK=$(SOAK_KILLS) perl tests/run.pl tests/e2e/050_faults.pl
+	PGB_SOAK=$(SOAK_KILLS) $(RUN) tests/e2e/050_faults.pl
 
 # The runtime's end-to-end tests that cover the most of it, with pgapply
 # under valgrind's memcheck: any error or leak fails the test (exit 99).
@@ -135,13 +140,14 @@ VALGRIND_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
 	   tests/e2e/053_hostile_more.pl
 
 check-valgrind: all
-	PGB_VALGRIND=1 perl tests/run.pl $(VALGRIND_TESTS)
+	PGB_VALGRIND=1 $(RUN) $(VALGRIND_TESTS)
 
 # The runtime's end-to-end tests against the other PostgreSQL majors in
 # tests/pg-versions (13, 14, 16, 17, 18; "make test" uses Debian's 15),
 # whose server programs scripts/deps.sh installs into tests/tools/pg from
-# the npm registry.  A major that is missing fails the run.  Two majors at
-# a time (PGB_VERSIONS_JOBS); PGB_VERSIONS="17 18" runs only those.
+# the npm registry.  A major that is missing fails the run.  JOBS majors
+# at a time (default: one per core), each running its files one at a
+# time; PGB_VERSIONS="17 18" runs only those majors.
 # The files: apply, refusals and the no-transaction resume, runners and
 # the lock, rollback and adopt, the real other tools' databases, the
 # pipeline, the server stopping, and check --db.
@@ -151,7 +157,7 @@ VERSION_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
 	   tests/e2e/051_server_stop.pl tests/e2e/070_check.pl
 
 test-versions: all
-	perl tests/versions.pl $(VERSION_TESTS)
+	JOBS=$(JOBS) perl tests/versions.pl $(VERSION_TESTS)
 
 .PHONY: fuzz fuzzers soak check-valgrind test-versions
 

@@ -5,9 +5,10 @@
 #
 #   perl tests/versions.pl FILE...
 #
-# Each major runs the FILEs under tests/run.pl with PGB_PG_BINDIR pointing
-# at its programs (psql and pg_dump stay Debian's 15, and pgapply links
-# Debian's libpq 15), PGB_VERSIONS_JOBS majors at a time (default 2).
+# Each major runs the FILEs under tests/run.pl, one file at a time, with
+# PGB_PG_BINDIR pointing at its programs (psql and pg_dump stay Debian's
+# 15, and pgapply links Debian's libpq 15); JOBS majors run at once
+# (default: the number of cores).
 # Each major's output is printed when it ends, every line prefixed with
 # "pgMAJOR ", then one line per major and the last line "N passed, N
 # failed" over all of them.  PGB_VERSIONS="16 17" runs only those majors.
@@ -72,9 +73,12 @@ if (@missing) {
 	exit 1;
 }
 
-my $jobs = $ENV{PGB_VERSIONS_JOBS} || 2;
-die "versions.pl: PGB_VERSIONS_JOBS must be a positive number\n"
-    unless $jobs =~ /^[1-9]\d*$/;
+my $jobs = $ENV{JOBS} && $ENV{JOBS} =~ /^[1-9][0-9]*$/ ? $ENV{JOBS} : 0;
+if (!$jobs && open(my $cpu, '<', '/proc/cpuinfo')) {
+	$jobs = grep { /^processor\s*:/ } <$cpu>;
+	close($cpu);
+}
+$jobs ||= 1;
 
 my (%running, %result);
 my @queue = @majors;
@@ -89,6 +93,7 @@ while (@queue || %running) {
 		die "versions.pl: fork: $!\n" unless defined $pid;
 		if ($pid == 0) {
 			$ENV{PGB_PG_BINDIR} = $bindir{$m};
+			$ENV{JOBS} = 1;
 			open(STDOUT, '>', $log->filename) or die "$!\n";
 			open(STDERR, '>&', \*STDOUT) or die "$!\n";
 			exec($^X, 'tests/run.pl', @files) or die "exec: $!\n";
