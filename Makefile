@@ -153,7 +153,24 @@ VALGRIND_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
 check-valgrind: all
 	PGB_VALGRIND=1 $(RUN) $(VALGRIND_TESTS)
 
-.PHONY: fuzz fuzzers soak check-valgrind
+# The runtime's end-to-end tests against the other PostgreSQL majors in
+# tests/pg-versions (13, 14, 16, 17, 18; "make test" uses Debian's 15),
+# whose server programs scripts/deps.sh installs into tests/tools/pg from
+# the npm registry.  A major that is missing fails the run.  JOBS majors
+# at a time (default: one per core), each running its files one at a
+# time; PGB_VERSIONS="17 18" runs only those majors.
+# The files: apply, refusals and the no-transaction resume, runners and
+# the lock, rollback and adopt, the real other tools' databases, the
+# pipeline, the server stopping, and check --db.
+VERSION_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
+	   tests/e2e/022_runners.pl tests/e2e/024_rollback.pl \
+	   tests/e2e/025_adopt_tools.pl tests/e2e/026_pipeline.pl \
+	   tests/e2e/051_server_stop.pl tests/e2e/070_check.pl
+
+test-versions: all
+	JOBS=$(JOBS) perl tests/versions.pl $(VERSION_TESTS)
+
+.PHONY: fuzz fuzzers soak check-valgrind test-versions
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -118,6 +118,8 @@ static const char help_text[] =
 "\n"
 "Environment: SOURCE_DATE_EPOCH sets the creation time recorded in the\n"
 "bundle; with it, the same sources and key give byte-identical bundles.\n"
+"PGBUNDLE_PG_BINDIR names the directory of initdb, pg_ctl and pg_dump for\n"
+"check --scratch and squash (default: `pg_config --bindir`, then PATH).\n"
 "\n"
 "Exit status: 0 success, 1 problems in the migrations, 2 usage error,\n"
 "3 key error, 4 I/O or internal error (also: cannot write its own output).\n";

@@ -1,7 +1,8 @@
 /*
  * squash.c - replace migrations 1..N by one baseline.
  *
- * Trusts: the folder as build.c compiled it, the server, and pg_dump.
+ * Trusts: the folder as build.c compiled it, the server, and pg_dump
+ * (refused before anything runs when older than the server).
  * The baseline is pg_dump's output with the lines pgapply must not run
  * (psql's \restrict, session timeouts, the empty search_path) taken out,
  * under "-- pgbundle:baseline-of FIRST..N" and one "-- pgbundle:replaces"
@@ -244,25 +245,23 @@ data_args(struct pgb_db *db, const struct pgb_squash_opts *o,
 	return 0;
 }
 
-/* pg_dump the scratch database 'name' into 'out'. */
+/* pg_dump (the program 'prog') the scratch database 'name' into 'out'. */
 static int
-dump(struct pgb_server *s, const char *name, const char *skip,
-    char *const *extra, size_t nextra, int schema_only, struct pgb_buf *out,
-    struct pgb_diag *d)
+dump(struct pgb_server *s, const char *prog, const char *name,
+    const char *skip, char *const *extra, size_t nextra, int schema_only,
+    struct pgb_buf *out, struct pgb_diag *d)
 {
-	char		 prog[PATH_MAX], **argv;
+	char		**argv;
 	struct pgb_buf	 nsp, err, masked;
 	char		*ci;
 	size_t		 n = 0, i;
 	int		 st;
 
-	if (pgb_pg_program("pg_dump", prog, sizeof(prog), d) == -1)
-		return -1;
 	argv = pgb_xcalloc(nextra + 8, sizeof(*argv));
 	pgb_buf_init(&nsp);
 	pattern(&nsp, skip);
 	ci = pgb_server_conninfo(s, name);
-	argv[n++] = prog;
+	argv[n++] = (char *)prog;
 	argv[n++] = (char *)"--no-owner";
 	argv[n++] = (char *)"--exclude-schema";
 	argv[n++] = nsp.data;
@@ -507,6 +506,7 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 	char			 name[96], tmpdir[PATH_MAX], real1[PATH_MAX];
 	char			 staged[PATH_MAX];
 	char			 real2[PATH_MAX], *skip, *final = NULL;
+	char			 pg_dump[PATH_MAX];
 	size_t			 k = 0, i, nfiles = 0, nextra = 0, moved = 0;
 	int			 rc = -1, dbopen = 0, st;
 
@@ -551,6 +551,11 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 		goto out;
 	}
 
+	/* A pg_dump older than the server would only fail at the end. */
+	if (pgb_pg_program_for("pg_dump", s->admin.server_version, pg_dump,
+	    sizeof(pg_dump), d) == -1)
+		goto out;
+
 	/* Apply 1..N, read the schema, dump it. */
 	if (pgb_server_newdb(s, &db, o->history, name, sizeof(name), d) == -1)
 		goto out;
@@ -563,8 +568,8 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 	}
 	if (pgb_schema_read(&db, skip, &want, d) == -1 ||
 	    data_args(&db, o, skip, &tables, &extra, &nextra, d) == -1 ||
-	    dump(s, name, skip, o->ndata ? extra : NULL, o->ndata ? nextra : 0,
-	    o->ndata == 0, &raw, d) == -1)
+	    dump(s, pg_dump, name, skip, o->ndata ? extra : NULL,
+	    o->ndata ? nextra : 0, o->ndata == 0, &raw, d) == -1)
 		goto out;
 	pgb_server_dropdb(s, &db, name);
 	dbopen = 0;
