@@ -398,6 +398,10 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 	    (down ? m->down : m->up) != NULL) {
 		duplicate(path, ln.version, down ? m->down : m->up, r);
 		m = dup_entry(s, ln.version, down, base);
+	} else if (m != NULL && down && m->up != NULL &&
+	    !stems_match(s->layout, m->up_base, base)) {
+		/* Another migration's down: kept for that one (scan_dir). */
+		m = dup_entry(s, ln.version, down, base);
 	} else
 		m = entry(s, ln.version);
 	if (down) {
@@ -496,12 +500,23 @@ pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
 	out->n = j;
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_version);
-	/* A duplicate down script alone has nothing to be checked with. */
+	/*
+	 * A down script kept aside with no up of its own: one that the
+	 * version's migration has no down for is taken for a misnamed one.
+	 */
 	for (i = j = 0; i < out->ndups; i++) {
-		if (out->dups[i].up == NULL)
-			free_mig(&out->dups[i]);
-		else
-			out->dups[j++] = out->dups[i];
+		struct pgb_srcmig *m = &out->dups[i], *main;
+
+		if (m->up != NULL) {
+			out->dups[j++] = *m;
+			continue;
+		}
+		if ((main = find_version(out, m->version)) != NULL &&
+		    main->down == NULL)
+			pgb_report_add(r, PGB_SEV_ERROR, m->down, 0, NULL,
+			    "down script name does not match its up script "
+			    "'%s'", main->up);
+		free_mig(m);
 	}
 	out->ndups = j;
 	return 0;
