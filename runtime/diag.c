@@ -16,6 +16,8 @@ pgb_fail(struct pgb_diag *d, int code, const char *fmt, ...)
 	d->code = code;
 	d->detail[0] = '\0';
 	d->sqlstate[0] = '\0';
+	d->server_detail[0] = '\0';
+	d->hint[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 	va_end(ap);
@@ -39,4 +41,6 @@ pgb_diag_clear(struct pgb_diag *d)
 	d->msg[0] = '\0';
 	d->detail[0] = '\0';
 	d->sqlstate[0] = '\0';
+	d->server_detail[0] = '\0';
+	d->hint[0] = '\0';
 }

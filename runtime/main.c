@@ -38,8 +38,9 @@ static const char usage_text[] =
 "       pgapply apply FILE [--db CONNINFO] [--to VERSION] [options]\n"
 "       pgapply status [FILE] [--db CONNINFO] [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
-"       pgapply baseline FILE --version N [options]\n"
-"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n";
+"       pgapply baseline FILE --version N [--no-verify] [options]\n"
+"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n"
+"       pgapply accept FILE --version N --reason TEXT [options]\n";
 
 static const char help_text[] =
 "pgapply verifies a pgbundle bundle completely, then applies it to a\n"
@@ -53,11 +54,15 @@ static const char help_text[] =
 "  status [FILE]   show applied, pending, drifted and failed migrations\n"
 "  rollback FILE   run down scripts, newest first, down to --to VERSION\n"
 "                  (or the last --steps N); each with its history row\n"
-"  baseline FILE   record migrations up to --version N as applied, unrun\n"
+"  baseline FILE   record migrations up to --version N as applied, unrun,\n"
+"                  once their verify queries return true\n"
 "  adopt FILE      record what another tool ran: --from golang-migrate,\n"
 "                  dbmate, sql-migrate, sqitch, flyway or custom (--table\n"
 "                  NAME; custom's default is schema_version); that\n"
 "                  tool's table is only read\n"
+"  accept FILE     record the bundle's checksum for applied migration\n"
+"                  --version N, whose text changed, without running it;\n"
+"                  the old checksum and --reason TEXT stay in its row\n"
 "\n"
 "Bundle options:\n"
 "  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
@@ -88,6 +93,8 @@ static const char help_text[] =
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
 "  --single-transaction   apply all pending migrations in one transaction\n"
+"  --no-verify            baseline: record without running verify queries\n"
+"  --reason TEXT          accept: why the changed migration is accepted\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
 "  -q, --quiet            no progress lines\n"
@@ -110,7 +117,7 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_MIN_SIGS, OPT_TRUST };
+	OPT_MIN_SIGS, OPT_TRUST, OPT_NO_VERIFY, OPT_REASON };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -134,6 +141,8 @@ static const struct option longopts[] = {
 	{ "steps",		required_argument, NULL, OPT_STEPS },
 	{ "from",		required_argument, NULL, OPT_FROM },
 	{ "table",		required_argument, NULL, OPT_TABLE },
+	{ "no-verify",		no_argument,	   NULL, OPT_NO_VERIFY },
+	{ "reason",		required_argument, NULL, OPT_REASON },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -156,7 +165,8 @@ struct args {
 	const char	*history;
 	const char	*from;		/* adopt */
 	const char	*table;
-	long long	 version;	/* baseline */
+	long long	 version;	/* baseline, accept */
+	const char	*reason;	/* accept */
 	int		 has_version;
 	int		 json, quiet;
 	long long	 stmt_ms;	/* --statement-timeout, parsed */
@@ -225,6 +235,16 @@ exit_for(int code)
 	}
 }
 
+/* 's' as a JSON string, or null when it is empty. */
+static void
+json_or_null(const char *s)
+{
+	if (*s != '\0')
+		pgb_json_str(stdout, s);
+	else
+		printf("null");
+}
+
 /* Print the error once: human text on stderr, plus a JSON event. */
 static int
 fail(const struct args *a, const struct pgb_diag *d)
@@ -242,8 +262,13 @@ fail(const struct args *a, const struct pgb_diag *d)
 		pgb_json_str(stdout, d->msg);
 		printf(",\"detail\":");
 		pgb_json_str(stdout, d->detail);
-		if (d->sqlstate[0])
-			printf(",\"sqlstate\":\"%s\"", d->sqlstate);
+		if (d->sqlstate[0]) {
+			printf(",\"sqlstate\":\"%s\",\"server_detail\":",
+			    d->sqlstate);
+			json_or_null(d->server_detail);
+			printf(",\"hint\":");
+			json_or_null(d->hint);
+		}
 		printf("}\n");
 		fflush(stdout);
 	}
@@ -270,11 +295,22 @@ json_mig(const struct pgb_event *ev)
 	}
 }
 
+/* What accept recorded, as JSON fields. */
+static void
+json_accepted(const struct pgb_event *ev)
+{
+	printf(",\"origin\":\"accepted\",\"previous_checksum\":");
+	pgb_json_str(stdout, ev->previous);
+	printf(",\"reason\":");
+	pgb_json_str(stdout, ev->reason);
+}
+
 static void
 emit_json(const struct pgb_event *ev)
 {
 	static const char *const names[] = { "pending", "begin", "applied",
-	    "retry", "status", "summary", "down", "reverted", "recorded" };
+	    "retry", "status", "summary", "down", "reverted", "recorded",
+	    "accepted" };
 
 	printf("{\"event\":\"%s\"", names[ev->kind]);
 	json_mig(ev);
@@ -296,6 +332,14 @@ emit_json(const struct pgb_event *ev)
 			pgb_json_str(stdout, ev->row->applied_at);
 			printf(",\"statements_done\":%d", ev->row->done);
 		}
+		if (ev->reason != NULL)
+			json_accepted(ev);
+		break;
+	case PGB_EV_ACCEPTED:
+		printf(",\"checksum\":");
+		pgb_json_str(stdout, ev->checksum);
+		json_accepted(ev);
+		printf(",\"followed\":%zu", ev->count);
 		break;
 	case PGB_EV_SUMMARY:
 		printf(",\"command\":\"%s\",\"count\":%zu", ev->state, ev->count);
@@ -356,8 +400,28 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 		else
 			snprintf(label, sizeof(label), "%lld_%s",
 			    ev->row->version, ev->row->name);
-		printf("%-8s %-40s %s\n", ev->state, label,
+		printf("%-8s %-40s %s", ev->state, label,
 		    ev->row ? ev->row->applied_at : "");
+		if (ev->reason != NULL)
+			printf("  accepted (was %.19s...): %s", ev->previous,
+			    ev->reason);
+		printf("\n");
+		break;
+	case PGB_EV_ACCEPTED:
+		if (a->quiet)
+			break;
+		if (ev->mig != NULL)
+			pgb_mig_label(ev->mig, label, sizeof(label));
+		else
+			snprintf(label, sizeof(label), "%lld_%s",
+			    ev->row->version, ev->row->name);
+		fprintf(stderr, "pgapply: accepted %s: the history now holds "
+		    "%.19s... (was %.19s...), not run\n", label, ev->checksum,
+		    ev->previous);
+		if (ev->count > 0)
+			fprintf(stderr, "pgapply: %zu later applied migration%s "
+			    "follow%s it\n", ev->count, ev->count == 1 ? "" :
+			    "s", ev->count == 1 ? "s" : "");
 		break;
 	case PGB_EV_SUMMARY:
 		if (a->quiet)
@@ -378,7 +442,12 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    "roll back\n" : "pgapply: rolled back %zu "
 			    "migration%s\n", ev->count, ev->count == 1 ? "" :
 			    "s");
-		else if (strcmp(ev->state, "status") != 0)
+		else if (strcmp(ev->state, "accept") == 0) {
+			if (ev->count == 0)
+				fprintf(stderr, "pgapply: nothing to accept: "
+				    "migration %lld already has the bundle's "
+				    "checksum\n", ev->row->version);
+		} else if (strcmp(ev->state, "status") != 0)
 			fprintf(stderr, "pgapply: recorded %zu migration%s "
 			    "(%s)\n", ev->count, ev->count == 1 ? "" : "s",
 			    ev->state);
@@ -523,6 +592,7 @@ run(struct args *a)
 	if (a->stmt_ms > 0)
 		pgb_db_bound(&db, a->stmt_ms, a->ao.statement_timeout);
 	a->ao.bundle_id = b ? b->manifest.bundle_id : "";
+	a->ao.bundle = a->file;
 	a->ao.emit = on_event;
 	a->ao.ctx = a;
 	if (strcmp(a->cmd, "plan") == 0)
@@ -535,6 +605,9 @@ run(struct args *a)
 		rc = pgb_baseline(&db, &b->manifest, &a->ao, a->version, &d);
 	else if (strcmp(a->cmd, "adopt") == 0)
 		rc = pgb_adopt(&db, &b->manifest, &a->ao, a->from, a->table, &d);
+	else if (strcmp(a->cmd, "accept") == 0)
+		rc = pgb_accept(&db, &b->manifest, &a->ao, a->version,
+		    a->reason, &d);
 	else
 		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
 	rc = rc == -1 ? fail(a, &d) : EXIT_OK;
@@ -552,11 +625,15 @@ parse_args(int argc, char *argv[], struct args *a)
 	struct option	opts[sizeof(longopts) / sizeof(longopts[0])];
 	size_t		i;
 
-	/* "baseline --version N" takes a value; elsewhere --version is bare. */
+	/*
+	 * "baseline --version N" and "accept --version N" take a value;
+	 * elsewhere --version is bare.
+	 */
 	memcpy(opts, longopts, sizeof(opts));
 	for (i = 0; opts[i].name != NULL; i++)
 		if (strcmp(opts[i].name, "version") == 0 &&
-		    strcmp(a->cmd, "baseline") == 0)
+		    (strcmp(a->cmd, "baseline") == 0 ||
+		    strcmp(a->cmd, "accept") == 0))
 			opts[i].has_arg = required_argument;
 	a->history = "pgbundle.history";
 	a->ao.lock_wait = 60;
@@ -645,6 +722,12 @@ parse_args(int argc, char *argv[], struct args *a)
 		case OPT_TABLE:
 			a->table = optarg;
 			break;
+		case OPT_NO_VERIFY:
+			a->ao.no_verify = 1;
+			break;
+		case OPT_REASON:
+			a->reason = optarg;
+			break;
 		case OPT_LOCK_TIMEOUT:
 		case OPT_STMT_TIMEOUT:
 			/* Else the server refuses it in the first migration. */
@@ -696,7 +779,12 @@ parse_args(int argc, char *argv[], struct args *a)
 		return -1;
 	if (strcmp(a->cmd, "rollback") == 0 && a->ao.has_to == a->ao.has_steps)
 		return -1;
-	if (strcmp(a->cmd, "baseline") == 0 && !a->has_version)
+	if ((strcmp(a->cmd, "baseline") == 0 ||
+	    strcmp(a->cmd, "accept") == 0) && !a->has_version)
+		return -1;
+	if ((strcmp(a->cmd, "accept") == 0) != (a->reason != NULL))
+		return -1;
+	if (a->ao.no_verify && strcmp(a->cmd, "baseline") != 0)
 		return -1;
 	if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
 		return -1;
@@ -726,7 +814,7 @@ main(int argc, char *argv[])
 	if (strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "plan") != 0 &&
 	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0 &&
 	    strcmp(a.cmd, "rollback") != 0 && strcmp(a.cmd, "baseline") != 0 &&
-	    strcmp(a.cmd, "adopt") != 0) {
+	    strcmp(a.cmd, "adopt") != 0 && strcmp(a.cmd, "accept") != 0) {
 		fprintf(stderr, "pgapply: unknown command '%s'\n", a.cmd);
 		return usage();
 	}
