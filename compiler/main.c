@@ -280,9 +280,9 @@ print_unlinted(const char *dir, const struct pgb_build_result *res, int quiet)
 {
 	if (quiet || res->unlinted == 0)
 		return;
-	fprintf(stderr, "pgbundle: %s: %zu released migration%s not linted "
-	    "(recorded in %s; --lint-all lints them too)\n", dir,
-	    res->unlinted, res->unlinted == 1 ? "" : "s", PGB_SUM_NAME);
+	fprintf(stderr, "pgbundle: %s: %zu released migration%s (in the sum "
+	    "file) not linted; --lint-all lints them too\n", dir,
+	    res->unlinted, res->unlinted == 1 ? "" : "s");
 }
 
 static int

@@ -723,7 +723,9 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 		}
 	}
 	if (a->nstmts == 0) {
-		acc_error(a, file, 0, "migration has no statements");
+		/* Whatever else the file held is reported already. */
+		if (a->errors == 0)
+			acc_error(a, file, 0, "migration has no statements");
 		return;
 	}
 	a->idempotent = 1;
