@@ -566,7 +566,13 @@ cmd_sum(const struct args *a)
 	pgb_report_release(&r);
 	if (rc == -1)
 		return fail(&d);
-	if (!a->quiet)
+	if (!a->quiet && res.nnew > 0 && !res.sum_written)
+		fprintf(stderr, "pgbundle: %s/%s agrees with the folder and "
+		    "lacks %zu new migration%s (%zu migrations): 'pgbundle "
+		    "build' or 'pgbundle sum --fix' records them\n", o.dir,
+		    PGB_SUM_NAME, res.nnew, res.nnew == 1 ? "" : "s",
+		    res.nmigs);
+	else if (!a->quiet)
 		fprintf(stderr, "pgbundle: %s/%s %s (%zu migrations)\n", o.dir,
 		    PGB_SUM_NAME, res.sum_written ? "written" : "is up to date",
 		    res.nmigs);

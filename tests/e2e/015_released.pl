@@ -65,6 +65,11 @@ like($err, qr{^pgbundle: \Q$m\E: 4 migrations \(1 new\), 5 statements, 2 warning
 is($code, 1, '--strict holds the new migration\'s warnings against it');
 like($err, qr{^pgbundle: \Q$m\E: 0 errors, 2 warnings \(--strict\)$}m, 'only those');
 
+($code, undef, $err) = run_pgb('sum', $m);
+is($code, 0, 'sum agrees with a folder that only adds');
+like($err, qr{^pgbundle: \Q$m\E/pgbundle\.sum agrees with the folder and lacks 1 new migration \(4 migrations\): 'pgbundle build' or 'pgbundle sum --fix' records them$}m,
+    'and says what it lacks');
+
 # --lint-all lints the released ones too.
 ($code, undef, $err) = run_pgb('check', $m, '--lint-all');
 is($code, 0, 'check --lint-all');
