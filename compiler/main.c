@@ -3,10 +3,14 @@
  *
  * The only file that prints and exits.  Exit status: 0 success, 1 problems
  * in the migrations (or a bundle that fails inspection), 2 usage, 3 key
- * errors, 4 I/O or internal errors.
+ * errors, 4 I/O or internal errors (a failed write to its own output
+ * too).  Text from files, bundles and servers is cleaned before it
+ * reaches a terminal (text.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include "bounds.h"
 #include "build.h"
 #include "bundle.h"
+#include "conninfo.h"
 #include "json.h"
 #include "configmap.h"
 #include "keys.h"
@@ -25,6 +30,7 @@
 #include "squash.h"
 #include "sig.h"
 #include "sign.h"
+#include "text.h"
 #include "banned.h"
 
 #define EXIT_SOURCE	1
@@ -38,12 +44,12 @@ static const char usage_text[] =
 "                [--strict] [--project NAME] [--target NAME]\n"
 "                [--include-root DIR] [-q] [--layout NAME] [--lint-all]\n"
 "       pgbundle check [DIR] [--strict] [--include-root DIR] [--layout NAME]\n"
-"                [-q] [--db URL | --scratch] [--archive DIR] [--locks] [--json]\n"
-"                [--lint-all]\n"
+"                [-q] [--db URL | --db-file PATH | --scratch] [--archive DIR]\n"
+"                [--locks] [--json] [--lint-all]\n"
 "       pgbundle new NAME [DIR] [--layout NAME]\n"
 "       pgbundle squash [DIR] --through N --archive DIR [--data TABLE]...\n"
-"                [--schema-only TABLE]... [--db URL] [--include-root DIR]\n"
-"                [--layout NAME] [-q]\n"
+"                [--schema-only TABLE]... [--db URL | --db-file PATH]\n"
+"                [--include-root DIR] [--layout NAME] [-q]\n"
 "       pgbundle sum [DIR] [--fix] [--include-root DIR] [--layout NAME]\n"
 "       pgbundle inspect FILE [--pubkey KEY] [--json]\n"
 "       pgbundle configmap FILE --name NAME [--pubkey KEY]\n"
@@ -93,7 +99,8 @@ static const char help_text[] =
 "                      DIR/pgbundle.sum records; by default only new ones)\n"
 "      --project NAME  project name (default: the folder holding DIR)\n"
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
-"      --include-root DIR  resolve \\i paths from DIR (default: the cwd)\n"
+"      --include-root DIR  resolve \\i paths from DIR (default: the cwd);\n"
+"                      every \\i and \\ir must stay inside it\n"
 "      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway\n"
 "                      or dbmate names it (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
@@ -101,6 +108,8 @@ static const char help_text[] =
 "      --json          inspect, check: print JSON\n"
 "      --db URL        check, squash: make (and drop) scratch databases on\n"
 "                      this server; it touches no other database\n"
+"      --db-file PATH  the same, read from PATH's first line (no password in\n"
+"                      ps; PGPASSWORD and PGPASSFILE work too)\n"
 "      --scratch       check: start a throwaway server (initdb) for it; squash\n"
 "                      does so unless given --db\n"
 "      --archive DIR   squash: move the replaced files there; check: compare\n"
@@ -117,9 +126,11 @@ static const char help_text[] =
 "\n"
 "Environment: SOURCE_DATE_EPOCH sets the creation time recorded in the\n"
 "bundle; with it, the same sources and key give byte-identical bundles.\n"
+"PGBUNDLE_PG_BINDIR names the directory of initdb, pg_ctl and pg_dump for\n"
+"check --scratch and squash (default: `pg_config --bindir`, then PATH).\n"
 "\n"
 "Exit status: 0 success, 1 problems in the migrations, 2 usage error,\n"
-"3 key error, 4 I/O or internal error.\n";
+"3 key error, 4 I/O or internal error (also: cannot write its own output).\n";
 
 enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
 	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION, OPT_NAME, OPT_LAYOUT, OPT_FIX };
@@ -127,7 +138,7 @@ enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
 enum { OPT_SIGNER = 768, OPT_SIGFROM, OPT_MINISIG, OPT_MINISIGN };
 
 enum { OPT_DB = 512, OPT_SCRATCH, OPT_ARCHIVE, OPT_LOCKS, OPT_THROUGH,
-	OPT_DATA, OPT_SCHEMA_ONLY, OPT_LINT_ALL };
+	OPT_DATA, OPT_DB_FILE, OPT_SCHEMA_ONLY, OPT_LINT_ALL };
 
 #define DATA_MAX	64	/* --data tables, and --schema-only tables */
 
@@ -145,6 +156,7 @@ static const struct option longopts[] = {
 	{ "layout",	  required_argument, NULL, OPT_LAYOUT },
 	{ "fix",	  no_argument,	     NULL, OPT_FIX },
 	{ "db",		  required_argument, NULL, OPT_DB },
+	{ "db-file",	  required_argument, NULL, OPT_DB_FILE },
 	{ "scratch",	  no_argument,	     NULL, OPT_SCRATCH },
 	{ "archive",	  required_argument, NULL, OPT_ARCHIVE },
 	{ "locks",	  no_argument,	     NULL, OPT_LOCKS },
@@ -176,6 +188,8 @@ struct args {
 	enum pgb_layout	 layout;	/* --layout; AUTO: detect */
 	int		 unsigned_ok, strict, json, quiet, fix;
 	const char	*db;		/* check, squash --db */
+	const char	*db_file;	/* --db-file */
+	char		*db_read;	/* the conninfo read from it */
 	const char	*archive;
 	const char	*data[DATA_MAX];
 	size_t		 ndata;
@@ -189,10 +203,49 @@ struct args {
 	int		 minisig, minisign;
 };
 
-static int
-usage(void)
+/* --json was given: errors answer with one JSON object on stdout too. */
+static int	json;
+
+/* 's' to 'f', safe for a terminal. */
+static void
+put_clean(FILE *f, const char *s)
 {
+	pgb_text_write(f, s, strlen(s));
+}
+
+static void
+json_error(int rc, const char *msg, const char *detail)
+{
+	printf("{\"event\":\"error\",\"exit\":%d,\"message\":", rc);
+	pgb_json_str(stdout, msg);
+	printf(",\"detail\":");
+	pgb_json_str(stdout, detail);
+	printf("}\n");
+}
+
+/*
+ * A usage error: its reason and the synopsis on stderr, and with --json
+ * one error object on stdout.  Returns EXIT_USAGE.
+ */
+static int	usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char	msg[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
+		pgb_utf8_trim(msg);
+	va_end(ap);
+	fputs("pgbundle: ", stderr);
+	put_clean(stderr, msg);
+	fputs("\n", stderr);
 	fputs(usage_text, stderr);
+	if (json)
+		json_error(EXIT_USAGE, msg, "see pgbundle --help");
 	return EXIT_USAGE;
 }
 
@@ -219,16 +272,21 @@ fail(const struct pgb_diag *d)
 {
 	const char	*p, *nl;
 
-	fprintf(stderr, "pgbundle: %s\n", d->msg);
+	fputs("pgbundle: ", stderr);
+	put_clean(stderr, d->msg);
+	fputs("\n", stderr);
 	for (p = d->detail; *p != '\0'; p = *nl ? nl + 1 : nl) {
 		nl = p + strcspn(p, "\n");
-		fprintf(stderr, "  %s%.*s\n", p == d->detail ? "detail: " : "",
-		    (int)(nl - p), p);
+		fprintf(stderr, "  %s", p == d->detail ? "detail: " : "");
+		pgb_text_write(stderr, p, (size_t)(nl - p));
+		fputs("\n", stderr);
 	}
+	if (json)
+		json_error(exit_for(d->code), d->msg, d->detail);
 	return exit_for(d->code);
 }
 
-/* "  label: TEXT", each line of TEXT indented the same. */
+/* "  label: TEXT", each line of TEXT indented the same, cleaned. */
 static void
 print_indented(const char *label, const char *text)
 {
@@ -236,8 +294,9 @@ print_indented(const char *label, const char *text)
 
 	for (p = text; *p != '\0'; p = *nl ? nl + 1 : nl) {
 		nl = p + strcspn(p, "\n");
-		fprintf(stderr, "  %s%.*s\n", p == text ? label : "",
-		    (int)(nl - p), p);
+		fprintf(stderr, "  %s", p == text ? label : "");
+		pgb_text_write(stderr, p, (size_t)(nl - p));
+		fputs("\n", stderr);
 	}
 }
 
@@ -256,11 +315,10 @@ print_report(struct pgb_report *r, int quiet)
 			continue;
 		if (r->strict && s == PGB_SEV_WARNING)
 			s = PGB_SEV_ERROR;
-		if (f->line > 0)
-			fprintf(stderr, "%s:%u: %s: %s", f->file, f->line,
-			    sev[s], f->msg);
-		else
-			fprintf(stderr, "%s:1: %s: %s", f->file, sev[s], f->msg);
+		/* File names and messages quote what the files hold. */
+		put_clean(stderr, f->file);
+		fprintf(stderr, ":%u: %s: ", f->line > 0 ? f->line : 1, sev[s]);
+		put_clean(stderr, f->msg);
 		if (f->rule)
 			fprintf(stderr, " [%s]", f->rule);
 		fputc('\n', stderr);
@@ -280,9 +338,11 @@ print_unlinted(const char *dir, const struct pgb_build_result *res, int quiet)
 {
 	if (quiet || res->unlinted == 0)
 		return;
-	fprintf(stderr, "pgbundle: %s: %zu released migration%s (in the sum "
-	    "file) not linted; --lint-all lints them too\n", dir,
-	    res->unlinted, res->unlinted == 1 ? "" : "s");
+	fputs("pgbundle: ", stderr);
+	put_clean(stderr, dir);
+	fprintf(stderr, ": %zu released migration%s (in the sum file) not "
+	    "linted; --lint-all lints them too\n", res->unlinted,
+	    res->unlinted == 1 ? "" : "s");
 }
 
 static int
@@ -292,7 +352,7 @@ cmd_keygen(const struct args *a)
 	char		id[PGB_KEYID_LEN + 1];
 
 	if (a->out == NULL || a->pos != NULL)
-		return usage();
+		return usage_error("keygen takes -o NAME and no other argument");
 	pgb_diag_clear(&d);
 	if (pgb_keys_generate(a->out, id, &d) == -1)
 		return fail(&d);
@@ -384,18 +444,18 @@ cmd_build(const struct args *a, int write)
 
 /* The signature files beside the bundle, as a list: "", or ", a, b". */
 static void
-sig_list(char *const *sigs, size_t n, int json)
+sig_list(char *const *sigs, size_t n, int as_json)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		if (json) {
-			printf("%s", i ? "," : "");
+		printf("%s", i ? as_json ? "," : ", " : "");
+		if (as_json)
 			pgb_json_str(stdout, sigs[i]);
-		} else
-			printf("%s%s", i ? ", " : "", sigs[i]);
+		else
+			put_clean(stdout, sigs[i]);
 	}
-	if (n == 0 && !json)
+	if (n == 0 && !as_json)
 		printf("none");
 }
 
@@ -447,25 +507,29 @@ inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
     int verified, char *const *sigs, size_t nsigs)
 {
 	const struct pgb_manifest *m = &b->manifest;
-	char		hex[PGB_HEX256_LEN + 1], when[32];
+	char		hex[PGB_HEX256_LEN + 1], when[32], c[4 * PGB_NAME_MAX];
 	time_t		t = (time_t)m->created;
 	struct tm	tm;
 	size_t		i;
 
+	/* Without --pubkey nothing here is vouched for: clean it all. */
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("bundle     %s (%zu bytes)\n", path, len);
-	printf("project    %s\n", m->project);
-	printf("target     %s\n", m->target ? m->target : "-");
-	printf("bundle id  %s\n", m->bundle_id);
+	printf("bundle     %s (%zu bytes)\n", pgb_text_clean(c, sizeof(c),
+	    path), len);
+	printf("project    %s\n", pgb_text_clean(c, sizeof(c), m->project));
+	printf("target     %s\n", m->target ? pgb_text_clean(c, sizeof(c),
+	    m->target) : "-");
+	printf("bundle id  %s\n", pgb_text_clean(c, sizeof(c), m->bundle_id));
 	printf("created    %s\n", when);
-	printf("compiler   %s\n", m->compiler);
+	printf("compiler   %s\n", pgb_text_clean(c, sizeof(c), m->compiler));
 	if (verified && strcmp(m->key_id, b->key_id) != 0)
 		printf("key id     %s (signature verified, by key %s)\n",
-		    m->key_id, b->key_id);
+		    pgb_text_clean(c, sizeof(c), m->key_id), b->key_id);
 	else
-		printf("key id     %s (signature %s)\n", m->key_id,
-		    verified ? "verified" : "not checked: pass --pubkey");
+		printf("key id     %s (signature %s)\n", pgb_text_clean(c,
+		    sizeof(c), m->key_id), verified ? "verified" :
+		    "not checked: pass --pubkey");
 	printf("signatures ");
 	sig_list(sigs, nsigs, 0);
 	printf("\n");
@@ -476,7 +540,7 @@ inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
 
 		pgb_hex(g->up.sha256, PGB_SHA256_LEN, hex);
 		printf("%-8lld %-40s %-14s %5zu %9zu %-4s %.16s\n", g->version,
-		    g->name, g->up.mode == PGB_MODE_NOTX ? "no-transaction" :
+		    pgb_text_clean(c, sizeof(c), g->name), g->up.mode == PGB_MODE_NOTX ? "no-transaction" :
 		    "transaction", g->up.nstmts, g->up.size,
 		    g->has_down ? "yes" : "no", hex);
 	}
@@ -498,7 +562,7 @@ cmd_inspect(const struct args *a)
 	int			 rc;
 
 	if (a->pos == NULL)
-		return usage();
+		return usage_error("inspect needs a bundle FILE");
 	pgb_diag_clear(&d);
 	if (a->pubkey != NULL) {
 		memset(&o, 0, sizeof(o));
@@ -545,7 +609,7 @@ cmd_sum(const struct args *a)
 	int			rc;
 
 	if (a->out != NULL || a->key != NULL || a->unsigned_ok)
-		return usage();
+		return usage_error("sum takes no -o, --key or --unsigned");
 	memset(&o, 0, sizeof(o));
 	o.dir = a->pos ? a->pos : "migrations";
 	o.unsigned_ok = 1;
@@ -588,7 +652,7 @@ cmd_configmap(const struct args *a)
 	struct pgb_diag			d;
 
 	if (a->pos == NULL || a->name == NULL)
-		return usage();
+		return usage_error("configmap needs a bundle FILE and --name NAME");
 	memset(&o, 0, sizeof(o));
 	o.path = a->pos;
 	o.name = a->name;
@@ -601,7 +665,7 @@ cmd_configmap(const struct args *a)
 	}
 	fwrite(out.data, 1, out.len, stdout);
 	pgb_buf_release(&out);
-	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
+	return 0;
 }
 
 /*
@@ -615,9 +679,11 @@ cmd_sign(const struct args *a, int cosign)
 	struct pgb_sign_result	res;
 	struct pgb_diag		d;
 
-	if (a->pos == NULL || a->out || a->unsigned_ok || a->pubkey ||
-	    a->minisign)
-		return usage();
+	if (a->pos == NULL)
+		return usage_error("%s needs a bundle FILE", a->cmd);
+	if (a->out || a->unsigned_ok || a->pubkey || a->minisign)
+		return usage_error("%s takes no -o, --unsigned, --pubkey or "
+		    "--minisign", a->cmd);
 	memset(&o, 0, sizeof(o));
 	o.path = a->pos;
 	o.key = a->key;
@@ -652,8 +718,11 @@ cmd_pubkey(const struct args *a)
 	struct pgb_diag		d;
 	int			rc = 0;
 
-	if (a->pos == NULL || a->key || a->out || a->pubkey || a->signer)
-		return usage();
+	if (a->pos == NULL)
+		return usage_error("pubkey needs a KEY file");
+	if (a->key || a->out || a->pubkey || a->signer)
+		return usage_error("pubkey takes no --key, -o, --pubkey or "
+		    "--signer");
 	pgb_diag_clear(&d);
 	if (pgb_keys_load_either(a->pos, &pub, &d) == -1)
 		return fail(&d);
@@ -669,8 +738,6 @@ cmd_pubkey(const struct args *a)
 	}
 	pgb_buf_release(&out);
 	pgb_pubkey_release(&pub);
-	if (rc == 0 && fflush(stdout) != 0)
-		rc = EXIT_INTERNAL;
 	return rc;
 }
 
@@ -754,10 +821,12 @@ static int
 open_server(const struct args *a, struct pgb_scratch *sc,
     struct pgb_server *srv, struct pgb_diag *d)
 {
+	const char	*db = a->db_read ? a->db_read : a->db;
+
 	memset(sc, 0, sizeof(*sc));
-	if (a->db == NULL && pgb_scratch_start(sc, d) == -1)
+	if (db == NULL && pgb_scratch_start(sc, d) == -1)
 		return -1;
-	if (pgb_server_open(srv, a->db ? a->db : sc->conninfo, d) == -1) {
+	if (pgb_server_open(srv, db ? db : sc->conninfo, d) == -1) {
 		pgb_scratch_stop(sc);
 		return -1;
 	}
@@ -843,9 +912,12 @@ cmd_prove(const struct args *a)
 	long long		 ms;
 	int			 rc;
 
-	if ((a->db != NULL && a->scratch) || a->out || a->key ||
-	    a->unsigned_ok || a->has_through || a->ndata || a->nschema_only)
-		return usage();
+	if ((a->db != NULL || a->db_file != NULL) && a->scratch)
+		return usage_error("--db and --scratch exclude each other");
+	if (a->out || a->key || a->unsigned_ok || a->has_through || a->ndata ||
+	    a->nschema_only)
+		return usage_error("check takes no -o, --key, --unsigned, "
+		    "--through, --data or --schema-only");
 	catch_signals();
 	pgb_report_init(&r, a->strict);
 	pgb_report_init(&ar, 0);
@@ -908,9 +980,11 @@ cmd_new(const struct args *a)
 	struct pgb_new_result	res;
 	struct pgb_diag		d;
 
-	if (a->pos == NULL || a->out || a->key || a->unsigned_ok ||
-	    a->pubkey || a->db || a->archive || a->json)
-		return usage();
+	if (a->pos == NULL)
+		return usage_error("new needs the NAME of the migration");
+	if (a->out || a->key || a->unsigned_ok || a->pubkey || a->db ||
+	    a->db_file || a->archive || a->json)
+		return usage_error("new takes NAME, DIR and --layout");
 	memset(&o, 0, sizeof(o));
 	o.name = a->pos;
 	o.dir = a->pos2 ? a->pos2 : "migrations";
@@ -947,9 +1021,12 @@ cmd_squash(const struct args *a)
 	const char		*dir = a->pos ? a->pos : "migrations";
 	int			 rc;
 
-	if (!a->has_through || a->archive == NULL || a->scratch || a->out ||
-	    a->key || a->unsigned_ok || a->locks || a->json)
-		return usage();
+	if (!a->has_through || a->archive == NULL)
+		return usage_error("squash needs --through N and --archive DIR");
+	if (a->scratch || a->out || a->key || a->unsigned_ok || a->locks ||
+	    a->json)
+		return usage_error("squash takes no --scratch, -o, --key, "
+		    "--unsigned, --locks or --json");
 	catch_signals();
 	pgb_report_init(&r, 0);
 	pgb_diag_clear(&d);
@@ -997,19 +1074,189 @@ cmd_squash(const struct args *a)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+static void
+show_help(void)
+{
+	fputs(usage_text, stdout);
+	fputs("\n", stdout);
+	fputs(help_text, stdout);
+}
+
+/*
+ * The options after the command into 'a'.  0; 1 for --help or
+ * --version (printed); or EXIT_USAGE after a usage error.
+ */
+static int
+parse_args(int argc, char *argv[], struct args *a)
+{
+	int	ch;
+
+	optind = 1;
+	opterr = 0;		/* the reasons go through usage_error() */
+	while ((ch = getopt_long(argc, argv, ":o:k:p:qh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'k':
+			a->key = optarg;
+			break;
+		case 'p':
+			a->pubkey = optarg;
+			break;
+		case 'q':
+			a->quiet = 1;
+			break;
+		case OPT_UNSIGNED:
+			a->unsigned_ok = 1;
+			break;
+		case OPT_STRICT:
+			a->strict = 1;
+			break;
+		case OPT_PROJECT:
+			a->project = optarg;
+			break;
+		case OPT_TARGET:
+			a->target = optarg;
+			break;
+		case OPT_INCLUDE_ROOT:
+			a->include_root = optarg;
+			break;
+		case OPT_JSON:
+			a->json = 1;
+			break;
+		case OPT_NAME:
+			a->name = optarg;
+			break;
+		case OPT_LAYOUT:
+			if (pgb_layout_lookup(optarg, &a->layout) == -1)
+				return usage_error("unknown layout '%.60s' "
+				    "(pgbundle, golang-migrate, diesel, flyway, "
+				    "dbmate or auto)", optarg);
+			break;
+		case OPT_FIX:
+			a->fix = 1;
+			break;
+		case OPT_DB:
+			a->db = optarg;
+			break;
+		case OPT_DB_FILE:
+			a->db_file = optarg;
+			break;
+		case OPT_SCRATCH:
+			a->scratch = 1;
+			break;
+		case OPT_ARCHIVE:
+			a->archive = optarg;
+			break;
+		case OPT_LOCKS:
+			a->locks = 1;
+			break;
+		case OPT_THROUGH:
+			if (parse_version_arg(optarg, &a->through) == -1)
+				return usage_error("--through '%.60s' is not a "
+				    "version", optarg);
+			a->has_through = 1;
+			break;
+		case OPT_DATA:
+			if (a->ndata == DATA_MAX)
+				return usage_error("more than %d --data tables",
+				    DATA_MAX);
+			a->data[a->ndata++] = optarg;
+			break;
+		case OPT_SCHEMA_ONLY:
+			if (a->nschema_only == DATA_MAX)
+				return usage_error("more than %d --schema-only "
+				    "tables", DATA_MAX);
+			a->schema_only[a->nschema_only++] = optarg;
+			break;
+		case OPT_LINT_ALL:
+			a->lint_all = 1;
+			break;
+		case OPT_SIGNER:
+			a->signer = optarg;
+			break;
+		case OPT_SIGFROM:
+			a->sigfrom = optarg;
+			break;
+		case OPT_MINISIG:
+			a->minisig = 1;
+			break;
+		case OPT_MINISIGN:
+			a->minisign = 1;
+			break;
+		case 'h':
+			show_help();
+			return 1;
+		case OPT_VERSION:
+			printf("pgbundle %s\n", PGB_VERSION);
+			return 1;
+		case ':':
+			return usage_error("option '%.60s' needs a value",
+			    argv[optind - 1]);
+		default:
+			if (optopt > 0 && optopt < 256)
+				return usage_error("unknown option '-%c'",
+				    optopt);
+			return usage_error("unknown option '%.60s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		a->pos = argv[optind++];
+	if (optind < argc && strcmp(a->cmd, "new") == 0)
+		a->pos2 = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%.60s'",
+		    argv[optind]);
+	if (a->key != NULL && a->unsigned_ok)
+		return usage_error("--key and --unsigned exclude each other");
+	if (a->db != NULL && a->db_file != NULL)
+		return usage_error("--db and --db-file exclude each other");
+	return 0;
+}
+
+static int
+run_cmd(const struct args *a)
+{
+	if (strcmp(a->cmd, "keygen") == 0)
+		return cmd_keygen(a);
+	if (strcmp(a->cmd, "build") == 0)
+		return cmd_build(a, 1);
+	if (strcmp(a->cmd, "check") == 0)
+		return a->db || a->db_read || a->scratch ? cmd_prove(a) :
+		    cmd_build(a, 0);
+	if (strcmp(a->cmd, "squash") == 0)
+		return cmd_squash(a);
+	if (strcmp(a->cmd, "new") == 0)
+		return cmd_new(a);
+	if (strcmp(a->cmd, "inspect") == 0)
+		return cmd_inspect(a);
+	if (strcmp(a->cmd, "configmap") == 0)
+		return cmd_configmap(a);
+	if (strcmp(a->cmd, "sum") == 0)
+		return cmd_sum(a);
+	if (strcmp(a->cmd, "sign") == 0 || strcmp(a->cmd, "cosign") == 0)
+		return cmd_sign(a, a->cmd[0] == 'c');
+	if (strcmp(a->cmd, "pubkey") == 0)
+		return cmd_pubkey(a);
+	return usage_error("unknown command '%.60s'", a->cmd);
+}
+
+/* Run the command line; its exit status. */
+static int
+dispatch(int argc, char *argv[])
 {
 	struct args	a;
-	int		ch;
+	struct pgb_diag	d;
+	int		rc;
 
 	memset(&a, 0, sizeof(a));
 	if (argc < 2)
-		return usage();
+		return usage_error("no command given");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fputs(usage_text, stdout);
-		fputs("\n", stdout);
-		fputs(help_text, stdout);
+		show_help();
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
@@ -1017,144 +1264,46 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	a.cmd = argv[1];
-	argc--;
-	argv++;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:k:p:qh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			a.out = optarg;
-			break;
-		case 'k':
-			a.key = optarg;
-			break;
-		case 'p':
-			a.pubkey = optarg;
-			break;
-		case 'q':
-			a.quiet = 1;
-			break;
-		case OPT_UNSIGNED:
-			a.unsigned_ok = 1;
-			break;
-		case OPT_STRICT:
-			a.strict = 1;
-			break;
-		case OPT_PROJECT:
-			a.project = optarg;
-			break;
-		case OPT_TARGET:
-			a.target = optarg;
-			break;
-		case OPT_INCLUDE_ROOT:
-			a.include_root = optarg;
-			break;
-		case OPT_JSON:
-			a.json = 1;
-			break;
-		case OPT_NAME:
-			a.name = optarg;
-			break;
-		case OPT_LAYOUT:
-			if (pgb_layout_lookup(optarg, &a.layout) == -1) {
-				fprintf(stderr, "pgbundle: unknown layout '%s' "
-				    "(pgbundle, golang-migrate, diesel, flyway, "
-				    "dbmate or auto)\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_FIX:
-			a.fix = 1;
-			break;
-		case OPT_DB:
-			a.db = optarg;
-			break;
-		case OPT_SCRATCH:
-			a.scratch = 1;
-			break;
-		case OPT_ARCHIVE:
-			a.archive = optarg;
-			break;
-		case OPT_LOCKS:
-			a.locks = 1;
-			break;
-		case OPT_THROUGH:
-			if (parse_version_arg(optarg, &a.through) == -1)
-				return usage();
-			a.has_through = 1;
-			break;
-		case OPT_DATA:
-		case OPT_SCHEMA_ONLY:
-			if ((ch == OPT_DATA ? a.ndata : a.nschema_only) ==
-			    DATA_MAX) {
-				fprintf(stderr, "pgbundle: more than %d --%s "
-				    "tables\n", DATA_MAX, ch == OPT_DATA ?
-				    "data" : "schema-only");
-				return EXIT_USAGE;
-			}
-			if (ch == OPT_DATA)
-				a.data[a.ndata++] = optarg;
-			else
-				a.schema_only[a.nschema_only++] = optarg;
-			break;
-		case OPT_LINT_ALL:
-			a.lint_all = 1;
-			break;
-		case OPT_SIGNER:
-			a.signer = optarg;
-			break;
-		case OPT_SIGFROM:
-			a.sigfrom = optarg;
-			break;
-		case OPT_MINISIG:
-			a.minisig = 1;
-			break;
-		case OPT_MINISIGN:
-			a.minisign = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			fputs("\n", stdout);
-			fputs(help_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			printf("pgbundle %s\n", PGB_VERSION);
-			return 0;
-		default:
-			return usage();
-		}
+	if ((rc = parse_args(argc - 1, argv + 1, &a)) != 0)
+		return rc == 1 ? 0 : rc;
+	pgb_diag_clear(&d);
+	if (a.db_file != NULL && pgb_conninfo_file(a.db_file, &a.db_read,
+	    &d) == -1)
+		return fail(&d);
+	rc = run_cmd(&a);
+	pgb_conninfo_free(a.db_read);
+	return rc;
+}
+
+/* --json anywhere among the options: usage errors answer in JSON too. */
+static int
+wants_json(int argc, char *argv[])
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return 1;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	int	rc;
+
+	/* A closed pipe is a failed write, reported, not a silent death. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	json = wants_json(argc, argv);
+	rc = dispatch(argc, argv);
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout) || ferror(stderr)) {
+		fprintf(stderr, "pgbundle: internal error: I/O on pgbundle's "
+		    "own output: cannot write to %s: %s\n", ferror(stdout) ?
+		    "stdout" : "stderr", errno ? strerror(errno) :
+		    "write error");
+		if (rc == 0)
+			rc = EXIT_INTERNAL;
 	}
-	if (optind < argc)
-		a.pos = argv[optind++];
-	if (optind < argc && strcmp(a.cmd, "new") == 0)
-		a.pos2 = argv[optind++];
-	if (optind < argc)
-		return usage();
-	if (a.key != NULL && a.unsigned_ok) {
-		fputs("pgbundle: --key and --unsigned exclude each other\n",
-		    stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(a.cmd, "keygen") == 0)
-		return cmd_keygen(&a);
-	if (strcmp(a.cmd, "build") == 0)
-		return cmd_build(&a, 1);
-	if (strcmp(a.cmd, "check") == 0)
-		return a.db || a.scratch ? cmd_prove(&a) : cmd_build(&a, 0);
-	if (strcmp(a.cmd, "squash") == 0)
-		return cmd_squash(&a);
-	if (strcmp(a.cmd, "new") == 0)
-		return cmd_new(&a);
-	if (strcmp(a.cmd, "inspect") == 0)
-		return cmd_inspect(&a);
-	if (strcmp(a.cmd, "configmap") == 0)
-		return cmd_configmap(&a);
-	if (strcmp(a.cmd, "sum") == 0)
-		return cmd_sum(&a);
-	if (strcmp(a.cmd, "sign") == 0 || strcmp(a.cmd, "cosign") == 0)
-		return cmd_sign(&a, a.cmd[0] == 'c');
-	if (strcmp(a.cmd, "pubkey") == 0)
-		return cmd_pubkey(&a);
-	fprintf(stderr, "pgbundle: unknown command '%s'\n", a.cmd);
-	return usage();
+	return rc;
 }

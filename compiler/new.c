@@ -5,13 +5,12 @@
  * Trusts: scan.c's reading of the folder.  Rejects: a name that is not
  * letters, digits, '_' and '-'; a folder with problems (two layouts, a
  * name that does not parse, a duplicate version), since the next number
- * would be a guess; any file that exists already (nothing is
- * overwritten: O_EXCL).
+ * would be a guess; any file that exists already (pgb_write_new()
+ * overwrites nothing).
  */
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "build.h"
 #include "new.h"
 #include "report.h"
 #include "scan.h"
@@ -127,38 +127,6 @@ next_version(const struct pgb_scan *s, const struct numbering *nb,
 	snprintf(digits, len, "%0*lld", nb->width, *v);
 }
 
-/* Create 'path' (never an existing one) holding 'text'. */
-static int
-create(const char *path, const char *text, struct pgb_diag *d)
-{
-	size_t	len = strlen(text);
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-	    0644)) == -1)
-		return pgb_fail(d, errno == EEXIST ? PGB_EUSAGE : PGB_EINTERNAL,
-		    "cannot write '%s': %s", path, strerror(errno));
-	while (len > 0) {
-		if ((n = write(fd, text, len)) <= 0) {
-			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s",
-			    path, strerror(n == 0 ? EIO : errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		text += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) == -1) {
-		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-		    strerror(errno));
-		unlink(path);
-		return -1;
-	}
-	return 0;
-}
-
 /* Fill res->up and res->down with the paths the layout gives. */
 static int
 paths(const struct pgb_new_opts *o, enum pgb_layout layout,
@@ -220,9 +188,10 @@ write_files(const struct pgb_new_result *res, const char *folder,
 	if (folder[0] != '\0' && mkdir(folder, 0755) == -1)
 		return pgb_fail(d, errno == EEXIST ? PGB_EUSAGE : PGB_EINTERNAL,
 		    "cannot make '%s': %s", folder, strerror(errno));
-	if (create(res->up, up, d) == -1)
+	if (pgb_write_new(res->up, up, strlen(up), 0644, d) == -1)
 		goto undo;
-	if (res->down[0] == '\0' || create(res->down, "", d) == 0)
+	if (res->down[0] == '\0' || pgb_write_new(res->down, "", 0, 0644,
+	    d) == 0)
 		return 0;
 	unlink(res->up);
 undo:

@@ -39,6 +39,8 @@
 #define PGB_SIG_LEN		64u
 /* A key file (PEM); anything larger is not a key. */
 #define PGB_KEYFILE_MAX		16384u
+/* A conninfo read with --db-file: a line of keywords or a URL. */
+#define PGB_CONNINFO_MAX	8192u
 /* Trusted public keys given at once (key rotation, approvers). */
 #define PGB_KEYS_MAX		16u
 /* Signature files read for one bundle: FILE.sig, or each --signature,

@@ -8,6 +8,7 @@
  * Secret puts it in PGAPPLY_PUBKEY).
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include <openssl/evp.h>
 
@@ -81,5 +82,12 @@ int	pgb_sig_ok(const struct pgb_pubkey *k, const void *msg, size_t len,
  */
 int	pgb_read_small(const char *what, const char *path, size_t max,
 	    int code, char **out, size_t *len, struct pgb_diag *d);
+
+/*
+ * fopen(path, "r") of a regular file only: opened with O_NONBLOCK, so a
+ * FIFO never blocks, then checked.  NULL with errno set (EINVAL: not a
+ * regular file).
+ */
+FILE	*pgb_fopen_regular(const char *path);
 
 #endif /* PGB_SIG_H */

@@ -69,6 +69,28 @@ static const unsigned char small_order[][PGB_ED25519_LEN] = {
 	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
 };
 
+FILE *
+pgb_fopen_regular(const char *path)
+{
+	struct stat	 st;
+	FILE		*f;
+	int		 fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+			e = EINVAL;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return f;
+}
+
 int
 pgb_read_small(const char *what, const char *path, size_t max, int code,
     char **out, size_t *len, struct pgb_diag *d)

@@ -348,6 +348,7 @@ is($code, 0, '--trust: two of two apply') or diag($err);
 is($pg->psql($db, "SELECT count(*) FROM accounts"), 0, 'the table is there');
 $pg->psql($db, 'DROP TABLE accounts; DROP SCHEMA pgbundle CASCADE');
 my (undef, undef, $usage) = PgbTest::run($pgapply, 'apply');
+$usage =~ s/\Apgapply: [^\n]*\n//;	# the synopsis, without the reason
 apply_refused('--trust with --pubkey', $app, 2, "pgapply: --trust excludes "
     . "--pubkey and --min-signatures: the trust file holds both\n$usage",
     '--trust', $trust, '--pubkey', "$w/alice.pub");

@@ -119,6 +119,9 @@ test_bundle_fixture_list(void **state)
 		"ratio-bomb", "truncated-gzip", "altered-after-signing",
 		"altered-sig", "other-key", "unsigned", "sig-empty", "sig-63",
 		"sig-65", "sig-hex", "identity-key", "oversize-bundle",
+		"gnu-longname-manifest", "gnu-longlink", "volume-header",
+		"type-Z", "type-7", "type-N", "eoa-none", "eoa-one-block",
+		"size-base256", "checksum-signed",
 	};
 	size_t	i, j;
 

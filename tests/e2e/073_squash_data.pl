@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 072_squash_data.pl - squash keeps its promise about rows: when the
+# 073_squash_data.pl - squash keeps its promise about rows: when the
 # replaced migrations leave rows in tables (INSERT, COPY, UPDATE of seed
 # tables), it refuses, naming every such table, unless each is given with
 # --data (keep the rows) or --schema-only (leave them out); refusals
