@@ -7,6 +7,8 @@
  * Rejects: names that do not parse, a folder whose names belong to two
  * layouts (one file of each named), two files with one version (both
  * named), a down script without its up.  Reports them all, not the first.
+ * A file whose version another holds is kept aside (pgb_scan.dups), so
+ * that its own problems are found in the same run.
  */
 #include <sys/stat.h>
 
@@ -261,6 +263,45 @@ duplicate(const char *path, long long version, const char *other,
 	    "duplicate version %lld: also used by '%s'", version, other);
 }
 
+/* Do the names 'a' and 'b' belong to one migration (up and down)? */
+static int
+stems_match(enum pgb_layout layout, const char *a, const char *b)
+{
+	struct pgb_layout_name	x, y;
+
+	if (layout == PGB_LAYOUT_FLYWAY || layout == PGB_LAYOUT_DIESEL)
+		return 1;
+	pgb_layout_parse(layout, a, 0, &x);
+	pgb_layout_parse(layout, b, 0, &y);
+	return x.stemlen == y.stemlen &&
+	    strncmp(a + x.stemoff, b + y.stemoff, x.stemlen) == 0;
+}
+
+/*
+ * The entry in s->dups for 'base', a file whose version is taken: the
+ * one its up or down script (same stem) already started, or a new one.
+ */
+static struct pgb_srcmig *
+dup_entry(struct pgb_scan *s, long long version, int down, const char *base)
+{
+	struct pgb_srcmig	*m;
+	const char		*other;
+	size_t			 i;
+
+	for (i = 0; i < s->ndups; i++) {
+		m = &s->dups[i];
+		other = down ? m->up_base : m->down_base;
+		if (m->version == version && (down ? m->down : m->up) == NULL &&
+		    other != NULL && stems_match(s->layout, other, base))
+			return m;
+	}
+	s->dups = pgb_xreallocarray(s->dups, s->ndups + 1, sizeof(*s->dups));
+	m = &s->dups[s->ndups++];
+	memset(m, 0, sizeof(*m));
+	m->version = version;
+	return m;
+}
+
 /*
  * Diesel: the folder 'base' holds up.sql, down.sql, metadata.toml.  They
  * ship as base.sql and base.down.sql, so that the runtime's messages name
@@ -357,10 +398,13 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 	if ((m = find_version(s, ln.version)) != NULL &&
 	    (down ? m->down : m->up) != NULL) {
 		duplicate(path, ln.version, down ? m->down : m->up, r);
-		free(path);
-		return;
-	}
-	m = entry(s, ln.version);
+		m = dup_entry(s, ln.version, down, base);
+	} else if (m != NULL && down && m->up != NULL &&
+	    !stems_match(s->layout, m->up_base, base)) {
+		/* Another migration's down: kept for that one (scan_dir). */
+		m = dup_entry(s, ln.version, down, base);
+	} else
+		m = entry(s, ln.version);
 	if (down) {
 		m->down = path;
 		m->down_base = pgb_xstrdup(base);
@@ -457,6 +501,25 @@ pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
 	out->n = j;
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_version);
+	/*
+	 * A down script kept aside with no up of its own: one that the
+	 * version's migration has no down for is taken for a misnamed one.
+	 */
+	for (i = j = 0; i < out->ndups; i++) {
+		struct pgb_srcmig *m = &out->dups[i], *main;
+
+		if (m->up != NULL) {
+			out->dups[j++] = *m;
+			continue;
+		}
+		if ((main = find_version(out, m->version)) != NULL &&
+		    main->down == NULL)
+			pgb_report_add(r, PGB_SEV_ERROR, m->down, 0, NULL,
+			    "down script name does not match its up script "
+			    "'%s'", main->up);
+		free_mig(m);
+	}
+	out->ndups = j;
 	return 0;
 }
 
@@ -468,5 +531,8 @@ pgb_scan_release(struct pgb_scan *s)
 	for (i = 0; i < s->n; i++)
 		free_mig(&s->v[i]);
 	free(s->v);
+	for (i = 0; i < s->ndups; i++)
+		free_mig(&s->dups[i]);
+	free(s->dups);
 	memset(s, 0, sizeof(*s));
 }

@@ -29,6 +29,7 @@
 
 #include "bounds.h"
 #include "classify.h"
+#include "directive.h"
 #include "hash.h"
 #include "lex.h"
 #include "source.h"
@@ -46,6 +47,8 @@ struct script_acc {
 	const struct pgb_source_opts *opts;
 	struct pgb_report *r;
 	size_t		 errors;
+	int		 broken;	/* the top file could not be read or
+					   split: nothing more to check */
 	int		 idempotent;	/* every statement can run twice */
 	const struct pgb_section *sec;	/* dbmate: the part of the top file */
 };
@@ -434,6 +437,7 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 
 	if (read_file(path, &text, &len, why, sizeof(why)) == -1) {
 		acc_error(a, display, 0, "%s", why);
+		a->broken |= top;
 		return;
 	}
 	if (top && a->sec != NULL) {
@@ -444,16 +448,19 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 		line0 = a->sec->line0;
 	}
 	if (refuse_private_key(a, display, text, len, line0)) {
+		a->broken |= top;
 		free(text);
 		return;
 	}
 	if (pgb_lex_check_text(text, len, &errline, &d) == -1) {
 		acc_error(a, display, errline + line0, "%s", d.msg);
+		a->broken |= top;
 		free(text);
 		return;
 	}
 	if (pgb_lex_split(text, len, &lx, &errline, &d) == -1) {
 		acc_error(a, display, errline + line0, "%s", d.msg);
+		a->broken |= top;
 		pgb_lex_release(&lx);
 		free(text);
 		return;
@@ -657,6 +664,23 @@ add_allow(struct directives *dv, const char *list, const char *file,
 }
 
 /*
+ * A directive pgbundle does not read as written: "-- Verify:" and the
+ * like ('near', text as written), or an unknown "pgbundle:" word.
+ */
+static void
+misspelled(struct script_acc *a, const char *file, unsigned line,
+    const char *text, int near)
+{
+	char	want[PGB_LINE_MAX];
+	int	known;
+
+	known = pgb_directive_expect(text, want, sizeof(want));
+	acc_error(a, file, line, "%s directive '%s%.80s': %s%s%s",
+	    near ? "misspelled" : "unknown", near ? "" : "-- ", text,
+	    known ? "write '" : "pgbundle reads ", want, known ? "'" : "");
+}
+
+/*
  * A verify query runs inside the migration's transaction, before its
  * history row: it must be one statement, and not transaction control,
  * which would commit the migration without its row (or end it).  0, or
@@ -709,7 +733,9 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 		lx.dirs[i].line += a->sec->line0;
 	for (i = 0; i < lx.ndirs; i++) {
 		t = lx.dirs[i].text;
-		if (strncmp(t, "verify:", 7) == 0) {
+		if (lx.dirs[i].near)
+			misspelled(a, file, lx.dirs[i].line, t, 1);
+		else if (strncmp(t, "verify:", 7) == 0) {
 			q = t + 7 + strspn(t + 7, " \t");
 			if (is_down)
 				acc_error(a, file, lx.dirs[i].line, "verify "
@@ -744,8 +770,7 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 				add_replaces(dv, t + 9, file,
 				    lx.dirs[i].line, a);
 			else
-				acc_error(a, file, lx.dirs[i].line,
-				    "unknown directive 'pgbundle:%s'", t);
+				misspelled(a, file, lx.dirs[i].line, t - 9, 0);
 		}
 	}
 	pgb_lex_release(&lx);
@@ -847,7 +872,9 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 		}
 	}
 	if (a->nstmts == 0) {
-		acc_error(a, file, 0, "migration has no statements");
+		/* Whatever else the file held is reported already. */
+		if (a->errors == 0)
+			acc_error(a, file, 0, "migration has no statements");
 		return;
 	}
 	a->idempotent = 1;
@@ -936,7 +963,8 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 		a.root_errno = errno;
 	expand_file(&a, path, path, 1);
 	memset(dv, 0, sizeof(*dv));
-	if (a.errors == 0 && read_file(path, &own, &ownlen, why,
+	/* Every problem in one run: other errors do not stop these checks. */
+	if (!a.broken && read_file(path, &own, &ownlen, why,
 	    sizeof(why)) == 0) {
 		if (sec != NULL)
 			read_directives(&a, path, own + sec->off, sec->len,
@@ -947,10 +975,12 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 	}
 	if (sm->notx || (sec != NULL && sec->notx))
 		dv->notx = 1;
-	if (a.errors == 0 && a.text.len > PGB_SQL_MAX)
+	if (a.text.len > PGB_SQL_MAX) {
 		acc_error(&a, path, 0, "script with its includes is %zu bytes, "
 		    "over the limit of %u", a.text.len, PGB_SQL_MAX);
-	if (a.errors == 0)
+		a.broken = 1;
+	}
+	if (!a.broken)
 		check_statements(&a, path, is_down, dv, seen, created);
 	/*
 	 * Shipped under another name (a dbmate section, a Diesel up.sql):

@@ -19,7 +19,8 @@ enum pgb_ev {
 	PGB_EV_SUMMARY,		/* end of plan/apply/status */
 	PGB_EV_DOWN,		/* plan: a migration rollback would revert */
 	PGB_EV_REVERTED,	/* rollback: a down script committed */
-	PGB_EV_RECORDED		/* baseline/adopt: marked applied, not run */
+	PGB_EV_RECORDED,	/* baseline/adopt: marked applied, not run */
+	PGB_EV_ACCEPTED		/* accept: a new checksum recorded, unrun */
 };
 
 struct pgb_event {
@@ -31,6 +32,10 @@ struct pgb_event {
 	size_t		 count;	/* summary: migrations applied or pending */
 	size_t		 from;	/* begin: first statement (resuming) */
 	int		 attempt;
+	const char	*checksum;	/* accepted: the new one, "sha256:..." */
+	const char	*previous;	/* accepted, status: the checksum it
+					   replaced; NULL: none */
+	const char	*reason;	/* accepted, status: why; NULL: none */
 };
 
 typedef void (*pgb_emit_fn)(void *ctx, const struct pgb_event *);
@@ -48,6 +53,8 @@ struct pgb_apply_opts {
 	int		 lock_retries;
 	int		 lock_wait;		/* seconds for the runner lock */
 	const char	*bundle_id;
+	const char	*bundle;	/* the bundle's path, for messages */
+	int		 no_verify;	/* baseline: skip the verify queries */
 	pgb_emit_fn	 emit;
 	void		*ctx;
 };
@@ -71,7 +78,10 @@ int	pgb_status(struct pgb_db *, const struct pgb_manifest *,
  */
 int	pgb_rollback(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, struct pgb_diag *);
-/* Record the bundle's migrations up to 'version' as applied, unrun. */
+/*
+ * Record the bundle's migrations up to 'version' as applied, unrun, once
+ * their verify queries return true on the database (unless o->no_verify).
+ */
 int	pgb_baseline(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, long long version, struct pgb_diag *);
 /*
@@ -88,6 +98,18 @@ int	pgb_adopt(struct pgb_db *, const struct pgb_manifest *,
 int	pgb_adopt_versions(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, const long long *v, size_t n,
 	    const char *origin, struct pgb_diag *);
+
+/*
+ * accept.c: record the bundle's checksum for applied migration 'version'
+ * without running it, keeping the old checksum and 'reason' in its row
+ * (origin "accepted"); the chains of the applied migrations after it
+ * that did not change themselves follow.  Refuses a migration that is
+ * not applied, one the bundle does not hold, and one after an earlier
+ * migration that drifted.
+ */
+int	pgb_accept(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, long long version,
+	    const char *reason, struct pgb_diag *);
 
 /* "003_create_orders" into 'buf'. */
 const char *pgb_mig_label(const struct pgb_migration *, char *buf, size_t);

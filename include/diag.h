@@ -28,6 +28,9 @@ struct pgb_diag {
 	char	msg[256];	/* one line: lowercase, no final period */
 	char	detail[1024];	/* optional sentence(s), e.g. server text */
 	char	sqlstate[6];	/* the server's SQLSTATE, or "" */
+	char	server_detail[512];	/* the server's DETAIL, or "" */
+	char	hint[512];	/* what to do: the server's HINT, or
+				   pgapply's own for a known SQLSTATE; "" */
 };
 
 int	pgb_fail(struct pgb_diag *, int, const char *, ...)

@@ -49,6 +49,9 @@ struct pgb_lex_var {		/* a psql variable reference, as written */
 struct pgb_lex_directive {	/* "-- pgbundle:", "-- verify:", "-- migrate:" */
 	unsigned line;
 	char	*text;		/* after "--" and blanks, without '\n' */
+	int	 near;		/* almost a directive ("-- Verify:", see
+				   directive.h): 'text' is the comment as
+				   written, from its "--" */
 };
 
 struct pgb_lex {

@@ -34,6 +34,26 @@ pgb_now_ms(void)
 	return (double)ts.tv_sec * 1000 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * A statement PostgreSQL refuses inside a transaction block (25001), or
+ * that ends the transaction pgapply opened (2D000: a procedure that
+ * commits), in a transactional script: say how to run it.  1 when the
+ * hint is pgapply's own.
+ */
+static int
+transaction_hint(const struct pgb_script *sc, struct pgb_diag *d)
+{
+	if (sc->mode != PGB_MODE_TX || d->hint[0] != '\0' ||
+	    (strcmp(d->sqlstate, "25001") != 0 &&
+	    strcmp(d->sqlstate, "2D000") != 0))
+		return 0;
+	snprintf(d->hint, sizeof(d->hint), "the statement cannot run inside "
+	    "a transaction block: add '-- pgbundle:no-transaction' to '%s' "
+	    "(its statements then run one by one in autocommit, so each must "
+	    "be safe to repeat)", sc->path);
+	return 1;
+}
+
 /* Name the failing statement and keep the server's words in the detail. */
 int
 pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
@@ -43,6 +63,7 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	char		 label[PGB_NAME_MAX + 8], server[sizeof(d->detail)];
 	char		 excerpt[161], why[sizeof(d->msg)];
 	size_t		 n, k;
+	int		 own;
 
 	/*
 	 * Without a SQLSTATE the reason is pgapply's own (the connection
@@ -55,7 +76,9 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	/* The server's words, leaving room for the excerpt after them. */
 	snprintf(server, sizeof(server), "%s", d->detail[0] ? d->detail :
 	    why[0] ? "" : d->msg);
-	server[PGB_CUT(server, sizeof(server) - sizeof(excerpt) - 16)] = '\0';
+	own = transaction_hint(sc, d);
+	server[PGB_CUT(server, sizeof(server) - sizeof(excerpt) - 16 -
+	    (own ? strlen(d->hint) + 8 : 0))] = '\0';
 	n = pgb_utf8_cut((const char *)sc->text + s->off, s->len,
 	    sizeof(excerpt) - 1);
 	for (k = 0; k < n; k++) {
@@ -66,7 +89,8 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	snprintf(d->msg, sizeof(d->msg), "%s '%s' failed at statement %zu "
 	    "of %zu (%s:%u)%s", what, pgb_mig_label(mig, label, sizeof(label)),
 	    i + 1, sc->nstmts, s->src ? s->src : sc->path, s->line, why);
-	pgb_detail(d, "%s%sSQL: %s%s", server, server[0] ? "\n" : "", excerpt,
+	pgb_detail(d, "%s%s%s%s%sSQL: %s%s", server, server[0] ? "\n" : "",
+	    own ? "HINT: " : "", own ? d->hint : "", own ? "\n" : "", excerpt,
 	    s->len > n ? " ..." : "");
 	return -1;
 }
@@ -144,8 +168,8 @@ pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	return rc;
 }
 
-static int
-run_verify(struct pgb_db *db, const struct pgb_migration *mig,
+int
+pgb_run_verify(struct pgb_db *db, const struct pgb_migration *mig,
     struct pgb_diag *d)
 {
 	PGresult	*res;
@@ -526,7 +550,7 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 			return retry ? 1 : -1;
 		}
 	}
-	if (run_verify(db, mig, d) == -1)
+	if (pgb_run_verify(db, mig, d) == -1)
 		goto fail;
 	if (own_timeout(db, d) == -1 || record(db, mig, o, "applied",
 	    mig->up.nstmts, (long long)(pgb_now_ms() - t0), d) == -1 ||
@@ -621,7 +645,7 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 		if (record(db, mig, o, "failed", i + 1, 0, d) == -1)
 			return -1;
 	}
-	if (run_verify(db, mig, d) == -1) {
+	if (pgb_run_verify(db, mig, d) == -1) {
 		d->code = PGB_EOPERATOR;
 		return -1;
 	}

@@ -458,6 +458,9 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	    msg ? msg : PQresultErrorMessage(res));
 	d->msg[strcspn(d->msg, "\n")] = '\0';
 	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+	snprintf(d->server_detail, sizeof(d->server_detail), "%s",
+	    detail ? detail : "");
+	snprintf(d->hint, sizeof(d->hint), "%s", hint ? hint : "");
 	pgb_buf_init(&b);
 	pgb_buf_printf(&b, "SQLSTATE %s: %s", state ? state : "?????",
 	    msg ? msg : "");

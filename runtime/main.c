@@ -44,8 +44,9 @@ static const char usage_text[] =
 "                [options]\n"
 "       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
-"       pgapply baseline FILE --version N [options]\n"
-"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n";
+"       pgapply baseline FILE --version N [--no-verify] [options]\n"
+"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n"
+"       pgapply accept FILE --version N --reason TEXT [options]\n";
 
 static const char help_text[] =
 "pgapply verifies a pgbundle bundle completely, then applies it to a\n"
@@ -59,11 +60,15 @@ static const char help_text[] =
 "  status [FILE]   show applied, pending, drifted and failed migrations\n"
 "  rollback FILE   run down scripts, newest first, down to --to VERSION\n"
 "                  (or the last --steps N); each with its history row\n"
-"  baseline FILE   record migrations up to --version N as applied, unrun\n"
+"  baseline FILE   record migrations up to --version N as applied, unrun,\n"
+"                  once their verify queries return true\n"
 "  adopt FILE      record what another tool ran: --from golang-migrate,\n"
 "                  dbmate, sql-migrate, sqitch, flyway or custom (--table\n"
 "                  NAME; custom's default is schema_version); that\n"
 "                  tool's table is only read\n"
+"  accept FILE     record the bundle's checksum for applied migration\n"
+"                  --version N, whose text changed, without running it;\n"
+"                  the old checksum and --reason TEXT stay in its row\n"
 "\n"
 "Bundle options:\n"
 "  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
@@ -100,6 +105,8 @@ static const char help_text[] =
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
 "  --single-transaction   apply all pending migrations in one transaction\n"
+"  --no-verify            baseline: record without running verify queries\n"
+"  --reason TEXT          accept: why the changed migration is accepted\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
 "  -q, --quiet            no progress lines\n"
@@ -124,7 +131,8 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE };
+	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_NO_VERIFY,
+	OPT_REASON };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -150,6 +158,8 @@ static const struct option longopts[] = {
 	{ "steps",		required_argument, NULL, OPT_STEPS },
 	{ "from",		required_argument, NULL, OPT_FROM },
 	{ "table",		required_argument, NULL, OPT_TABLE },
+	{ "no-verify",		no_argument,	   NULL, OPT_NO_VERIFY },
+	{ "reason",		required_argument, NULL, OPT_REASON },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -175,7 +185,8 @@ struct args {
 	const char	*role;		/* --role: SET ROLE after connecting */
 	const char	*from;		/* adopt */
 	const char	*table;
-	long long	 version;	/* baseline */
+	long long	 version;	/* baseline, accept */
+	const char	*reason;	/* accept */
 	int		 has_version;
 	int		 json, quiet, help;
 	long long	 stmt_ms;	/* --statement-timeout, parsed */
@@ -325,6 +336,16 @@ own_output_failed(const struct pgb_diag *d, struct pgb_diag *own)
 	return own;
 }
 
+/* 's' as a JSON string, or null when it is empty. */
+static void
+json_or_null(const char *s)
+{
+	if (*s != '\0')
+		pgb_json_str(stdout, s);
+	else
+		printf("null");
+}
+
 /* Print the error once: human text on stderr, plus a JSON event. */
 static int
 fail(const struct args *a, const struct pgb_diag *d)
@@ -352,11 +373,25 @@ fail(const struct args *a, const struct pgb_diag *d)
 		if (d->sqlstate[0]) {
 			printf(",\"sqlstate\":");
 			pgb_json_str(stdout, d->sqlstate);
+			printf(",\"server_detail\":");
+			json_or_null(d->server_detail);
+			printf(",\"hint\":");
+			json_or_null(d->hint);
 		}
 		printf("}\n");
 	}
 	(void)out_check();
 	return rc;
+}
+
+/* What accept recorded, as JSON fields. */
+static void
+json_accepted(const struct pgb_event *ev)
+{
+	printf(",\"origin\":\"accepted\",\"previous_checksum\":");
+	pgb_json_str(stdout, ev->previous);
+	printf(",\"reason\":");
+	pgb_json_str(stdout, ev->reason);
 }
 
 static const char *
@@ -383,7 +418,8 @@ static void
 emit_json(const struct pgb_event *ev)
 {
 	static const char *const names[] = { "pending", "begin", "applied",
-	    "retry", "status", "summary", "down", "reverted", "recorded" };
+	    "retry", "status", "summary", "down", "reverted", "recorded",
+	    "accepted" };
 
 	printf("{\"event\":\"%s\"", names[ev->kind]);
 	json_mig(ev);
@@ -405,6 +441,14 @@ emit_json(const struct pgb_event *ev)
 			pgb_json_str(stdout, ev->row->applied_at);
 			printf(",\"statements_done\":%d", ev->row->done);
 		}
+		if (ev->reason != NULL)
+			json_accepted(ev);
+		break;
+	case PGB_EV_ACCEPTED:
+		printf(",\"checksum\":");
+		pgb_json_str(stdout, ev->checksum);
+		json_accepted(ev);
+		printf(",\"followed\":%zu", ev->count);
 		break;
 	case PGB_EV_SUMMARY:
 		printf(",\"command\":\"%s\",\"count\":%zu", ev->state, ev->count);
@@ -477,9 +521,33 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    ev->row->name);
 			pgb_text_clean(label, sizeof(label), raw);
 		}
-		printf("%-8s %-40s %s\n", ev->state, label, ev->row ?
+		printf("%-8s %-40s %s", ev->state, label, ev->row ?
 		    pgb_text_clean(when, sizeof(when), ev->row->applied_at) :
 		    "");
+		/* What accept recorded comes from the history table too. */
+		if (ev->reason != NULL)
+			printf("  accepted (was %.19s...): %s",
+			    pgb_text_clean(when, sizeof(when), ev->previous),
+			    pgb_text_clean(label, sizeof(label), ev->reason));
+		printf("\n");
+		break;
+	case PGB_EV_ACCEPTED:
+		if (a->quiet)
+			break;
+		if (ev->mig != NULL)
+			label_of(ev->mig, label, sizeof(label));
+		else {
+			snprintf(raw, sizeof(raw), "%lld_%s", ev->row->version,
+			    ev->row->name);
+			pgb_text_clean(label, sizeof(label), raw);
+		}
+		fprintf(stderr, "pgapply: accepted %s: the history now holds "
+		    "%.19s... (was %.19s...), not run\n", label, ev->checksum,
+		    pgb_text_clean(when, sizeof(when), ev->previous));
+		if (ev->count > 0)
+			fprintf(stderr, "pgapply: %zu later applied migration%s "
+			    "follow%s it\n", ev->count, ev->count == 1 ? "" :
+			    "s", ev->count == 1 ? "s" : "");
 		break;
 	case PGB_EV_SUMMARY:
 		if (a->quiet)
@@ -500,7 +568,12 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    "roll back\n" : "pgapply: rolled back %zu "
 			    "migration%s\n", ev->count, ev->count == 1 ? "" :
 			    "s");
-		else if (strcmp(ev->state, "status") != 0)
+		else if (strcmp(ev->state, "accept") == 0) {
+			if (ev->count == 0)
+				fprintf(stderr, "pgapply: nothing to accept: "
+				    "migration %lld already has the bundle's "
+				    "checksum\n", ev->row->version);
+		} else if (strcmp(ev->state, "status") != 0)
 			fprintf(stderr, "pgapply: recorded %zu migration%s "
 			    "(%s)\n", ev->count, ev->count == 1 ? "" : "s",
 			    ev->state);
@@ -650,6 +723,7 @@ run(struct args *a)
 	if (a->stmt_ms > 0)
 		pgb_db_bound(&db, a->stmt_ms, a->ao.statement_timeout);
 	a->ao.bundle_id = b ? b->manifest.bundle_id : "";
+	a->ao.bundle = a->file;
 	a->ao.emit = on_event;
 	a->ao.ctx = a;
 	if (strcmp(a->cmd, "plan") == 0)
@@ -662,6 +736,9 @@ run(struct args *a)
 		rc = pgb_baseline(&db, &b->manifest, &a->ao, a->version, &d);
 	else if (strcmp(a->cmd, "adopt") == 0)
 		rc = pgb_adopt(&db, &b->manifest, &a->ao, a->from, a->table, &d);
+	else if (strcmp(a->cmd, "accept") == 0)
+		rc = pgb_accept(&db, &b->manifest, &a->ao, a->version,
+		    a->reason, &d);
 	else
 		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
 	rc = rc == -1 ? fail(a, &d) : EXIT_OK;
@@ -683,11 +760,15 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 	struct option	opts[sizeof(longopts) / sizeof(longopts[0])];
 	size_t		i;
 
-	/* "baseline --version N" takes a value; elsewhere --version is bare. */
+	/*
+	 * "baseline --version N" and "accept --version N" take a value;
+	 * elsewhere --version is bare.
+	 */
 	memcpy(opts, longopts, sizeof(opts));
 	for (i = 0; opts[i].name != NULL; i++)
 		if (strcmp(opts[i].name, "version") == 0 &&
-		    strcmp(a->cmd, "baseline") == 0)
+		    (strcmp(a->cmd, "baseline") == 0 ||
+		    strcmp(a->cmd, "accept") == 0))
 			opts[i].has_arg = required_argument;
 	a->history = "pgbundle.history";
 	a->ao.lock_wait = 60;
@@ -783,6 +864,12 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 		case OPT_TABLE:
 			a->table = optarg;
 			break;
+		case OPT_NO_VERIFY:
+			a->ao.no_verify = 1;
+			break;
+		case OPT_REASON:
+			a->reason = optarg;
+			break;
 		case OPT_LOCK_TIMEOUT:
 		case OPT_STMT_TIMEOUT:
 			/* Else the server refuses it in the first migration. */
@@ -847,8 +934,16 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 	    a->ao.has_to == a->ao.has_steps)
 		snprintf(why, len, "rollback needs one of --to VERSION and "
 		    "--steps N");
-	else if (strcmp(a->cmd, "baseline") == 0 && !a->has_version)
-		snprintf(why, len, "baseline needs --version N");
+	else if ((strcmp(a->cmd, "baseline") == 0 ||
+	    strcmp(a->cmd, "accept") == 0) && !a->has_version)
+		snprintf(why, len, "%s needs --version N", a->cmd);
+	else if (strcmp(a->cmd, "accept") == 0 && a->reason == NULL)
+		snprintf(why, len, "accept needs --reason TEXT: why the changed "
+		    "migration is accepted");
+	else if (strcmp(a->cmd, "accept") != 0 && a->reason != NULL)
+		snprintf(why, len, "--reason goes with accept");
+	else if (strcmp(a->cmd, "baseline") != 0 && a->ao.no_verify)
+		snprintf(why, len, "--no-verify goes with baseline");
 	else if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
 		snprintf(why, len, "adopt needs --from TOOL");
 	else if (a->db != NULL && a->db_file != NULL)
@@ -919,7 +1014,7 @@ main(int argc, char *argv[])
 	if (strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "plan") != 0 &&
 	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0 &&
 	    strcmp(a.cmd, "rollback") != 0 && strcmp(a.cmd, "baseline") != 0 &&
-	    strcmp(a.cmd, "adopt") != 0) {
+	    strcmp(a.cmd, "adopt") != 0 && strcmp(a.cmd, "accept") != 0) {
 		return usage_error("unknown command '%.60s'", a.cmd);
 	}
 	if (parse_args(argc - 1, argv + 1, &a, why, sizeof(why)) == -1)

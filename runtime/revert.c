@@ -261,7 +261,7 @@ check_no_drift(const struct pgb_manifest *m, const struct pgb_history *h,
 
 	for (i = 0; i < h->n; i++) {
 		if ((mig = pgb_find_mig(m, h->v[i].version)) == NULL &&
-		    (k = pgb_check_replaced(m, &h->v[i], d)) != 0) {
+		    (k = pgb_check_replaced(m, &h->v[i], NULL, d)) != 0) {
 			if (k == -1)
 				return -1;
 			continue;
@@ -276,6 +276,38 @@ check_no_drift(const struct pgb_manifest *m, const struct pgb_history *h,
 			    label, sizeof(label)));
 	}
 	return 0;
+}
+
+/*
+ * Before baseline records versions 'v' as applied: their verify queries
+ * must return true on the database as it is, in a transaction rolled
+ * back whatever they do.  0, or -1 (PGB_ECONFLICT) naming the query.
+ */
+static int
+verify_unrun(struct pgb_db *db, const struct pgb_manifest *m,
+    const long long *v, size_t n, struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
+	struct pgb_buf	 b;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		if ((mig = pgb_find_mig(m, v[i])) != NULL)
+			rc = pgb_run_verify(db, mig, d);
+	pgb_rollback_tx(db);
+	if (rc == 0 || d->code != PGB_ESQL)
+		return rc;
+	d->code = PGB_ECONFLICT;
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "%s\nthe database does not hold what the migration "
+	    "builds, so baseline records nothing; fix the database, or pass "
+	    "--no-verify to record the migrations without checking", d->detail);
+	pgb_detail(d, "%s", b.data);
+	pgb_buf_release(&b);
+	return -1;
 }
 
 int
@@ -296,8 +328,8 @@ pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
 		free(v);
 		return -1;
 	}
-	if (pgb_db_ensure_history(db, d) == -1 ||
-	    pgb_db_read_history(db, &h, 0, d) == -1)
+	/* Read (not create) first: a refusal leaves the database as it was. */
+	if (pgb_db_read_history(db, &h, 0, d) == -1)
 		goto out;
 	if (h.n > 0 && h.v[h.n - 1].version > version) {
 		pgb_fail(d, PGB_ECONFLICT, "database already has history past "
@@ -310,7 +342,11 @@ pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
 	if (check_no_drift(m, &h, d) == -1)
 		goto out;
 	for (i = 0; i < m->nmigs && m->migs[i].version <= version; i++)
-		v[n++] = m->migs[i].version;
+		if (pgb_find_row(&h, m->migs[i].version) == NULL)
+			v[n++] = m->migs[i].version;
+	if ((!o->no_verify && verify_unrun(db, m, v, n, d) == -1) ||
+	    pgb_db_ensure_history(db, d) == -1)
+		goto out;
 	rc = record_unrun(db, m, &h, o, v, n, "baseline", d);
 out:
 	free(v);

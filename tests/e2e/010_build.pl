@@ -220,7 +220,7 @@ rejects({ '001_a.sql' => "CREATE TABLE t (id int);\nSAVEPOINT s;\n" },
 	like($out, qr/"statements":1,/, 'and the wrapper is not shipped as statements');
 }
 rejects({ '001_a.sql' => "-- pgbundle:frobnicate\n$ok" },
-    qr{/001_a\.sql:1: error: unknown directive 'pgbundle:frobnicate'}, 'unknown directive');
+    qr{/001_a\.sql:1: error: unknown directive '-- pgbundle:frobnicate': pgbundle reads '-- pgbundle:no-transaction', }, 'unknown directive');
 
 # --- all errors of a run, not just the first ------------------------------------------
 {

@@ -126,6 +126,7 @@ for my $layout (sort keys %cases) {
 	like($err, qr{statement 2 of 2 \(\S*/20230101000000_a\.sql:6\)}, 'is reported at its line of the file');
 	PgbTest::write_file("$m/20230101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id bigint);\n\n"
 	    . "-- migrate:down\nDROP TABLE a;\n");
+	Pgb::sum_fix($m);
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', Pgb::bundle($m));
 	is($code, 4, 'editing the up section is drift');
 
