@@ -510,7 +510,8 @@ allowed(const struct directives *dv, const char *rule)
 
 static const char *const known_rules[] = {
 	"drop-table", "drop-column", "index-locks", "not-null-no-default",
-	"alter-type", "no-down", "not-idempotent", NULL
+	"alter-type", "no-down", "not-idempotent", "empty-up", "empty-down",
+	NULL
 };
 
 static void
@@ -698,8 +699,20 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 			drop_stmt(a, 0);
 		}
 	}
+	/*
+	 * Only comments: psql runs it as a no-op, and so does pgapply (a
+	 * migration of zero statements is recorded like any other).
+	 */
 	if (a->nstmts == 0) {
-		acc_error(a, file, 0, "migration has no statements");
+		a->idempotent = 1;
+		i = a->sec != NULL ? a->sec->line0 + 1 : 0;	/* the marker */
+		if (is_down)
+			warn(a, dv, file, (unsigned)i, "empty-down", "down script has no "
+			    "statements: rolling back this migration changes "
+			    "nothing");
+		else
+			warn(a, dv, file, (unsigned)i, "empty-up", "migration has no "
+			    "statements: applying it changes nothing");
 		return;
 	}
 	a->idempotent = 1;
@@ -915,8 +928,8 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 		if (find_sections(sm, sec, r) == -1)
 			return 1;
 		upsec = &sec[0];
-		/* dbmate writes an empty down section: that is no down. */
-		if (sec[1].present && sec[1].nstmts > 0)
+		/* An empty down section is a no-down-op, as dbmate runs it. */
+		if (sec[1].present)
 			downsec = &sec[1];
 	}
 	compile_script(sm, 0, upsec, o, seen, &created, &out->up,

@@ -133,7 +133,8 @@ for my $layout (sort keys %cases) {
 	    . "SELECT 1/0;\n-- migrate:down\n");
 	my $e = Pgb::bundle($b, '--layout', 'dbmate');
 	(undef, $list) = PgbTest::run('tar', '-tzf', $e);
-	is($list, "MANIFEST\nmigrations/20230101000000_a.sql\n", 'an empty down section ships nothing');
+	is($list, "MANIFEST\nmigrations/20230101000000_a.down.sql\nmigrations/20230101000000_a.sql\n",
+	    'an empty down section ships as a no-op down');
 	($code, undef, $err) = Pgb::pgapply($pg, $pg->createdb, 'apply', $e);
 	is($code, 5, 'a failing up section');
 	like($err, qr{statement 2 of 2 \(migrations/20230101000000_a\.sql:4\)}, 'is reported at its line of the file');
