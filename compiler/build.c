@@ -251,7 +251,9 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 		return pgb_fail(d, PGB_ESOURCE, "more than %u migrations",
 		    PGB_MIGRATIONS_MAX);
 	}
+	memset(&so, 0, sizeof(so));
 	so.include_root = o->include_root;
+	so.layout = s.layout;
 	m->migs = pgb_xcalloc(s.n, sizeof(*m->migs));
 	t->v = pgb_xcalloc(2 * s.n, sizeof(*t->v));
 	t->n = 2 * s.n;

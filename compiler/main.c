@@ -68,8 +68,9 @@ static const char help_text[] =
 "      --project NAME  project name (default: the folder holding DIR)\n"
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
 "      --include-root DIR  resolve \\i paths from DIR (default: the cwd)\n"
-"      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway\n"
-"                      or dbmate names it (default: detect)\n"
+"      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway,\n"
+"                      dbmate, goose or sql-migrate names it (default:\n"
+"                      detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
 "      --json          inspect, check: print JSON\n"
@@ -795,7 +796,8 @@ main(int argc, char *argv[])
 			if (pgb_layout_lookup(optarg, &a.layout) == -1) {
 				fprintf(stderr, "pgbundle: unknown layout '%s' "
 				    "(pgbundle, golang-migrate, diesel, flyway, "
-				    "dbmate or auto)\n", optarg);
+				    "dbmate, goose, sql-migrate or auto)\n",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			break;

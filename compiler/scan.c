@@ -3,7 +3,8 @@
  *
  * Trusts: nothing about the directory; names are parsed strictly, in one
  * layout (layout.h), given or detected from the names (and, to tell
- * dbmate's files from pgbundle's, a "-- migrate:up" line in them).
+ * dbmate's, goose's and sql-migrate's files from pgbundle's, the up
+ * marker in them: sections.h).
  * Rejects: names that do not parse, a folder whose names belong to two
  * layouts (one file of each named), two files with one version (both
  * named), a down script without its up.  Reports them all, not the first.
@@ -19,6 +20,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "scan.h"
+#include "sections.h"
 #include "banned.h"
 
 /* Longest file or folder name accepted for a migration. */
@@ -162,7 +164,7 @@ static enum pgb_layout
 vote(const char *dir, const char *base)
 {
 	struct pgb_layout_name	 ln;
-	enum pgb_layout		 l = PGB_LAYOUT_AUTO;
+	enum pgb_layout		 l = PGB_LAYOUT_AUTO, s;
 	enum kind		 k;
 	char			*path, *up, *text;
 	size_t			 len;
@@ -183,11 +185,16 @@ vote(const char *dir, const char *base)
 		else if (role_in(PGB_LAYOUT_GOLANG, base) == PGB_ROLE_UP)
 			l = PGB_LAYOUT_GOLANG;
 		else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_UP) {
+			/* One file of sections: dbmate's, goose's, ... */
 			l = PGB_LAYOUT_PGBUNDLE;
 			if ((text = slurp(path, &len)) != NULL &&
-			    pgb_layout_has_dbmate_marker(text, len))
-				l = PGB_LAYOUT_DBMATE;
+			    pgb_sections_layout(s = pgb_sections_sniff(text,
+			    len)))
+				l = s;
 			free(text);
+		} else if (role_in(PGB_LAYOUT_GOOSE, base) == PGB_ROLE_BAD &&
+		    role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_IGNORE) {
+			l = PGB_LAYOUT_GOOSE;	/* 00002_name.go */
 		} else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_DOWN &&
 		    strstr(base, ".down.sql") == NULL) {
 			/* rollback_NNN_name.sql, NNN_name_ROLLBACK.sql */
@@ -206,7 +213,7 @@ static int
 detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
     struct pgb_report *r)
 {
-	char		*first[PGB_LAYOUT_DBMATE + 1];
+	char		*first[PGB_LAYOUT_COUNT];
 	enum pgb_layout	 l, got = PGB_LAYOUT_AUTO;
 	size_t		 i;
 	char		*path;
@@ -223,7 +230,7 @@ detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
 			    path, pgb_layout_label(l), first[got],
 			    pgb_layout_label(got));
 			free(path);
-			for (l = PGB_LAYOUT_AUTO; l <= PGB_LAYOUT_DBMATE; l++)
+			for (l = PGB_LAYOUT_AUTO; l < PGB_LAYOUT_COUNT; l++)
 				free(first[l]);
 			return -1;
 		}
@@ -231,7 +238,7 @@ detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
 			first[l] = join(dir, names[i]);
 		got = l;
 	}
-	for (l = PGB_LAYOUT_AUTO; l <= PGB_LAYOUT_DBMATE; l++)
+	for (l = PGB_LAYOUT_AUTO; l < PGB_LAYOUT_COUNT; l++)
 		free(first[l]);
 	*out = got == PGB_LAYOUT_AUTO ? PGB_LAYOUT_PGBUNDLE : got;
 	return 0;
@@ -371,7 +378,7 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 	m->up_base = pgb_xstrdup(base);
 	free(m->name);
 	m->name = pgb_xstrndup(base + ln.nameoff, ln.namelen);
-	if (s->layout == PGB_LAYOUT_DBMATE) {
+	if (pgb_sections_layout(s->layout)) {
 		m->sections = 1;
 		pgb_buf_init(&b);
 		pgb_buf_printf(&b, "%.*s.down.sql", (int)ln.stemlen,

@@ -9,9 +9,10 @@
  * than a whole BEGIN ... COMMIT wrapper, COPY ... TO STDOUT, and
  * statements PostgreSQL refuses inside a transaction block unless the
  * file says "-- pgbundle:no-transaction".
- * Every problem goes to the report with its file and line.  A dbmate
- * file compiles as two scripts, its "-- migrate:up" and "-- migrate:down"
- * sections (layout.c finds them), whose lines count from the file's top.
+ * Every problem goes to the report with its file and line.  A dbmate,
+ * goose or sql-migrate file compiles as two scripts, its up and down
+ * sections (sections.c finds them), whose lines count from the file's
+ * top; a marker of another tool in any file is refused at its line.
  */
 #include <sys/stat.h>
 
@@ -28,6 +29,7 @@
 #include "classify.h"
 #include "hash.h"
 #include "lex.h"
+#include "sections.h"
 #include "source.h"
 #include "banned.h"
 
@@ -42,7 +44,8 @@ struct script_acc {
 	struct pgb_report *r;
 	size_t		 errors;
 	int		 idempotent;	/* every statement can run twice */
-	const struct pgb_section *sec;	/* dbmate: the part of the top file */
+	const struct pgb_section *sec;	/* the part of the top file (dbmate,
+					   goose, sql-migrate), or NULL */
 };
 
 static void	acc_error(struct script_acc *, const char *, unsigned,
@@ -344,6 +347,9 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 		free(text);
 		return;
 	}
+	if (pgb_sections_foreign(a->opts->layout, top, text, len, &lx,
+	    &errline, why, sizeof(why)) == -1)
+		acc_error(a, display, errline + line0, "%s", why);
 	for (mi = 0; line0 > 0 && mi < lx.nstmts; mi++)
 		lx.stmts[mi].line += line0;
 	for (mi = 0; line0 > 0 && mi < lx.nmetas; mi++)
@@ -886,12 +892,12 @@ set_baseline(const struct pgb_srcmig *sm, struct directives *dv,
 }
 
 /*
- * The "-- migrate:up" and "-- migrate:down" sections of a dbmate file
- * into sec[0] and sec[1].  0, or -1 once the problem is reported.
+ * The up and down sections of a dbmate, goose or sql-migrate file into
+ * sec[0] and sec[1].  0, or -1 once the problem is reported.
  */
 static int
-find_sections(const struct pgb_srcmig *sm, struct pgb_section sec[2],
-    struct pgb_report *r)
+find_sections(const struct pgb_srcmig *sm, enum pgb_layout layout,
+    struct pgb_section sec[2], struct pgb_report *r)
 {
 	char		*text, why[256];
 	size_t		 len;
@@ -902,8 +908,8 @@ find_sections(const struct pgb_srcmig *sm, struct pgb_section sec[2],
 		pgb_report_add(r, PGB_SEV_ERROR, sm->up, 0, NULL, "%s", why);
 		return -1;
 	}
-	rc = pgb_layout_sections(text, len, &sec[0], &sec[1], &line, why,
-	    sizeof(why));
+	rc = pgb_sections_find(layout, text, len, &sec[0], &sec[1], &line,
+	    why, sizeof(why));
 	if (rc == -1)
 		pgb_report_add(r, PGB_SEV_ERROR, sm->up, line, NULL, "%s", why);
 	free(text);
@@ -925,7 +931,7 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 	out->version = sm->version;
 	out->name = pgb_xstrdup(sm->name);
 	if (sm->sections) {
-		if (find_sections(sm, sec, r) == -1)
+		if (find_sections(sm, o->layout, sec, r) == -1)
 			return 1;
 		upsec = &sec[0];
 		/* An empty down section is a no-down-op, as dbmate runs it. */

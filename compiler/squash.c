@@ -25,6 +25,7 @@
 #include "prove.h"
 #include "scan.h"
 #include "schema.h"
+#include "sections.h"
 #include "squash.h"
 #include "banned.h"
 
@@ -592,8 +593,8 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 		goto out;
 	pgb_server_dropdb(s, &db, name);
 	dbopen = 0;
-	if (sc.layout == PGB_LAYOUT_DBMATE)
-		pgb_buf_puts(&text, "-- migrate:up\n");
+	if (pgb_sections_up_line(sc.layout) != NULL)
+		pgb_buf_puts(&text, pgb_sections_up_line(sc.layout));
 	header(m, k, o, tables.data ? tables.data : "", &text);
 	sanitise(raw.data ? raw.data : "", raw.len, &text);
 
