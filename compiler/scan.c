@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +396,8 @@ free_mig(struct pgb_srcmig *m)
 	free(m->up_base);
 	free(m->down);
 	free(m->down_base);
+	free(m->up_real);
+	free(m->down_real);
 }
 
 /*
@@ -413,6 +416,16 @@ same_stem(const struct pgb_srcmig *m, enum pgb_layout layout)
 	pgb_layout_parse(layout, m->down_base, 0, &d);
 	return u.stemlen == d.stemlen && strncmp(m->up_base + u.stemoff,
 	    m->down_base + d.stemoff, u.stemlen) == 0;
+}
+
+/* The resolved 'path' in a new string, or NULL. */
+static char *
+real_path(const char *path)
+{
+	char	buf[PATH_MAX];
+
+	return path != NULL && realpath(path, buf) != NULL ?
+	    pgb_xstrdup(buf) : NULL;
 }
 
 static int
@@ -463,6 +476,10 @@ pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
 	out->n = j;
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_version);
+	for (i = 0; i < out->n; i++) {
+		out->v[i].up_real = real_path(out->v[i].up);
+		out->v[i].down_real = real_path(out->v[i].down);
+	}
 	return 0;
 }
 

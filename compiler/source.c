@@ -236,6 +236,36 @@ include_path(struct script_acc *a, const char *file, const char *arg, int rel)
 	return pgb_buf_steal(&b, NULL);
 }
 
+/*
+ * 1 (reported) when 'real' is a script of another migration of the
+ * folder: included, it would run once in this migration and once as
+ * its own (the "master file" that \i's every numbered file).
+ */
+static int
+other_migration(struct script_acc *a, const char *file, unsigned line,
+    const char *real)
+{
+	const struct pgb_scan	*s = a->opts->scan;
+	const char		*hit = NULL;
+	size_t			 i;
+
+	if (a->depth > 0 && strcmp(a->stack[0], real) == 0)
+		return 0;	/* itself: a cycle, reported as one */
+	for (i = 0; s != NULL && hit == NULL && i < s->n; i++) {
+		if (s->v[i].up_real != NULL &&
+		    strcmp(s->v[i].up_real, real) == 0)
+			hit = s->v[i].up;
+		else if (s->v[i].down_real != NULL &&
+		    strcmp(s->v[i].down_real, real) == 0)
+			hit = s->v[i].down;
+	}
+	if (hit == NULL)
+		return 0;
+	acc_error(a, file, line, "includes '%s', another migration of the "
+	    "folder: it would run twice, here and as itself", hit);
+	return 1;
+}
+
 static void
 do_include(struct script_acc *a, const char *file, unsigned line,
     const char *arg, int rel)
@@ -247,6 +277,10 @@ do_include(struct script_acc *a, const char *file, unsigned line,
 	if (realpath(path, real) == NULL) {
 		acc_error(a, file, line, "cannot include '%s': %s", path,
 		    strerror(errno));
+		free(path);
+		return;
+	}
+	if (other_migration(a, file, line, real)) {
 		free(path);
 		return;
 	}

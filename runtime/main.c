@@ -38,7 +38,7 @@ static const char usage_text[] =
 "       pgapply status [FILE] [--db CONNINFO] [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
 "       pgapply baseline FILE --version N [options]\n"
-"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n";
+"       pgapply adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n";
 
 static const char help_text[] =
 "pgapply verifies a pgbundle bundle completely, then applies it to a\n"
@@ -53,10 +53,12 @@ static const char help_text[] =
 "  rollback FILE   run down scripts, newest first, down to --to VERSION\n"
 "                  (or the last --steps N); each with its history row\n"
 "  baseline FILE   record migrations up to --version N as applied, unrun\n"
-"  adopt FILE      record what another tool ran: --from golang-migrate,\n"
-"                  dbmate, sql-migrate, sqitch, flyway or custom (--table\n"
-"                  NAME; custom's default is schema_version); that\n"
-"                  tool's table is only read\n"
+"  adopt FILE      record what another tool ran, when it ran it: --from\n"
+"                  golang-migrate, dbmate, sql-migrate, sqitch, flyway,\n"
+"                  diesel, alembic (--map FILE of REVISION VERSION\n"
+"                  lines), goose, prisma, atlas or custom (--table NAME;\n"
+"                  custom's default is schema_version); that tool's\n"
+"                  table is only read\n"
 "\n"
 "Bundle options:\n"
 "  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
@@ -81,6 +83,9 @@ static const char help_text[] =
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
 "  --single-transaction   apply all pending migrations in one transaction\n"
+"  --adopt-from TOOL      with no pgbundle history yet, adopt TOOL's first\n"
+"                         (as adopt; --table, --map); without it, apply\n"
+"                         refuses a database another tool migrated\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
 "  -q, --quiet            no progress lines\n"
@@ -102,7 +107,8 @@ static const char help_text[] =
 enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
-	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE };
+	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
+	OPT_ADOPT_FROM, OPT_MAP };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -124,6 +130,8 @@ static const struct option longopts[] = {
 	{ "steps",		required_argument, NULL, OPT_STEPS },
 	{ "from",		required_argument, NULL, OPT_FROM },
 	{ "table",		required_argument, NULL, OPT_TABLE },
+	{ "adopt-from",		required_argument, NULL, OPT_ADOPT_FROM },
+	{ "map",		required_argument, NULL, OPT_MAP },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -565,7 +573,13 @@ parse_args(int argc, char *argv[], struct args *a)
 			a->from = optarg;
 			break;
 		case OPT_TABLE:
-			a->table = optarg;
+			a->table = a->ao.adopt_table = optarg;
+			break;
+		case OPT_ADOPT_FROM:
+			a->ao.adopt_from = optarg;
+			break;
+		case OPT_MAP:
+			a->ao.adopt_map = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT:
 		case OPT_STMT_TIMEOUT:

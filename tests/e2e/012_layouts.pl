@@ -341,6 +341,23 @@ rejects({ '2023-01-01-000000_a/up.sql' => "$ok-- +goose Down\nDROP TABLE t;\n" }
 rejects({ '001_a.sql' => "\\ir part.sql\n", 'part.sql.inc' => '' }, [],
     qr{cannot include}, 'an include that is missing');
 {
+	# The master file that \i's every numbered file: each would run twice.
+	my $m = Pgb::migrations('00_master_schema.sql' => "\\ir 01_users.sql\n\\ir 02_orders.sql\n",
+	    '01_users.sql' => "CREATE TABLE users (id int);\n",
+	    '02_orders.sql' => "CREATE TABLE orders (id int);\n");
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	is($code, 1, 'a master file that includes the migrations: exit 1');
+	like($err, qr{^\Q$m\E/00_master_schema\.sql:1: error: includes '\Q$m\E/01_users\.sql', another migration of the folder: it would run twice, here and as itself$}m,
+	    'names both files') or diag($err);
+	like($err, qr{^\Q$m\E/00_master_schema\.sql:2: error: includes '\Q$m\E/02_orders\.sql', another migration}m,
+	    'every one of them');
+	my $b = Pgb::migrations('001_a.sql' => "\\i 002_b.down.sql\n", '002_b.sql' => $ok,
+	    '002_b.down.sql' => "DROP TABLE t;\n");
+	($code, undef, $err) = PgbTest::run({ cwd => $b }, $pgbundle, 'check', '.');
+	like($err, qr{^\./001_a\.sql:1: error: includes '\./002_b\.down\.sql', another migration of the folder}m,
+	    'a down script, through \\i and the include root, too') or diag($err);
+}
+{
 	my $m = Pgb::migrations('001_a.sql' => "\\ir lib/part.sql\n");
 	PgbTest::write_file("$m/lib/part.sql", "$ok-- migrate:down\nDROP TABLE t;\n");
 	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);

@@ -14,6 +14,7 @@ use Pgb;
 
 my $pg = PgbTest::Server->new;
 my $pgbundle = PgbTest::bin('pgbundle');
+my $root = PgbTest::root();
 my $diesel_down = "-- This file should undo anything in `up.sql`\n";
 
 sub history {
@@ -127,6 +128,28 @@ unlike($err, qr{002_placeholder\.down\.sql:\d+: error}, 'the empty down of an em
 	($code, undef, $err) = Pgb::pgapply($pg, $d2, 'rollback', $b, '--steps', '1');
 	is($code, 0, 'which rolls back as dbmate would: changing nothing') or diag($err);
 	is($pg->psql($d2, "SELECT to_regclass('a') IS NOT NULL"), 't', 'the table stays');
+}
+
+# --- Diesel: a folder whose down.sql files are Diesel's untouched default -----------
+{
+	my $setup = PgbTest::read_file("$root/tests/data/layouts/diesel/00000000000000_diesel_initial_setup/up.sql");
+	my $m = Pgb::migrations(
+	    '00000000000000_diesel_initial_setup/up.sql' => $setup,
+	    '00000000000000_diesel_initial_setup/down.sql' => $diesel_down,
+	    '2024-01-01-000000_create_posts/up.sql' => "CREATE TABLE posts (id SERIAL PRIMARY KEY, title VARCHAR NOT NULL);\n",
+	    '2024-01-01-000000_create_posts/down.sql' => $diesel_down);
+	($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	is($code, 0, 'a Diesel folder with default down.sql files checks') or diag($err);
+	like($err, qr{/2024-01-01-000000_create_posts/down\.sql:1: warning: down script has no statements: rolling back this migration changes nothing \[empty-down\]},
+	    'each default down.sql is linted, at the real file');
+	my $b = Pgb::bundle($m);
+	my $d = $pg->createdb;
+	($code, undef, $err) = Pgb::pgapply($pg, $d, 'apply', $b);
+	is($code, 0, 'applied') or diag($err);
+	($code, undef, $err) = Pgb::pgapply($pg, $d, 'rollback', $b, '--steps', '2');
+	is($code, 0, 'rolled back, as diesel migration revert runs a comment') or diag($err);
+	is(history($d, 'version::text'), '', 'the history is gone');
+	is($pg->psql($d, "SELECT to_regclass('posts') IS NOT NULL"), 't', 'the table stays, as with Diesel');
 }
 
 done_testing();
