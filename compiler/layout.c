@@ -10,8 +10,10 @@
  * separate up or down files in a layout that keeps both in one file.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "layout.h"
 #include "version.h"
@@ -25,11 +27,11 @@
 
 static const char *const labels[PGB_LAYOUT_COUNT] = {
 	"auto", "pgbundle", "golang-migrate", "diesel", "flyway", "dbmate",
-	"goose", "sql-migrate", "liquibase"
+	"goose", "sql-migrate", "prisma", "atlas", "sqitch", "liquibase"
 };
 
 /* What --layout may name: Liquibase's markers are known, not its files. */
-#define LAYOUT_LAST_READ	PGB_LAYOUT_SQL_MIGRATE
+#define LAYOUT_LAST_READ	PGB_LAYOUT_SQITCH
 
 static const char why_pgbundle[] = "expected NNN_name.sql or a down "
     "script NNN_name.down.sql, rollback_NNN_name.sql or "
@@ -53,6 +55,15 @@ static const char why_sql_migrate[] = "expected VERSION_name.sql holding "
     "'-- +migrate Up' and '-- +migrate Down' sections (sql-migrate "
     "layout; pgbundle needs the number sql-migrate sorts by; name: "
     "letters, digits, '_' and '-')";
+static const char why_prisma_file[] = "expected a folder VERSION_name/ "
+    "holding migration.sql (prisma layout)";
+static const char why_prisma_dir[] = "expected a folder VERSION_name/ "
+    "holding migration.sql (prisma layout; name: letters, digits, '_' and "
+    "'-')";
+static const char why_atlas[] = "expected VERSION_name.sql or VERSION.sql "
+    "(atlas layout; name: letters, digits, '_' and '-')";
+static const char why_atlas_down[] = "Atlas has no down files: it plans "
+    "a rollback itself, which a bundle cannot carry";
 static const char why_sql_migrate_down[] = "a sql-migrate migration keeps "
     "its down part in the '-- +migrate Down' section of its own file";
 static const char why_diesel_file[] = "expected a folder VERSION_name/ "
@@ -197,6 +208,24 @@ parse_sections(const char *base, size_t n, const char *why,
 		numbered_role(base, 0, n - 4, PGB_ROLE_UP, why, o);
 }
 
+/* Atlas: "20230705123456_name.sql", or the version alone. */
+static void
+parse_atlas(const char *base, size_t n, struct pgb_layout_name *o)
+{
+	size_t	k = strspn(base, "0123456789");
+
+	if (ends_with(base, n, ".down.sql") || ends_with(base, n, ".up.sql"))
+		set_bad(o, why_atlas_down);
+	else if (k > 0 && k == n - 4 && k <= VERSION_DIGITS_MAX) {
+		/* No description: the version names it. */
+		o->role = PGB_ROLE_UP;
+		for (o->version = 0; k > 0; k--, base++)
+			o->version = o->version * 10 + (*base - '0');
+		o->namelen = o->stemlen = n - 4;
+	} else
+		numbered_role(base, 0, n - 4, PGB_ROLE_UP, why_atlas, o);
+}
+
 /* goose: "00002_backfill.go" is a migration pgbundle cannot carry. */
 static int
 goose_go(const char *base, size_t n, struct pgb_layout_name *o)
@@ -301,6 +330,15 @@ pgb_layout_parse(enum pgb_layout layout, const char *base, int is_dir,
 			set_bad(o, why_diesel_file);
 		return;
 	}
+	if (layout == PGB_LAYOUT_PRISMA) {
+		if (is_dir && is_digit(base[0]))
+			numbered_role(base, 0, n, PGB_ROLE_UP, why_prisma_dir, o);
+		else if (!is_dir && !ignored_file(base, n))
+			set_bad(o, why_prisma_file);
+		return;
+	}
+	if (layout == PGB_LAYOUT_SQITCH)
+		return;		/* sqitch.plan names them (scan.c) */
 	if (!is_dir && layout == PGB_LAYOUT_GOOSE && goose_go(base, n, o))
 		return;
 	if (is_dir || ignored_file(base, n))
@@ -321,6 +359,9 @@ pgb_layout_parse(enum pgb_layout layout, const char *base, int is_dir,
 	case PGB_LAYOUT_SQL_MIGRATE:
 		parse_sections(base, n, why_sql_migrate, why_sql_migrate_down,
 		    o);
+		break;
+	case PGB_LAYOUT_ATLAS:
+		parse_atlas(base, n, o);
 		break;
 	default:
 		parse_pgbundle(base, n, o);
@@ -380,4 +421,131 @@ pgb_layout_diesel_notx(const char *text, size_t len)
 		off = end + 1;
 	}
 	return 0;
+}
+
+/* The line at 'off' without its blanks at both ends: [*b, *e). */
+static size_t
+line_bounds(const char *text, size_t len, size_t off, size_t *b, size_t *e)
+{
+	const char	*nl = memchr(text + off, '\n', len - off);
+	size_t		 end = nl != NULL ? (size_t)(nl - text) : len;
+
+	*b = off;
+	*e = end;
+	while (*b < *e && (text[*b] == ' ' || text[*b] == '\t'))
+		(*b)++;
+	while (*e > *b && (text[*e - 1] == ' ' || text[*e - 1] == '\t' ||
+	    text[*e - 1] == '\r'))
+		(*e)--;
+	return nl != NULL ? end + 1 : len;
+}
+
+int
+pgb_layout_atlas_header(const char *text, size_t len, int *notx,
+    unsigned *line, char *why, size_t whylen)
+{
+	size_t		 off = 0, b, e, k;
+	unsigned	 l = 0;
+	const char	*p;
+
+	*notx = 0;
+	while (off < len) {
+		l++;
+		off = line_bounds(text, len, off, &b, &e);
+		if (b == e)
+			continue;
+		if (e - b < 2 || text[b] != '-' || text[b + 1] != '-')
+			break;		/* the first statement ends the header */
+		for (b += 2; b < e && (text[b] == ' ' || text[b] == '\t'); b++)
+			;
+		if (e - b < 6 || strncmp(text + b, "atlas:", 6) != 0)
+			continue;
+		p = text + b + 6;
+		k = e - b - 6;
+		if (k > 7 && strncmp(p, "txmode", 6) == 0 &&
+		    (p[6] == ' ' || p[6] == '\t')) {
+			p += 7;
+			k -= 7;
+			while (k > 0 && (*p == ' ' || *p == '\t'))
+				p++, k--;
+			if (k == 4 && strncmp(p, "none", 4) == 0)
+				*notx = 1;
+			else if (!((k == 4 && strncmp(p, "file", 4) == 0) ||
+			    (k == 3 && strncmp(p, "all", 3) == 0)))
+				goto bad;
+		} else if (!(k >= 6 && strncmp(p, "nolint", 6) == 0) &&
+		    !(k >= 3 && strncmp(p, "sum", 3) == 0))
+			goto bad;
+	}
+	return 0;
+bad:
+	*line = l;
+	snprintf(why, whylen, "Atlas directive '%.*s' is not supported "
+	    "(known: atlas:txmode none|file|all, atlas:nolint, atlas:sum): "
+	    "pgbundle splits statements as psql does", (int)(e - b > 60 ? 60 :
+	    e - b), text + b);
+	return -1;
+}
+
+static int
+sqitch_fail(struct pgb_sqitch_change *c, unsigned line, char *why,
+    size_t whylen, const char *msg, const char *name, size_t n)
+{
+	c->line = line;
+	snprintf(why, whylen, msg, (int)(n > 60 ? 60 : n), name);
+	return -1;
+}
+
+int
+pgb_layout_sqitch_next(const char *text, size_t len,
+    struct pgb_sqitch_plan *seen, struct pgb_sqitch_change *c, char *why,
+    size_t whylen)
+{
+	size_t	b, e, n, i;
+
+	while (seen->off < len) {
+		c->line = ++seen->line;
+		seen->off = line_bounds(text, len, seen->off, &b, &e);
+		if (b == e || text[b] == '%' || text[b] == '@' ||
+		    text[b] == '#')
+			continue;	/* pragma, tag, note, blank */
+		if (text[b] == '-')
+			return sqitch_fail(c, c->line, why, whylen, "a revert "
+			    "entry '%.*s' in the plan: pgbundle reads a plan "
+			    "of changes to deploy", text + b, e - b);
+		if (text[b] == '+')
+			b++;
+		n = strcspn(text + b, " \t\r\n");
+		if (b + n > e)
+			n = e - b;
+		if (!name_ok(text + b, n) || n > PGB_SQITCH_NAME_MAX)
+			return sqitch_fail(c, c->line, why, whylen, "change "
+			    "'%.*s' cannot be a migration name (letters, "
+			    "digits, '_' and '-', at most 100)", text + b, n);
+		for (i = 0; i < seen->n; i++)
+			if (strlen(seen->v[i]) == n &&
+			    strncmp(seen->v[i], text + b, n) == 0)
+				return sqitch_fail(c, c->line, why, whylen,
+				    "change '%.*s' is planned twice (reworked): "
+				    "pgbundle cannot carry both versions of it",
+				    text + b, n);
+		seen->v = pgb_xreallocarray(seen->v, seen->n + 1,
+		    sizeof(*seen->v));
+		seen->v[seen->n++] = pgb_xstrndup(text + b, n);
+		memcpy(c->name, text + b, n);
+		c->name[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+void
+pgb_layout_sqitch_release(struct pgb_sqitch_plan *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }

@@ -178,8 +178,17 @@ vote(const char *dir, const char *base)
 		if (ln.role == PGB_ROLE_UP && kind_of(up) == KIND_FILE)
 			l = PGB_LAYOUT_DIESEL;
 		free(up);
+		pgb_layout_parse(PGB_LAYOUT_PRISMA, base, 1, &ln);
+		up = join(path, "migration.sql");
+		if (ln.role == PGB_ROLE_UP && kind_of(up) == KIND_FILE)
+			l = PGB_LAYOUT_PRISMA;
+		free(up);
 	} else if (k == KIND_FILE) {
-		if (strncmp(base, "R__", 3) == 0 || ((base[0] == 'V' ||
+		if (strcmp(base, "atlas.sum") == 0)
+			l = PGB_LAYOUT_ATLAS;
+		else if (strcmp(base, "sqitch.plan") == 0)
+			l = PGB_LAYOUT_SQITCH;
+		else if (strncmp(base, "R__", 3) == 0 || ((base[0] == 'V' ||
 		    base[0] == 'U') && base[1] >= '0' && base[1] <= '9' &&
 		    strstr(base, "__") != NULL))
 			l = PGB_LAYOUT_FLYWAY;
@@ -218,11 +227,18 @@ detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
 	enum pgb_layout	 l, got = PGB_LAYOUT_AUTO;
 	size_t		 i;
 	char		*path;
+	int		 atlas;
 
 	memset(first, 0, sizeof(first));
+	/* Atlas's files are named as pgbundle's: atlas.sum tells them. */
+	for (i = 0; i < n && strcmp(names[i], "atlas.sum") != 0; i++)
+		;
+	atlas = i < n;
 	for (i = 0; i < n; i++) {
 		if ((l = vote(dir, names[i])) == PGB_LAYOUT_AUTO)
 			continue;
+		if (atlas && l == PGB_LAYOUT_PGBUNDLE)
+			l = PGB_LAYOUT_ATLAS;
 		if (got != PGB_LAYOUT_AUTO && l != got) {
 			path = join(dir, names[i]);
 			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
@@ -269,29 +285,32 @@ duplicate(const char *path, long long version, const char *other,
 }
 
 /*
- * Diesel: the folder 'base' holds up.sql, down.sql, metadata.toml.  They
- * ship as base.sql and base.down.sql, so that the runtime's messages name
- * the migration, not "up".
+ * A migration folder: Diesel's 'base' holds up.sql, down.sql and
+ * metadata.toml, Prisma's migration.sql.  They ship as base.sql and
+ * base.down.sql, so that the runtime's messages name the migration, not
+ * "up".
  */
 static void
-add_diesel(struct pgb_scan *s, const char *path, const char *base,
+add_folder(struct pgb_scan *s, const char *path, const char *base,
     const struct pgb_layout_name *ln, struct pgb_report *r)
 {
 	struct pgb_srcmig	*m;
 	struct pgb_buf		 b;
 	char			*up, *down, *meta, *text;
 	size_t			 len;
+	int			 diesel = s->layout == PGB_LAYOUT_DIESEL;
 
-	up = join(path, "up.sql");
+	up = join(path, diesel ? "up.sql" : "migration.sql");
 	down = join(path, "down.sql");
 	if (kind_of(up) != KIND_FILE) {
-		if (kind_of(down) == KIND_FILE)
+		if (diesel && kind_of(down) == KIND_FILE)
 			pgb_report_add(r, PGB_SEV_ERROR, down, 0, NULL,
 			    "down script without an up migration for version "
 			    "%lld", ln->version);
 		else
 			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
-			    "migration folder holds no up.sql");
+			    "migration folder holds no %s", diesel ?
+			    "up.sql" : "migration.sql");
 		goto out;
 	}
 	if ((m = find_version(s, ln->version)) != NULL) {
@@ -305,7 +324,7 @@ add_diesel(struct pgb_scan *s, const char *path, const char *base,
 	pgb_buf_printf(&b, "%s.sql", base);
 	m->up_base = pgb_buf_steal(&b, NULL);
 	up = NULL;
-	if (kind_of(down) == KIND_FILE) {
+	if (diesel && kind_of(down) == KIND_FILE) {
 		m->down = down;
 		pgb_buf_printf(&b, "%s.down.sql", base);
 		m->down_base = pgb_buf_steal(&b, NULL);
@@ -320,6 +339,90 @@ add_diesel(struct pgb_scan *s, const char *path, const char *base,
 out:
 	free(up);
 	free(down);
+}
+
+/* Atlas: "-- atlas:txmode none" in the header makes it no-transaction. */
+static void
+atlas_header(struct pgb_srcmig *m, struct pgb_report *r)
+{
+	char		*text, why[256];
+	size_t		 len;
+	unsigned	 line = 0;
+
+	if ((text = slurp(m->up, &len)) == NULL)
+		return;		/* the compile stage reports it */
+	if (pgb_layout_atlas_header(text, len, &m->notx, &line, why,
+	    sizeof(why)) == -1)
+		pgb_report_add(r, PGB_SEV_ERROR, m->up, line, NULL, "%s", why);
+	free(text);
+}
+
+/*
+ * Sqitch: the changes of DIR/sqitch.plan in order, versions 1, 2, ...;
+ * each deploy/NAME.sql, revert/NAME.sql if there, verify/NAME.sql if
+ * there.  They ship as NAME.sql and NAME.down.sql.
+ */
+static void
+add_sqitch(struct pgb_scan *s, const char *dir, struct pgb_report *r)
+{
+	struct pgb_sqitch_plan	 p;
+	struct pgb_sqitch_change c;
+	struct pgb_srcmig	*m;
+	struct pgb_buf		 b;
+	char			*plan, *text, why[256];
+	size_t			 len;
+	int			 rc;
+
+	plan = join(dir, "sqitch.plan");
+	if ((text = slurp(plan, &len)) == NULL) {
+		pgb_report_add(r, PGB_SEV_ERROR, plan, 0, NULL, "cannot read "
+		    "the Sqitch plan");
+		free(plan);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	pgb_buf_init(&b);
+	while ((rc = pgb_layout_sqitch_next(text, len, &p, &c, why,
+	    sizeof(why))) != 0) {
+		if (rc == -1) {
+			pgb_report_add(r, PGB_SEV_ERROR, plan, c.line, NULL,
+			    "%s", why);
+			break;
+		}
+		m = entry(s, (long long)p.n);
+		m->name = pgb_xstrdup(c.name);
+		pgb_buf_printf(&b, "deploy/%s.sql", c.name);
+		m->up = join(dir, b.data);
+		b.len = 0;
+		if (kind_of(m->up) != KIND_FILE)
+			pgb_report_add(r, PGB_SEV_ERROR, plan, c.line, NULL,
+			    "change '%s' has no deploy script '%s'", c.name,
+			    m->up);
+		pgb_buf_printf(&b, "revert/%s.sql", c.name);
+		m->down = join(dir, b.data);
+		b.len = 0;
+		if (kind_of(m->down) != KIND_FILE) {
+			free(m->down);
+			m->down = NULL;
+		}
+		pgb_buf_printf(&b, "verify/%s.sql", c.name);
+		m->verify = join(dir, b.data);
+		b.len = 0;
+		if (kind_of(m->verify) != KIND_FILE) {
+			free(m->verify);
+			m->verify = NULL;
+		}
+		pgb_buf_printf(&b, "%s.sql", c.name);
+		m->up_base = pgb_xstrdup(b.data);
+		b.len = 0;
+		pgb_buf_printf(&b, "%s.down.sql", c.name);
+		m->down_base = pgb_xstrdup(b.data);
+		b.len = 0;
+	}
+	pgb_buf_release(&b);
+	pgb_layout_sqitch_release(&p);
+	free(text);
+	free(plan);
 }
 
 static void
@@ -355,8 +458,8 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 		free(path);
 		return;
 	}
-	if (s->layout == PGB_LAYOUT_DIESEL) {
-		add_diesel(s, path, base, &ln, r);
+	if (s->layout == PGB_LAYOUT_DIESEL || s->layout == PGB_LAYOUT_PRISMA) {
+		add_folder(s, path, base, &ln, r);
 		free(path);
 		return;
 	}
@@ -379,6 +482,8 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 	m->up_base = pgb_xstrdup(base);
 	free(m->name);
 	m->name = pgb_xstrndup(base + ln.nameoff, ln.namelen);
+	if (s->layout == PGB_LAYOUT_ATLAS)
+		atlas_header(m, r);
 	if (pgb_sections_layout(s->layout)) {
 		m->sections = 1;
 		pgb_buf_init(&b);
@@ -396,6 +501,7 @@ free_mig(struct pgb_srcmig *m)
 	free(m->up_base);
 	free(m->down);
 	free(m->down_base);
+	free(m->verify);
 	free(m->up_real);
 	free(m->down_real);
 }
@@ -410,7 +516,7 @@ same_stem(const struct pgb_srcmig *m, enum pgb_layout layout)
 	struct pgb_layout_name	u, d;
 
 	if (layout == PGB_LAYOUT_FLYWAY || layout == PGB_LAYOUT_DIESEL ||
-	    m->sections)
+	    layout == PGB_LAYOUT_SQITCH || m->sections)
 		return 1;
 	pgb_layout_parse(layout, m->up_base, 0, &u);
 	pgb_layout_parse(layout, m->down_base, 0, &d);
@@ -450,6 +556,8 @@ pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
 	out->layout = layout;
 	if (layout == PGB_LAYOUT_AUTO)
 		mixed = detect(dir, names, n, &out->layout, r) == -1;
+	if (!mixed && out->layout == PGB_LAYOUT_SQITCH)
+		add_sqitch(out, dir, r);
 	for (i = 0; i < n; i++) {
 		if (!mixed)
 			add_file(out, dir, names[i], r);

@@ -708,6 +708,77 @@ stmt_file(const struct pgb_stmt *s, const char *file)
 	return s->src ? s->src : file;
 }
 
+/* 1 when statement 'i' is a bare ROLLBACK (or ABORT). */
+static int
+is_rollback(const struct script_acc *a, size_t i)
+{
+	const char		*t = a->text.data + a->stmts[i].off;
+	struct pgb_lex_token	 tok;
+	struct pgb_diag		 d;
+	size_t			 pos = 0, n = a->stmts[i].len;
+
+	if (pgb_lex_token(t, n, &pos, &tok, &d) == -1 ||
+	    tok.kind != PGB_TOK_IDENT ||
+	    !(pgb_lex_kw_eq(t + tok.off, tok.len, "rollback") ||
+	    pgb_lex_kw_eq(t + tok.off, tok.len, "abort")))
+		return 0;
+	if (pgb_lex_token(t, n, &pos, &tok, &d) == -1)
+		return 0;
+	return tok.kind == PGB_TOK_EOF || (tok.kind == PGB_TOK_CHAR &&
+	    t[tok.off] == ';');
+}
+
+/*
+ * A file that wraps itself in BEGIN; ... COMMIT; loses the wrapper: the
+ * statements from 'from' on are that file's.  'rollback': BEGIN; ...
+ * ROLLBACK; too, as Sqitch's verify scripts end.
+ */
+static void
+drop_wrapper(struct script_acc *a, const char *file, size_t from, int notx,
+    int rollback)
+{
+	struct pgb_class	c, last;
+	const char		*f;
+	int			 commit;
+
+	if (a->nstmts < from + 2)
+		return;
+	f = stmt_file(&a->stmts[from], file);
+	pgb_classify(a->text.data + a->stmts[from].off, a->stmts[from].len,
+	    &c);
+	pgb_classify(a->text.data + a->stmts[a->nstmts - 1].off,
+	    a->stmts[a->nstmts - 1].len, &last);
+	commit = last.txctl == PGB_TXCTL_COMMIT;
+	if (c.txctl != PGB_TXCTL_BEGIN || !(commit || (rollback &&
+	    is_rollback(a, a->nstmts - 1))))
+		return;
+	if (notx)
+		acc_error(a, f, a->stmts[from].line, "a no-transaction "
+		    "migration cannot wrap itself in BEGIN ... COMMIT");
+	pgb_report_add(a->r, PGB_SEV_NOTE, f, a->stmts[from].line, NULL,
+	    "BEGIN ... %s wrapper dropped: pgapply runs each migration in "
+	    "its own transaction", commit ? "COMMIT" : "ROLLBACK");
+	drop_stmt(a, a->nstmts - 1);
+	drop_stmt(a, from);
+}
+
+/*
+ * Sqitch: the verify script runs after the deploy script, in the
+ * migration's transaction, and fails it by raising an error.  Both lose
+ * their wrappers first.
+ */
+static void
+append_verify(struct script_acc *a, const struct pgb_srcmig *sm,
+    const char *path, int notx)
+{
+	size_t	from;
+
+	drop_wrapper(a, path, 0, notx, 0);
+	from = a->nstmts;
+	expand_file(a, sm->verify, sm->verify, 0);
+	drop_wrapper(a, sm->verify, from, notx, 1);
+}
+
 /*
  * Decide the mode and check every statement against it; lint.  'created'
  * collects tables this script creates.
@@ -717,28 +788,11 @@ check_statements(struct script_acc *a, const char *file, int is_down,
     const struct directives *dv, const struct pgb_tableset *seen,
     struct pgb_tableset *created)
 {
-	struct pgb_class c, last;
+	struct pgb_class c;
 	size_t		 i;
 	char		 msg[PGB_NAME_MAX + 128];
 
-	/* A file that wraps itself in BEGIN; ... COMMIT; loses the wrapper. */
-	if (a->nstmts >= 2) {
-		pgb_classify(a->text.data + a->stmts[0].off, a->stmts[0].len, &c);
-		pgb_classify(a->text.data + a->stmts[a->nstmts - 1].off,
-		    a->stmts[a->nstmts - 1].len, &last);
-		if (c.txctl == PGB_TXCTL_BEGIN && last.txctl == PGB_TXCTL_COMMIT) {
-			if (dv->notx)
-				acc_error(a, file, a->stmts[0].line, "a "
-				    "no-transaction migration cannot wrap itself "
-				    "in BEGIN ... COMMIT");
-			pgb_report_add(a->r, PGB_SEV_NOTE, file,
-			    a->stmts[0].line, NULL, "BEGIN ... COMMIT wrapper "
-			    "dropped: pgapply runs each migration in its own "
-			    "transaction");
-			drop_stmt(a, a->nstmts - 1);
-			drop_stmt(a, 0);
-		}
-	}
+	drop_wrapper(a, file, 0, dv->notx, 0);
 	/*
 	 * Only comments: psql runs it as a no-op, and so does pgapply (a
 	 * migration of zero statements is recorded like any other).
@@ -838,6 +892,8 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 	a.r = r;
 	a.sec = sec;
 	expand_file(&a, path, path, 1);
+	if (!is_down && sm->verify != NULL && a.errors == 0)
+		append_verify(&a, sm, path, sm->notx);
 	memset(dv, 0, sizeof(*dv));
 	if (a.errors == 0 && read_file(path, &own, &ownlen, why,
 	    sizeof(why)) == 0) {

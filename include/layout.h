@@ -17,6 +17,12 @@
  *                   "-- +goose Up" and "-- +goose Down" sections
  *   sql-migrate     1_name.sql with "-- +migrate Up" and "-- +migrate
  *                   Down" sections
+ *   prisma          20230705123456_name/migration.sql (no down)
+ *   atlas           20230705123456_name.sql beside atlas.sum (no down;
+ *                   "-- atlas:txmode none" in its header: no transaction)
+ *   sqitch          sqitch.plan names the changes in order, each one
+ *                   deploy/NAME.sql, revert/NAME.sql, verify/NAME.sql;
+ *                   the version is its place in the plan
  * (sections.h reads the sections.)
  */
 #include <stddef.h>
@@ -30,6 +36,9 @@ enum pgb_layout {
 	PGB_LAYOUT_DBMATE,
 	PGB_LAYOUT_GOOSE,
 	PGB_LAYOUT_SQL_MIGRATE,
+	PGB_LAYOUT_PRISMA,
+	PGB_LAYOUT_ATLAS,
+	PGB_LAYOUT_SQITCH,
 	PGB_LAYOUT_LIQUIBASE,	/* its markers only, so far */
 	PGB_LAYOUT_COUNT	/* not a layout: how many there are */
 };
@@ -74,5 +83,42 @@ int	pgb_layout_lookup(const char *name, enum pgb_layout *out);
  * "run_in_transaction = false", else 0.
  */
 int	pgb_layout_diesel_notx(const char *text, size_t len);
+
+/*
+ * The "-- atlas:" directives of an Atlas file's header (the comment
+ * lines before its first statement): *notx for "txmode none".  0, or -1
+ * with *line and 'why' for one pgbundle cannot honour ("delimiter") or
+ * does not know.
+ */
+int	pgb_layout_atlas_header(const char *text, size_t len, int *notx,
+	    unsigned *line, char *why, size_t whylen);
+
+#define PGB_SQITCH_NAME_MAX	100
+
+/* One change of a sqitch.plan. */
+struct pgb_sqitch_change {
+	unsigned line;		/* in the plan */
+	char	 name[PGB_SQITCH_NAME_MAX + 1];
+};
+
+/* Where pgb_layout_sqitch_next() is in a plan; zero it to start. */
+struct pgb_sqitch_plan {
+	size_t	  off;
+	unsigned  line;
+	char	**v;		/* the names so far */
+	size_t	  n;
+};
+
+/*
+ * The next change of the sqitch.plan 'text': 1 and *c filled, 0 at the
+ * end, -1 with c->line and 'why' on a revert entry, a name pgbundle
+ * cannot use, or a reworked change (a name planned twice).  Pragmas,
+ * tags, notes and blank lines are skipped.  Release 'p' with
+ * pgb_layout_sqitch_release().
+ */
+int	pgb_layout_sqitch_next(const char *text, size_t len,
+	    struct pgb_sqitch_plan *p, struct pgb_sqitch_change *c,
+	    char *why, size_t whylen);
+void	pgb_layout_sqitch_release(struct pgb_sqitch_plan *);
 
 #endif /* PGB_LAYOUT_H */

@@ -24,6 +24,8 @@ struct pgb_srcmig {
 	int	 sections;	/* dbmate: up and down are sections of 'up' */
 	int	 notx;		/* the layout says no transaction (diesel's
 				   metadata.toml: run_in_transaction = false) */
+	char	*verify;	/* sqitch: verify/NAME.sql, run after the up
+				   in its transaction; or NULL */
 	char	*up_real;	/* realpath of 'up' and 'down' (NULL if none): */
 	char	*down_real;	/* what an include of another migration hits */
 };

@@ -403,6 +403,88 @@ test_layout_foreign_markers(void **state)
 	pgb_lex_release(&lx);
 }
 
+static void
+test_layout_prisma_atlas_names(void **state)
+{
+	(void)state;
+	expect(PGB_LAYOUT_PRISMA, "20230705123456_init", 1, PGB_ROLE_UP,
+	    20230705123456LL, "init");
+	expect(PGB_LAYOUT_PRISMA, "migration_lock.toml", 0, PGB_ROLE_IGNORE, 0,
+	    NULL);
+	expect(PGB_LAYOUT_PRISMA, "init.sql", 0, PGB_ROLE_BAD, 0, NULL);
+	expect(PGB_LAYOUT_ATLAS, "20230705123456_init.sql", 0, PGB_ROLE_UP,
+	    20230705123456LL, "init");
+	expect(PGB_LAYOUT_ATLAS, "20230706000000.sql", 0, PGB_ROLE_UP,
+	    20230706000000LL, "20230706000000");
+	expect(PGB_LAYOUT_ATLAS, "atlas.sum", 0, PGB_ROLE_IGNORE, 0, NULL);
+	expect(PGB_LAYOUT_ATLAS, "1_a.down.sql", 0, PGB_ROLE_BAD, 0, NULL);
+	expect(PGB_LAYOUT_SQITCH, "deploy", 1, PGB_ROLE_IGNORE, 0, NULL);
+}
+
+static void
+test_layout_atlas_header(void **state)
+{
+	static const char none[] = "-- atlas:txmode none\n\n-- atlas:nolint\n"
+	    "CREATE INDEX CONCURRENTLY i ON t (a);\n-- atlas:delimiter x\n";
+	static const char file[] = "-- atlas:txmode file\nSELECT 1;\n";
+	static const char bad[] = "-- a comment\n-- atlas:delimiter ;;\n";
+	unsigned	line = 0;
+	int		notx = 0;
+	char		why[256];
+
+	(void)state;
+	assert_int_equal(pgb_layout_atlas_header(none, sizeof(none) - 1, &notx,
+	    &line, why, sizeof(why)), 0);
+	assert_true(notx);
+	assert_int_equal(pgb_layout_atlas_header(file, sizeof(file) - 1, &notx,
+	    &line, why, sizeof(why)), 0);
+	assert_false(notx);
+	assert_int_equal(pgb_layout_atlas_header(bad, sizeof(bad) - 1, &notx,
+	    &line, why, sizeof(why)), -1);
+	assert_int_equal(line, 2);
+	assert_non_null(strstr(why, "'atlas:delimiter ;;'"));
+}
+
+static void
+test_layout_sqitch_plan(void **state)
+{
+	static const char plan[] =
+	    "%syntax-version=1.0.0\n"				/* 1 */
+	    "%project=shop\n"					/* 2 */
+	    "\n"						/* 3 */
+	    "users 2024-01-01T00:00:00Z T <t@e> # users\n"	/* 4 */
+	    "# a note\n"					/* 5 */
+	    "+orders [users] 2024-01-01T00:00:01Z T <t@e>\n"	/* 6 */
+	    "@v1 2024-01-01T00:00:02Z T <t@e> # tag\n"		/* 7 */
+	    "users [users@v1] 2024-01-02T00:00:00Z T <t@e>\n";	/* 8 */
+	static const char odd[] = "a.b 2024-01-01T00:00:00Z T <t@e>\n";
+	struct pgb_sqitch_plan	 p;
+	struct pgb_sqitch_change c;
+	char			 why[256];
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(pgb_layout_sqitch_next(plan, sizeof(plan) - 1, &p,
+	    &c, why, sizeof(why)), 1);
+	assert_string_equal(c.name, "users");
+	assert_int_equal(c.line, 4);
+	assert_int_equal(pgb_layout_sqitch_next(plan, sizeof(plan) - 1, &p,
+	    &c, why, sizeof(why)), 1);
+	assert_string_equal(c.name, "orders");
+	assert_int_equal(c.line, 6);
+	assert_int_equal(pgb_layout_sqitch_next(plan, sizeof(plan) - 1, &p,
+	    &c, why, sizeof(why)), -1);
+	assert_int_equal(c.line, 8);
+	assert_non_null(strstr(why, "planned twice"));
+	pgb_layout_sqitch_release(&p);
+	assert_int_equal(pgb_layout_sqitch_next(odd, sizeof(odd) - 1, &p, &c,
+	    why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "cannot be a migration name"));
+	pgb_layout_sqitch_release(&p);
+	assert_int_equal(pgb_layout_sqitch_next("", 0, &p, &c, why,
+	    sizeof(why)), 0);
+}
+
 int
 main(void)
 {
@@ -421,6 +503,9 @@ main(void)
 		cmocka_unit_test(test_layout_marker_kinds),
 		cmocka_unit_test(test_layout_goose_sections),
 		cmocka_unit_test(test_layout_foreign_markers),
+		cmocka_unit_test(test_layout_prisma_atlas_names),
+		cmocka_unit_test(test_layout_atlas_header),
+		cmocka_unit_test(test_layout_sqitch_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
