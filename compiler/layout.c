@@ -30,8 +30,8 @@ static const char *const labels[PGB_LAYOUT_COUNT] = {
 	"goose", "sql-migrate", "prisma", "atlas", "sqitch", "liquibase"
 };
 
-/* What --layout may name: Liquibase's markers are known, not its files. */
-#define LAYOUT_LAST_READ	PGB_LAYOUT_SQITCH
+/* What --layout may name: all but AUTO's neighbours past the last. */
+#define LAYOUT_LAST_READ	PGB_LAYOUT_LIQUIBASE
 
 static const char why_pgbundle[] = "expected NNN_name.sql or a down "
     "script NNN_name.down.sql, rollback_NNN_name.sql or "
@@ -337,8 +337,8 @@ pgb_layout_parse(enum pgb_layout layout, const char *base, int is_dir,
 			set_bad(o, why_prisma_file);
 		return;
 	}
-	if (layout == PGB_LAYOUT_SQITCH)
-		return;		/* sqitch.plan names them (scan.c) */
+	if (layout == PGB_LAYOUT_SQITCH || layout == PGB_LAYOUT_LIQUIBASE)
+		return;		/* the plan, the changesets name them (scan.c) */
 	if (!is_dir && layout == PGB_LAYOUT_GOOSE && goose_go(base, n, o))
 		return;
 	if (is_dir || ignored_file(base, n))

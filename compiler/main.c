@@ -69,8 +69,8 @@ static const char help_text[] =
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
 "      --include-root DIR  resolve \\i paths from DIR (default: the cwd)\n"
 "      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway,\n"
-"                      dbmate, goose, sql-migrate, prisma, atlas or sqitch\n"
-"                      lays it out (default: detect)\n"
+"                      dbmate, goose, sql-migrate, prisma, atlas, sqitch\n"
+"                      or liquibase lays it out (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
 "      --json          inspect, check: print JSON\n"
@@ -797,7 +797,7 @@ main(int argc, char *argv[])
 				fprintf(stderr, "pgbundle: unknown layout '%s' "
 				    "(pgbundle, golang-migrate, diesel, flyway, "
 				    "dbmate, goose, sql-migrate, prisma, atlas, "
-				    "sqitch or auto)\n", optarg);
+				    "sqitch, liquibase or auto)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -20,6 +20,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "liquibase.h"
 #include "scan.h"
 #include "sections.h"
 #include "banned.h"
@@ -151,6 +152,19 @@ slurp(const char *path, size_t *len)
 	return pgb_buf_steal(&b, len);
 }
 
+/* db.changelog-master.xml and the like: a changelog pgbundle cannot read. */
+static int
+liquibase_master(const char *base)
+{
+	size_t	n = strlen(base);
+
+	return strstr(base, "changelog") != NULL && ((n > 4 &&
+	    strcmp(base + n - 4, ".xml") == 0) || (n > 5 &&
+	    (strcmp(base + n - 5, ".yaml") == 0 ||
+	    strcmp(base + n - 5, ".json") == 0)) || (n > 4 &&
+	    strcmp(base + n - 4, ".yml") == 0));
+}
+
 static enum pgb_role
 role_in(enum pgb_layout layout, const char *base)
 {
@@ -198,13 +212,22 @@ vote(const char *dir, const char *base)
 			/* One file of sections: dbmate's, goose's, ... */
 			l = PGB_LAYOUT_PGBUNDLE;
 			if ((text = slurp(path, &len)) != NULL &&
-			    pgb_sections_layout(s = pgb_sections_sniff(text,
-			    len)))
+			    ((s = pgb_sections_sniff(text, len)) ==
+			    PGB_LAYOUT_LIQUIBASE || pgb_sections_layout(s)))
 				l = s;
 			free(text);
 		} else if (role_in(PGB_LAYOUT_GOOSE, base) == PGB_ROLE_BAD &&
 		    role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_IGNORE) {
 			l = PGB_LAYOUT_GOOSE;	/* 00002_name.go */
+		} else if (liquibase_master(base)) {
+			l = PGB_LAYOUT_LIQUIBASE;
+		} else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_BAD &&
+		    (text = slurp(path, &len)) != NULL) {
+			/* changelog.sql: a name pgbundle's layout refuses */
+			if (pgb_sections_sniff(text, len) ==
+			    PGB_LAYOUT_LIQUIBASE)
+				l = PGB_LAYOUT_LIQUIBASE;
+			free(text);
 		} else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_DOWN &&
 		    strstr(base, ".down.sql") == NULL) {
 			/* rollback_NNN_name.sql, NNN_name_ROLLBACK.sql */
@@ -425,6 +448,81 @@ add_sqitch(struct pgb_scan *s, const char *dir, struct pgb_report *r)
 	free(plan);
 }
 
+/* The changesets of one Liquibase file, numbered on from s->n. */
+static void
+add_changesets(struct pgb_scan *s, const char *path, const char *base,
+    struct pgb_report *r)
+{
+	struct pgb_changeset	*v = NULL;
+	struct pgb_srcmig	*m;
+	struct pgb_buf		 b;
+	char			*text, why[256];
+	size_t			 len, n = 0, i, j, stem;
+	unsigned		 line = 0;
+
+	if ((text = slurp(path, &len)) == NULL) {
+		pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL, "cannot read");
+		return;
+	}
+	if (pgb_liquibase_parse(text, len, &v, &n, &line, why,
+	    sizeof(why)) == -1)
+		pgb_report_add(r, PGB_SEV_ERROR, path, line, NULL, "%s", why);
+	stem = strlen(base) - 4;
+	pgb_buf_init(&b);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < s->n; j++) {
+			if (strcmp(s->v[j].name, v[i].id) == 0)
+				break;
+		}
+		if (j < s->n) {
+			pgb_report_add(r, PGB_SEV_ERROR, path, v[i].line, NULL,
+			    "changeset id '%s' is also in '%s' (changeset %zu): "
+			    "pgbundle names each migration by its id", v[i].id,
+			    s->v[j].up, s->v[j].part);
+			continue;
+		}
+		m = entry(s, (long long)s->n + 1);
+		m->name = pgb_xstrdup(v[i].id);
+		m->up = pgb_xstrdup(path);
+		m->sections = 1;
+		m->part = i + 1;
+		pgb_buf_printf(&b, "%.*s.%zu.sql", (int)stem, base, i + 1);
+		m->up_base = pgb_buf_steal(&b, NULL);
+		pgb_buf_printf(&b, "%.*s.%zu.down.sql", (int)stem, base, i + 1);
+		m->down_base = pgb_buf_steal(&b, NULL);
+	}
+	pgb_buf_release(&b);
+	pgb_liquibase_free(v, n);
+	free(text);
+}
+
+/*
+ * Liquibase: the folder's formatted SQL files in name order, as its
+ * includeAll reads them; a changelog of another format is refused.
+ */
+static void
+add_liquibase(struct pgb_scan *s, const char *dir, char **names, size_t n,
+    struct pgb_report *r)
+{
+	size_t	i, k;
+	char	*path;
+
+	for (i = 0; i < n; i++) {
+		path = join(dir, names[i]);
+		k = strlen(names[i]);
+		if (liquibase_master(names[i]))
+			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
+			    "Liquibase changelog '%s' is not read: pgbundle "
+			    "reads the folder's formatted SQL files in name "
+			    "order, as includeAll does; build the folder that "
+			    "holds them", names[i]);
+		else if (k > 4 && strcmp(names[i] + k - 4, ".sql") == 0 &&
+		    kind_of(path) == KIND_FILE)
+			add_changesets(s, path, names[i], r);
+		free(path);
+	}
+}
+
 static void
 add_file(struct pgb_scan *s, const char *dir, const char *base,
     struct pgb_report *r)
@@ -558,6 +656,8 @@ pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
 		mixed = detect(dir, names, n, &out->layout, r) == -1;
 	if (!mixed && out->layout == PGB_LAYOUT_SQITCH)
 		add_sqitch(out, dir, r);
+	if (!mixed && out->layout == PGB_LAYOUT_LIQUIBASE)
+		add_liquibase(out, dir, names, n, r);
 	for (i = 0; i < n; i++) {
 		if (!mixed)
 			add_file(out, dir, names[i], r);

@@ -29,6 +29,7 @@
 #include "classify.h"
 #include "hash.h"
 #include "lex.h"
+#include "liquibase.h"
 #include "sections.h"
 #include "source.h"
 #include "banned.h"
@@ -363,8 +364,16 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 		acc_error(a, display, 0, "%s", why);
 		return;
 	}
-	if (top && a->sec != NULL) {
-		/* A dbmate section: its text alone, lines as in the file. */
+	if (top && a->sec != NULL && a->sec->text != NULL) {
+		/* Built from the file (Liquibase's rollback lines). */
+		free(text);
+		text = pgb_xmalloc(a->sec->len + 1);
+		memcpy(text, a->sec->text, a->sec->len);
+		len = a->sec->len;
+		text[len] = '\0';
+		line0 = a->sec->line0;
+	} else if (top && a->sec != NULL) {
+		/* A section: its text alone, lines as in the file. */
 		memmove(text, text + a->sec->off, a->sec->len);
 		len = a->sec->len;
 		text[len] = '\0';
@@ -898,8 +907,8 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 	if (a.errors == 0 && read_file(path, &own, &ownlen, why,
 	    sizeof(why)) == 0) {
 		if (sec != NULL)
-			read_directives(&a, path, own + sec->off, sec->len,
-			    is_down, dv);
+			read_directives(&a, path, sec->text != NULL ?
+			    sec->text : own + sec->off, sec->len, is_down, dv);
 		else
 			read_directives(&a, path, own, ownlen, is_down, dv);
 		free(own);
@@ -982,8 +991,35 @@ set_baseline(const struct pgb_srcmig *sm, struct directives *dv,
 }
 
 /*
- * The up and down sections of a dbmate, goose or sql-migrate file into
- * sec[0] and sec[1].  0, or -1 once the problem is reported.
+ * Liquibase: changeset sm->part of the file; sec[1].text, its rollback,
+ * is the caller's to free.
+ */
+static int
+changeset(const struct pgb_srcmig *sm, const char *text, size_t len,
+    struct pgb_section sec[2], unsigned *line, char *why, size_t whylen)
+{
+	struct pgb_changeset	*v;
+	size_t			 n;
+
+	if (pgb_liquibase_parse(text, len, &v, &n, line, why, whylen) == -1)
+		return -1;
+	if (sm->part == 0 || sm->part > n) {
+		pgb_liquibase_free(v, n);
+		*line = 0;
+		snprintf(why, whylen, "the file changed while it was read");
+		return -1;
+	}
+	sec[0] = v[sm->part - 1].up;
+	sec[1] = v[sm->part - 1].down;
+	v[sm->part - 1].down.text = NULL;
+	pgb_liquibase_free(v, n);
+	return 0;
+}
+
+/*
+ * The up and down sections of a dbmate, goose, sql-migrate or Liquibase
+ * file into sec[0] and sec[1] (free sec[1].text).  0, or -1 once the
+ * problem is reported.
  */
 static int
 find_sections(const struct pgb_srcmig *sm, enum pgb_layout layout,
@@ -998,8 +1034,11 @@ find_sections(const struct pgb_srcmig *sm, enum pgb_layout layout,
 		pgb_report_add(r, PGB_SEV_ERROR, sm->up, 0, NULL, "%s", why);
 		return -1;
 	}
-	rc = pgb_sections_find(layout, text, len, &sec[0], &sec[1], &line,
-	    why, sizeof(why));
+	if (layout == PGB_LAYOUT_LIQUIBASE)
+		rc = changeset(sm, text, len, sec, &line, why, sizeof(why));
+	else
+		rc = pgb_sections_find(layout, text, len, &sec[0], &sec[1],
+		    &line, why, sizeof(why));
 	if (rc == -1)
 		pgb_report_add(r, PGB_SEV_ERROR, sm->up, line, NULL, "%s", why);
 	free(text);
@@ -1048,6 +1087,8 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 		pgb_report_add(r, PGB_SEV_WARNING, sm->up, 0, "no-down",
 		    "migration has no down script");
 	directives_release(&dv);
+	if (upsec != NULL)
+		free(sec[1].text);
 	for (i = 0; i < created.n; i++)
 		tableset_add(seen, created.v[i]);
 	pgb_tableset_release(&created);

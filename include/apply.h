@@ -81,8 +81,8 @@ int	pgb_baseline(struct pgb_db *, const struct pgb_manifest *,
  * Record as applied the versions another tool's history table holds,
  * with the time that tool applied each where its table keeps one:
  * 'tool' is golang-migrate, dbmate, sql-migrate, sqitch, flyway, diesel,
- * alembic (o->adopt_map names its map file), goose, prisma, atlas or
- * custom; 'table' overrides its default table.  The other tool's table
+ * alembic (o->adopt_map names its map file), goose, prisma, atlas,
+ * liquibase or custom; 'table' overrides its default table.  The other tool's table
  * is only read.  Takes the runner lock.
  */
 int	pgb_adopt(struct pgb_db *, const struct pgb_manifest *,

@@ -23,6 +23,9 @@
  *   sqitch          sqitch.plan names the changes in order, each one
  *                   deploy/NAME.sql, revert/NAME.sql, verify/NAME.sql;
  *                   the version is its place in the plan
+ *   liquibase       *.sql formatted SQL changelogs, in name order, each
+ *                   changeset a migration (liquibase.h); the version is
+ *                   its place in the folder
  * (sections.h reads the sections.)
  */
 #include <stddef.h>
@@ -39,7 +42,7 @@ enum pgb_layout {
 	PGB_LAYOUT_PRISMA,
 	PGB_LAYOUT_ATLAS,
 	PGB_LAYOUT_SQITCH,
-	PGB_LAYOUT_LIQUIBASE,	/* its markers only, so far */
+	PGB_LAYOUT_LIQUIBASE,
 	PGB_LAYOUT_COUNT	/* not a layout: how many there are */
 };
 

@@ -67,6 +67,8 @@ struct pgb_section {
 	unsigned line0;		/* lines before it: file line = line0 + n */
 	size_t	 nstmts;	/* statements that start inside it */
 	int	 notx;		/* no transaction, as the tool spells it */
+	char	*text;		/* or its text, built (Liquibase's rollback
+				   lines): 'len' bytes, lines as in the file */
 };
 
 /*

@@ -345,6 +345,39 @@ atlas_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 	return 0;
 }
 
+/*
+ * Liquibase names changesets by id: each is the migration of that name
+ * (pgbundle's liquibase layout names them so).  MARK_RAN and RERAN
+ * count as run; SKIPPED does not.
+ */
+static int
+liquibase_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
+    struct pgb_diag *d)
+{
+	const char	*id = PQgetvalue(res, i, 0), *type = PQgetvalue(res, i, 1);
+	size_t		 k;
+
+	if (strcmp(type, "EXECUTED") != 0 && strcmp(type, "RERAN") != 0 &&
+	    strcmp(type, "MARK_RAN") != 0) {
+		if (strcmp(type, "FAILED") == 0)
+			return pgb_fail(d, PGB_ECONFLICT, "Liquibase marks "
+			    "changeset '%.80s' failed: fix the database before "
+			    "adopting it", id);
+		return 0;
+	}
+	for (k = 0; k < r->m->nmigs; k++) {
+		if (strcmp(r->m->migs[k].name, id) == 0) {
+			vlist_add(l, r->m->migs[k].version, at_of(res, i));
+			return 0;
+		}
+	}
+	pgb_fail(d, PGB_ECONFLICT, "Liquibase ran changeset '%.80s', which the "
+	    "bundle holds no migration of that name for", id);
+	pgb_detail(d, "build the bundle from the same changelogs (pgbundle "
+	    "names each changeset's migration by its id); nothing was changed");
+	return -1;
+}
+
 /* Any table with a 'version' column, and 'applied_at' if it has one. */
 #define CUSTOM_COLUMNS	"version::text, (pg_catalog.to_jsonb(t) " \
 	"OPERATOR(pg_catalog.->>) 'applied_at')::timestamptz::text"
@@ -373,12 +406,16 @@ static const struct tool tools[] = {
 	    "version, (type OPERATOR(pg_catalog.&) 1 <> 0), "
 	    "(applied = total AND coalesce(error, '') = ''), "
 	    "executed_at::timestamptz::text", " ORDER BY version", atlas_row },
+	{ "liquibase", "databasechangelog", "id, exectype, "
+	    "dateexecuted::timestamptz::text", " ORDER BY orderexecuted",
+	    liquibase_row },
 	{ "custom", "schema_version", CUSTOM_COLUMNS, "", plain_row },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 static const char known_tools[] = "golang-migrate, dbmate, sql-migrate, "
-    "sqitch, flyway, diesel, alembic, goose, prisma, atlas, custom";
+    "sqitch, flyway, diesel, alembic, goose, prisma, atlas, liquibase, "
+    "custom";
 
 static const struct tool *
 find_tool(const char *name, struct pgb_diag *d)

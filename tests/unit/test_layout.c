@@ -178,7 +178,9 @@ test_layout_labels(void **state)
 	assert_int_equal(l, PGB_LAYOUT_GOLANG);
 	assert_int_equal(pgb_layout_lookup("auto", &l), 0);
 	assert_int_equal(l, PGB_LAYOUT_AUTO);
-	assert_int_equal(pgb_layout_lookup("liquibase", &l), -1);
+	assert_int_equal(pgb_layout_lookup("liquibase", &l), 0);
+	assert_int_equal(l, PGB_LAYOUT_LIQUIBASE);
+	assert_int_equal(pgb_layout_lookup("hibernate", &l), -1);
 	assert_string_equal(pgb_layout_label(PGB_LAYOUT_DIESEL), "diesel");
 	assert_null(pgb_layout_label((enum pgb_layout)99));
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/perl
-# 015_sqitch_prisma_atlas.pl - the layouts without numbered up/down
+# 015_more_layouts.pl - the layouts without numbered up/down
 # pairs.  Sqitch (the real one, from Debian): sqitch.plan's order,
 # deploy/revert/verify, a verify script that fails the migration by
 # raising an error; the same project deployed and reverted by Sqitch and
 # by pgapply leaves the same schema; adopted by change name.  Prisma's
 # VERSION_name/migration.sql folders and Atlas's files beside atlas.sum
-# (atlas:txmode none), and what each refuses.
+# (atlas:txmode none); Liquibase formatted SQL, each changeset a
+# migration with its --rollback lines as its down script, adopted from
+# databasechangelog; and what each refuses.
 use strict;
 use warnings;
 
@@ -165,6 +167,86 @@ SKIP: {
 	($code, undef, $err) = PgbTest::run($pgbundle, 'check', $bad);
 	like($err, qr{/1_a\.down\.sql:1: error: cannot parse migration file name: Atlas has no down files},
 	    'atlas: a down file is refused');
+}
+
+# --- Liquibase formatted SQL ----------------------------------------------------------
+{
+	my $dir = "$root/tests/data/layouts/liquibase";
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $dir);
+	is($code, 0, 'liquibase: checks') or diag($err);
+	like($err, qr/read in the liquibase layout/, 'liquibase: detected from the header');
+	unlike($err, qr/pgbundle\.sum/, 'liquibase: its committed pgbundle.sum agrees');
+	like($err, qr{/002-orders\.sql:6: warning: down script has no statements: rolling back this migration changes nothing \[empty-down\]},
+	    "liquibase: '--rollback not required' is a no-op down");
+	my $b = Pgb::bundle($dir);
+	my (undef, $list) = PgbTest::run('tar', '-tzf', $b);
+	is($list, "MANIFEST\nmigrations/001-init.1.down.sql\nmigrations/001-init.1.sql\n"
+	    . "migrations/001-init.2.down.sql\nmigrations/001-init.2.sql\nmigrations/002-orders.1.down.sql\n"
+	    . "migrations/002-orders.1.sql\nmigrations/002-orders.2.down.sql\nmigrations/002-orders.2.sql\n",
+	    'liquibase: each changeset ships as FILE.N.sql and FILE.N.down.sql');
+	my (undef, $man) = PgbTest::run('tar', '-xzOf', $b, 'MANIFEST');
+	like($man, qr{^down-stmt \d+ \d+ 6 src=\S+/001-init\.sql$}m, 'liquibase: a rollback line keeps its line of the file');
+	my $db = $pg->createdb;
+	my $empty = $pg->dump_schema($db);
+	($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b);
+	is($code, 0, 'liquibase: applied') or diag($err);
+	is(history($db, "version || ':' || name || ':' || mode"), '1:create-users:transaction,'
+	    . '2:users-name-idx:no-transaction,3:create-orders:transaction,4:note:transaction',
+	    'liquibase: versions in folder order, named by id, runInTransaction:false');
+	is($pg->psql($db, "SELECT to_regclass('dual_thing') IS NULL AND to_regclass('never') IS NULL"), 't',
+	    'liquibase: a dbms:oracle changeset and an ignore:true one are left out, as Liquibase leaves them');
+	($code, undef, $err) = Pgb::pgapply($pg, $db, 'rollback', $b, '--to', '0');
+	is($code, 0, 'liquibase: rolled back through the --rollback lines') or diag($err);
+	is($pg->dump_schema($db, exclude_schema => ['pgbundle']), $empty, 'liquibase: the schema is empty again');
+
+	# Adopted from databasechangelog by changeset id, the time kept.
+	my $ad = $pg->createdb;
+	$pg->psql($ad, "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);"
+	    . ' CREATE INDEX users_name_idx ON users (name);'
+	    . ' CREATE TABLE databasechangelog (id varchar(255) NOT NULL, author varchar(255) NOT NULL,'
+	    . ' filename varchar(255) NOT NULL, dateexecuted timestamp NOT NULL, orderexecuted int NOT NULL,'
+	    . ' exectype varchar(10) NOT NULL, md5sum varchar(35));'
+	    . " INSERT INTO databasechangelog VALUES ('create-users', 'alice', '001-init.sql', '2020-02-02 02:02', 1, 'EXECUTED', NULL),"
+	    . " ('users-name-idx', 'alice', '001-init.sql', '2020-02-02 02:03', 2, 'MARK_RAN', NULL);");
+	($code, undef, $err) = Pgb::pgapply($pg, $ad, 'apply', $b, '--adopt-from', 'liquibase');
+	is($code, 0, 'liquibase: apply --adopt-from liquibase') or diag($err);
+	is(history($ad, "version || ':' || origin"), '1:adopt:liquibase,2:adopt:liquibase,3:apply,4:apply',
+	    'liquibase: adopts by changeset id, applies the rest');
+	is($pg->psql($ad, "SELECT to_char(applied_at, 'YYYY-MM-DD HH24:MI') FROM pgbundle.history WHERE version = 1"),
+	    '2020-02-02 02:02', "liquibase: dateexecuted is kept");
+
+	my $head = "--liquibase formatted sql\n";
+	my @bad = (
+	    [{ 'a.sql' => "$head--changeset a:1 context:test\nSELECT 1;\n" }, 2,
+		"changeset attribute 'context:test': Liquibase picks such changesets when it runs, a bundle cannot; drop it or move the changeset out of the folder", 'context'],
+	    [{ 'a.sql' => "$head--changeset a:1 runAlways:true\nSELECT 1;\n" }, 2,
+		"changeset attribute 'runAlways:true' is not supported: pgbundle applies each changeset once, splitting statements as psql does, and stops at the first error", 'runAlways'],
+	    [{ 'a.sql' => "$head--changeset a:1 endDelimiter:/\nSELECT 1/\n" }, 2,
+		"changeset attribute 'endDelimiter:/' is not supported", 'endDelimiter'],
+	    [{ 'a.sql' => "$head--changeset a:1\n--precondition-sql-check expectedResult:0 SELECT 1\nSELECT 1;\n" }, 3,
+		'Liquibase preconditions are decided when it runs, which a bundle cannot: drop them', 'a precondition'],
+	    [{ 'a.sql' => "${head}SELECT 1;\n--changeset a:1\nSELECT 2;\n" }, 2,
+		'statement before the first changeset: Liquibase runs only changesets', 'a statement before the first changeset'],
+	    [{ 'a.sql' => "$head--changeset a:1\nSELECT 1;\n/* liquibase rollback\nSELECT 2;\n*/\n" }, 4,
+		"multi-line rollback blocks are not supported: write each statement on a '--rollback' line", 'a rollback block'],
+	    [{ 'a.sql' => "$head--changeset a:1\nSELECT 1;\n", 'b.sql' => "--changeset b:2\nSELECT 1;\n" }, 1,
+		"a Liquibase formatted SQL file starts with '--liquibase formatted sql'", 'a file without the header'],
+	);
+	for my $t (@bad) {
+		my ($files, $line, $msg, $name) = @$t;
+		my $m = Pgb::migrations(%$files);
+		($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m, '--layout', 'liquibase');
+		is($code, 1, "liquibase: $name: exit 1");
+		like($err, qr{/\w\.sql:$line: error: \Q$msg\E}, "liquibase: $name: message") or diag($err);
+	}
+	my $m = Pgb::migrations('a.sql' => "$head--changeset a:1\nSELECT 1;\n", 'b.sql' => "$head\n--changeset b:1\nSELECT 1;\n");
+	($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	like($err, qr{/b\.sql:3: error: changeset id '1' is also in '\S+/a\.sql' \(changeset 1\): pgbundle names each migration by its id},
+	    'liquibase: one id twice names both files');
+	$m = Pgb::migrations('a.sql' => "$head--changeset a:1\nSELECT 1;\n", 'db.changelog-master.xml' => "<databaseChangeLog/>\n");
+	($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	like($err, qr{/db\.changelog-master\.xml:1: error: Liquibase changelog 'db\.changelog-master\.xml' is not read: pgbundle reads the folder's formatted SQL files in name order, as includeAll does},
+	    'liquibase: a master changelog is refused, not guessed at');
 }
 
 done_testing();
