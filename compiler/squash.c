@@ -511,9 +511,12 @@ check_request(const struct pgb_manifest *m, const struct pgb_scan *sc,
 		if (sc->v[*k].version != m->migs[*k].version)
 			return pgb_fail(d, PGB_EINTERNAL, "the folder changed "
 			    "while pgbundle read it");
-	if (sc->layout == PGB_LAYOUT_DIESEL)
-		return pgb_fail(d, PGB_EUSAGE, "squash does not write diesel's "
-		    "folder layout");
+	/* One file per migration, named by its version, or nothing. */
+	if (sc->layout == PGB_LAYOUT_DIESEL || sc->layout == PGB_LAYOUT_PRISMA ||
+	    sc->layout == PGB_LAYOUT_ATLAS || sc->layout == PGB_LAYOUT_SQITCH ||
+	    sc->layout == PGB_LAYOUT_LIQUIBASE)
+		return pgb_fail(d, PGB_EUSAGE, "squash does not write %s's "
+		    "folder layout", pgb_layout_label(sc->layout));
 	*k = i;
 	return 0;
 }

@@ -138,6 +138,11 @@ SKIP: {
 	is(history($db), '20230705123456,20230706000000', 'prisma: the folder timestamps are the versions');
 	is($pg->psql($db, 'SELECT string_agg(attname, \',\' ORDER BY attnum) FROM pg_attribute '
 	    . "WHERE attrelid = '\"User\"'::regclass AND attnum > 0"), 'id,name,email', 'prisma: the schema');
+	($code, undef, $err) = PgbTest::run($pgbundle, 'squash', $dir, '--through', '20230705123456',
+	    '--archive', PgbTest::tempdir() . '/archive');
+	is($code, 2, 'prisma: squash refuses the layout');
+	like($err, qr/^pgbundle: squash does not write prisma's folder layout$/m, 'prisma: and says so');
+	is(PgbTest::read_file("$dir/20230705123456_init/migration.sql") ne '', 1, 'prisma: the folder is as it was');
 	my $bad = Pgb::migrations('20230101000000_a/migration.sql' => "SELECT 1;\n", 'stray.sql' => "SELECT 1;\n");
 	($code, undef, $err) = PgbTest::run($pgbundle, 'check', $bad, '--layout', 'prisma');
 	is($code, 1, 'prisma: a stray file: exit 1');
