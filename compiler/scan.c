@@ -23,6 +23,7 @@
 #include "liquibase.h"
 #include "scan.h"
 #include "sections.h"
+#include "sig.h"
 #include "banned.h"
 
 /* Longest file or folder name accepted for a migration. */
@@ -141,7 +142,7 @@ slurp(const char *path, size_t *len)
 	char		 chunk[8192];
 	size_t		 n;
 
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = pgb_fopen_regular(path)) == NULL)
 		return NULL;
 	pgb_buf_init(&b);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&

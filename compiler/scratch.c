@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,8 @@ pgb_run_program(char *const argv[], uid_t as_uid, gid_t as_gid,
 		return pgb_fail(d, PGB_EINTERNAL, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		/* pgbundle ignores SIGPIPE; the programs it runs must not. */
+		(void)signal(SIGPIPE, SIG_DFL);
 		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(fd, 0);
 			close(fd);

@@ -18,6 +18,7 @@
 
 #include "apply.h"
 #include "buf.h"
+#include "text.h"
 #include "version.h"
 #include "banned.h"
 
@@ -111,8 +112,8 @@ plain_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 	long long	 v;
 
 	if (pgb_version_plain(ver, &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "version '%.60s' in '%s' is "
-		    "not a number", ver, r->table);
+		return pgb_fail(d, PGB_ECONFLICT, "version '%.*s' in '%s' is "
+		    "not a number", PGB_CUT(ver, 60), ver, r->table);
 	vlist_add(l, v, at_of(res, i));
 	return 0;
 }
@@ -128,7 +129,8 @@ golang_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 		    "has %d rows, expected one", r->table, PQntuples(res));
 	if (pgb_version_plain(PQgetvalue(res, i, 0), &v) == -1)
 		return pgb_fail(d, PGB_ECONFLICT, "golang-migrate version "
-		    "'%.60s' is not a number", PQgetvalue(res, i, 0));
+		    "'%.*s' is not a number", PGB_CUT(PQgetvalue(res, i, 0), 60),
+		    PQgetvalue(res, i, 0));
 	if (strcmp(PQgetvalue(res, i, 1), "false") != 0)
 		return pgb_fail(d, PGB_ECONFLICT, "golang-migrate marks the "
 		    "database dirty at version %lld: a migration failed half "
@@ -148,8 +150,8 @@ sql_migrate_row(const struct reader *r, PGresult *res, int i,
 
 	(void)r;
 	if (strspn(id, "0123456789") == 0 || leading_number(id, &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.60s' does "
-		    "not start with a version number", id);
+		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.*s' does "
+		    "not start with a version number", PGB_CUT(id, 60), id);
 	vlist_add(l, v, at_of(res, i));
 	return 0;
 }
@@ -168,10 +170,11 @@ sqitch_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 			return 0;
 		}
 	}
-	pgb_fail(d, PGB_ECONFLICT, "Sqitch deployed change '%.80s', which the "
-	    "bundle holds no migration of that name for", change);
+	pgb_fail(d, PGB_ECONFLICT, "Sqitch deployed change '%.*s', which the "
+	    "bundle holds no migration of that name for", PGB_CUT(change, 80),
+	    change);
 	pgb_detail(d, "name the migrations after the Sqitch changes "
-	    "(NNN_%.80s.sql); nothing was changed", change);
+	    "(NNN_%.*s.sql); nothing was changed", PGB_CUT(change, 80), change);
 	return -1;
 }
 
@@ -216,8 +219,9 @@ diesel_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 			digits[n++] = ver[k];
 	digits[n] = '\0';
 	if (ver[k] != '\0' || pgb_version_plain(digits, &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "Diesel version '%.60s' is "
-		    "not a Diesel folder's date and number", ver);
+		return pgb_fail(d, PGB_ECONFLICT, "Diesel version '%.*s' is "
+		    "not a Diesel folder's date and number", PGB_CUT(ver, 60),
+		    ver);
 	vlist_add(l, v, at_of(res, i));
 	return 0;
 }
@@ -232,8 +236,9 @@ goose_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 
 	(void)r;
 	if (pgb_version_plain(PQgetvalue(res, i, 0), &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "goose version '%.60s' is "
-		    "not a number", PQgetvalue(res, i, 0));
+		return pgb_fail(d, PGB_ECONFLICT, "goose version '%.*s' is "
+		    "not a number", PGB_CUT(PQgetvalue(res, i, 0), 60),
+		    PQgetvalue(res, i, 0));
 	for (k = 0; k < l->n && l->v[k] != v; k++)
 		;
 	if (k < l->n) {		/* drop the earlier state */
@@ -292,8 +297,9 @@ alembic_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 		    "FILE: Alembic revisions are ids, one 'REVISION VERSION' "
 		    "line per migration says which version each one is");
 	if (map_lookup(r->map, rev, &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "Alembic revision '%.40s' is "
-		    "not in the map file '%s'", rev, r->o->adopt_map);
+		return pgb_fail(d, PGB_ECONFLICT, "Alembic revision '%.*s' is "
+		    "not in the map file '%s'", PGB_CUT(rev, 40), rev,
+		    r->o->adopt_map);
 	set_upto(l, v, NULL);
 	return 0;
 }
@@ -311,11 +317,12 @@ prisma_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 		return 0;		/* rolled back */
 	if (PQgetisnull(res, i, 2))
 		return pgb_fail(d, PGB_ECONFLICT, "Prisma marks migration "
-		    "'%.60s' failed or unfinished: resolve it (prisma migrate "
-		    "resolve) before adopting", name);
+		    "'%.*s' failed or unfinished: resolve it (prisma migrate "
+		    "resolve) before adopting", PGB_CUT(name, 60), name);
 	if (leading_number(name, &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "Prisma migration '%.60s' "
-		    "does not start with a version number", name);
+		return pgb_fail(d, PGB_ECONFLICT, "Prisma migration '%.*s' "
+		    "does not start with a version number", PGB_CUT(name, 60),
+		    name);
 	vlist_add(l, v, at_of(res, i));
 	return 0;
 }
@@ -332,8 +339,8 @@ atlas_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 	if (ver[0] == '.')
 		return 0;	/* Atlas's own rows: ".atlas_cloud_identifier" */
 	if (pgb_version_plain(ver, &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "Atlas version '%.60s' is "
-		    "not a number", ver);
+		return pgb_fail(d, PGB_ECONFLICT, "Atlas version '%.*s' is "
+		    "not a number", PGB_CUT(ver, 60), ver);
 	if (strcmp(PQgetvalue(res, i, 2), "t") != 0)
 		return pgb_fail(d, PGB_ECONFLICT, "Atlas applied version %lld "
 		    "only in part (an error stopped it): fix it (atlas "
@@ -361,8 +368,8 @@ liquibase_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 	    strcmp(type, "MARK_RAN") != 0) {
 		if (strcmp(type, "FAILED") == 0)
 			return pgb_fail(d, PGB_ECONFLICT, "Liquibase marks "
-			    "changeset '%.80s' failed: fix the database before "
-			    "adopting it", id);
+			    "changeset '%.*s' failed: fix the database before "
+			    "adopting it", PGB_CUT(id, 80), id);
 		return 0;
 	}
 	for (k = 0; k < r->m->nmigs; k++) {
@@ -371,43 +378,44 @@ liquibase_row(const struct reader *r, PGresult *res, int i, struct vlist *l,
 			return 0;
 		}
 	}
-	pgb_fail(d, PGB_ECONFLICT, "Liquibase ran changeset '%.80s', which the "
-	    "bundle holds no migration of that name for", id);
+	pgb_fail(d, PGB_ECONFLICT, "Liquibase ran changeset '%.*s', which the "
+	    "bundle holds no migration of that name for", PGB_CUT(id, 80), id);
 	pgb_detail(d, "build the bundle from the same changelogs (pgbundle "
 	    "names each changeset's migration by its id); nothing was changed");
 	return -1;
 }
 
 /* Any table with a 'version' column, and 'applied_at' if it has one. */
-#define CUSTOM_COLUMNS	"version::text, (pg_catalog.to_jsonb(t) " \
-	"OPERATOR(pg_catalog.->>) 'applied_at')::timestamptz::text"
+#define CUSTOM_COLUMNS	"version::pg_catalog.text, (pg_catalog.to_jsonb(t) " \
+	"OPERATOR(pg_catalog.->>) 'applied_at')::pg_catalog.timestamptz::pg_catalog.text"
 
 static const struct tool tools[] = {
-	{ "golang-migrate", "schema_migrations", "version::text, dirty::text, "
+	{ "golang-migrate", "schema_migrations", "version::pg_catalog.text, dirty::pg_catalog.text, "
 	    "NULL", "", golang_row },
-	{ "dbmate", "schema_migrations", "version::text, NULL", "", plain_row },
-	{ "sql-migrate", "gorp_migrations", "id, applied_at::timestamptz::text",
+	{ "dbmate", "schema_migrations", "version::pg_catalog.text, NULL", "", plain_row },
+	{ "sql-migrate", "gorp_migrations", "id, applied_at::pg_catalog.timestamptz::pg_catalog.text",
 	    "", sql_migrate_row },
-	{ "sqitch", "sqitch.changes", "change, committed_at::text",
+	{ "sqitch", "sqitch.changes", "change, committed_at::pg_catalog.text",
 	    " ORDER BY committed_at", sqitch_row },
-	{ "flyway", "flyway_schema_history", "version, success::text, type, "
-	    "installed_on::timestamptz::text", " ORDER BY installed_rank",
+	{ "flyway", "flyway_schema_history", "version, success::pg_catalog.text, type, "
+	    "installed_on::pg_catalog.timestamptz::pg_catalog.text", " ORDER BY installed_rank",
 	    flyway_row },
-	{ "diesel", "__diesel_schema_migrations", "version::text, "
-	    "run_on::timestamptz::text", "", diesel_row },
-	{ "alembic", "alembic_version", "version_num::text, NULL", "",
+	{ "diesel", "__diesel_schema_migrations", "version::pg_catalog.text, "
+	    "run_on::pg_catalog.timestamptz::pg_catalog.text", "", diesel_row },
+	{ "alembic", "alembic_version", "version_num::pg_catalog.text, NULL", "",
 	    alembic_row },
-	{ "goose", "goose_db_version", "version_id::text, is_applied::text, "
-	    "tstamp::timestamptz::text", " ORDER BY id", goose_row },
+	{ "goose", "goose_db_version", "version_id::pg_catalog.text, is_applied::pg_catalog.text, "
+	    "tstamp::pg_catalog.timestamptz::pg_catalog.text", " ORDER BY id", goose_row },
 	{ "prisma", "_prisma_migrations", "migration_name, rolled_back_at, "
-	    "finished_at::timestamptz::text", " ORDER BY started_at",
+	    "finished_at::pg_catalog.timestamptz::pg_catalog.text", " ORDER BY started_at",
 	    prisma_row },
 	{ "atlas", "atlas_schema_revisions.atlas_schema_revisions",
-	    "version, (type OPERATOR(pg_catalog.&) 1 <> 0), "
-	    "(applied = total AND coalesce(error, '') = ''), "
-	    "executed_at::timestamptz::text", " ORDER BY version", atlas_row },
+	    "version, (type OPERATOR(pg_catalog.&) 1 OPERATOR(pg_catalog.<>) "
+	    "0), (applied OPERATOR(pg_catalog.=) total AND coalesce(error, '') "
+	    "OPERATOR(pg_catalog.=) ''), "
+	    "executed_at::pg_catalog.timestamptz::pg_catalog.text", " ORDER BY version", atlas_row },
 	{ "liquibase", "databasechangelog", "id, exectype, "
-	    "dateexecuted::timestamptz::text", " ORDER BY orderexecuted",
+	    "dateexecuted::pg_catalog.timestamptz::pg_catalog.text", " ORDER BY orderexecuted",
 	    liquibase_row },
 	{ "custom", "schema_version", CUSTOM_COLUMNS, "", plain_row },
 	{ NULL, NULL, NULL, NULL, NULL }
@@ -448,8 +456,9 @@ resolve_table(struct pgb_db *db, const char *name, char **out,
 	    "OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
 	    "pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_class c "
 	    "RIGHT JOIN (SELECT pg_catalog.to_regclass($1) AS oid) r ON c.oid "
-	    "= r.oid LEFT JOIN pg_catalog.pg_namespace n ON n.oid = "
-	    "c.relnamespace", 1, p, &res, d) == -1) {
+	    "OPERATOR(pg_catalog.=) r.oid LEFT JOIN pg_catalog.pg_namespace n "
+	    "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace", 1, p, &res,
+	    d) == -1) {
 		d->code = PGB_EUSAGE;
 		return -1;
 	}
@@ -625,7 +634,8 @@ has_rows(struct pgb_db *db, const char *qt, const char *tool, int *yes,
 
 	pgb_buf_init(&sql);
 	pgb_buf_printf(&sql, "SELECT EXISTS (SELECT 1 FROM %s%s)", qt,
-	    strcmp(tool, "goose") == 0 ? " WHERE version_id <> 0" : "");
+	    strcmp(tool, "goose") == 0 ? " WHERE version_id "
+	    "OPERATOR(pg_catalog.<>) 0" : "");
 	rc = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
 	pgb_buf_release(&sql);
 	if (rc == 0) {
@@ -647,9 +657,10 @@ which_tool(struct pgb_db *db, const struct probe *p, const char *qt,
 	if (p->column == NULL)
 		return 0;
 	if (pgb_db_exec(db, "SELECT EXISTS (SELECT 1 FROM "
-	    "pg_catalog.pg_attribute WHERE attrelid = "
-	    "pg_catalog.to_regclass($1) AND attname = $2 AND attnum > 0 AND "
-	    "NOT attisdropped)", 2, params, &res, d) == -1)
+	    "pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) "
+	    "pg_catalog.to_regclass($1) AND attname OPERATOR(pg_catalog.=) "
+	    "$2 AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped)", 2,
+	    params, &res, d) == -1)
 		return -1;
 	if (PQgetvalue(res, 0, 0)[0] == 't')
 		*tool = p->alt;
@@ -728,10 +739,11 @@ look_around(struct pgb_db *db, int *history, char **found, struct pgb_diag *d)
 	p[1] = names.data;
 	rc = pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1) IS NOT NULL, "
 	    "pg_catalog.array_to_string(ARRAY(SELECT u.i FROM "
-	    "pg_catalog.unnest($2::text[]) WITH ORDINALITY AS u(n, i) WHERE "
-	    "pg_catalog.to_regclass(u.n) IS NOT NULL AND "
-	    "pg_catalog.to_regclass(u.n) IS DISTINCT FROM "
-	    "pg_catalog.to_regclass($1) ORDER BY u.i), ' ')", 2, p, &res, d);
+	    "pg_catalog.unnest($2::pg_catalog.text[]) WITH ORDINALITY AS "
+	    "u(n, i) WHERE pg_catalog.to_regclass(u.n) IS NOT NULL AND "
+	    "pg_catalog.to_regclass(u.n) OPERATOR(pg_catalog.<>) "
+	    "coalesce(pg_catalog.to_regclass($1), 0::pg_catalog.oid) ORDER BY "
+	    "u.i), ' ')", 2, p, &res, d);
 	pgb_buf_release(&names);
 	if (rc == -1)
 		return -1;
@@ -758,8 +770,9 @@ pgb_adopt_guard(struct pgb_db *db, const struct pgb_manifest *m,
 	rc = 0;
 	if (found[0] == '\0' && t == NULL)
 		goto out;
-	if (history && (rc = has_rows(db, db->qname, "pgbundle", &rows,
-	    d)) == -1)
+	/* Read pgbundle's history only once it is checked as its own. */
+	if (history && ((rc = pgb_db_ensure_history(db, d)) == -1 ||
+	    (rc = has_rows(db, db->qname, "pgbundle", &rows, d)) == -1))
 		goto out;
 	if (rows)
 		goto out;	/* pgbundle took over long ago */

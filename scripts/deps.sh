@@ -3,8 +3,14 @@
 # pgbundle: a C toolchain, the libraries (libpq, OpenSSL, zlib, libarchive,
 # cmocka), the PostgreSQL 15 server binaries the end-to-end tests start,
 # Perl's Test::More and prove, and the openssl command; YAML::XS, file and
-# git for the deployment tests (tests/e2e/06x_*.pl); clang with libFuzzer
-# and valgrind for "make fuzz" and "make check-valgrind".
+# git for the deployment tests (tests/e2e/06x_*.pl); minisign, SoftHSM2
+# and OpenSC's pkcs11-tool for the signing tests (065, 067); python3 and
+# GNU tar, the second and third tar readers of
+# tests/e2e/057_archive_differential.pl; podman, runc and mmdebstrap for
+# "make image" and its test (runc rather than crun, whose cgroup handling
+# some hosts refuse; mmdebstrap makes the Debian base when no registry
+# answers); clang with libFuzzer and valgrind for "make fuzz" and
+# "make check-valgrind".
 #
 # Installs only what dpkg says is missing (one "apt-get update", then one
 # "apt-get install"), so a second run does nothing and needs no network.
@@ -19,13 +25,14 @@ set -eu
 PACKAGES="build-essential pkg-config libpq-dev libssl-dev zlib1g-dev
 libarchive-dev libcmocka-dev postgresql-15 postgresql-client-15 perl
 openssl sql-migrate sqitch libdbd-pg-perl pgbouncer libyaml-libyaml-perl file git
-clang libclang-rt-14-dev valgrind time"
+python3 tar clang libclang-rt-14-dev valgrind time minisign softhsm2 opensc
+podman runc mmdebstrap"
 
 dry_run=0
 case "${1:-}" in
 -n|--dry-run)	dry_run=1 ;;
 "")		;;
--h|--help)	sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h|--help)	sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *)		echo "usage: sh scripts/deps.sh [-n]" >&2; exit 2 ;;
 esac
 
@@ -92,10 +99,39 @@ if [ ! -e "$policy" ]; then
 	made_policy=1
 fi
 
+# Another apt or dpkg may be running (unattended-upgrades on a fresh
+# machine, a second deps.sh): wait for its lock, saying so, instead of
+# failing.  apt-get install waits by itself (DPkg::Lock::Timeout);
+# apt-get update does not, so it is retried while the lock is held.
+LOCK_WAIT=600
+apt() {
+	waited=0
+	while :; do
+		# shellcheck disable=SC2086 # word splitting of $SUDO is wanted
+		if out=$($SUDO env DEBIAN_FRONTEND=noninteractive apt-get \
+		    -o DPkg::Lock::Timeout=$LOCK_WAIT "$@" 2>&1); then
+			return 0
+		fi
+		case $out in
+		*"Could not get lock"*|*"Unable to lock"*)	;;
+		*)	printf '%s\n' "$out" >&2
+			return 1 ;;
+		esac
+		if [ "$waited" -ge "$LOCK_WAIT" ]; then
+			printf '%s\n' "$out" >&2
+			echo "deps.sh: the package manager stayed locked for" \
+			    "$LOCK_WAIT s" >&2
+			return 1
+		fi
+		[ "$waited" -gt 0 ] || echo "deps.sh: another package manager" \
+		    "holds its lock; waiting for it (at most $LOCK_WAIT s)" >&2
+		sleep 5
+		waited=$((waited + 5))
+	done
+}
+
 export DEBIAN_FRONTEND=noninteractive
-# shellcheck disable=SC2086 # word splitting of $SUDO and $missing is wanted
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends $missing >/dev/null
+apt update -qq
+# shellcheck disable=SC2086 # word splitting of $missing is wanted
+apt install -y -qq --no-install-recommends $missing
 echo "deps.sh: done"
