@@ -345,7 +345,7 @@ rejects({ '001_a.sql' => "\\ir part.sql\n", 'part.sql.inc' => '' }, [],
 	my $m = Pgb::migrations('00_master_schema.sql' => "\\ir 01_users.sql\n\\ir 02_orders.sql\n",
 	    '01_users.sql' => "CREATE TABLE users (id int);\n",
 	    '02_orders.sql' => "CREATE TABLE orders (id int);\n");
-	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m, '--include-root', $m);
 	is($code, 1, 'a master file that includes the migrations: exit 1');
 	like($err, qr{^\Q$m\E/00_master_schema\.sql:1: error: includes '\Q$m\E/01_users\.sql', another migration of the folder: it would run twice, here and as itself$}m,
 	    'names both files') or diag($err);
@@ -360,7 +360,7 @@ rejects({ '001_a.sql' => "\\ir part.sql\n", 'part.sql.inc' => '' }, [],
 {
 	my $m = Pgb::migrations('001_a.sql' => "\\ir lib/part.sql\n");
 	PgbTest::write_file("$m/lib/part.sql", "$ok-- migrate:down\nDROP TABLE t;\n");
-	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m, '--include-root', $m);
 	is($code, 1, 'an included file with a marker: exit 1');
 	like($err, qr{/lib/part\.sql:2: error: dbmate marker '-- migrate:down' in an included file: only a migration's own file may hold sections},
 	    'an included file with a marker: message') or diag($err);
