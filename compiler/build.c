@@ -426,7 +426,10 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 		pgb_scan_release(&s);
 		return -1;
 	}
+	memset(&so, 0, sizeof(so));
 	so.include_root = o->include_root;
+	so.layout = s.layout;
+	so.scan = &s;
 	m->migs = pgb_xcalloc(s.n, sizeof(*m->migs));
 	t->v = pgb_xcalloc(2 * s.n, sizeof(*t->v));
 	t->n = 2 * s.n;

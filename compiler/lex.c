@@ -620,9 +620,13 @@ add_directive(struct lexer *lx, size_t off, size_t n)
 	while (!near && p < e && (*p == ' ' || *p == '\t'))
 		p++;
 	k = (size_t)(e - p);
+	/* Also other tools' markers: "+goose", "+migrate", Liquibase's. */
 	if (!near && !((k >= 9 && memcmp(p, "pgbundle:", 9) == 0) ||
 	    (k >= 7 && memcmp(p, "verify:", 7) == 0) ||
-	    (k >= 8 && memcmp(p, "migrate:", 8) == 0)))
+	    (k >= 8 && memcmp(p, "migrate:", 8) == 0) ||
+	    (k >= 1 && p[0] == '+') ||
+	    (k >= 9 && (pgb_lex_kw_eq(p, 9, "liquibase") ||
+	    pgb_lex_kw_eq(p, 9, "changeset")))))
 		return;
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
 	    e[-1] == '\f'))

@@ -101,8 +101,9 @@ static const char help_text[] =
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
 "      --include-root DIR  resolve \\i paths from DIR (default: the cwd);\n"
 "                      every \\i and \\ir must stay inside it\n"
-"      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway\n"
-"                      or dbmate names it (default: detect)\n"
+"      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway,\n"
+"                      dbmate, goose, sql-migrate, prisma, atlas, sqitch\n"
+"                      or liquibase lays it out (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
 "      --json          inspect, check: print JSON\n"
@@ -1133,7 +1134,8 @@ parse_args(int argc, char *argv[], struct args *a)
 			if (pgb_layout_lookup(optarg, &a->layout) == -1)
 				return usage_error("unknown layout '%.60s' "
 				    "(pgbundle, golang-migrate, diesel, flyway, "
-				    "dbmate or auto)", optarg);
+				    "dbmate, goose, sql-migrate, prisma, atlas, "
+				    "sqitch, liquibase or auto)", optarg);
 			break;
 		case OPT_FIX:
 			a->fix = 1;

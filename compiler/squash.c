@@ -30,6 +30,7 @@
 #include "prove.h"
 #include "scan.h"
 #include "schema.h"
+#include "sections.h"
 #include "squash.h"
 #include "banned.h"
 
@@ -623,9 +624,12 @@ check_request(const struct pgb_manifest *m, const struct pgb_scan *sc,
 		if (sc->v[*k].version != m->migs[*k].version)
 			return pgb_fail(d, PGB_EINTERNAL, "the folder changed "
 			    "while pgbundle read it");
-	if (sc->layout == PGB_LAYOUT_DIESEL)
-		return pgb_fail(d, PGB_EUSAGE, "squash does not write diesel's "
-		    "folder layout");
+	/* One file per migration, named by its version, or nothing. */
+	if (sc->layout == PGB_LAYOUT_DIESEL || sc->layout == PGB_LAYOUT_PRISMA ||
+	    sc->layout == PGB_LAYOUT_ATLAS || sc->layout == PGB_LAYOUT_SQITCH ||
+	    sc->layout == PGB_LAYOUT_LIQUIBASE)
+		return pgb_fail(d, PGB_EUSAGE, "squash does not write %s's "
+		    "folder layout", pgb_layout_label(sc->layout));
 	*k = i;
 	return 0;
 }
@@ -713,8 +717,8 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 		goto out;
 	pgb_server_dropdb(s, &db, name);
 	dbopen = 0;
-	if (sc.layout == PGB_LAYOUT_DBMATE)
-		pgb_buf_puts(&text, "-- migrate:up\n");
+	if (pgb_sections_up_line(sc.layout) != NULL)
+		pgb_buf_puts(&text, pgb_sections_up_line(sc.layout));
 	header(m, k, o, tables.data ? tables.data : "", &text);
 	sanitise(raw.data ? raw.data : "", raw.len, &text);
 

@@ -55,6 +55,9 @@ struct pgb_apply_opts {
 	const char	*bundle_id;
 	const char	*bundle;	/* the bundle's path, for messages */
 	int		 no_verify;	/* baseline: skip the verify queries */
+	const char	*adopt_from;	/* apply --adopt-from TOOL, or NULL */
+	const char	*adopt_table;	/* --table: the tool's table */
+	const char	*adopt_map;	/* --map FILE (alembic) */
 	pgb_emit_fn	 emit;
 	void		*ctx;
 };
@@ -85,19 +88,36 @@ int	pgb_rollback(struct pgb_db *, const struct pgb_manifest *,
 int	pgb_baseline(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, long long version, struct pgb_diag *);
 /*
- * Record as applied the versions another tool's history table holds:
- * 'tool' is golang-migrate, dbmate, sql-migrate, sqitch, flyway or
- * custom; 'table' overrides its default table.  The other tool's table
- * is only read.
+ * Record as applied the versions another tool's history table holds,
+ * with the time that tool applied each where its table keeps one:
+ * 'tool' is golang-migrate, dbmate, sql-migrate, sqitch, flyway, diesel,
+ * alembic (o->adopt_map names its map file), goose, prisma, atlas,
+ * liquibase or custom; 'table' overrides its default table.  The other tool's table
+ * is only read.  Takes the runner lock.
  */
 int	pgb_adopt(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, const char *tool, const char *table,
 	    struct pgb_diag *);
 
-/* Record 'v' as applied by another tool ('origin' "adopt:TOOL"). */
+/*
+ * apply's guard, under the runner lock and before apply writes anything.
+ * When pgbundle's history is missing or empty: with o->adopt_from, adopt
+ * that tool's table if it exists (else nothing to adopt); then, if
+ * another tool's history table holds rows, refuse (PGB_ECONFLICT) naming
+ * it and the command that adopts it.  0 when apply may go on.
+ */
+int	pgb_adopt_guard(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
+
+/*
+ * Record 'v' as applied by another tool ('origin' "adopt:TOOL"), 'at'
+ * (NULL, or per version NULL or a timestamptz) when it was.  Under the
+ * runner lock, which the caller holds.
+ */
 int	pgb_adopt_versions(struct pgb_db *, const struct pgb_manifest *,
-	    const struct pgb_apply_opts *, const long long *v, size_t n,
-	    const char *origin, struct pgb_diag *);
+	    const struct pgb_apply_opts *, const long long *v,
+	    const char *const *at, size_t n, const char *origin,
+	    struct pgb_diag *);
 
 /*
  * accept.c: record the bundle's checksum for applied migration 'version'

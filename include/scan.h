@@ -21,9 +21,15 @@ struct pgb_srcmig {
 	char	*down_base;	/* its name in the bundle (diesel's
 				   DIR.down.sql); for 'sections', the name
 				   the down section ships as, NAME.down.sql */
-	int	 sections;	/* dbmate: up and down are sections of 'up' */
+	int	 sections;	/* dbmate, goose, sql-migrate, liquibase: up
+				   and down are sections of 'up' */
 	int	 notx;		/* the layout says no transaction (diesel's
 				   metadata.toml: run_in_transaction = false) */
+	size_t	 part;		/* liquibase: which changeset of 'up', from 1 */
+	char	*verify;	/* sqitch: verify/NAME.sql, run after the up
+				   in its transaction; or NULL */
+	char	*up_real;	/* realpath of 'up' and 'down' (NULL if none): */
+	char	*down_real;	/* what an include of another migration hits */
 };
 
 struct pgb_scan {

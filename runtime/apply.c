@@ -747,6 +747,9 @@ pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
 	/* The history table is created, and read, only under the lock. */
 	if (pgb_db_lock(db, o->lock_wait, d) == -1)
 		return -1;
+	/* Another tool's history: adopt it (--adopt-from), or refuse. */
+	if (pgb_adopt_guard(db, m, o, d) == -1)
+		goto out;
 	if (pgb_db_ensure_history(db, d) == -1)
 		goto out;
 	if (pgb_read_and_compare(db, m, o, &h, &pending, &n, d) == -1)

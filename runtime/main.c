@@ -45,7 +45,7 @@ static const char usage_text[] =
 "       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
 "       pgapply baseline FILE --version N [--no-verify] [options]\n"
-"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n"
+"       pgapply adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n"
 "       pgapply accept FILE --version N --reason TEXT [options]\n";
 
 static const char help_text[] =
@@ -62,10 +62,12 @@ static const char help_text[] =
 "                  (or the last --steps N); each with its history row\n"
 "  baseline FILE   record migrations up to --version N as applied, unrun,\n"
 "                  once their verify queries return true\n"
-"  adopt FILE      record what another tool ran: --from golang-migrate,\n"
-"                  dbmate, sql-migrate, sqitch, flyway or custom (--table\n"
-"                  NAME; custom's default is schema_version); that\n"
-"                  tool's table is only read\n"
+"  adopt FILE      record what another tool ran, when it ran it: --from\n"
+"                  golang-migrate, dbmate, sql-migrate, sqitch, flyway,\n"
+"                  diesel, alembic (--map FILE of REVISION VERSION\n"
+"                  lines), goose, prisma, atlas, liquibase or custom\n"
+"                  (--table NAME; custom's default is schema_version);\n"
+"                  that tool's table is only read\n"
 "  accept FILE     record the bundle's checksum for applied migration\n"
 "                  --version N, whose text changed, without running it;\n"
 "                  the old checksum and --reason TEXT stay in its row\n"
@@ -107,6 +109,9 @@ static const char help_text[] =
 "  --single-transaction   apply all pending migrations in one transaction\n"
 "  --no-verify            baseline: record without running verify queries\n"
 "  --reason TEXT          accept: why the changed migration is accepted\n"
+"  --adopt-from TOOL      with no pgbundle history yet, adopt TOOL's first\n"
+"                         (as adopt; --table, --map); without it, apply\n"
+"                         refuses a database another tool migrated\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
 "  -q, --quiet            no progress lines\n"
@@ -132,7 +137,7 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
 	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_NO_VERIFY,
-	OPT_REASON };
+	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -160,6 +165,8 @@ static const struct option longopts[] = {
 	{ "table",		required_argument, NULL, OPT_TABLE },
 	{ "no-verify",		no_argument,	   NULL, OPT_NO_VERIFY },
 	{ "reason",		required_argument, NULL, OPT_REASON },
+	{ "adopt-from",		required_argument, NULL, OPT_ADOPT_FROM },
+	{ "map",		required_argument, NULL, OPT_MAP },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -862,7 +869,13 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 			a->from = optarg;
 			break;
 		case OPT_TABLE:
-			a->table = optarg;
+			a->table = a->ao.adopt_table = optarg;
+			break;
+		case OPT_ADOPT_FROM:
+			a->ao.adopt_from = optarg;
+			break;
+		case OPT_MAP:
+			a->ao.adopt_map = optarg;
 			break;
 		case OPT_NO_VERIFY:
 			a->ao.no_verify = 1;

@@ -219,12 +219,34 @@ pgb_plan_rollback(struct pgb_db *db, const struct pgb_manifest *m,
 	return rc;
 }
 
-/* Mark bundle migrations as applied without running them. */
+/* The other tool's time for 'version's row, in place of now(). */
+static int
+set_applied_at(struct pgb_db *db, long long version, const char *at,
+    struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	char		 v[24];
+	const char	*p[2] = { v, at };
+	int		 rc;
+
+	snprintf(v, sizeof(v), "%lld", version);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "UPDATE %s SET applied_at = $2::timestamptz "
+	    "WHERE version = $1::bigint", db->qname);
+	rc = pgb_db_exec(db, sql.data, 2, p, NULL, d);
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+/*
+ * Mark bundle migrations as applied without running them; 'at' (NULL,
+ * or per version NULL) when another tool applied them.
+ */
 static int
 record_unrun(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_history *h, const struct pgb_apply_opts *o,
-    const long long *versions, size_t nv, const char *origin,
-    struct pgb_diag *d)
+    const long long *versions, const char *const *at, size_t nv,
+    const char *origin, struct pgb_diag *d)
 {
 	const struct pgb_migration *mig;
 	size_t	i, count = 0;
@@ -236,7 +258,8 @@ record_unrun(struct pgb_db *db, const struct pgb_manifest *m,
 		    pgb_find_row(h, versions[i]) != NULL)
 			continue;
 		if (pgb_record_as(db, mig, o, "applied", mig->up.nstmts, 0,
-		    origin, d) == -1) {
+		    origin, d) == -1 || (at != NULL && at[i] != NULL &&
+		    set_applied_at(db, versions[i], at[i], d) == -1)) {
 			pgb_rollback_tx(db);
 			return -1;
 		}
@@ -347,7 +370,7 @@ pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
 	if ((!o->no_verify && verify_unrun(db, m, v, n, d) == -1) ||
 	    pgb_db_ensure_history(db, d) == -1)
 		goto out;
-	rc = record_unrun(db, m, &h, o, v, n, "baseline", d);
+	rc = record_unrun(db, m, &h, o, v, NULL, n, "baseline", d);
 out:
 	free(v);
 	pgb_history_release(&h);
@@ -358,11 +381,12 @@ out:
 /*
  * Record 'v' (versions another tool ran) as applied: every one must be in
  * the bundle, and what we already recorded must agree with the bundle.
+ * The caller holds the runner lock.
  */
 int
 pgb_adopt_versions(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, const long long *v, size_t n,
-    const char *origin, struct pgb_diag *d)
+    const struct pgb_apply_opts *o, const long long *v, const char *const *at,
+    size_t n, const char *origin, struct pgb_diag *d)
 {
 	struct pgb_history	h;
 	struct pgb_buf		missing;
@@ -385,13 +409,10 @@ pgb_adopt_versions(struct pgb_db *db, const struct pgb_manifest *m,
 	}
 	pgb_buf_release(&missing);
 	memset(&h, 0, sizeof(h));
-	if (pgb_db_lock(db, o->lock_wait, d) == -1)
-		return -1;
 	if (pgb_db_ensure_history(db, d) == 0 &&
 	    pgb_db_read_history(db, &h, 0, d) == 0 &&
 	    check_no_drift(m, &h, d) == 0)
-		rc = record_unrun(db, m, &h, o, v, n, origin, d);
+		rc = record_unrun(db, m, &h, o, v, at, n, origin, d);
 	pgb_history_release(&h);
-	pgb_db_unlock(db);
 	return rc;
 }
