@@ -242,6 +242,7 @@ exit_for(int code)
 	case PGB_ESOURCE:
 		return EXIT_SOURCE;
 	case PGB_EUSAGE:
+	case PGB_ECONNECT:	/* --db names what cannot connect */
 		return EXIT_USAGE;
 	case PGB_EKEY:
 		return EXIT_KEY;

@@ -37,6 +37,7 @@ volatile sig_atomic_t pgb_interrupted;
 #define CANCEL_GRACE	5
 /* Seconds an attempt to connect may take, unless the user set one. */
 #define CONNECT_TIMEOUT	"10"
+#define CONNECT_PROBE	10	/* s: reading why a server refused us */
 #define COPY_CHUNK	65536
 
 static void
@@ -629,27 +630,96 @@ ping(const char *conninfo)
 	return PQpingParams(keys, vals, 1);
 }
 
+/*
+ * The SQLSTATE a server that answers refused the connection with, into
+ * 'state' (6 bytes); "" when none came within CONNECT_PROBE s.  libpq
+ * keeps it to itself, but quotes it in verbose error messages
+ * ("FATAL:  3D000: database ... does not exist"), so one more attempt
+ * with verbose errors reads it; the last one quoted wins (several hosts).
+ */
+static void
+refusal_state(const char *conninfo, char state[6])
+{
+	const char			*keys[4], *vals[4], *m, *p;
+	PGconn				*c;
+	PostgresPollingStatusType	 st = PGRES_POLLING_WRITING;
+	double				 end = now_s() + CONNECT_PROBE;
+	struct pollfd			 pfd;
+
+	state[0] = '\0';
+	conn_params(conninfo, keys, vals);
+	if ((c = PQconnectStartParams(keys, vals, 1)) == NULL)
+		return;
+	PQsetErrorVerbosity(c, PQERRORS_VERBOSE);
+	while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+	    st != PGRES_POLLING_FAILED && now_s() < end && !pgb_interrupted) {
+		pfd.fd = PQsocket(c);
+		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		if (pfd.fd >= 0 && poll(&pfd, 1, 100) == 0)
+			continue;
+		st = PQconnectPoll(c);
+	}
+	m = PQerrorMessage(c);
+	while ((p = strstr(m, ":  ")) != NULL) {
+		m = p + 3;
+		if (strspn(m, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 &&
+		    m[5] == ':')
+			snprintf(state, 6, "%.5s", m);
+	}
+	PQfinish(c);
+}
+
+/*
+ * What a failed attempt to connect is: PGB_ECONNECT when retrying will
+ * not make it (parameters libpq cannot use, a database or role that does
+ * not exist, a password refused), PGB_ERETRY otherwise.  '*again' tells
+ * whether --wait should try again: a server still starting up, or a
+ * database an init step may yet create.
+ */
+static int
+connect_class(const char *conninfo, int *again)
+{
+	char	state[6];
+
+	*again = 1;
+	switch (ping(conninfo)) {
+	case PQPING_NO_ATTEMPT:
+		*again = 0;
+		return PGB_ECONNECT;
+	case PQPING_OK:
+		break;		/* the server answered, and said no */
+	default:
+		return PGB_ERETRY;	/* down, or starting up */
+	}
+	refusal_state(conninfo, state);
+	if (strcmp(state, "3D000") == 0)
+		return PGB_ECONNECT;
+	*again = 0;
+	return strcmp(state, "28000") == 0 || strcmp(state, "28P01") == 0 ?
+	    PGB_ECONNECT : PGB_ERETRY;
+}
+
 int
 pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
     const char *history, struct pgb_diag *d)
 {
 	double		 deadline = now_s() + wait;
 	long		 step = 100;
-	PGPing		 p;
+	int		 code, again;
 
 	memset(db, 0, sizeof(*db));
+	if (pgb_conninfo_scheme(conninfo, d) == -1)
+		return -1;
 	for (;;) {
 		db->conn = connect_once(conninfo);
 		if (db->conn == NULL)
 			return pgb_fail(d, PGB_EINTERNAL, "out of memory");
 		if (PQstatus(db->conn) == CONNECTION_OK)
 			break;
-		p = ping(conninfo);
-		if (p == PQPING_NO_ATTEMPT || p == PQPING_OK ||
-		    now_s() >= deadline || pgb_interrupted) {
-			/* Unusable parameters are a usage error; the rest retry. */
-			pgb_fail(d, p == PQPING_NO_ATTEMPT ? PGB_EUSAGE :
-			    PGB_ERETRY, "cannot connect to the database");
+		code = connect_class(conninfo, &again);
+		if (!again || now_s() >= deadline || pgb_interrupted) {
+			pgb_fail(d, code, "cannot connect to the database");
 			libpq_detail(conninfo, db->conn, d);
 			PQfinish(db->conn);
 			db->conn = NULL;

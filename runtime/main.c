@@ -33,6 +33,7 @@
 #define EXIT_SQL	5
 #define EXIT_OPERATOR	6
 #define EXIT_CANCEL	7
+#define EXIT_CONNECT	8
 #define EXIT_RETRY	75
 
 static const char usage_text[] =
@@ -82,7 +83,8 @@ static const char help_text[] =
 "                         $DATABASE_URL, else libpq's PG* variables)\n"
 "  --db-file PATH         read the conninfo from PATH's first line, so no\n"
 "                         password shows in ps (or use PGPASSWORD, PGPASSFILE)\n"
-"  --wait SECONDS         retry while the server is unreachable (default 0;\n"
+"  --wait SECONDS         retry while the server is unreachable, starting\n"
+"                         up, or has no such database yet (default 0;\n"
 "                         each attempt 10 s unless connect_timeout is set)\n"
 "  --history-table S.T    history table (default pgbundle.history); it and\n"
 "                         its schema must be owned by the role pgapply runs\n"
@@ -117,6 +119,8 @@ static const char help_text[] =
 "  5   a migration failed and was rolled back\n"
 "  6   needs an operator (a failed or interrupted no-transaction migration)\n"
 "  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
+"  8   cannot connect, and retrying will not help: no such database (after\n"
+"      --wait) or role, password refused, a malformed conninfo or URL\n"
 "  75  retryable (lock wait ran out, database unreachable, connection lost,\n"
 "      server not answering)\n";
 
@@ -299,6 +303,8 @@ exit_for(int code)
 		return EXIT_CANCEL;
 	case PGB_ERETRY:
 		return EXIT_RETRY;
+	case PGB_ECONNECT:
+		return EXIT_CONNECT;
 	default:
 		return EXIT_INTERNAL;
 	}
