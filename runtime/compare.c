@@ -398,6 +398,45 @@ pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
 	return rc;
 }
 
+/*
+ * status --check, as a CI gate: what the listing just shown holds that is
+ * not "applied", worst first: a failed migration needs an operator, drift
+ * (a changed or vanished migration) is a conflict, pending ones are last.
+ */
+static int
+status_check(const struct pgb_manifest *m, const struct pgb_history *h,
+    size_t npending, struct pgb_diag *d)
+{
+	struct pgb_diag			 ignore;
+	const struct pgb_migration	*mig;
+	size_t				 i, nfailed = 0, ndrifted = 0;
+
+	for (i = 0; i < h->n; i++) {
+		if (h->v[i].status == PGB_H_FAILED) {
+			nfailed++;
+			continue;
+		}
+		if (m == NULL)
+			continue;
+		mig = pgb_find_mig(m, h->v[i].version);
+		if (mig != NULL ? pgb_drifted(mig, &h->v[i]) :
+		    pgb_find_replaced(m, h->v[i].version, NULL) == NULL ||
+		    pgb_check_replaced(m, &h->v[i], &ignore) != 1)
+			ndrifted++;
+	}
+	if (nfailed > 0)
+		return pgb_fail(d, PGB_EOPERATOR, "status --check: %zu "
+		    "migration%s failed", nfailed, nfailed == 1 ? "" : "s");
+	if (ndrifted > 0)
+		return pgb_fail(d, PGB_ECONFLICT, "status --check: %zu "
+		    "migration%s drifted or missing from the bundle", ndrifted,
+		    ndrifted == 1 ? "" : "s");
+	if (npending > 0)
+		return pgb_fail(d, PGB_EPENDING, "status --check: %zu "
+		    "migration%s pending", npending, npending == 1 ? "" : "s");
+	return 0;
+}
+
 int
 pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_diag *d)
@@ -407,6 +446,7 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 	const struct pgb_migration *mig;
 	struct pgb_diag		 ignore;
 	size_t			 i, npending = 0;
+	int			 rc;
 
 	if (pgb_db_read_history(db, &h, 1, d) == -1)
 		return -1;
@@ -435,7 +475,9 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 		pgb_emit(o, PGB_EV_STATUS, &m->migs[i], NULL, "pending", 0, 0);
 		npending++;
 	}
-	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "status", 0, npending);
+	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, h.n == 0 && m == NULL ?
+	    "status-empty" : "status", 0, npending);
+	rc = o->check ? status_check(m, &h, npending, d) : 0;
 	pgb_history_release(&h);
-	return 0;
+	return rc;
 }

@@ -34,6 +34,7 @@
 #define EXIT_OPERATOR	6
 #define EXIT_CANCEL	7
 #define EXIT_CONNECT	8
+#define EXIT_PENDING	9
 #define EXIT_RETRY	75
 
 static const char usage_text[] =
@@ -43,7 +44,8 @@ static const char usage_text[] =
 "                [options]\n"
 "       pgapply apply FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
 "                [options]\n"
-"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [options]\n"
+"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [--check]\n"
+"               [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
 "       pgapply baseline FILE --version N [options]\n"
 "       pgapply adopt FILE --from TOOL [--table NAME] [options]\n";
@@ -101,6 +103,8 @@ static const char help_text[] =
 "  --lock-retries N       retry a migration that hit lock_timeout (default 3)\n"
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
+"  --check                status: exit 0 only when nothing is pending,\n"
+"                         drifted or failed (else 9, 4 or 6), for CI\n"
 "  --single-transaction   apply all pending migrations in one transaction\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
@@ -121,6 +125,8 @@ static const char help_text[] =
 "  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
 "  8   cannot connect, and retrying will not help: no such database (after\n"
 "      --wait) or role, password refused, a malformed conninfo or URL\n"
+"  9   status --check: migrations are pending (drift exits 4, a failed\n"
+"      no-transaction migration 6)\n"
 "  75  retryable (lock wait ran out, database unreachable, connection lost,\n"
 "      server not answering)\n";
 
@@ -128,7 +134,7 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE };
+	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_CHECK };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -149,6 +155,7 @@ static const struct option longopts[] = {
 	{ "lock-retries",	required_argument, NULL, OPT_LOCK_RETRIES },
 	{ "allow-out-of-order",	no_argument,	   NULL, OPT_OOO },
 	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
+	{ "check",		no_argument,	   NULL, OPT_CHECK },
 	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "steps",		required_argument, NULL, OPT_STEPS },
@@ -305,6 +312,8 @@ exit_for(int code)
 		return EXIT_RETRY;
 	case PGB_ECONNECT:
 		return EXIT_CONNECT;
+	case PGB_EPENDING:
+		return EXIT_PENDING;
 	default:
 		return EXIT_INTERNAL;
 	}
@@ -413,7 +422,11 @@ emit_json(const struct pgb_event *ev)
 		}
 		break;
 	case PGB_EV_SUMMARY:
-		printf(",\"command\":\"%s\",\"count\":%zu", ev->state, ev->count);
+		/* status-empty: a status that found no history at all. */
+		printf(",\"command\":\"%s\",\"count\":%zu%s",
+		    strcmp(ev->state, "status-empty") == 0 ? "status" :
+		    ev->state, ev->count, strcmp(ev->state, "status-empty") ==
+		    0 ? ",\"history\":\"empty\"" : "");
 		break;
 	default:
 		break;
@@ -506,6 +519,9 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    "roll back\n" : "pgapply: rolled back %zu "
 			    "migration%s\n", ev->count, ev->count == 1 ? "" :
 			    "s");
+		else if (strcmp(ev->state, "status-empty") == 0)
+			fprintf(stderr, "pgapply: no migration recorded: the "
+			    "history table does not exist yet or is empty\n");
 		else if (strcmp(ev->state, "status") != 0)
 			fprintf(stderr, "pgapply: recorded %zu migration%s "
 			    "(%s)\n", ev->count, ev->count == 1 ? "" : "s",
@@ -814,6 +830,9 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 		case OPT_RETRY_FAILED:
 			a->ao.retry_failed = 1;
 			break;
+		case OPT_CHECK:
+			a->ao.check = 1;
+			break;
 		case OPT_SINGLE:
 			a->ao.single_tx = 1;
 			break;
@@ -857,6 +876,8 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 		snprintf(why, len, "baseline needs --version N");
 	else if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
 		snprintf(why, len, "adopt needs --from TOOL");
+	else if (a->ao.check && strcmp(a->cmd, "status") != 0)
+		snprintf(why, len, "--check is an option of status only");
 	else if (a->db != NULL && a->db_file != NULL)
 		snprintf(why, len, "--db and --db-file exclude each other");
 	else
