@@ -700,11 +700,58 @@ connect_class(const char *conninfo, int *again)
 	    PGB_ECONNECT : PGB_ERETRY;
 }
 
+static pgb_wait_fn	 wait_fn;
+static void		*wait_ctx;
+
+void
+pgb_db_on_wait(pgb_wait_fn fn, void *ctx)
+{
+	wait_fn = fn;
+	wait_ctx = ctx;
+}
+
+/*
+ * Tell of 'w' when the wait starts ('*next' 0) and every PGB_WAIT_REPORT
+ * seconds after; 'start' is when it began.
+ */
+static int
+wait_due(double start, double *next)
+{
+	double	t = now_s();
+
+	if (wait_fn == NULL || t < *next)
+		return 0;
+	*next = (*next == 0 ? start : *next) + PGB_WAIT_REPORT;
+	if (*next < t)
+		*next = t + PGB_WAIT_REPORT;
+	return 1;
+}
+
+/* Why 'conn' failed, its first line, the password masked: to report. */
+static void
+report_connect_wait(const char *conninfo, PGconn *conn, double start,
+    int wait)
+{
+	struct pgb_wait	w;
+	struct pgb_buf	b;
+
+	pgb_buf_init(&b);
+	pgb_conninfo_mask(conninfo, PQpass(conn), PQerrorMessage(conn), &b);
+	b.data[strcspn(b.data, "\n")] = '\0';
+	memset(&w, 0, sizeof(w));
+	w.what = "server";
+	w.elapsed = (int)(now_s() - start);
+	w.limit = wait;
+	w.message = b.data;
+	wait_fn(wait_ctx, &w);
+	pgb_buf_release(&b);
+}
+
 int
 pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
     const char *history, struct pgb_diag *d)
 {
-	double		 deadline = now_s() + wait;
+	double		 start = now_s(), deadline = start + wait, next = 0;
 	long		 step = 100;
 	int		 code, again;
 
@@ -725,6 +772,8 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 			db->conn = NULL;
 			return -1;
 		}
+		if (wait_due(start, &next))
+			report_connect_wait(conninfo, db->conn, start, wait);
 		PQfinish(db->conn);
 		db->conn = NULL;
 		sleep_ms(backoff(&step, 2000));
@@ -806,9 +855,12 @@ key_parts(long long key, char hi[16], char lo[16])
 	snprintf(lo, 16, "%llu", k & 0xffffffffULL);
 }
 
-/* Describe who holds our lock, for the timeout message. */
-static void
-describe_holder(struct pgb_db *db, struct pgb_diag *d)
+/*
+ * Who holds our lock: pid, application_name, state, backend_start,
+ * client_addr, in one row (or none); NULL when the query failed.
+ */
+static PGresult *
+lock_holder(struct pgb_db *db)
 {
 	char		 hi[16], lo[16];
 	const char	*params[2] = { hi, lo };
@@ -825,6 +877,17 @@ describe_holder(struct pgb_db *db, struct pgb_diag *d)
 	    "AND l.objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid "
 	    "AND l.objsubid OPERATOR(pg_catalog.=) 1",
 	    2, params, &res, &ignore) == -1)
+		return NULL;
+	return res;
+}
+
+/* Describe who holds our lock, for the timeout message. */
+static void
+describe_holder(struct pgb_db *db, struct pgb_diag *d)
+{
+	PGresult	*res;
+
+	if ((res = lock_holder(db)) == NULL)
 		return;
 	if (PQntuples(res) > 0)
 		pgb_detail(d, "held by pid %s (application_name '%s', state "
@@ -864,12 +927,35 @@ poll_lock(struct pgb_db *db, double deadline, const char *const *params,
 	return rc;
 }
 
+/* The lock wait goes on: say who holds the lock. */
+static void
+report_lock_wait(struct pgb_db *db, double start, int wait)
+{
+	struct pgb_wait	 w;
+	PGresult	*res = lock_holder(db);
+	int		 row = res != NULL && PQntuples(res) > 0;
+
+	memset(&w, 0, sizeof(w));
+	w.what = "lock";
+	w.elapsed = (int)(now_s() - start);
+	w.limit = wait;
+	w.message = db->qname;
+	if (row) {
+		w.pid = PQgetvalue(res, 0, 0);
+		w.app = PQgetvalue(res, 0, 1);
+		w.since = PQgetvalue(res, 0, 3);
+		w.addr = PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4);
+	}
+	wait_fn(wait_ctx, &w);
+	PQclear(res);
+}
+
 int
 pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 {
 	char		 key[24], pid[16];
 	const char	*params[2] = { key, pid };
-	double		 deadline = now_s() + wait;
+	double		 start = now_s(), deadline = start + wait, next = 0;
 	long		 step = 50;
 	PGresult	*res;
 	int		 got, moved, other;
@@ -901,6 +987,8 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 			describe_holder(db, d);
 			return -1;
 		}
+		if (wait_due(start, &next))
+			report_lock_wait(db, start, wait);
 		sleep_ms(backoff(&step, 1000));
 	}
 	/* The backend is checked again by the history lookup that follows

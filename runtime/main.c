@@ -95,7 +95,9 @@ static const char help_text[] =
 "                         NAME, which owns the history table\n"
 "Apply options:\n"
 "  --to VERSION           apply up to and including VERSION\n"
-"  --lock-wait SECONDS    wait for another runner's lock (default 60)\n"
+"  --lock-wait SECONDS    wait for another runner's lock (default 60); this\n"
+"                         wait and --wait's print a line (under --json a\n"
+"                         \"waiting\" event) at once and every 5 s\n"
 "  --lock-timeout DUR     SET LOCAL lock_timeout per migration (e.g. 5s)\n"
 "  --statement-timeout DUR  SET LOCAL statement_timeout per migration; an\n"
 "                         answer DUR + 5 s late gets a cancel request, and\n"
@@ -532,6 +534,67 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 	}
 }
 
+/* A JSON string member, or null. */
+static void
+json_member(const char *key, const char *val)
+{
+	printf(",\"%s\":", key);
+	if (val != NULL)
+		pgb_json_str(stdout, val);
+	else
+		printf("null");
+}
+
+/*
+ * A wait goes on (db.c calls this when it starts and every few seconds):
+ * one line on stderr, or one "waiting" object under --json.
+ */
+static void
+on_wait(void *ctx, const struct pgb_wait *w)
+{
+	const struct args	*a = ctx;
+	char			 line[768];
+
+	if (a->json) {
+		printf("{\"event\":\"waiting\",\"for\":\"%s\",\"elapsed_s\":%d,"
+		    "\"limit_s\":%d", w->what, w->elapsed, w->limit);
+		if (strcmp(w->what, "server") == 0)
+			json_member("message", w->message);
+		else {
+			json_member("table", w->message);
+			if (w->pid != NULL) {
+				printf(",\"holder\":{\"pid\":%ld",
+				    strtol(w->pid, NULL, 10));
+				json_member("application_name", w->app);
+				json_member("client_addr", w->addr);
+				json_member("backend_start", w->since);
+				printf("}");
+			} else
+				printf(",\"holder\":null");
+		}
+		printf("}\n");
+	} else if (!a->quiet) {
+		if (strcmp(w->what, "server") == 0)
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "database (%d s of %d): %s", w->elapsed,
+			    w->limit, w->message);
+		else if (w->pid != NULL)
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "lock on %s (%d s of %d): held by pid %s "
+			    "(application_name '%.64s', %s%s%sconnected since "
+			    "%s)", w->message, w->elapsed, w->limit, w->pid,
+			    w->app, w->addr ? "from " : "", w->addr ? w->addr :
+			    "", w->addr ? ", " : "", w->since);
+		else
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "lock on %s (%d s of %d): another session holds "
+			    "it", w->message, w->elapsed, w->limit);
+		eputs(line);
+		fputs("\n", stderr);
+	}
+	(void)out_check();
+}
+
 static void
 on_event(void *ctx, const struct pgb_event *ev)
 {
@@ -657,6 +720,7 @@ run(struct args *a)
 		conninfo = NULL;
 	json = a->json;
 	connecting = 1;
+	pgb_db_on_wait(on_wait, a);
 	rc = pgb_db_connect(&db, conninfo, a->wait, a->history, &d);
 	connecting = 0;
 	/* Before anything else: the history table's checks run as the role. */
