@@ -99,7 +99,8 @@ static const char help_text[] =
 "                      or dbmate names it (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
-"      --json          inspect, check: print JSON\n"
+"      --json          inspect, check: print JSON (check: one object on every\n"
+"                      path, findings and any error in it)\n"
 "      --db URL        check, squash: make (and drop) scratch databases on\n"
 "                      this server; it touches no other database\n"
 "      --db-file PATH  the same, read from PATH's first line (no password in\n"
@@ -298,6 +299,96 @@ print_report(struct pgb_report *r, int quiet)
 	}
 }
 
+/*
+ * check --json: the one object every check prints, whatever happened:
+ * the findings, the proof on a scratch database when one ran ('pr' not
+ * NULL), and why it stopped when it did ('d' not NULL, exit 'rc').
+ */
+static void
+check_json(const struct pgb_report *r, const char *dir,
+    const struct pgb_prove_result *pr, long long ms, int rc,
+    const struct pgb_diag *d)
+{
+	static const char *const sev[] = { "note", "warning", "error" };
+	size_t	i;
+
+	printf("{\"dir\":");
+	pgb_json_str(stdout, dir);
+	printf(",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,\"strict\":%s,"
+	    "\"proven\":%s", rc == 0 && !pgb_report_failures(r) ? "true" :
+	    "false", r->nerrors, r->nwarnings, r->strict ? "true" : "false",
+	    pr != NULL ? "true" : "false");
+	if (pr != NULL)
+		printf(",\"applied\":%zu,\"down_scripts\":%zu,\"reruns\":%zu,"
+		    "\"baselines\":%zu,\"not_checked\":%zu,\"duration_ms\":"
+		    "%lld", pr->applied, pr->downs, pr->reruns, pr->baselines,
+		    pr->skipped, ms);
+	printf(",\"findings\":[");
+	for (i = 0; i < r->n; i++) {
+		const struct pgb_finding *f = &r->v[i];
+		enum pgb_sev s = f->sev;
+
+		if (r->strict && s == PGB_SEV_WARNING)
+			s = PGB_SEV_ERROR;
+		printf("%s{\"file\":", i ? "," : "");
+		pgb_json_str(stdout, f->file);
+		printf(",\"line\":%u,\"severity\":\"%s\",\"rule\":",
+		    f->line ? f->line : 1, sev[s]);
+		if (f->rule)
+			pgb_json_str(stdout, f->rule);
+		else
+			printf("null");
+		printf(",\"message\":");
+		pgb_json_str(stdout, f->msg);
+		printf("}");
+	}
+	printf("]");
+	if (d != NULL) {
+		printf(",\"error\":{\"exit\":%d,\"message\":", rc);
+		pgb_json_str(stdout, d->msg);
+		printf(",\"detail\":");
+		pgb_json_str(stdout, d->detail);
+		printf("}");
+	}
+	printf("}\n");
+}
+
+/*
+ * check stopped on 'd': the message on stderr, and under --json inside
+ * the check's one object rather than as an object of its own.
+ */
+static int
+check_fail(const struct args *a, struct pgb_report *r, const char *dir,
+    const struct pgb_diag *d)
+{
+	int	rc, was = json;
+
+	json = 0;
+	rc = fail(d);
+	json = was;
+	if (a->json) {
+		pgb_report_sort(r);
+		check_json(r, dir, NULL, 0, rc, d);
+	}
+	return rc;
+}
+
+/*
+ * check --json without a proof: the object for a compile that succeeded
+ * ('rc' 0), found problems in the files, or stopped on 'd'.
+ */
+static int
+check_static_json(const struct args *a, struct pgb_report *r,
+    const char *dir, int rc, const struct pgb_diag *d)
+{
+	if (rc == -1 && (d->code != PGB_ESOURCE || r->n == 0))
+		return check_fail(a, r, dir, d);
+	pgb_report_sort(r);
+	rc = rc == 0 ? 0 : EXIT_SOURCE;
+	check_json(r, dir, NULL, 0, rc, NULL);
+	return rc;
+}
+
 static int
 cmd_keygen(const struct args *a)
 {
@@ -346,6 +437,11 @@ cmd_build(const struct args *a, int write)
 	pgb_report_init(&r, a->strict);
 	pgb_diag_clear(&d);
 	rc = pgb_build(&o, &r, &res, &d);
+	if (!write && a->json) {
+		rc = check_static_json(a, &r, o.dir, rc, &d);
+		pgb_report_release(&r);
+		return rc;
+	}
 	print_report(&r, a->quiet);
 	if (rc == -1 && d.code == PGB_ESOURCE && r.n > 0) {
 		fprintf(stderr, "pgbundle: %s: %zu error%s, %zu warning%s%s\n",
@@ -740,6 +836,8 @@ compile_mem(const struct args *a, const char *dir, enum pgb_sum_mode sum,
 	pgb_diag_clear(&d);
 	if (pgb_build_bundle(&o, r, &res, b, &d) == 0)
 		return 0;
+	if (a->json)		/* check: its one object */
+		return check_static_json(a, r, dir, -1, &d);
 	if (d.code == PGB_ESOURCE && r->n > 0) {
 		print_report(r, a->quiet);
 		fprintf(stderr, "pgbundle: %s: %zu error%s, %zu warning%s%s\n",
@@ -773,42 +871,6 @@ close_server(struct pgb_scratch *sc, struct pgb_server *srv)
 {
 	pgb_server_close(srv);
 	pgb_scratch_stop(sc);
-}
-
-static void
-prove_json(const struct pgb_report *r, const char *dir,
-    const struct pgb_prove_result *pr, long long ms)
-{
-	static const char *const sev[] = { "note", "warning", "error" };
-	size_t	i;
-
-	printf("{\"dir\":");
-	pgb_json_str(stdout, dir);
-	printf(",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,\"strict\":%s,"
-	    "\"applied\":%zu,\"down_scripts\":%zu,\"reruns\":%zu,"
-	    "\"baselines\":%zu,\"not_checked\":%zu,\"duration_ms\":%lld,"
-	    "\"findings\":[", pgb_report_failures(r) ? "false" : "true",
-	    r->nerrors, r->nwarnings, r->strict ? "true" : "false", pr->applied,
-	    pr->downs, pr->reruns, pr->baselines, pr->skipped, ms);
-	for (i = 0; i < r->n; i++) {
-		const struct pgb_finding *f = &r->v[i];
-		enum pgb_sev s = f->sev;
-
-		if (r->strict && s == PGB_SEV_WARNING)
-			s = PGB_SEV_ERROR;
-		printf("%s{\"file\":", i ? "," : "");
-		pgb_json_str(stdout, f->file);
-		printf(",\"line\":%u,\"severity\":\"%s\",\"rule\":",
-		    f->line ? f->line : 1, sev[s]);
-		if (f->rule)
-			pgb_json_str(stdout, f->rule);
-		else
-			printf("null");
-		printf(",\"message\":");
-		pgb_json_str(stdout, f->msg);
-		printf("}");
-	}
-	printf("]}\n");
 }
 
 /*
@@ -862,14 +924,16 @@ cmd_prove(const struct args *a)
 	pgb_bundle_free(b);
 	pgb_bundle_free(ab);
 	if (rc == -1) {
-		print_report(&r, a->quiet);
+		if (!a->json)
+			print_report(&r, a->quiet);
+		rc = check_fail(a, &r, dir, &d);
 		pgb_report_release(&r);
-		return fail(&d);
+		return rc;
 	}
 	ms = (long long)((seconds() - t0) * 1000);
 	pgb_report_sort(&r);
 	if (a->json)
-		prove_json(&r, dir, &pr, ms);
+		check_json(&r, dir, &pr, ms, 0, NULL);
 	else {
 		print_report(&r, a->quiet);
 		fprintf(stderr, "pgbundle: %s: %zu migration%s proven on a "

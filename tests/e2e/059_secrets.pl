@@ -101,7 +101,8 @@ for my $c (@cases[0, 1]) {
 	is($code, 2, "check --db --json, $name: exit 2");
 	no_secret("check --db --json, $name", $out . $err, @secrets);
 	my @o = objects("check --db --json, $name", $out);
-	is($o[0]{detail}, $detail, "check --db --json, $name: the detail, masked") if @o;
+	# check's one object says why it stopped in its "error" member.
+	is($o[0]{error}{detail}, $detail, "check --db --json, $name: the detail, masked") if @o;
 	my $arch = PgbTest::tempdir();
 	($code, $out, $err) = PgbTest::run($pgbundle, 'squash', $mig, '--through', '1',
 	    '--archive', $arch, '--db', $ci);
