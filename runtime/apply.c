@@ -34,6 +34,19 @@ pgb_now_ms(void)
 	return (double)ts.tv_sec * 1000 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * A failed transactional migration (or down script): say that its
+ * transaction rolled back, so the database is as it was before it.
+ */
+static void
+rolled_back(struct pgb_diag *d, const char *what)
+{
+	size_t	n = strlen(d->msg);
+
+	if (d->code == PGB_ESQL)
+		snprintf(d->msg + n, sizeof(d->msg) - n, "; %s", what);
+}
+
 /* Name the failing statement and keep the server's words in the detail. */
 int
 pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
@@ -493,6 +506,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return 2;
 	pgb_stmt_failed(mig, sc, bad, "migration", d);
+	rolled_back(d, "it was rolled back");
 	return retry ? 1 : -1;
 }
 
@@ -522,6 +536,8 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 			int retry = strcmp(d->sqlstate, "55P03") == 0 &&
 			    d->code == PGB_ESQL;
 			pgb_stmt_failed(mig, &mig->up, i, "migration", d);
+			rolled_back(d, in_outer_tx ? "the whole run was rolled "
+			    "back (--single-transaction)" : "it was rolled back");
 			pgb_rollback_tx(db);
 			return retry ? 1 : -1;
 		}

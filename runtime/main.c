@@ -385,11 +385,16 @@ mode_name(enum pgb_mode m)
 static void
 json_mig(const struct pgb_event *ev)
 {
+	/* A rollback runs the down script: its mode and statements. */
+	const struct pgb_script *sc = ev->mig == NULL ? NULL :
+	    ev->kind == PGB_EV_DOWN || ev->kind == PGB_EV_REVERTED ?
+	    &ev->mig->down : &ev->mig->up;
+
 	if (ev->mig != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->mig->version);
 		pgb_json_str(stdout, ev->mig->name);
 		printf(",\"mode\":\"%s\",\"statements\":%zu",
-		    mode_name(ev->mig->up.mode), ev->mig->up.nstmts);
+		    mode_name(sc->mode), sc->nstmts);
 	} else if (ev->row != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->row->version);
 		pgb_json_str(stdout, ev->row->name);
