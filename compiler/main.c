@@ -1152,6 +1152,15 @@ parse_args(int argc, char *argv[], struct args *a)
 static int
 run_cmd(const struct args *a)
 {
+	unsigned	mode;
+
+	/* A signing key others can read is no longer secret: say so. */
+	if (a->key != NULL && (mode = pgb_keys_loose_mode(a->key)) != 0) {
+		fputs("pgbundle: warning: private key '", stderr);
+		put_clean(stderr, a->key);
+		fprintf(stderr, "' is readable or writable by group or others "
+		    "(mode %04o); run chmod 600 on it\n", mode);
+	}
 	if (strcmp(a->cmd, "keygen") == 0)
 		return cmd_keygen(a);
 	if (strcmp(a->cmd, "build") == 0)

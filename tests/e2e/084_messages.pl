@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # 084_messages.pl - messages that point at the cause: a failed migration
 # says it was rolled back (and leaves the database as it was); rollback's
-# --json reports the down script's mode and statement count.
+# --json reports the down script's mode and statement count; a private key
+# readable by group or others gets a warning naming its mode.
 use strict;
 use warnings;
 
@@ -46,6 +47,25 @@ my $json = JSON::PP->new->utf8;
 	my ($r) = grep { $_->{event} eq 'reverted' } map { $json->decode($_) } split /\n/, $out;
 	is($r->{statements}, 3, 'rollback --json: the down script\'s 3 statements') or diag($out);
 	is($r->{mode}, 'transaction', 'rollback --json: the down script\'s mode');
+}
+
+# --- a private key others can read ------------------------------------------------------
+{
+	my $dir = PgbTest::tempdir();
+	my $key = "$dir/loose.key";
+	PgbTest::write_file($key, PgbTest::read_file(Pgb::key()));
+	my $m = Pgb::migrations('001_a.sql' => "CREATE TABLE a ();\n");
+	chmod 0644, $key;
+	my ($code, $out, $err) = PgbTest::run(PgbTest::bin('pgbundle'), 'build', $m,
+	    '-o', "$dir/a.pgb", '--key', $key);
+	is($code, 0, 'a loose key still signs') or diag($err);
+	like($err, qr/^pgbundle: warning: private key '\Q$key\E' is readable or writable by group or others \(mode 0644\); run chmod 600 on it$/m,
+	    'the warning names the key and its mode') or diag($err);
+	chmod 0600, $key;
+	($code, $out, $err) = PgbTest::run(PgbTest::bin('pgbundle'), 'build', $m,
+	    '-o', "$dir/b.pgb", '--key', $key);
+	is($code, 0, 'mode 0600: builds');
+	unlike($err, qr/warning: private key/, 'mode 0600: no warning');
 }
 
 done_testing();
