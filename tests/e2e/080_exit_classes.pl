@@ -18,7 +18,7 @@ sub refused {
 	my ($name, $ci, $detail, @opt) = @_;
 	my ($code, $out, $err) = PgbTest::run($pgapply, 'status', '--db', $ci, @opt);
 	is($code, 8, "$name: exits 8 (will not heal by retrying)");
-	like($err, qr/\Apgapply: cannot connect to the database\n  (?:connection to server .* failed: FATAL:  )?\Q$detail\E/,
+	like($err, qr/\A(?:pgapply: waiting for the database \(\d+ s of \d+\): .*\n)*pgapply: cannot connect to the database\n  (?:connection to server .* failed: FATAL:  )?\Q$detail\E/,
 	    "$name: the message") or diag($err);
 }
 

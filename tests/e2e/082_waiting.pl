@@ -58,13 +58,13 @@ sub objects {
 	my $pg = PgbTest::Server->new;
 	my $db = $pg->createdb;
 	my $b = Pgb::bundle(Pgb::migrations('001_slow.sql' =>
-	    "CREATE TABLE slow ();\nSELECT pg_sleep(7);\n"));
+	    "CREATE TABLE slow ();\nSELECT pg_sleep(10);\n"));
 	my @common = ($b, '--pubkey', Pgb::pub(), '--db', $pg->connstr($db));
 	my $first = PgbTest::spawn($pgapply, 'apply', @common);
 	ok(PgbTest::wait_until(20, sub {
-		$pg->psql($db, q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(7)%' AND pid <> pg_backend_pid()}) eq '1' }),
+		$pg->psql($db, q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()}) eq '1' }),
 	    'the first runner holds the lock');
-	my $holder = $pg->psql($db, q{SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(7)%' AND pid <> pg_backend_pid()});
+	my $holder = $pg->psql($db, q{SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(10)%' AND pid <> pg_backend_pid()});
 	my $text = PgbTest::spawn($pgapply, 'apply', @common, '--lock-wait', '30');
 	my $js = PgbTest::spawn($pgapply, 'apply', @common, '--lock-wait', '30', '--json');
 	my ($c1, undef, $e1) = $first->wait(30);
