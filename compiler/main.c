@@ -106,7 +106,8 @@ static const char help_text[] =
 "                      or liquibase lays it out (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
-"      --json          inspect, check: print JSON\n"
+"      --json          inspect, check: print JSON (check: one object on every\n"
+"                      path, findings and any error in it)\n"
 "      --db URL        check, squash: make (and drop) scratch databases on\n"
 "                      this server; it touches no other database\n"
 "      --db-file PATH  the same, read from PATH's first line (no password in\n"
@@ -257,6 +258,7 @@ exit_for(int code)
 	case PGB_ESOURCE:
 		return EXIT_SOURCE;
 	case PGB_EUSAGE:
+	case PGB_ECONNECT:	/* --db names what cannot connect */
 		return EXIT_USAGE;
 	case PGB_EKEY:
 		return EXIT_KEY;
@@ -346,6 +348,113 @@ print_unlinted(const char *dir, const struct pgb_build_result *res, int quiet)
 	    res->unlinted == 1 ? "" : "s");
 }
 
+/* A finding's optional text as JSON: the string, or null. */
+static void
+json_or_null(const char *s)
+{
+	if (s != NULL)
+		pgb_json_str(stdout, s);
+	else
+		printf("null");
+}
+
+/*
+ * check --json: the one object every check prints, whatever happened:
+ * the findings, the proof on a scratch database when one ran ('pr' not
+ * NULL), and why it stopped when it did ('d' not NULL, exit 'rc').
+ */
+static void
+check_json(const struct pgb_report *r, const char *dir,
+    const struct pgb_prove_result *pr, const struct pgb_build_result *br,
+    long long ms, int rc, const struct pgb_diag *d)
+{
+	static const char *const sev[] = { "note", "warning", "error" };
+	size_t	i;
+
+	printf("{\"dir\":");
+	pgb_json_str(stdout, dir);
+	printf(",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,\"strict\":%s,"
+	    "\"proven\":%s", rc == 0 && !pgb_report_failures(r) ? "true" :
+	    "false", r->nerrors, r->nwarnings, r->strict ? "true" : "false",
+	    pr != NULL ? "true" : "false");
+	if (pr != NULL)
+		printf(",\"applied\":%zu,\"down_scripts\":%zu,\"reruns\":%zu,"
+		    "\"baselines\":%zu,\"not_checked\":%zu,\"duration_ms\":"
+		    "%lld", pr->applied, pr->downs, pr->reruns, pr->baselines,
+		    pr->skipped, ms);
+	if (br != NULL)
+		printf(",\"new\":%zu,\"not_linted\":%zu", br->nnew,
+		    br->unlinted);
+	printf(",\"findings\":[");
+	for (i = 0; i < r->n; i++) {
+		const struct pgb_finding *f = &r->v[i];
+		enum pgb_sev s = f->sev;
+
+		if (r->strict && s == PGB_SEV_WARNING)
+			s = PGB_SEV_ERROR;
+		printf("%s{\"file\":", i ? "," : "");
+		pgb_json_str(stdout, f->file);
+		printf(",\"line\":%u,\"severity\":\"%s\",\"rule\":",
+		    f->line ? f->line : 1, sev[s]);
+		if (f->rule)
+			pgb_json_str(stdout, f->rule);
+		else
+			printf("null");
+		printf(",\"message\":");
+		pgb_json_str(stdout, f->msg);
+		printf(",\"detail\":");
+		json_or_null(f->detail);
+		printf(",\"hint\":");
+		json_or_null(f->hint);
+		printf("}");
+	}
+	printf("]");
+	if (d != NULL) {
+		printf(",\"error\":{\"exit\":%d,\"message\":", rc);
+		pgb_json_str(stdout, d->msg);
+		printf(",\"detail\":");
+		pgb_json_str(stdout, d->detail);
+		printf("}");
+	}
+	printf("}\n");
+}
+
+/*
+ * check stopped on 'd': the message on stderr, and under --json inside
+ * the check's one object rather than as an object of its own.
+ */
+static int
+check_fail(const struct args *a, struct pgb_report *r, const char *dir,
+    const struct pgb_diag *d)
+{
+	int	rc, was = json;
+
+	json = 0;
+	rc = fail(d);
+	json = was;
+	if (a->json) {
+		pgb_report_sort(r);
+		check_json(r, dir, NULL, NULL, 0, rc, d);
+	}
+	return rc;
+}
+
+/*
+ * check --json without a proof: the object for a compile that succeeded
+ * ('rc' 0), found problems in the files, or stopped on 'd'.
+ */
+static int
+check_static_json(const struct args *a, struct pgb_report *r,
+    const char *dir, int rc, const struct pgb_diag *d)
+{
+	if (rc == -1 && (d->code != PGB_ESOURCE || r->n == 0))
+		return check_fail(a, r, dir, d);
+	pgb_report_sort(r);
+	rc = rc == 0 ? 0 : EXIT_SOURCE;
+	check_json(r, dir, NULL, NULL, 0, rc, NULL);
+	return rc;
+}
+
 static int
 cmd_keygen(const struct args *a)
 {
@@ -395,6 +504,11 @@ cmd_build(const struct args *a, int write)
 	pgb_report_init(&r, a->strict);
 	pgb_diag_clear(&d);
 	rc = pgb_build(&o, &r, &res, &d);
+	if (!write && a->json) {
+		rc = check_static_json(a, &r, o.dir, rc, &d);
+		pgb_report_release(&r);
+		return rc;
+	}
 	print_report(&r, a->quiet);
 	if (rc == -1 && d.code == PGB_ESOURCE && r.n > 0) {
 		print_unlinted(o.dir, &res, a->quiet);
@@ -805,6 +919,8 @@ compile_mem(const struct args *a, const char *dir, enum pgb_sum_mode sum,
 	pgb_diag_clear(&d);
 	if (pgb_build_bundle(&o, r, res, b, &d) == 0)
 		return 0;
+	if (a->json)		/* check: its one object */
+		return check_static_json(a, r, dir, -1, &d);
 	if (d.code == PGB_ESOURCE && r->n > 0) {
 		print_report(r, a->quiet);
 		print_unlinted(dir, res, a->quiet);
@@ -839,58 +955,6 @@ close_server(struct pgb_scratch *sc, struct pgb_server *srv)
 {
 	pgb_server_close(srv);
 	pgb_scratch_stop(sc);
-}
-
-/* A finding's optional text as JSON: the string, or null. */
-static void
-json_or_null(const char *s)
-{
-	if (s != NULL)
-		pgb_json_str(stdout, s);
-	else
-		printf("null");
-}
-
-static void
-prove_json(const struct pgb_report *r, const char *dir,
-    const struct pgb_prove_result *pr, const struct pgb_build_result *br,
-    long long ms)
-{
-	static const char *const sev[] = { "note", "warning", "error" };
-	size_t	i;
-
-	printf("{\"dir\":");
-	pgb_json_str(stdout, dir);
-	printf(",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,\"strict\":%s,"
-	    "\"applied\":%zu,\"down_scripts\":%zu,\"reruns\":%zu,"
-	    "\"baselines\":%zu,\"not_checked\":%zu,\"new\":%zu,"
-	    "\"not_linted\":%zu,\"duration_ms\":%lld,\"findings\":[",
-	    pgb_report_failures(r) ? "false" : "true", r->nerrors,
-	    r->nwarnings, r->strict ? "true" : "false", pr->applied, pr->downs,
-	    pr->reruns, pr->baselines, pr->skipped, br->nnew, br->unlinted, ms);
-	for (i = 0; i < r->n; i++) {
-		const struct pgb_finding *f = &r->v[i];
-		enum pgb_sev s = f->sev;
-
-		if (r->strict && s == PGB_SEV_WARNING)
-			s = PGB_SEV_ERROR;
-		printf("%s{\"file\":", i ? "," : "");
-		pgb_json_str(stdout, f->file);
-		printf(",\"line\":%u,\"severity\":\"%s\",\"rule\":",
-		    f->line ? f->line : 1, sev[s]);
-		if (f->rule)
-			pgb_json_str(stdout, f->rule);
-		else
-			printf("null");
-		printf(",\"message\":");
-		pgb_json_str(stdout, f->msg);
-		printf(",\"detail\":");
-		json_or_null(f->detail);
-		printf(",\"hint\":");
-		json_or_null(f->hint);
-		printf("}");
-	}
-	printf("]}\n");
 }
 
 /*
@@ -946,14 +1010,16 @@ cmd_prove(const struct args *a)
 	pgb_bundle_free(b);
 	pgb_bundle_free(ab);
 	if (rc == -1) {
-		print_report(&r, a->quiet);
+		if (!a->json)
+			print_report(&r, a->quiet);
+		rc = check_fail(a, &r, dir, &d);
 		pgb_report_release(&r);
-		return fail(&d);
+		return rc;
 	}
 	ms = (long long)((seconds() - t0) * 1000);
 	pgb_report_sort(&r);
 	if (a->json)
-		prove_json(&r, dir, &pr, &br, ms);
+		check_json(&r, dir, &pr, &br, ms, 0, NULL);
 	else {
 		print_report(&r, a->quiet);
 		print_unlinted(dir, &br, a->quiet);
@@ -1222,6 +1288,15 @@ parse_args(int argc, char *argv[], struct args *a)
 static int
 run_cmd(const struct args *a)
 {
+	unsigned	mode;
+
+	/* A signing key others can read is no longer secret: say so. */
+	if (a->key != NULL && (mode = pgb_keys_loose_mode(a->key)) != 0) {
+		fputs("pgbundle: warning: private key '", stderr);
+		put_clean(stderr, a->key);
+		fprintf(stderr, "' is readable or writable by group or others "
+		    "(mode %04o); run chmod 600 on it\n", mode);
+	}
 	if (strcmp(a->cmd, "keygen") == 0)
 		return cmd_keygen(a);
 	if (strcmp(a->cmd, "build") == 0)

@@ -47,6 +47,7 @@ struct pgb_apply_opts {
 	int		 has_steps;
 	int		 allow_out_of_order;
 	int		 retry_failed;
+	int		 check;		/* status: fail unless all is applied */
 	int		 single_tx;
 	const char	*lock_timeout;		/* e.g. "5s"; NULL: server's */
 	const char	*statement_timeout;

@@ -20,7 +20,10 @@ enum {
 	PGB_ESQL,		/* a migration failed and was rolled back */
 	PGB_EOPERATOR,		/* a no-transaction migration needs a human */
 	PGB_ERETRY,		/* lock wait, unreachable server, lost connection */
-	PGB_ECANCEL		/* SIGTERM or SIGINT */
+	PGB_ECANCEL,		/* SIGTERM or SIGINT */
+	PGB_ECONNECT,		/* a connection retrying will not make: no such
+				   database or role, bad password or conninfo */
+	PGB_EPENDING		/* status --check: migrations are pending */
 };
 
 struct pgb_diag {

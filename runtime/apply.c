@@ -54,6 +54,19 @@ transaction_hint(const struct pgb_script *sc, struct pgb_diag *d)
 	return 1;
 }
 
+/*
+ * A failed transactional migration (or down script): say that its
+ * transaction rolled back, so the database is as it was before it.
+ */
+static void
+rolled_back(struct pgb_diag *d, const char *what)
+{
+	size_t	n = strlen(d->msg);
+
+	if (d->code == PGB_ESQL)
+		snprintf(d->msg + n, sizeof(d->msg) - n, "; %s", what);
+}
+
 /* Name the failing statement and keep the server's words in the detail. */
 int
 pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
@@ -517,6 +530,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return 2;
 	pgb_stmt_failed(mig, sc, bad, "migration", d);
+	rolled_back(d, "it was rolled back");
 	return retry ? 1 : -1;
 }
 
@@ -546,6 +560,8 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 			int retry = strcmp(d->sqlstate, "55P03") == 0 &&
 			    d->code == PGB_ESQL;
 			pgb_stmt_failed(mig, &mig->up, i, "migration", d);
+			rolled_back(d, in_outer_tx ? "the whole run was rolled "
+			    "back (--single-transaction)" : "it was rolled back");
 			pgb_rollback_tx(db);
 			return retry ? 1 : -1;
 		}

@@ -463,6 +463,39 @@ row_state(const struct pgb_manifest *m, const struct pgb_migration *mig,
 	    "drifted";
 }
 
+/*
+ * status --check, as a CI gate: what the listing just shown holds that is
+ * not "applied", worst first: a failed migration needs an operator, drift
+ * (a changed or vanished migration) is a conflict, pending ones are last.
+ */
+static int
+status_check(const struct pgb_manifest *m, const struct pgb_history *h,
+    size_t npending, struct pgb_diag *d)
+{
+	const char	*state;
+	size_t		 i, nfailed = 0, ndrifted = 0;
+
+	for (i = 0; i < h->n; i++) {
+		state = row_state(m, m != NULL ? pgb_find_mig(m,
+		    h->v[i].version) : NULL, &h->v[i]);
+		if (strcmp(state, "failed") == 0)
+			nfailed++;
+		else if (strcmp(state, "applied") != 0)
+			ndrifted++;
+	}
+	if (nfailed > 0)
+		return pgb_fail(d, PGB_EOPERATOR, "status --check: %zu "
+		    "migration%s failed", nfailed, nfailed == 1 ? "" : "s");
+	if (ndrifted > 0)
+		return pgb_fail(d, PGB_ECONFLICT, "status --check: %zu "
+		    "migration%s drifted or missing from the bundle", ndrifted,
+		    ndrifted == 1 ? "" : "s");
+	if (npending > 0)
+		return pgb_fail(d, PGB_EPENDING, "status --check: %zu "
+		    "migration%s pending", npending, npending == 1 ? "" : "s");
+	return 0;
+}
+
 int
 pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_diag *d)
@@ -473,6 +506,7 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 	const struct pgb_hrow	*r;
 	struct pgb_event	 ev;
 	size_t			 i, npending = 0;
+	int			 rc;
 
 	memset(&acc, 0, sizeof(acc));
 	if (pgb_db_read_history(db, &h, 1, d) == -1)
@@ -511,8 +545,10 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 		pgb_emit(o, PGB_EV_STATUS, &m->migs[i], NULL, "pending", 0, 0);
 		npending++;
 	}
-	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "status", 0, npending);
+	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, h.n == 0 && m == NULL ?
+	    "status-empty" : "status", 0, npending);
+	rc = o->check ? status_check(m, &h, npending, d) : 0;
 	pgb_accepted_release(&acc);
 	pgb_history_release(&h);
-	return 0;
+	return rc;
 }

@@ -33,6 +33,8 @@
 #define EXIT_SQL	5
 #define EXIT_OPERATOR	6
 #define EXIT_CANCEL	7
+#define EXIT_CONNECT	8
+#define EXIT_PENDING	9
 #define EXIT_RETRY	75
 
 static const char usage_text[] =
@@ -42,7 +44,8 @@ static const char usage_text[] =
 "                [options]\n"
 "       pgapply apply FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
 "                [options]\n"
-"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [options]\n"
+"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [--check]\n"
+"               [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
 "       pgapply baseline FILE --version N [--no-verify] [options]\n"
 "       pgapply adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n"
@@ -89,7 +92,8 @@ static const char help_text[] =
 "                         $DATABASE_URL, else libpq's PG* variables)\n"
 "  --db-file PATH         read the conninfo from PATH's first line, so no\n"
 "                         password shows in ps (or use PGPASSWORD, PGPASSFILE)\n"
-"  --wait SECONDS         retry while the server is unreachable (default 0;\n"
+"  --wait SECONDS         retry while the server is unreachable, starting\n"
+"                         up, or has no such database yet (default 0;\n"
 "                         each attempt 10 s unless connect_timeout is set)\n"
 "  --history-table S.T    history table (default pgbundle.history); it and\n"
 "                         its schema must be owned by the role pgapply runs\n"
@@ -98,7 +102,9 @@ static const char help_text[] =
 "                         NAME, which owns the history table\n"
 "Apply options:\n"
 "  --to VERSION           apply up to and including VERSION\n"
-"  --lock-wait SECONDS    wait for another runner's lock (default 60)\n"
+"  --lock-wait SECONDS    wait for another runner's lock (default 60); this\n"
+"                         wait and --wait's print a line (under --json a\n"
+"                         \"waiting\" event) at once and every 5 s\n"
 "  --lock-timeout DUR     SET LOCAL lock_timeout per migration (e.g. 5s)\n"
 "  --statement-timeout DUR  SET LOCAL statement_timeout per migration; an\n"
 "                         answer DUR + 5 s late gets a cancel request, and\n"
@@ -106,6 +112,8 @@ static const char help_text[] =
 "  --lock-retries N       retry a migration that hit lock_timeout (default 3)\n"
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
+"  --check                status: exit 0 only when nothing is pending,\n"
+"                         drifted or failed (else 9, 4 or 6), for CI\n"
 "  --single-transaction   apply all pending migrations in one transaction\n"
 "  --no-verify            baseline: record without running verify queries\n"
 "  --reason TEXT          accept: why the changed migration is accepted\n"
@@ -129,6 +137,10 @@ static const char help_text[] =
 "  5   a migration failed and was rolled back\n"
 "  6   needs an operator (a failed or interrupted no-transaction migration)\n"
 "  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
+"  8   cannot connect, and retrying will not help: no such database (after\n"
+"      --wait) or role, password refused, a malformed conninfo or URL\n"
+"  9   status --check: migrations are pending (drift exits 4, a failed\n"
+"      no-transaction migration 6)\n"
 "  75  retryable (lock wait ran out, database unreachable, connection lost,\n"
 "      server not answering)\n";
 
@@ -137,7 +149,7 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
 	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_NO_VERIFY,
-	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP };
+	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -158,6 +170,7 @@ static const struct option longopts[] = {
 	{ "lock-retries",	required_argument, NULL, OPT_LOCK_RETRIES },
 	{ "allow-out-of-order",	no_argument,	   NULL, OPT_OOO },
 	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
+	{ "check",		no_argument,	   NULL, OPT_CHECK },
 	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "steps",		required_argument, NULL, OPT_STEPS },
@@ -317,6 +330,10 @@ exit_for(int code)
 		return EXIT_CANCEL;
 	case PGB_ERETRY:
 		return EXIT_RETRY;
+	case PGB_ECONNECT:
+		return EXIT_CONNECT;
+	case PGB_EPENDING:
+		return EXIT_PENDING;
 	default:
 		return EXIT_INTERNAL;
 	}
@@ -410,11 +427,16 @@ mode_name(enum pgb_mode m)
 static void
 json_mig(const struct pgb_event *ev)
 {
+	/* A rollback runs the down script: its mode and statements. */
+	const struct pgb_script *sc = ev->mig == NULL ? NULL :
+	    ev->kind == PGB_EV_DOWN || ev->kind == PGB_EV_REVERTED ?
+	    &ev->mig->down : &ev->mig->up;
+
 	if (ev->mig != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->mig->version);
 		pgb_json_str(stdout, ev->mig->name);
 		printf(",\"mode\":\"%s\",\"statements\":%zu",
-		    mode_name(ev->mig->up.mode), ev->mig->up.nstmts);
+		    mode_name(sc->mode), sc->nstmts);
 	} else if (ev->row != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->row->version);
 		pgb_json_str(stdout, ev->row->name);
@@ -458,7 +480,11 @@ emit_json(const struct pgb_event *ev)
 		printf(",\"followed\":%zu", ev->count);
 		break;
 	case PGB_EV_SUMMARY:
-		printf(",\"command\":\"%s\",\"count\":%zu", ev->state, ev->count);
+		/* status-empty: a status that found no history at all. */
+		printf(",\"command\":\"%s\",\"count\":%zu%s",
+		    strcmp(ev->state, "status-empty") == 0 ? "status" :
+		    ev->state, ev->count, strcmp(ev->state, "status-empty") ==
+		    0 ? ",\"history\":\"empty\"" : "");
 		break;
 	default:
 		break;
@@ -580,7 +606,10 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 				fprintf(stderr, "pgapply: nothing to accept: "
 				    "migration %lld already has the bundle's "
 				    "checksum\n", ev->row->version);
-		} else if (strcmp(ev->state, "status") != 0)
+		} else if (strcmp(ev->state, "status-empty") == 0)
+			fprintf(stderr, "pgapply: no migration recorded: the "
+			    "history table does not exist yet or is empty\n");
+		else if (strcmp(ev->state, "status") != 0)
 			fprintf(stderr, "pgapply: recorded %zu migration%s "
 			    "(%s)\n", ev->count, ev->count == 1 ? "" : "s",
 			    ev->state);
@@ -588,6 +617,67 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 	default:
 		break;
 	}
+}
+
+/* A JSON string member, or null. */
+static void
+json_member(const char *key, const char *val)
+{
+	printf(",\"%s\":", key);
+	if (val != NULL)
+		pgb_json_str(stdout, val);
+	else
+		printf("null");
+}
+
+/*
+ * A wait goes on (db.c calls this when it starts and every few seconds):
+ * one line on stderr, or one "waiting" object under --json.
+ */
+static void
+on_wait(void *ctx, const struct pgb_wait *w)
+{
+	const struct args	*a = ctx;
+	char			 line[768];
+
+	if (a->json) {
+		printf("{\"event\":\"waiting\",\"for\":\"%s\",\"elapsed_s\":%d,"
+		    "\"limit_s\":%d", w->what, w->elapsed, w->limit);
+		if (strcmp(w->what, "server") == 0)
+			json_member("message", w->message);
+		else {
+			json_member("table", w->message);
+			if (w->pid != NULL) {
+				printf(",\"holder\":{\"pid\":%ld",
+				    strtol(w->pid, NULL, 10));
+				json_member("application_name", w->app);
+				json_member("client_addr", w->addr);
+				json_member("backend_start", w->since);
+				printf("}");
+			} else
+				printf(",\"holder\":null");
+		}
+		printf("}\n");
+	} else if (!a->quiet) {
+		if (strcmp(w->what, "server") == 0)
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "database (%d s of %d): %s", w->elapsed,
+			    w->limit, w->message);
+		else if (w->pid != NULL)
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "lock on %s (%d s of %d): held by pid %s "
+			    "(application_name '%.64s', %s%s%sconnected since "
+			    "%s)", w->message, w->elapsed, w->limit, w->pid,
+			    w->app, w->addr ? "from " : "", w->addr ? w->addr :
+			    "", w->addr ? ", " : "", w->since);
+		else
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "lock on %s (%d s of %d): another session holds "
+			    "it", w->message, w->elapsed, w->limit);
+		eputs(line);
+		fputs("\n", stderr);
+	}
+	(void)out_check();
 }
 
 static void
@@ -715,6 +805,7 @@ run(struct args *a)
 		conninfo = NULL;
 	json = a->json;
 	connecting = 1;
+	pgb_db_on_wait(on_wait, a);
 	rc = pgb_db_connect(&db, conninfo, a->wait, a->history, &d);
 	connecting = 0;
 	/* Before anything else: the history table's checks run as the role. */
@@ -908,6 +999,9 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 		case OPT_RETRY_FAILED:
 			a->ao.retry_failed = 1;
 			break;
+		case OPT_CHECK:
+			a->ao.check = 1;
+			break;
 		case OPT_SINGLE:
 			a->ao.single_tx = 1;
 			break;
@@ -959,6 +1053,8 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 		snprintf(why, len, "--no-verify goes with baseline");
 	else if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
 		snprintf(why, len, "adopt needs --from TOOL");
+	else if (a->ao.check && strcmp(a->cmd, "status") != 0)
+		snprintf(why, len, "--check is an option of status only");
 	else if (a->db != NULL && a->db_file != NULL)
 		snprintf(why, len, "--db and --db-file exclude each other");
 	else
