@@ -65,18 +65,23 @@ server_words(const struct pgb_diag *d, char *out, size_t len)
 }
 
 /*
- * The "(file:line)" the runtime puts at the end of a failed statement's
- * message.  0 and *file (caller frees) and *line, or -1.
+ * The "(file:line)" the runtime puts after a failed statement's label,
+ * at the end of its message or before "; it was rolled back".  0 and
+ * *file (caller frees) and *line, or -1.
  */
 static int
 failed_at(const struct pgb_diag *d, char **file, unsigned *line)
 {
-	const char	*open, *colon, *end = d->msg + strlen(d->msg);
+	const char	*open, *colon, *end = strstr(d->msg, "); ");
 	char		*stop;
 	unsigned long	 v;
 
-	if (end == d->msg || end[-1] != ')' ||
-	    (open = strrchr(d->msg, '(')) == NULL)
+	end = end != NULL ? end + 1 : d->msg + strlen(d->msg);
+	if (end == d->msg || end[-1] != ')')
+		return -1;
+	for (open = end - 1; open > d->msg && *open != '('; open--)
+		;
+	if (*open != '(')
 		return -1;
 	for (colon = end - 1; colon > open && *colon != ':'; colon--)
 		;
