@@ -373,46 +373,6 @@ fail:
 	return -1;
 }
 
-/* One statement, outside the runtime, streaming COPY data. */
-static int
-exec_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
-    struct pgb_diag *d)
-{
-	const struct pgb_stmt	*s = &sc->stmts[i];
-	struct pgb_buf		 sql;
-	PGresult		*res;
-	ExecStatusType		 st;
-	int			 rc = 0;
-
-	pgb_buf_init(&sql);
-	pgb_buf_append(&sql, sc->text + s->off, s->len);
-	res = PQexec(db->conn, sql.data);
-	pgb_buf_release(&sql);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (st == PGRES_COPY_IN) {
-		PQclear(res);
-		if (s->copy_len > 0 && PQputCopyData(db->conn,
-		    (const char *)sc->text + s->copy_off,
-		    (int)s->copy_len) != 1)
-			rc = -1;
-		if (PQputCopyEnd(db->conn, rc == 0 ? NULL : "no data") != 1)
-			rc = -1;
-		while ((res = PQgetResult(db->conn)) != NULL) {
-			if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
-				rc = pgb_db_error(db, res, d);
-			PQclear(res);
-		}
-		if (rc == -1 && d->code == 0)
-			pgb_db_error(db, NULL, d);
-		return rc;
-	}
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-	    st != PGRES_EMPTY_QUERY)
-		rc = pgb_db_error(db, res, d);
-	PQclear(res);
-	return rc;
-}
-
 static const char *
 lock_words(const char *mode)
 {
@@ -519,7 +479,8 @@ lock_pass(struct prover *p, size_t upto, struct pgb_diag *d)
 		if (tx)
 			rc = pgb_db_exec(&p->db, "BEGIN", 0, NULL, NULL, d);
 		for (k = 0; k < mig->up.nstmts && rc == 0; k++) {
-			if ((rc = exec_stmt(&p->db, &mig->up, k, d)) == 0 && tx)
+			rc = pgb_run_stmt(&p->db, &mig->up, k, d);
+			if (rc == 0 && tx)
 				rc = watch_locks(p, mig, k, tables, &seen, d);
 		}
 		if (rc == 0 && tx)

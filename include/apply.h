@@ -89,6 +89,15 @@ int	pgb_adopt_versions(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, const long long *v, size_t n,
 	    const char *origin, struct pgb_diag *);
 
+/*
+ * Run statement 'i' of 'sc' as pgapply does, streaming its COPY data
+ * when the manifest announces some (any other COPY fails it, see
+ * pgb_db_result); 0 or -1 with 'd' filled.  The one statement runner:
+ * pgbundle check uses it too.
+ */
+int	pgb_run_stmt(struct pgb_db *, const struct pgb_script *sc, size_t i,
+	    struct pgb_diag *);
+
 /* "003_create_orders" into 'buf'. */
 const char *pgb_mig_label(const struct pgb_migration *, char *buf, size_t);
 

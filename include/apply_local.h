@@ -59,9 +59,6 @@ double	pgb_now_ms(void);	/* CLOCK_MONOTONIC, in milliseconds */
 int	pgb_stmt_failed(const struct pgb_migration *,
 	    const struct pgb_script *sc, size_t i, const char *what,
 	    struct pgb_diag *);
-/* Run statement 'i' of 'sc', streaming its COPY data; 0 or -1. */
-int	pgb_run_stmt(struct pgb_db *, const struct pgb_script *sc, size_t i,
-	    struct pgb_diag *);
 /* o's lock and statement timeouts, for the transaction if 'local'. */
 int	pgb_set_timeouts(struct pgb_db *, const struct pgb_apply_opts *,
 	    int local, struct pgb_diag *);

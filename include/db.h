@@ -37,6 +37,11 @@ struct pgb_db {
 				   failed, whatever the server answers */
 	int	 hung_up;	/* socket shut: 1 a cancel after a signal went
 				   unanswered, 2 one past 'deadline' did */
+	int	 copy_in_ok;	/* the next COPY FROM STDIN is the one the
+				   statement announced: pgb_db_copy() feeds it */
+	const char *stray;	/* the command started a COPY the bundle did
+				   not announce (what it was), which pgapply
+				   ended: it fails, whatever the server says */
 };
 
 enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
@@ -130,6 +135,15 @@ void	pgb_db_due(struct pgb_db *);
  */
 PGresult *pgb_db_query(struct pgb_db *, const char *sql, int n,
 	    const char *const *params);
+/*
+ * The next result of the command in flight, as PQgetResult, with the same
+ * waits.  A COPY is handed back only when it is the COPY FROM STDIN that
+ * db->copy_in_ok announced; any other (COPY TO STDOUT, COPY FROM STDIN
+ * without data, COPY BOTH) is ended here, the command is marked failed
+ * (db->stray) and its final result follows: a COPY FROM STDIN gets a
+ * CopyFail, a COPY TO STDOUT a cancel request, its rows are dropped
+ * unread, and a server that has not ended it 5 s later is hung up on.
+ */
 PGresult *pgb_db_result(struct pgb_db *);
 /*
  * After a COPY ... FROM STDIN answered PGRES_COPY_IN: send 'len' bytes

@@ -108,6 +108,45 @@ mig_failed(const struct pgb_migration *mig, struct pgb_diag *d)
 	    d->code == PGB_ESQL ? " failed" : "", server);
 }
 
+/*
+ * Whether statement 'i' holds a backslash: the only byte whose meaning
+ * standard_conforming_strings changes (in '...' strings), so the only
+ * statements the server could split otherwise than pgbundle did.
+ */
+static int
+has_backslash(const struct pgb_script *sc, size_t i)
+{
+	return memchr(sc->text + sc->stmts[i].off, '\\',
+	    sc->stmts[i].len) != NULL;
+}
+
+/*
+ * pgbundle split the statements as the server does with
+ * standard_conforming_strings on, which the session reset sets.  A
+ * migration may have turned it off since (set_config(), RESET to a role's
+ * default): the server reports every change, and a statement it would
+ * read otherwise does not go out.
+ */
+static int
+std_strings_ok(struct pgb_db *db, const struct pgb_script *sc, size_t i,
+    struct pgb_diag *d)
+{
+	const char	*v;
+
+	if (!has_backslash(sc, i))
+		return 0;
+	v = PQparameterStatus(db->conn, "standard_conforming_strings");
+	if (v != NULL && strcmp(v, "on") == 0)
+		return 0;
+	pgb_fail(d, PGB_ESQL, "standard_conforming_strings is %s, and the "
+	    "statement holds a backslash", v != NULL ? v : "unknown");
+	pgb_detail(d, "pgbundle splits statements as the server does with "
+	    "standard_conforming_strings on; pgapply sets it on for each "
+	    "migration, and a statement before this one turned it off: "
+	    "leave it on and write E'...' strings for backslash escapes");
+	return -1;
+}
+
 /* Run one statement, streaming its COPY data when it has some. */
 int
 pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
@@ -119,9 +158,14 @@ pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	ExecStatusType	 st;
 	int		 rc = 0;
 
+	if (std_strings_ok(db, sc, i, d) == -1)
+		return -1;
 	pgb_buf_init(&sql);
 	pgb_buf_append(&sql, sc->text + s->off, s->len);
+	/* Only the COPY the manifest announced gets its data. */
+	db->copy_in_ok = s->is_copy;
 	res = pgb_db_query(db, sql.data, 0, NULL);
+	db->copy_in_ok = 0;
 	pgb_buf_release(&sql);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COPY_IN) {
@@ -310,7 +354,8 @@ pgb_rollback_tx(struct pgb_db *db)
 /*
  * Whether 'mig' can go through libpq's pipeline mode: not with COPY data
  * (refused in a pipeline), verify queries (their answer decides the
- * COMMIT) or a baseline's extra history rows.
+ * COMMIT), a baseline's extra history rows, or a backslash in a statement
+ * (std_strings_ok() looks at the session before each one goes out).
  */
 /*
  * In a pipeline the server keeps one statement_timeout armed until the
@@ -348,7 +393,7 @@ can_pipeline(const struct pgb_migration *mig)
 	if (mig->nverify > 0 || mig->baseline)
 		return 0;
 	for (i = 0; i < mig->up.nstmts; i++)
-		if (mig->up.stmts[i].is_copy ||
+		if (mig->up.stmts[i].is_copy || has_backslash(&mig->up, i) ||
 		    mentions_statement_timeout(&mig->up, i))
 			return 0;
 	return 1;
@@ -395,9 +440,11 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 				rc = pgb_db_error(db, NULL, d);
 			return rc;
 		}
+		/* A COPY never comes here: pgb_db_result() ended it. */
 		if (rc == 0 && ((st != PGRES_COMMAND_OK &&
 		    st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY &&
-		    st != PGRES_PIPELINE_ABORTED) || db->gave_up)) {
+		    st != PGRES_PIPELINE_ABORTED) || db->gave_up ||
+		    db->stray)) {
 			rc = pgb_db_error(db, res, d);
 			if (k >= npre && k - npre < s1 - s0)
 				*bad = s0 + (k - npre);
