@@ -64,29 +64,35 @@ server_words(const struct pgb_diag *d, char *out, size_t len)
 }
 
 /*
- * The "(file:line)" the runtime puts at the end of a failed statement's
- * message.  0 and *file (caller frees) and *line, or -1.
+ * The "(file:line)" the runtime puts after "failed at statement N of M"
+ * in a failed statement's message, at its end or before ": " and the
+ * runtime's own reason.  0 and *file (caller frees), *line and *why
+ * (the reason, or NULL), or -1.
  */
 static int
-failed_at(const struct pgb_diag *d, char **file, unsigned *line)
+failed_at(const struct pgb_diag *d, char **file, unsigned *line,
+    const char **why)
 {
-	const char	*open, *colon, *end = d->msg + strlen(d->msg);
+	const char	*open, *close, *colon, *at;
 	char		*stop;
 	unsigned long	 v;
 
-	if (end == d->msg || end[-1] != ')' ||
-	    (open = strrchr(d->msg, '(')) == NULL)
+	if ((at = strstr(d->msg, " failed at statement ")) == NULL ||
+	    (open = strchr(at, '(')) == NULL ||
+	    (close = strchr(open, ')')) == NULL ||
+	    (close[1] != '\0' && strncmp(close + 1, ": ", 2) != 0))
 		return -1;
-	for (colon = end - 1; colon > open && *colon != ':'; colon--)
+	for (colon = close - 1; colon > open && *colon != ':'; colon--)
 		;
 	if (colon == open)
 		return -1;
 	errno = 0;
 	v = strtoul(colon + 1, &stop, 10);
-	if (errno || stop != end - 1 || v == 0 || v > 0xffffffffUL)
+	if (errno || stop != close || v == 0 || v > 0xffffffffUL)
 		return -1;
 	*file = pgb_xstrndup(open + 1, (size_t)(colon - open - 1));
 	*line = (unsigned)v;
+	*why = close[1] != '\0' ? close + 3 : NULL;
 	return 0;
 }
 
@@ -148,7 +154,7 @@ report_failure(struct prover *p, const char *dir,
     const struct pgb_diag *d)
 {
 	char		 words[sizeof(d->detail)], *file = NULL, *where;
-	const char	*q;
+	const char	*q, *why;
 	unsigned	 line = 0;
 	long		 k;
 
@@ -163,11 +169,11 @@ report_failure(struct prover *p, const char *dir,
 		else
 			pgb_report_add(p->r, sev, where, line, NULL, "%sverify "
 			    "query failed: %s", prefix, words);
-	} else if (failed_at(d, &file, &line) == 0) {
+	} else if (failed_at(d, &file, &line, &why) == 0) {
 		free(where);
 		where = src_path(dir, file);
 		pgb_report_add(p->r, sev, where, line, NULL, "%s%s", prefix,
-		    words);
+		    why != NULL ? why : words);
 	} else
 		pgb_report_add(p->r, sev, where, 0, NULL, "%s%s", prefix,
 		    d->msg);

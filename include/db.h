@@ -37,6 +37,8 @@ struct pgb_db {
 				   failed, whatever the server answers */
 	int	 hung_up;	/* socket shut: 1 a cancel after a signal went
 				   unanswered, 2 one past 'deadline' did */
+	int	 cleanup;	/* commands run even once pgb_interrupted is
+				   set (pgb_db_cleanup) */
 	int	 copy_in_ok;	/* the next COPY FROM STDIN is the one the
 				   statement announced: pgb_db_copy() feeds it */
 	const char *stray;	/* the command started a COPY the bundle did
@@ -121,6 +123,13 @@ int	pgb_db_exec(struct pgb_db *, const char *sql, int n,
 void	pgb_db_bound(struct pgb_db *, long long ms, const char *timeout);
 /* The next answer is due 'bound' from now (pipeline mode). */
 void	pgb_db_due(struct pgb_db *);
+/*
+ * From now on, commands on 'db' run even after SIGTERM or SIGINT, each
+ * bounded by 'seconds' (then cancelled, and hung up on 5 s later): for
+ * clean-up that must happen once interrupted, such as dropping a
+ * scratch database.
+ */
+void	pgb_db_cleanup(struct pgb_db *, int seconds);
 
 /*
  * PQexec (n == 0 and params NULL) or PQexecParams, and PQgetResult, with

@@ -352,26 +352,22 @@ pgb_rollback_tx(struct pgb_db *db)
 }
 
 /*
- * Whether 'mig' can go through libpq's pipeline mode: not with COPY data
- * (refused in a pipeline), verify queries (their answer decides the
- * COMMIT), a baseline's extra history rows, or a backslash in a statement
- * (std_strings_ok() looks at the session before each one goes out).
- */
-/*
  * In a pipeline the server keeps one statement_timeout armed until the
  * next Sync, so a migration that sets it would time the statements after
  * it together, and pgapply's own bookkeeping with them; psql times each
- * statement alone.  Such migrations take the one-statement-a-trip path.
+ * statement alone.  And a COPY to or from the client runs only as a
+ * statement of its own, starting with the word: in a pipeline one would
+ * send rows the COMMIT queued behind it does not wait for.  Statements
+ * that mention either take the one-statement-a-trip path.
  */
 static int
-mentions_statement_timeout(const struct pgb_script *sc, size_t i)
+mentions(const struct pgb_script *sc, size_t i, const char *word)
 {
-	static const char	 word[] = "statement_timeout";
 	const unsigned char	*p = sc->text + sc->stmts[i].off;
-	size_t			 n = sc->stmts[i].len, k, j;
+	size_t			 n = sc->stmts[i].len, w = strlen(word), k, j;
 
-	for (k = 0; k + sizeof(word) - 1 <= n; k++) {
-		for (j = 0; j < sizeof(word) - 1; j++) {
+	for (k = 0; k + w <= n; k++) {
+		for (j = 0; j < w; j++) {
 			unsigned char c = p[k + j];
 
 			if (c >= 'A' && c <= 'Z')
@@ -379,12 +375,19 @@ mentions_statement_timeout(const struct pgb_script *sc, size_t i)
 			if (c != (unsigned char)word[j])
 				break;
 		}
-		if (j == sizeof(word) - 1)
+		if (j == w)
 			return 1;
 	}
 	return 0;
 }
 
+/*
+ * Whether 'mig' can go through libpq's pipeline mode: not with a COPY
+ * (see mentions()), verify queries (their answer decides the COMMIT), a
+ * baseline's extra history rows, a statement_timeout set, or a backslash
+ * in a statement (std_strings_ok() looks at the session before each one
+ * goes out).
+ */
 static int
 can_pipeline(const struct pgb_migration *mig)
 {
@@ -394,7 +397,8 @@ can_pipeline(const struct pgb_migration *mig)
 		return 0;
 	for (i = 0; i < mig->up.nstmts; i++)
 		if (mig->up.stmts[i].is_copy || has_backslash(&mig->up, i) ||
-		    mentions_statement_timeout(&mig->up, i))
+		    mentions(&mig->up, i, "copy") ||
+		    mentions(&mig->up, i, "statement_timeout"))
 			return 0;
 	return 1;
 }
@@ -440,7 +444,10 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 				rc = pgb_db_error(db, NULL, d);
 			return rc;
 		}
-		/* A COPY never comes here: pgb_db_result() ended it. */
+		/*
+		 * No COPY comes here: can_pipeline() keeps them out, and
+		 * pgb_db_result() would end one.
+		 */
 		if (rc == 0 && ((st != PGRES_COMMAND_OK &&
 		    st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY &&
 		    st != PGRES_PIPELINE_ABORTED) || db->gave_up ||
