@@ -44,7 +44,13 @@ struct pgb_db {
 	const char *stray;	/* the command started a COPY the bundle did
 				   not announce (what it was), which pgapply
 				   ended: it fails, whatever the server says */
+	int	 ended;		/* PGB_ENDED_* bits: what the results read
+				   since the command went out (pipeline: since
+				   it began) ended a transaction with */
 };
+
+#define PGB_ENDED_COMMIT	1	/* COMMIT, END, PREPARE TRANSACTION */
+#define PGB_ENDED_ROLLBACK	2	/* ROLLBACK, ABORT */
 
 enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
 

@@ -81,15 +81,46 @@ exec_or_send(struct pgb_db *db, const char *sql, int n,
 }
 
 /*
- * The history row and COMMIT are pgapply's own: a statement_timeout the
- * migration set for itself (SET, not SET LOCAL) must not cut them short.
- * Local to the migration's transaction, like the migration's own SET.
+ * Mark the transaction pgapply just began with its id, for
+ * pgb_own_writes(): local to it, so the mark goes when it ends.
  */
 static int
-own_timeout(struct pgb_db *db, struct pgb_diag *d)
+mark_tx(struct pgb_db *db, struct pgb_diag *d)
 {
+	return exec_or_send(db, "SELECT pg_catalog.set_config('pgbundle.xact', "
+	    "pg_catalog.txid_current()::pg_catalog.text, true)", 0, NULL, d);
+}
+
+int
+pgb_own_writes(struct pgb_db *db, struct pgb_diag *d)
+{
+	/*
+	 * 1 / 0 (SQLSTATE 22012) unless the mark is this transaction's: a
+	 * statement ended it (COMMIT, ROLLBACK; in a pipeline the next ones
+	 * then run in a transaction of their own, which the error aborts).
+	 */
 	return exec_or_send(db, "SELECT pg_catalog.set_config("
-	    "'statement_timeout', '0', true)", 0, NULL, d);
+	    "'statement_timeout', '0', true), 1 OPERATOR(pg_catalog./) "
+	    "(COALESCE(pg_catalog.current_setting('pgbundle.xact', true), '') "
+	    "OPERATOR(pg_catalog.=) pg_catalog.txid_current()::"
+	    "pg_catalog.text)::pg_catalog.int4", 0, NULL, d);
+}
+
+int
+pgb_ended_tx(const char *what, const struct pgb_migration *mig,
+    struct pgb_diag *d)
+{
+	char	label[PGB_NAME_MAX + 8];
+
+	if (strcmp(d->sqlstate, "22012") != 0)
+		return 0;
+	pgb_fail(d, PGB_EOPERATOR, "%s '%s': a statement ended the "
+	    "transaction pgapply runs it in", what, pgb_mig_label(mig, label,
+	    sizeof(label)));
+	pgb_detail(d, "a COMMIT, END or ROLLBACK in the script: what it "
+	    "committed stays, without a history row, and the rest was rolled "
+	    "back; look at the database before running it again");
+	return 1;
 }
 
 /*
@@ -147,6 +178,55 @@ std_strings_ok(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	return -1;
 }
 
+/*
+ * A command of the statements that failed committed part of the
+ * migration (PGB_ENDED_COMMIT): no rollback undoes that, a human must
+ * look.  Returns -1.
+ */
+static int
+committed_part(int ended, struct pgb_diag *d)
+{
+	char	server[sizeof(d->detail)];
+
+	if (!(ended & PGB_ENDED_COMMIT) || d->code != PGB_ESQL)
+		return -1;
+	d->code = PGB_EOPERATOR;
+	snprintf(server, sizeof(server), "%s", d->detail);
+	pgb_detail(d, "%s%sa COMMIT or END in the script ended the "
+	    "transaction pgapply runs the migration in: what ran before it "
+	    "stays, without a history row; look at the database before running "
+	    "it again", server, server[0] ? "\n" : "");
+	return -1;
+}
+
+/*
+ * After a statement that succeeded: one of a transactional script runs in
+ * pgapply's transaction and must leave it open, and end no transaction
+ * on the way ("COMMIT; BEGIN"); one of a no-transaction script must
+ * leave none open (pgapply records its progress after it).
+ */
+static int
+tx_state_ok(struct pgb_db *db, const struct pgb_script *sc,
+    struct pgb_diag *d)
+{
+	PGTransactionStatusType	ts = PQtransactionStatus(db->conn);
+
+	if (sc->mode == PGB_MODE_NOTX) {
+		if (ts == PQTRANS_IDLE)
+			return 0;
+		return pgb_fail(d, PGB_ESQL, "the statement left a transaction "
+		    "open (BEGIN): in a no-transaction migration each "
+		    "statement commits alone");
+	}
+	if (ts == PQTRANS_INTRANS && db->ended == 0)
+		return 0;
+	pgb_fail(d, PGB_ESQL, "the statement %s the transaction pgapply runs "
+	    "the migration in", db->ended == PGB_ENDED_ROLLBACK ? "rolled "
+	    "back" : "ended");
+	return committed_part(db->ended == PGB_ENDED_ROLLBACK ?
+	    db->ended : PGB_ENDED_COMMIT, d);
+}
+
 /* Run one statement, streaming its COPY data when it has some. */
 int
 pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
@@ -170,15 +250,16 @@ pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COPY_IN) {
 		PQclear(res);
-		return pgb_db_copy(db, sc->text + s->copy_off, s->copy_len, d);
+		rc = pgb_db_copy(db, sc->text + s->copy_off, s->copy_len, d);
+	} else {
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+		    st != PGRES_EMPTY_QUERY)
+			rc = pgb_db_error(db, res, d);
+		PQclear(res);
 	}
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-	    st != PGRES_EMPTY_QUERY) {
-		pgb_db_error(db, res, d);
-		rc = -1;
-	}
-	PQclear(res);
-	return rc;
+	if (rc == 0)
+		return tx_state_ok(db, sc, d);
+	return sc->mode == PGB_MODE_TX ? committed_part(db->ended, d) : -1;
 }
 
 static int
@@ -222,6 +303,8 @@ pgb_set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
 	const char	*p[3];
 
 	p[2] = local ? "true" : "false";
+	if (local && mark_tx(db, d) == -1)
+		return -1;
 	if (o->lock_timeout != NULL) {
 		p[0] = "lock_timeout";
 		p[1] = o->lock_timeout;
@@ -407,9 +490,11 @@ can_pipeline(const struct pgb_migration *mig)
  * Pipeline mode: send a sync and read every result up to it.  The queued
  * commands were 'npre' of the runtime's own, statements s0 to s1 - 1,
  * then more of its own.  0, or -1 with 'd' from the first failure and
- * '*bad' the index of the statement that failed or did not answer
- * ((size_t)-1: none did).  Each answer is due db->bound after the one
- * before it, so a bound times each statement, as the server does.
+ * '*bad' the index of the statement that failed or did not answer, s1
+ * for the command right after them (pgb_own_writes(), in the last
+ * drain), (size_t)-1 for any other of the runtime's own.  Each answer is
+ * due db->bound after the one before it, so a bound times each
+ * statement, as the server does.
  */
 static int
 pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
@@ -431,7 +516,7 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 				continue;
 			if (rc == -1)
 				return rc;
-			if (k >= npre && k - npre < s1 - s0)
+			if (k >= npre && k - npre <= s1 - s0)
 				*bad = s0 + (k - npre);
 			return pgb_db_error(db, NULL, d);
 		}
@@ -453,7 +538,7 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 		    st != PGRES_PIPELINE_ABORTED) || db->gave_up ||
 		    db->stray)) {
 			rc = pgb_db_error(db, res, d);
-			if (k >= npre && k - npre < s1 - s0)
+			if (k >= npre && k - npre <= s1 - s0)
 				*bad = s0 + (k - npre);
 		}
 		PQclear(res);
@@ -480,11 +565,12 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	struct pgb_buf	 sql;
 	struct pgb_diag	 ignore;
 	size_t		 i, s0 = 0, npre, queued = 0, bad = (size_t)-1;
-	int		 rc, retry;
+	int		 rc, retry, ended;
 
 	if (PQenterPipelineMode(db->conn) != 1)
 		return pgb_db_error(db, NULL, d);
-	npre = 1 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
+	db->ended = 0;
+	npre = 2 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
 	rc = exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
 	    pgb_set_timeouts(db, o, 1, d) == -1 ? -1 : 0;
 	pgb_buf_init(&sql);
@@ -511,7 +597,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 		queued += sc->stmts[i].len;
 	}
 	pgb_buf_release(&sql);
-	if (rc == 0 && (own_timeout(db, d) == -1 ||
+	if (rc == 0 && (pgb_own_writes(db, d) == -1 ||
 	    record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
 	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
 		rc = -1;
@@ -522,19 +608,24 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	(void)PQexitPipelineMode(db->conn);
 	if (rc == 0)
 		return 0;
+	ended = db->ended;
 	retry = strcmp(d->sqlstate, "55P03") == 0 && d->code == PGB_ESQL;
 	if (d->code != PGB_ERETRY)
 		pgb_rollback_tx(db);
-	if (bad == (size_t)-1) {
+	if (bad == sc->nstmts && pgb_ended_tx("migration", mig, d))
+		return -1;
+	if (bad >= sc->nstmts) {
 		if (d->code == PGB_ESQL || d->sqlstate[0] == '\0')
 			mig_failed(mig, d);
-		return -1;
+		return committed_part(ended, d);
 	}
 	if (strcmp(d->sqlstate, "42601") == 0 && d->code == PGB_ESQL &&
-	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE &&
+	    !(ended & PGB_ENDED_COMMIT))
 		return 2;
+	committed_part(ended, d);
 	pgb_stmt_failed(mig, sc, bad, "migration", d);
-	return retry ? 1 : -1;
+	return retry && d->code == PGB_ESQL ? 1 : -1;
 }
 
 /*
@@ -569,8 +660,13 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (run_verify(db, mig, d) == -1)
 		goto fail;
-	if (own_timeout(db, d) == -1 || record(db, mig, o, "applied",
-	    mig->up.nstmts, (long long)(pgb_now_ms() - t0), d) == -1 ||
+	if (pgb_own_writes(db, d) == -1) {
+		if (!pgb_ended_tx("migration", mig, d))
+			mig_failed(mig, d);
+		goto fail;
+	}
+	if (record(db, mig, o, "applied", mig->up.nstmts,
+	    (long long)(pgb_now_ms() - t0), d) == -1 ||
 	    (mig->baseline && record_replaced(db, mig, o, d) == -1)) {
 		mig_failed(mig, d);
 		goto fail;
@@ -654,6 +750,8 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 			if (d->code == PGB_ESQL)
 				d->code = PGB_EOPERATOR;
 			keep = *d;
+			/* A statement that left a transaction open. */
+			pgb_rollback_tx(db);
 			(void)pgb_db_reset_session(db, d);
 			*d = keep;
 			return -1;

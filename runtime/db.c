@@ -174,6 +174,7 @@ arm(struct pgb_db *db)
 		db->stop_at = 0;
 	}
 	db->stray = NULL;
+	db->ended = 0;
 	pgb_db_due(db);
 }
 
@@ -350,6 +351,17 @@ end_copy(struct pgb_db *db, ExecStatusType st)
 	}
 }
 
+/* A command that ended a transaction, by its tag: db->ended. */
+static void
+note_end(struct pgb_db *db, const char *tag)
+{
+	if (strcmp(tag, "COMMIT") == 0 ||
+	    strcmp(tag, "PREPARE TRANSACTION") == 0)
+		db->ended |= PGB_ENDED_COMMIT;
+	else if (strcmp(tag, "ROLLBACK") == 0)
+		db->ended |= PGB_ENDED_ROLLBACK;
+}
+
 PGresult *
 pgb_db_result(struct pgb_db *db)
 {
@@ -361,6 +373,8 @@ pgb_db_result(struct pgb_db *db)
 		if ((res = PQgetResult(db->conn)) == NULL)
 			return NULL;
 		st = PQresultStatus(res);
+		if (st == PGRES_COMMAND_OK)
+			note_end(db, PQcmdStatus(res));
 		if (st != PGRES_COPY_IN && st != PGRES_COPY_OUT &&
 		    st != PGRES_COPY_BOTH)
 			return res;
