@@ -1,7 +1,8 @@
 # Dockerfile - pgapply in a FROM-scratch image (docs/DEPLOY.md).
 #
+#   make image                  # podman or docker; see scripts/image.sh
 #   docker build -t pgapply:0.1.0 .
-#   docker run --rm -v "$PWD/bundles:/bundles:ro" \
+#   docker run --rm --read-only -v "$PWD/bundles:/bundles:ro" \
 #       -e DATABASE_URL=postgres://user@db:5432/app pgapply:0.1.0 \
 #       apply /bundles/app-13.pgb --pubkey /bundles/app.pub
 #
@@ -10,16 +11,28 @@
 # pgapply with no shared libraries.  The final image holds the binary, the
 # CA bundle, and passwd/group lines for the numeric user it runs as; it has
 # no shell, no package manager and nothing else.
+#
+# BASE is any Debian 12 image with working apt sources: the official one
+# by default, or one made offline with mmdebstrap ("make image" does that
+# when no registry answers).
 
-FROM debian:bookworm-slim AS build
+ARG BASE=debian:bookworm-slim
+FROM ${BASE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	build-essential pkg-config dpkg-dev ca-certificates file \
 	libpq-dev libssl-dev zlib1g-dev libarchive-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# libpq first, from the script alone: this layer is rebuilt only when the
+# script changes, not on every change to the sources.
+COPY scripts/build-static.sh scripts/
+RUN sh scripts/build-static.sh build/static \
+ && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN make static \
+# -o: the libraries above came from this same script, whatever time COPY
+# gave the file.
+RUN make -o build/static/.done static \
  && ! ldd bin/pgapply-static \
  && bin/pgapply-static --version \
  && mkdir -p /out/etc \

@@ -58,14 +58,19 @@ units: $(UNIT)
 
 # The whole suite: cmocka units and end-to-end tests against a throwaway
 # PostgreSQL, under one harness that ends with "N passed, N failed".
+# JOBS test files run at once (default: one per core; each end-to-end
+# file has a server of its own).
+JOBS	?=
+RUN	 = JOBS=$(JOBS) perl tests/run.pl
+
 test check: all units
-	perl tests/run.pl $(UNIT) $(sort $(wildcard tests/e2e/*.pl))
+	$(RUN) $(UNIT) $(sort $(wildcard tests/e2e/*.pl))
 
 check-unit: units
-	perl tests/run.pl $(UNIT)
+	$(RUN) $(UNIT)
 
 check-e2e: all
-	perl tests/run.pl $(sort $(wildcard tests/e2e/*.pl))
+	$(RUN) $(sort $(wildcard tests/e2e/*.pl))
 
 # Compile migrations/ and apply it to a throwaway local server (README).
 demo: all
@@ -94,6 +99,17 @@ $(B)/sobj/%.o: %.c $(SB)/.done
 $(SB)/.done: scripts/build-static.sh
 	rm -f $@
 	sh scripts/build-static.sh $(SB)
+
+# The FROM-scratch image of the Dockerfile, pgapply:$(VERSION) and
+# pgapply:latest, with podman or docker (docs/DEPLOY.md).  scripts/image.sh
+# keeps podman's configuration and storage, and the Debian base it makes
+# with mmdebstrap when no registry answers, in $(IB), which "make clean"
+# keeps and "make distclean" removes.  IMAGE_ENGINE=podman|docker and
+# IMAGE_BASE=IMAGE choose instead of it.
+IB	 = $(B)/image
+
+image:
+	sh scripts/image.sh build
 
 # Benchmarks against psql and peer tools on a throwaway durable server;
 # long, and never part of test.  BENCH_QUICK=1 for a short run (bench/run.pl).
@@ -127,7 +143,7 @@ SOAK_KILLS ?= 300
 
 soak: all
 	$(MAKE) fuzz FUZZ_TIME=$(SOAK_FUZZ_TIME)
-	PGB_SOAK=$(SOAK_KILLS) perl tests/run.pl tests/e2e/050_faults.pl
+	PGB_SOAK=$(SOAK_KILLS) $(RUN) tests/e2e/050_faults.pl
 
 # The runtime's end-to-end tests that cover the most of it, with pgapply
 # under valgrind's memcheck: any error or leak fails the test (exit 99).
@@ -135,9 +151,26 @@ VALGRIND_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
 	   tests/e2e/053_hostile_more.pl
 
 check-valgrind: all
-	PGB_VALGRIND=1 perl tests/run.pl $(VALGRIND_TESTS)
+	PGB_VALGRIND=1 $(RUN) $(VALGRIND_TESTS)
 
-.PHONY: fuzz fuzzers soak check-valgrind
+# The runtime's end-to-end tests against the other PostgreSQL majors in
+# tests/pg-versions (13, 14, 16, 17, 18; "make test" uses Debian's 15),
+# whose server programs scripts/deps.sh installs into tests/tools/pg from
+# the npm registry.  A major that is missing fails the run.  JOBS majors
+# at a time (default: one per core), each running its files one at a
+# time; PGB_VERSIONS="17 18" runs only those majors.
+# The files: apply, refusals and the no-transaction resume, runners and
+# the lock, rollback and adopt, the real other tools' databases, the
+# pipeline, the server stopping, and check --db.
+VERSION_TESTS = tests/e2e/020_apply.pl tests/e2e/021_refusals.pl \
+	   tests/e2e/022_runners.pl tests/e2e/024_rollback.pl \
+	   tests/e2e/025_adopt_tools.pl tests/e2e/026_pipeline.pl \
+	   tests/e2e/051_server_stop.pl tests/e2e/070_check.pl
+
+test-versions: all
+	JOBS=$(JOBS) perl tests/versions.pl $(VERSION_TESTS)
+
+.PHONY: fuzz fuzzers soak check-valgrind test-versions
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -151,12 +184,13 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/man/man1/pgapply.1
 
 clean:
-	rm -rf bin $(filter-out $(SB),$(wildcard $(B)/*))
+	rm -rf bin $(filter-out $(SB) $(IB),$(wildcard $(B)/*))
 
 distclean: clean
+	sh scripts/image.sh clean
 	rm -rf $(B)
 
 .PHONY: all units test check check-unit check-e2e demo bench install uninstall clean \
-	distclean static
+	distclean static image
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/sobj/*/*.d)

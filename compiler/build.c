@@ -27,34 +27,102 @@
 #include "sum.h"
 #include "banned.h"
 
-/* Write 'len' bytes to 'path' through a temporary file and rename. */
+/* Temporary names tried beside one output file before giving up. */
+#define TEMP_TRIES	100
+
+/*
+ * Create 'path', which must not exist (not even as a symlink: O_EXCL
+ * and O_NOFOLLOW), holding data[0..len), synced.  0; or -1 with errno
+ * kept and 'd' filled, the file removed.
+ */
 static int
-write_atomic(const char *path, const void *data, size_t len, int mode,
+create_new(const char *path, const void *data, size_t len, int mode,
     struct pgb_diag *d)
 {
-	char		 tmp[PATH_MAX];
 	const char	*p = data;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, e;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path,
-	    (long)getpid()) >= sizeof(tmp))
-		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1)
-		return pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-		    strerror(errno));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) == -1) {
+		e = errno;
+		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
+		    strerror(e));
+		errno = e;
+		return -1;
+	}
 	while (len > 0) {
 		if ((n = write(fd, p, len)) <= 0) {
-			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-			    strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return -1;
+			if (n == -1 && errno == EINTR)
+				continue;
+			e = n == 0 ? EIO : errno;
+			goto bad;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, path) == -1) {
+	if (fsync(fd) == -1) {
+		e = errno;
+		goto bad;
+	}
+	if (close(fd) == -1) {
+		e = errno;
+		unlink(path);
+		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
+		    strerror(e));
+		return -1;
+	}
+	return 0;
+bad:
+	close(fd);
+	unlink(path);
+	pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path, strerror(e));
+	errno = e;
+	return -1;
+}
+
+int
+pgb_write_new(const char *path, const void *data, size_t len, int mode,
+    struct pgb_diag *d)
+{
+	return create_new(path, data, len, mode, d);
+}
+
+int
+pgb_write_temp(const char *stem, const void *data, size_t len, int mode,
+    char *tmp, size_t tmplen, struct pgb_diag *d)
+{
+	unsigned	k;
+	int		n;
+
+	for (k = 0; k < TEMP_TRIES; k++) {
+		n = k == 0 ? snprintf(tmp, tmplen, "%s.tmp%ld", stem,
+		    (long)getpid()) : snprintf(tmp, tmplen, "%s.tmp%ld.%u",
+		    stem, (long)getpid(), k);
+		if (n < 0 || (size_t)n >= tmplen)
+			return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'",
+			    stem);
+		/* Someone else's file (or a planted symlink): another name. */
+		if (create_new(tmp, data, len, mode, d) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %u temporary "
+	    "names beside it are taken ('%s.tmp%ld' ...)", stem, TEMP_TRIES,
+	    stem, (long)getpid());
+}
+
+int
+pgb_write_atomic(const char *path, const void *data, size_t len, int mode,
+    struct pgb_diag *d)
+{
+	char	tmp[PATH_MAX];
+
+	if (pgb_write_temp(path, data, len, mode, tmp, sizeof(tmp), d) == -1)
+		return -1;
+	/* rename() replaces 'path' itself, never what a symlink there names. */
+	if (rename(tmp, path) == -1) {
 		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
 		    strerror(errno));
 		unlink(tmp);
@@ -146,7 +214,7 @@ update_sums(const char *path, const unsigned char *data, size_t len,
 	pgb_sha256(data, len, h);
 	pgb_hex(h, sizeof(h), hex);
 	pgb_buf_init(&out);
-	if ((f = fopen(sums, "r")) != NULL) {
+	if ((f = pgb_fopen_regular(sums)) != NULL) {
 		while (fgets(line, sizeof(line), f) != NULL) {
 			size_t n = strlen(line);
 			if (n > 66 && strncmp(line + 66, base, strlen(base)) == 0 &&
@@ -158,7 +226,7 @@ update_sums(const char *path, const unsigned char *data, size_t len,
 		fclose(f);
 	}
 	pgb_buf_printf(&out, "%s  %s\n", hex, base);
-	rc = write_atomic(sums, out.data, out.len, 0644, d);
+	rc = pgb_write_atomic(sums, out.data, out.len, 0644, d);
 	pgb_buf_release(&out);
 	return rc;
 }
@@ -183,7 +251,7 @@ write_sum(const char *dir, const struct pgb_buf *sum, struct pgb_diag *d)
 
 	if (sum_path(dir, path, sizeof(path), d) == -1)
 		return -1;
-	return write_atomic(path, sum->data, sum->len, 0644, d);
+	return pgb_write_atomic(path, sum->data, sum->len, 0644, d);
 }
 
 struct texts {
@@ -347,10 +415,10 @@ write_outputs(const char *path, const struct pgb_buf *bundle,
 	    sizeof(sigpath))
 		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
 	mkdirs(path);
-	if (write_atomic(path, bundle->data, bundle->len, 0644, d) == -1)
+	if (pgb_write_atomic(path, bundle->data, bundle->len, 0644, d) == -1)
 		return -1;
 	if (sig != NULL) {
-		if (write_atomic(sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
+		if (pgb_write_atomic(sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
 			return -1;
 	} else if (unlink(sigpath) == -1 && errno != ENOENT)
 		return pgb_fail(d, PGB_EINTERNAL, "cannot remove stale '%s': %s",
@@ -402,10 +470,13 @@ build(const struct pgb_build_opts *o, struct pgb_report *r,
 	m.project = pgb_xstrdup(project);
 	m.target = o->target ? pgb_xstrdup(o->target) : NULL;
 	m.compiler = pgb_xstrdup("pgbundle " PGB_VERSION);
-	if (o->key != NULL) {
-		if (pgb_keys_load_public(o->key, &pub, d) == -1)
+	if (o->key != NULL || o->signer != NULL) {
+		/* The key that signs, or that will sign (--signer). */
+		if ((o->key != NULL ? pgb_keys_load_public(o->key, &pub, d) :
+		    pgb_pubkey_load(o->signer, &pub, d)) == -1)
 			goto out;
 		m.key_id = pgb_xstrdup(pub.id);
+		memcpy(res->signer, pub.id, sizeof(res->signer));
 		pgb_pubkey_release(&pub);
 	} else
 		m.key_id = pgb_xstrdup("unsigned");

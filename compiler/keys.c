@@ -283,3 +283,44 @@ out:
 	pgb_pubkey_release(&pub);
 	return rc;
 }
+
+int
+pgb_keys_load_either(const char *path, struct pgb_pubkey *pub,
+    struct pgb_diag *d)
+{
+	char	*text;
+	size_t	 len;
+	int	 priv;
+
+	memset(pub, 0, sizeof(*pub));
+	if (pgb_read_small("key", path, PGB_KEYFILE_MAX, PGB_EKEY, &text, &len,
+	    d) == -1)
+		return -1;
+	priv = strstr(text, "PRIVATE KEY-----") != NULL;
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return priv ? pgb_keys_load_public(path, pub, d) :
+	    pgb_pubkey_load(path, pub, d);
+}
+
+int
+pgb_pubkey_pem(const struct pgb_pubkey *k, struct pgb_buf *out,
+    struct pgb_diag *d)
+{
+	BIO	*bio;
+	char	*text;
+	long	 n;
+	int	 rc = -1;
+
+	if ((bio = BIO_new(BIO_s_mem())) != NULL &&
+	    PEM_write_bio_PUBKEY(bio, k->pkey) == 1 &&
+	    (n = BIO_get_mem_data(bio, &text)) > 0) {
+		pgb_buf_append(out, text, (size_t)n);
+		rc = 0;
+	} else
+		pgb_fail(d, PGB_EINTERNAL, "cannot encode public key %s",
+		    k->id);
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
+}

@@ -43,6 +43,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "lex.h"
+#include "text.h"
 #include "banned.h"
 
 /* Why scan_token() stopped short. */
@@ -1088,44 +1089,6 @@ pgb_lex_release(struct pgb_lex *lx)
 	memset(lx, 0, sizeof(*lx));
 }
 
-/*
- * Length of the valid UTF-8 sequence at s[0..n), 0 if it is not one:
- * no overlong forms, no surrogates, nothing above U+10FFFF.
- */
-static size_t utf8_seq(const unsigned char *, size_t);
-
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char	c = s[0], lo = 0x80, hi = 0xbf;
-	size_t		need, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		if (c == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (n < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need;
-}
-
 int
 pgb_lex_check_text(const char *text, size_t len, unsigned *errline,
     struct pgb_diag *d)
@@ -1147,7 +1110,7 @@ pgb_lex_check_text(const char *text, size_t len, unsigned *errline,
 				continue;
 			}
 		}
-		if (s[i] == 0 || (n = utf8_seq(s + i, len - i)) == 0)
+		if (s[i] == 0 || (n = pgb_utf8_seq(s + i, len - i, NULL)) == 0)
 			break;
 		i += n;
 	}

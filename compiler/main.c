@@ -3,10 +3,14 @@
  *
  * The only file that prints and exits.  Exit status: 0 success, 1 problems
  * in the migrations (or a bundle that fails inspection), 2 usage, 3 key
- * errors, 4 I/O or internal errors.
+ * errors, 4 I/O or internal errors (a failed write to its own output
+ * too).  Text from files, bundles and servers is cleaned before it
+ * reaches a terminal (text.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include "bounds.h"
 #include "build.h"
 #include "bundle.h"
+#include "conninfo.h"
 #include "json.h"
 #include "configmap.h"
 #include "keys.h"
@@ -23,6 +28,8 @@
 #include "scratch.h"
 #include "squash.h"
 #include "sig.h"
+#include "sign.h"
+#include "text.h"
 #include "banned.h"
 
 #define EXIT_SOURCE	1
@@ -32,16 +39,23 @@
 
 static const char usage_text[] =
 "usage: pgbundle keygen -o NAME\n"
-"       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned) [--strict]\n"
-"                [--project NAME] [--target NAME] [--include-root DIR] [-q]\n"
-"                [--layout NAME]\n"
+"       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned [--signer PUB])\n"
+"                [--strict] [--project NAME] [--target NAME]\n"
+"                [--include-root DIR] [-q] [--layout NAME]\n"
 "       pgbundle check [DIR] [--strict] [--include-root DIR] [--layout NAME]\n"
-"                [-q] [--db URL | --scratch] [--archive DIR] [--locks] [--json]\n"
+"                [-q] [--db URL | --db-file PATH | --scratch] [--archive DIR]\n"
+"                [--locks] [--json]\n"
 "       pgbundle squash [DIR] --through N --archive DIR [--data TABLE]...\n"
-"                [--db URL] [--include-root DIR] [--layout NAME] [-q]\n"
+"                [--db URL | --db-file PATH] [--include-root DIR]\n"
+"                [--layout NAME] [-q]\n"
 "       pgbundle sum [DIR] [--fix] [--include-root DIR] [--layout NAME]\n"
 "       pgbundle inspect FILE [--pubkey KEY] [--json]\n"
-"       pgbundle configmap FILE --name NAME [--pubkey KEY]\n";
+"       pgbundle configmap FILE --name NAME [--pubkey KEY]\n"
+"       pgbundle sign FILE (--key KEY | --signature-from SRC --signer PUB)\n"
+"                [--minisig]\n"
+"       pgbundle cosign FILE (--key KEY | --signature-from SRC --signer PUB)\n"
+"                [--minisig]\n"
+"       pgbundle pubkey KEY [--minisign]\n";
 
 static const char help_text[] =
 "pgbundle compiles a folder of PostgreSQL migrations into one signed,\n"
@@ -57,17 +71,30 @@ static const char help_text[] =
 "  squash [DIR]        replace migrations 1..N by one baseline (pg_dump)\n"
 "  sum [DIR]           compare DIR/pgbundle.sum with the migrations\n"
 "  inspect FILE        show a bundle's migrations, modes, sizes and hashes\n"
-"  configmap FILE      print a Kubernetes ConfigMap holding FILE and FILE.sig\n"
+"  configmap FILE      print a Kubernetes ConfigMap holding FILE and its\n"
+"                      signatures (FILE.sig, FILE.KEYID.sig)\n"
+"  sign FILE           sign a built bundle, here (--key) or with a signature\n"
+"                      made elsewhere (--signature-from); writes FILE.sig\n"
+"  cosign FILE         add another approver's signature: FILE.KEYID.sig\n"
+"  pubkey KEY          print the public key of KEY (a .key or .pub file)\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   bundle path (default: bundles/PROJECT-LAST.pgb)\n"
 "  -k, --key KEY       Ed25519 private key to sign with\n"
 "      --unsigned      build without a signature (pgapply refuses it unless\n"
-"                      told --insecure-allow-unsigned)\n"
+"                      told --insecure-allow-unsigned, or signed later)\n"
+"      --signer PUB    build --unsigned: record the key that will sign it;\n"
+"                      sign, cosign: the public key of --signature-from\n"
+"      --signature-from SRC  sign, cosign: a signature made elsewhere, as\n"
+"                      64 raw bytes, hex, base64 or vault:v1:BASE64 ('-':\n"
+"                      standard input), checked against --signer\n"
+"      --minisig       sign, cosign: also write FILE.minisig for minisign -V\n"
+"      --minisign      pubkey: print minisign's public key file instead\n"
 "      --strict        treat lint warnings as errors\n"
 "      --project NAME  project name (default: the folder holding DIR)\n"
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
-"      --include-root DIR  resolve \\i paths from DIR (default: the cwd)\n"
+"      --include-root DIR  resolve \\i paths from DIR (default: the cwd);\n"
+"                      every \\i and \\ir must stay inside it\n"
 "      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway\n"
 "                      or dbmate names it (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
@@ -75,6 +102,8 @@ static const char help_text[] =
 "      --json          inspect, check: print JSON\n"
 "      --db URL        check, squash: make (and drop) scratch databases on\n"
 "                      this server; it touches no other database\n"
+"      --db-file PATH  the same, read from PATH's first line (no password in\n"
+"                      ps; PGPASSWORD and PGPASSFILE work too)\n"
 "      --scratch       check: start a throwaway server (initdb) for it; squash\n"
 "                      does so unless given --db\n"
 "      --archive DIR   squash: move the replaced files there; check: compare\n"
@@ -89,15 +118,19 @@ static const char help_text[] =
 "\n"
 "Environment: SOURCE_DATE_EPOCH sets the creation time recorded in the\n"
 "bundle; with it, the same sources and key give byte-identical bundles.\n"
+"PGBUNDLE_PG_BINDIR names the directory of initdb, pg_ctl and pg_dump for\n"
+"check --scratch and squash (default: `pg_config --bindir`, then PATH).\n"
 "\n"
 "Exit status: 0 success, 1 problems in the migrations, 2 usage error,\n"
-"3 key error, 4 I/O or internal error.\n";
+"3 key error, 4 I/O or internal error (also: cannot write its own output).\n";
 
 enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
 	OPT_INCLUDE_ROOT, OPT_JSON, OPT_VERSION, OPT_NAME, OPT_LAYOUT, OPT_FIX };
 
+enum { OPT_SIGNER = 768, OPT_SIGFROM, OPT_MINISIG, OPT_MINISIGN };
+
 enum { OPT_DB = 512, OPT_SCRATCH, OPT_ARCHIVE, OPT_LOCKS, OPT_THROUGH,
-	OPT_DATA };
+	OPT_DATA, OPT_DB_FILE };
 
 #define DATA_MAX	64	/* --data tables */
 
@@ -115,11 +148,16 @@ static const struct option longopts[] = {
 	{ "layout",	  required_argument, NULL, OPT_LAYOUT },
 	{ "fix",	  no_argument,	     NULL, OPT_FIX },
 	{ "db",		  required_argument, NULL, OPT_DB },
+	{ "db-file",	  required_argument, NULL, OPT_DB_FILE },
 	{ "scratch",	  no_argument,	     NULL, OPT_SCRATCH },
 	{ "archive",	  required_argument, NULL, OPT_ARCHIVE },
 	{ "locks",	  no_argument,	     NULL, OPT_LOCKS },
 	{ "through",	  required_argument, NULL, OPT_THROUGH },
 	{ "data",	  required_argument, NULL, OPT_DATA },
+	{ "signer",	  required_argument, NULL, OPT_SIGNER },
+	{ "signature-from", required_argument, NULL, OPT_SIGFROM },
+	{ "minisig",	  no_argument,	     NULL, OPT_MINISIG },
+	{ "minisign",	  no_argument,	     NULL, OPT_MINISIGN },
 	{ "quiet",	  no_argument,	     NULL, 'q' },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, OPT_VERSION },
@@ -139,17 +177,61 @@ struct args {
 	enum pgb_layout	 layout;	/* --layout; AUTO: detect */
 	int		 unsigned_ok, strict, json, quiet, fix;
 	const char	*db;		/* check, squash --db */
+	const char	*db_file;	/* --db-file */
+	char		*db_read;	/* the conninfo read from it */
 	const char	*archive;
 	const char	*data[DATA_MAX];
 	size_t		 ndata;
 	long long	 through;
 	int		 scratch, locks, has_through;
+	const char	*signer;	/* build --unsigned, sign, cosign */
+	const char	*sigfrom;	/* sign, cosign --signature-from */
+	int		 minisig, minisign;
 };
 
-static int
-usage(void)
+/* --json was given: errors answer with one JSON object on stdout too. */
+static int	json;
+
+/* 's' to 'f', safe for a terminal. */
+static void
+put_clean(FILE *f, const char *s)
 {
+	pgb_text_write(f, s, strlen(s));
+}
+
+static void
+json_error(int rc, const char *msg, const char *detail)
+{
+	printf("{\"event\":\"error\",\"exit\":%d,\"message\":", rc);
+	pgb_json_str(stdout, msg);
+	printf(",\"detail\":");
+	pgb_json_str(stdout, detail);
+	printf("}\n");
+}
+
+/*
+ * A usage error: its reason and the synopsis on stderr, and with --json
+ * one error object on stdout.  Returns EXIT_USAGE.
+ */
+static int	usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char	msg[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
+		pgb_utf8_trim(msg);
+	va_end(ap);
+	fputs("pgbundle: ", stderr);
+	put_clean(stderr, msg);
+	fputs("\n", stderr);
 	fputs(usage_text, stderr);
+	if (json)
+		json_error(EXIT_USAGE, msg, "see pgbundle --help");
 	return EXIT_USAGE;
 }
 
@@ -170,13 +252,23 @@ exit_for(int code)
 	}
 }
 
-/* Print 'd' once, as every error is printed. */
+/* Print 'd' once, as every error is printed; a detail line by line. */
 static int
 fail(const struct pgb_diag *d)
 {
-	fprintf(stderr, "pgbundle: %s\n", d->msg);
-	if (d->detail[0] != '\0')
-		fprintf(stderr, "  detail: %s\n", d->detail);
+	const char	*p, *nl;
+
+	fputs("pgbundle: ", stderr);
+	put_clean(stderr, d->msg);
+	fputs("\n", stderr);
+	for (p = d->detail; *p != '\0'; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		fprintf(stderr, "  %s", p == d->detail ? "detail: " : "");
+		pgb_text_write(stderr, p, (size_t)(nl - p));
+		fputs("\n", stderr);
+	}
+	if (json)
+		json_error(exit_for(d->code), d->msg, d->detail);
 	return exit_for(d->code);
 }
 
@@ -195,11 +287,10 @@ print_report(struct pgb_report *r, int quiet)
 			continue;
 		if (r->strict && s == PGB_SEV_WARNING)
 			s = PGB_SEV_ERROR;
-		if (f->line > 0)
-			fprintf(stderr, "%s:%u: %s: %s", f->file, f->line,
-			    sev[s], f->msg);
-		else
-			fprintf(stderr, "%s:1: %s: %s", f->file, sev[s], f->msg);
+		/* File names and messages quote what the files hold. */
+		put_clean(stderr, f->file);
+		fprintf(stderr, ":%u: %s: ", f->line > 0 ? f->line : 1, sev[s]);
+		put_clean(stderr, f->msg);
 		if (f->rule)
 			fprintf(stderr, " [%s]", f->rule);
 		fputc('\n', stderr);
@@ -213,7 +304,7 @@ cmd_keygen(const struct args *a)
 	char		id[PGB_KEYID_LEN + 1];
 
 	if (a->out == NULL || a->pos != NULL)
-		return usage();
+		return usage_error("keygen takes -o NAME and no other argument");
 	pgb_diag_clear(&d);
 	if (pgb_keys_generate(a->out, id, &d) == -1)
 		return fail(&d);
@@ -232,10 +323,16 @@ cmd_build(const struct args *a, int write)
 	struct pgb_diag		d;
 	int			rc;
 
+	if (a->signer != NULL && !a->unsigned_ok) {
+		fputs("pgbundle: --signer goes with --unsigned (with --key, "
+		    "the key is the signer)\n", stderr);
+		return EXIT_USAGE;
+	}
 	memset(&o, 0, sizeof(o));
 	o.dir = a->pos ? a->pos : "migrations";
 	o.out = a->out;
 	o.key = a->key;
+	o.signer = a->signer;
 	o.unsigned_ok = a->unsigned_ok || !write;
 	o.project = a->project;
 	o.target = a->target;
@@ -262,7 +359,12 @@ cmd_build(const struct args *a, int write)
 		return fail(&d);
 	}
 	if (!a->quiet) {
-		if (write)
+		if (write && a->signer != NULL)
+			fprintf(stderr, "pgbundle: wrote %s (%zu migrations, %zu "
+			    "statements, %zu bytes, unsigned, to be signed by "
+			    "key %s)\n", res.path, res.nmigs, res.nstmts,
+			    res.size, res.signer);
+		else if (write)
 			fprintf(stderr, "pgbundle: wrote %s (%zu migrations, %zu "
 			    "statements, %zu bytes, key %s)\n", res.path,
 			    res.nmigs, res.nstmts, res.size, res.key_id);
@@ -283,8 +385,26 @@ cmd_build(const struct args *a, int write)
 	return 0;
 }
 
+/* The signature files beside the bundle, as a list: "", or ", a, b". */
 static void
-inspect_json(const struct pgb_bundle *b, const char *path, int verified)
+sig_list(char *const *sigs, size_t n, int as_json)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		printf("%s", i ? as_json ? "," : ", " : "");
+		if (as_json)
+			pgb_json_str(stdout, sigs[i]);
+		else
+			put_clean(stdout, sigs[i]);
+	}
+	if (n == 0 && !as_json)
+		printf("none");
+}
+
+static void
+inspect_json(const struct pgb_bundle *b, const char *path, int verified,
+    char *const *sigs, size_t nsigs)
 {
 	const struct pgb_manifest *m = &b->manifest;
 	char	hex[PGB_HEX256_LEN + 1];
@@ -304,8 +424,10 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 	pgb_json_str(stdout, m->compiler);
 	printf(",\"key_id\":");
 	pgb_json_str(stdout, m->key_id);
-	printf(",\"signature\":\"%s\",\"migrations\":[",
+	printf(",\"signature\":\"%s\",\"signature_files\":[",
 	    verified ? "verified" : "not checked");
+	sig_list(sigs, nsigs, 1);
+	printf("],\"migrations\":[");
 	for (i = 0; i < m->nmigs; i++) {
 		const struct pgb_migration *g = &m->migs[i];
 
@@ -325,24 +447,35 @@ inspect_json(const struct pgb_bundle *b, const char *path, int verified)
 
 static void
 inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
-    int verified)
+    int verified, char *const *sigs, size_t nsigs)
 {
 	const struct pgb_manifest *m = &b->manifest;
-	char		hex[PGB_HEX256_LEN + 1], when[32];
+	char		hex[PGB_HEX256_LEN + 1], when[32], c[4 * PGB_NAME_MAX];
 	time_t		t = (time_t)m->created;
 	struct tm	tm;
 	size_t		i;
 
+	/* Without --pubkey nothing here is vouched for: clean it all. */
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("bundle     %s (%zu bytes)\n", path, len);
-	printf("project    %s\n", m->project);
-	printf("target     %s\n", m->target ? m->target : "-");
-	printf("bundle id  %s\n", m->bundle_id);
+	printf("bundle     %s (%zu bytes)\n", pgb_text_clean(c, sizeof(c),
+	    path), len);
+	printf("project    %s\n", pgb_text_clean(c, sizeof(c), m->project));
+	printf("target     %s\n", m->target ? pgb_text_clean(c, sizeof(c),
+	    m->target) : "-");
+	printf("bundle id  %s\n", pgb_text_clean(c, sizeof(c), m->bundle_id));
 	printf("created    %s\n", when);
-	printf("compiler   %s\n", m->compiler);
-	printf("key id     %s (signature %s)\n", m->key_id,
-	    verified ? "verified" : "not checked: pass --pubkey");
+	printf("compiler   %s\n", pgb_text_clean(c, sizeof(c), m->compiler));
+	if (verified && strcmp(m->key_id, b->key_id) != 0)
+		printf("key id     %s (signature verified, by key %s)\n",
+		    pgb_text_clean(c, sizeof(c), m->key_id), b->key_id);
+	else
+		printf("key id     %s (signature %s)\n", pgb_text_clean(c,
+		    sizeof(c), m->key_id), verified ? "verified" :
+		    "not checked: pass --pubkey");
+	printf("signatures ");
+	sig_list(sigs, nsigs, 0);
+	printf("\n");
 	printf("\n%-8s %-40s %-14s %5s %9s %-4s %s\n", "VERSION", "NAME",
 	    "MODE", "STMTS", "BYTES", "DOWN", "SHA256");
 	for (i = 0; i < m->nmigs; i++) {
@@ -350,7 +483,7 @@ inspect_text(const struct pgb_bundle *b, const char *path, size_t len,
 
 		pgb_hex(g->up.sha256, PGB_SHA256_LEN, hex);
 		printf("%-8lld %-40s %-14s %5zu %9zu %-4s %.16s\n", g->version,
-		    g->name, g->up.mode == PGB_MODE_NOTX ? "no-transaction" :
+		    pgb_text_clean(c, sizeof(c), g->name), g->up.mode == PGB_MODE_NOTX ? "no-transaction" :
 		    "transaction", g->up.nstmts, g->up.size,
 		    g->has_down ? "yes" : "no", hex);
 	}
@@ -367,12 +500,12 @@ cmd_inspect(const struct args *a)
 	struct pgb_bundle	*b = NULL;
 	struct pgb_diag		 d;
 	const char		*keys[1];
-	char			*data;
-	size_t			 len;
+	char			*data, **sigs = NULL;
+	size_t			 len, nsigs, i;
 	int			 rc;
 
 	if (a->pos == NULL)
-		return usage();
+		return usage_error("inspect needs a bundle FILE");
 	pgb_diag_clear(&d);
 	if (a->pubkey != NULL) {
 		memset(&o, 0, sizeof(o));
@@ -391,10 +524,16 @@ cmd_inspect(const struct args *a)
 	}
 	if (rc == -1)
 		return fail(&d);
+	if (pgb_sigfiles_find(a->pos, &sigs, &nsigs, &d) == -1)
+		nsigs = 0;
 	if (a->json)
-		inspect_json(b, a->pos, a->pubkey != NULL);
+		inspect_json(b, a->pos, a->pubkey != NULL, sigs, nsigs);
 	else
-		inspect_text(b, a->pos, b->filelen, a->pubkey != NULL);
+		inspect_text(b, a->pos, b->filelen, a->pubkey != NULL, sigs,
+		    nsigs);
+	for (i = 0; i < nsigs; i++)
+		free(sigs[i]);
+	free(sigs);
 	pgb_bundle_free(b);
 	return 0;
 }
@@ -413,7 +552,7 @@ cmd_sum(const struct args *a)
 	int			rc;
 
 	if (a->out != NULL || a->key != NULL || a->unsigned_ok)
-		return usage();
+		return usage_error("sum takes no -o, --key or --unsigned");
 	memset(&o, 0, sizeof(o));
 	o.dir = a->pos ? a->pos : "migrations";
 	o.unsigned_ok = 1;
@@ -450,7 +589,7 @@ cmd_configmap(const struct args *a)
 	struct pgb_diag			d;
 
 	if (a->pos == NULL || a->name == NULL)
-		return usage();
+		return usage_error("configmap needs a bundle FILE and --name NAME");
 	memset(&o, 0, sizeof(o));
 	o.path = a->pos;
 	o.name = a->name;
@@ -463,7 +602,80 @@ cmd_configmap(const struct args *a)
 	}
 	fwrite(out.data, 1, out.len, stdout);
 	pgb_buf_release(&out);
-	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
+	return 0;
+}
+
+/*
+ * pgbundle sign and cosign: the signature file's path on stdout, what
+ * was written on stderr.
+ */
+static int
+cmd_sign(const struct args *a, int cosign)
+{
+	struct pgb_sign_opts	o;
+	struct pgb_sign_result	res;
+	struct pgb_diag		d;
+
+	if (a->pos == NULL)
+		return usage_error("%s needs a bundle FILE", a->cmd);
+	if (a->out || a->unsigned_ok || a->pubkey || a->minisign)
+		return usage_error("%s takes no -o, --unsigned, --pubkey or "
+		    "--minisign", a->cmd);
+	memset(&o, 0, sizeof(o));
+	o.path = a->pos;
+	o.key = a->key;
+	o.sigfrom = a->sigfrom;
+	o.signer = a->signer;
+	o.cosign = cosign;
+	o.minisig = a->minisig;
+	pgb_diag_clear(&d);
+	if (pgb_sign(&o, &res, &d) == -1)
+		return fail(&d);
+	if (!a->quiet) {
+		fprintf(stderr, "pgbundle: wrote %s: key %s's signature of %s",
+		    res.sigpath, res.key_id, a->pos);
+		if (a->sigfrom != NULL)
+			fprintf(stderr, " (read as %s, verified)", res.form);
+		fputc('\n', stderr);
+		if (res.minisig[0] != '\0')
+			fprintf(stderr, "pgbundle: wrote %s (check with: minisign "
+			    "-Vm %s -x %s -p KEY.minisign.pub)\n", res.minisig,
+			    a->pos, res.minisig);
+	}
+	printf("%s\n", res.sigpath);
+	return 0;
+}
+
+/* pgbundle pubkey KEY [--minisign]: the public key on stdout. */
+static int
+cmd_pubkey(const struct args *a)
+{
+	struct pgb_pubkey	pub;
+	struct pgb_buf		out;
+	struct pgb_diag		d;
+	int			rc = 0;
+
+	if (a->pos == NULL)
+		return usage_error("pubkey needs a KEY file");
+	if (a->key || a->out || a->pubkey || a->signer)
+		return usage_error("pubkey takes no --key, -o, --pubkey or "
+		    "--signer");
+	pgb_diag_clear(&d);
+	if (pgb_keys_load_either(a->pos, &pub, &d) == -1)
+		return fail(&d);
+	pgb_buf_init(&out);
+	if (a->minisign)
+		pgb_minisign_pubkey(&pub, &out);
+	else if (pgb_pubkey_pem(&pub, &out, &d) == -1)
+		rc = fail(&d);
+	if (rc == 0) {
+		fwrite(out.data, 1, out.len, stdout);
+		if (!a->quiet)
+			fprintf(stderr, "pgbundle: key id %s\n", pub.id);
+	}
+	pgb_buf_release(&out);
+	pgb_pubkey_release(&pub);
+	return rc;
 }
 
 /* A version for --through: decimal digits, no sign, at most 18. */
@@ -543,10 +755,12 @@ static int
 open_server(const struct args *a, struct pgb_scratch *sc,
     struct pgb_server *srv, struct pgb_diag *d)
 {
+	const char	*db = a->db_read ? a->db_read : a->db;
+
 	memset(sc, 0, sizeof(*sc));
-	if (a->db == NULL && pgb_scratch_start(sc, d) == -1)
+	if (db == NULL && pgb_scratch_start(sc, d) == -1)
 		return -1;
-	if (pgb_server_open(srv, a->db ? a->db : sc->conninfo, d) == -1) {
+	if (pgb_server_open(srv, db ? db : sc->conninfo, d) == -1) {
 		pgb_scratch_stop(sc);
 		return -1;
 	}
@@ -615,9 +829,11 @@ cmd_prove(const struct args *a)
 	long long		 ms;
 	int			 rc;
 
-	if ((a->db != NULL && a->scratch) || a->out || a->key ||
-	    a->unsigned_ok || a->has_through || a->ndata)
-		return usage();
+	if ((a->db != NULL || a->db_file != NULL) && a->scratch)
+		return usage_error("--db and --scratch exclude each other");
+	if (a->out || a->key || a->unsigned_ok || a->has_through || a->ndata)
+		return usage_error("check takes no -o, --key, --unsigned, "
+		    "--through or --data");
 	catch_signals();
 	pgb_report_init(&r, a->strict);
 	pgb_report_init(&ar, 0);
@@ -685,9 +901,12 @@ cmd_squash(const struct args *a)
 	const char		*dir = a->pos ? a->pos : "migrations";
 	int			 rc;
 
-	if (!a->has_through || a->archive == NULL || a->scratch || a->out ||
-	    a->key || a->unsigned_ok || a->locks || a->json)
-		return usage();
+	if (!a->has_through || a->archive == NULL)
+		return usage_error("squash needs --through N and --archive DIR");
+	if (a->scratch || a->out || a->key || a->unsigned_ok || a->locks ||
+	    a->json)
+		return usage_error("squash takes no --scratch, -o, --key, "
+		    "--unsigned, --locks or --json");
 	catch_signals();
 	pgb_report_init(&r, 0);
 	pgb_diag_clear(&d);
@@ -733,19 +952,176 @@ cmd_squash(const struct args *a)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+static void
+show_help(void)
+{
+	fputs(usage_text, stdout);
+	fputs("\n", stdout);
+	fputs(help_text, stdout);
+}
+
+/*
+ * The options after the command into 'a'.  0; 1 for --help or
+ * --version (printed); or EXIT_USAGE after a usage error.
+ */
+static int
+parse_args(int argc, char *argv[], struct args *a)
+{
+	int	ch;
+
+	optind = 1;
+	opterr = 0;		/* the reasons go through usage_error() */
+	while ((ch = getopt_long(argc, argv, ":o:k:p:qh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'k':
+			a->key = optarg;
+			break;
+		case 'p':
+			a->pubkey = optarg;
+			break;
+		case 'q':
+			a->quiet = 1;
+			break;
+		case OPT_UNSIGNED:
+			a->unsigned_ok = 1;
+			break;
+		case OPT_STRICT:
+			a->strict = 1;
+			break;
+		case OPT_PROJECT:
+			a->project = optarg;
+			break;
+		case OPT_TARGET:
+			a->target = optarg;
+			break;
+		case OPT_INCLUDE_ROOT:
+			a->include_root = optarg;
+			break;
+		case OPT_JSON:
+			a->json = 1;
+			break;
+		case OPT_NAME:
+			a->name = optarg;
+			break;
+		case OPT_LAYOUT:
+			if (pgb_layout_lookup(optarg, &a->layout) == -1)
+				return usage_error("unknown layout '%.60s' "
+				    "(pgbundle, golang-migrate, diesel, flyway, "
+				    "dbmate or auto)", optarg);
+			break;
+		case OPT_FIX:
+			a->fix = 1;
+			break;
+		case OPT_DB:
+			a->db = optarg;
+			break;
+		case OPT_DB_FILE:
+			a->db_file = optarg;
+			break;
+		case OPT_SCRATCH:
+			a->scratch = 1;
+			break;
+		case OPT_ARCHIVE:
+			a->archive = optarg;
+			break;
+		case OPT_LOCKS:
+			a->locks = 1;
+			break;
+		case OPT_THROUGH:
+			if (parse_version_arg(optarg, &a->through) == -1)
+				return usage_error("--through '%.60s' is not a "
+				    "version", optarg);
+			a->has_through = 1;
+			break;
+		case OPT_DATA:
+			if (a->ndata == DATA_MAX)
+				return usage_error("more than %d --data tables",
+				    DATA_MAX);
+			a->data[a->ndata++] = optarg;
+			break;
+		case OPT_SIGNER:
+			a->signer = optarg;
+			break;
+		case OPT_SIGFROM:
+			a->sigfrom = optarg;
+			break;
+		case OPT_MINISIG:
+			a->minisig = 1;
+			break;
+		case OPT_MINISIGN:
+			a->minisign = 1;
+			break;
+		case 'h':
+			show_help();
+			return 1;
+		case OPT_VERSION:
+			printf("pgbundle %s\n", PGB_VERSION);
+			return 1;
+		case ':':
+			return usage_error("option '%.60s' needs a value",
+			    argv[optind - 1]);
+		default:
+			if (optopt > 0 && optopt < 256)
+				return usage_error("unknown option '-%c'",
+				    optopt);
+			return usage_error("unknown option '%.60s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		a->pos = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%.60s'",
+		    argv[optind]);
+	if (a->key != NULL && a->unsigned_ok)
+		return usage_error("--key and --unsigned exclude each other");
+	if (a->db != NULL && a->db_file != NULL)
+		return usage_error("--db and --db-file exclude each other");
+	return 0;
+}
+
+static int
+run_cmd(const struct args *a)
+{
+	if (strcmp(a->cmd, "keygen") == 0)
+		return cmd_keygen(a);
+	if (strcmp(a->cmd, "build") == 0)
+		return cmd_build(a, 1);
+	if (strcmp(a->cmd, "check") == 0)
+		return a->db || a->db_read || a->scratch ? cmd_prove(a) :
+		    cmd_build(a, 0);
+	if (strcmp(a->cmd, "squash") == 0)
+		return cmd_squash(a);
+	if (strcmp(a->cmd, "inspect") == 0)
+		return cmd_inspect(a);
+	if (strcmp(a->cmd, "configmap") == 0)
+		return cmd_configmap(a);
+	if (strcmp(a->cmd, "sum") == 0)
+		return cmd_sum(a);
+	if (strcmp(a->cmd, "sign") == 0 || strcmp(a->cmd, "cosign") == 0)
+		return cmd_sign(a, a->cmd[0] == 'c');
+	if (strcmp(a->cmd, "pubkey") == 0)
+		return cmd_pubkey(a);
+	return usage_error("unknown command '%.60s'", a->cmd);
+}
+
+/* Run the command line; its exit status. */
+static int
+dispatch(int argc, char *argv[])
 {
 	struct args	a;
-	int		ch;
+	struct pgb_diag	d;
+	int		rc;
 
 	memset(&a, 0, sizeof(a));
 	if (argc < 2)
-		return usage();
+		return usage_error("no command given");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fputs(usage_text, stdout);
-		fputs("\n", stdout);
-		fputs(help_text, stdout);
+		show_help();
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
@@ -753,115 +1129,46 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	a.cmd = argv[1];
-	argc--;
-	argv++;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:k:p:qh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			a.out = optarg;
-			break;
-		case 'k':
-			a.key = optarg;
-			break;
-		case 'p':
-			a.pubkey = optarg;
-			break;
-		case 'q':
-			a.quiet = 1;
-			break;
-		case OPT_UNSIGNED:
-			a.unsigned_ok = 1;
-			break;
-		case OPT_STRICT:
-			a.strict = 1;
-			break;
-		case OPT_PROJECT:
-			a.project = optarg;
-			break;
-		case OPT_TARGET:
-			a.target = optarg;
-			break;
-		case OPT_INCLUDE_ROOT:
-			a.include_root = optarg;
-			break;
-		case OPT_JSON:
-			a.json = 1;
-			break;
-		case OPT_NAME:
-			a.name = optarg;
-			break;
-		case OPT_LAYOUT:
-			if (pgb_layout_lookup(optarg, &a.layout) == -1) {
-				fprintf(stderr, "pgbundle: unknown layout '%s' "
-				    "(pgbundle, golang-migrate, diesel, flyway, "
-				    "dbmate or auto)\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_FIX:
-			a.fix = 1;
-			break;
-		case OPT_DB:
-			a.db = optarg;
-			break;
-		case OPT_SCRATCH:
-			a.scratch = 1;
-			break;
-		case OPT_ARCHIVE:
-			a.archive = optarg;
-			break;
-		case OPT_LOCKS:
-			a.locks = 1;
-			break;
-		case OPT_THROUGH:
-			if (parse_version_arg(optarg, &a.through) == -1)
-				return usage();
-			a.has_through = 1;
-			break;
-		case OPT_DATA:
-			if (a.ndata == DATA_MAX) {
-				fprintf(stderr, "pgbundle: more than %d --data "
-				    "tables\n", DATA_MAX);
-				return EXIT_USAGE;
-			}
-			a.data[a.ndata++] = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			fputs("\n", stdout);
-			fputs(help_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			printf("pgbundle %s\n", PGB_VERSION);
-			return 0;
-		default:
-			return usage();
-		}
+	if ((rc = parse_args(argc - 1, argv + 1, &a)) != 0)
+		return rc == 1 ? 0 : rc;
+	pgb_diag_clear(&d);
+	if (a.db_file != NULL && pgb_conninfo_file(a.db_file, &a.db_read,
+	    &d) == -1)
+		return fail(&d);
+	rc = run_cmd(&a);
+	pgb_conninfo_free(a.db_read);
+	return rc;
+}
+
+/* --json anywhere among the options: usage errors answer in JSON too. */
+static int
+wants_json(int argc, char *argv[])
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return 1;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	int	rc;
+
+	/* A closed pipe is a failed write, reported, not a silent death. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	json = wants_json(argc, argv);
+	rc = dispatch(argc, argv);
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout) || ferror(stderr)) {
+		fprintf(stderr, "pgbundle: internal error: I/O on pgbundle's "
+		    "own output: cannot write to %s: %s\n", ferror(stdout) ?
+		    "stdout" : "stderr", errno ? strerror(errno) :
+		    "write error");
+		if (rc == 0)
+			rc = EXIT_INTERNAL;
 	}
-	if (optind < argc)
-		a.pos = argv[optind++];
-	if (optind < argc)
-		return usage();
-	if (a.key != NULL && a.unsigned_ok) {
-		fputs("pgbundle: --key and --unsigned exclude each other\n",
-		    stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(a.cmd, "keygen") == 0)
-		return cmd_keygen(&a);
-	if (strcmp(a.cmd, "build") == 0)
-		return cmd_build(&a, 1);
-	if (strcmp(a.cmd, "check") == 0)
-		return a.db || a.scratch ? cmd_prove(&a) : cmd_build(&a, 0);
-	if (strcmp(a.cmd, "squash") == 0)
-		return cmd_squash(&a);
-	if (strcmp(a.cmd, "inspect") == 0)
-		return cmd_inspect(&a);
-	if (strcmp(a.cmd, "configmap") == 0)
-		return cmd_configmap(&a);
-	if (strcmp(a.cmd, "sum") == 0)
-		return cmd_sum(&a);
-	fprintf(stderr, "pgbundle: unknown command '%s'\n", a.cmd);
-	return usage();
+	return rc;
 }

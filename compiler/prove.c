@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "prove.h"
 #include "schema.h"
+#include "sig.h"
 #include "banned.h"
 
 struct prover {
@@ -106,7 +107,7 @@ verify_line(const char *path, size_t k)
 	unsigned	 line = 0, found = 0;
 	int		 whole = 1;
 
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = pgb_fopen_regular(path)) == NULL)
 		return 0;
 	while (fgets(buf, sizeof(buf), f) != NULL) {
 		if (whole)

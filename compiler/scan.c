@@ -19,6 +19,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "scan.h"
+#include "sig.h"
 #include "banned.h"
 
 /* Longest file or folder name accepted for a migration. */
@@ -137,7 +138,7 @@ slurp(const char *path, size_t *len)
 	char		 chunk[8192];
 	size_t		 n;
 
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = pgb_fopen_regular(path)) == NULL)
 		return NULL;
 	pgb_buf_init(&b);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&

@@ -2,7 +2,9 @@
  * scratch.c - throwaway PostgreSQL servers and databases for pgbundle
  * check and squash, and running PostgreSQL's own programs.
  *
- * Trusts: the programs `pg_config --bindir` or PATH names.  A server is
+ * Trusts: the programs in $PGBUNDLE_PG_BINDIR, else those `pg_config
+ * --bindir` or PATH names; refuses one of an older major than the server
+ * it must work with (pg_dump cannot dump a newer server).  A server is
  * started in a fresh mkdtemp() directory, listens on a unix socket there
  * and nowhere else, and is stopped and removed afterwards.  On a server
  * the user names, only databases this module created are ever dropped.
@@ -17,6 +19,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +36,22 @@ pgb_pg_program(const char *name, char *out, size_t len, struct pgb_diag *d)
 {
 	char		 line[PATH_MAX];
 	const char	*path = getenv("PATH"), *p, *e;
+	const char	*dir = getenv(PGB_PG_BINDIR_ENV);
 	FILE		*f;
 	size_t		 n;
 
+	/* Set, it is the only place: a program from elsewhere would mix
+	   two installations (an initdb of one major, a pg_dump of another). */
+	if (dir != NULL && *dir != '\0') {
+		if ((size_t)snprintf(out, len, "%s/%s", dir, name) < len &&
+		    access(out, X_OK) == 0)
+			return 0;
+		pgb_fail(d, PGB_EINTERNAL, "cannot find PostgreSQL's '%s' in "
+		    "%s '%s'", name, PGB_PG_BINDIR_ENV, dir);
+		pgb_detail(d, "point %s at the bin directory of a PostgreSQL "
+		    "installation that has it, or unset it", PGB_PG_BINDIR_ENV);
+		return -1;
+	}
 	if ((f = popen("pg_config --bindir 2>/dev/null", "r")) != NULL) {
 		if (fgets(line, sizeof(line), f) != NULL) {
 			line[strcspn(line, "\n")] = '\0';
@@ -57,9 +73,99 @@ pgb_pg_program(const char *name, char *out, size_t len, struct pgb_diag *d)
 			return 0;
 	}
 	pgb_fail(d, PGB_EINTERNAL, "cannot find PostgreSQL's '%s'", name);
-	pgb_detail(d, "looked in `pg_config --bindir` and PATH; install the "
-	    "PostgreSQL server programs (scripts/deps.sh does) or put them "
-	    "on PATH");
+	pgb_detail(d, "looked in %s, `pg_config --bindir` and PATH; install "
+	    "the PostgreSQL server programs (scripts/deps.sh does), put them "
+	    "on PATH or point %s at them", PGB_PG_BINDIR_ENV,
+	    PGB_PG_BINDIR_ENV);
+	return -1;
+}
+
+/* "15.14" of PQserverVersion's 150014; "9.6.24" of 90624. */
+static void
+version_text(int v, char *out, size_t len)
+{
+	if (v >= 100000)
+		snprintf(out, len, "%d.%d", v / 10000, v % 10000);
+	else
+		snprintf(out, len, "%d.%d.%d", v / 10000, v / 100 % 100,
+		    v % 100);
+}
+
+/* The major of a PQserverVersion number: 15 of 150014, 906 of 90624. */
+static int
+version_major(int v)
+{
+	return v >= 100000 ? v / 10000 : v / 100;
+}
+
+/*
+ * The version of a PostgreSQL program from its --version line ("pg_dump
+ * (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)", "initdb (PostgreSQL)
+ * 18beta1"), in PQserverVersion's form; -1 when there is none.
+ */
+static int
+program_version(const char *text)
+{
+	const char	*p = strstr(text, "(PostgreSQL) ");
+	long		 part[3] = { 0, 0, 0 };
+	char		*end;
+	int		 i;
+
+	if (p == NULL)
+		return -1;
+	p += strlen("(PostgreSQL) ");
+	for (i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9')
+			break;
+		part[i] = strtol(p, &end, 10);
+		if (part[i] > 9999)
+			return -1;
+		p = end;
+		if (*p != '.')
+			break;
+		p++;
+	}
+	if (i == 0 && part[0] == 0)
+		return -1;
+	if (part[0] >= 10)
+		return (int)(part[0] * 10000 + part[1]);
+	return (int)(part[0] * 10000 + part[1] * 100 + part[2]);
+}
+
+int
+pgb_pg_program_for(const char *name, int server, char *out, size_t len,
+    struct pgb_diag *d)
+{
+	char		*argv[3];
+	char		 have[32], want[32];
+	struct pgb_buf	 text;
+	int		 st, v;
+
+	if (pgb_pg_program(name, out, len, d) == -1)
+		return -1;
+	argv[0] = out;
+	argv[1] = (char *)"--version";
+	argv[2] = NULL;
+	pgb_buf_init(&text);
+	st = pgb_run_program(argv, (uid_t)-1, (gid_t)-1, NULL, &text, NULL,
+	    NULL, d);
+	v = st == 0 && text.data != NULL ? program_version(text.data) : -1;
+	pgb_buf_release(&text);
+	if (st == -1)
+		return -1;
+	if (v == -1)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot tell the version of "
+		    "'%s' (%s --version)", out, name);
+	if (version_major(v) >= version_major(server))
+		return 0;
+	version_text(v, have, sizeof(have));
+	version_text(server, want, sizeof(want));
+	pgb_fail(d, PGB_EINTERNAL, "%s %s is older than the server it must "
+	    "work with (PostgreSQL %s)", name, have, want);
+	pgb_detail(d, "'%s' cannot work with a server of a newer major; "
+	    "install PostgreSQL %d or later and point %s at its bin directory "
+	    "(e.g. /usr/lib/postgresql/%d/bin)", out, version_major(server),
+	    PGB_PG_BINDIR_ENV, version_major(server));
 	return -1;
 }
 
@@ -128,6 +234,8 @@ pgb_run_program(char *const argv[], uid_t as_uid, gid_t as_gid,
 		return pgb_fail(d, PGB_EINTERNAL, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		/* pgbundle ignores SIGPIPE; the programs it runs must not. */
+		(void)signal(SIGPIPE, SIG_DFL);
 		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(fd, 0);
 			close(fd);

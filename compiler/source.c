@@ -3,10 +3,13 @@
  * split statements, read directives, decide the transaction mode, lint.
  *
  * Trusts: the file names from scan.c.  Rejects: unreadable or oversize
- * files, invalid UTF-8, unterminated quotes, unsupported psql
+ * files, anything but a regular file, an include that resolves (after
+ * symlinks) outside the include root, text that holds a PEM private key,
+ * invalid UTF-8, unterminated quotes, unsupported psql
  * meta-commands, psql variable references that psql would replace (or
  * that plainly mean to be), include cycles, transaction control other
- * than a whole BEGIN ... COMMIT wrapper, COPY ... TO STDOUT, and
+ * than a whole BEGIN ... COMMIT wrapper, COPY ... TO STDOUT, verify
+ * queries that are not one statement or that are transaction control, and
  * statements PostgreSQL refuses inside a transaction block unless the
  * file says "-- pgbundle:no-transaction".
  * Every problem goes to the report with its file and line.  A dbmate
@@ -38,6 +41,8 @@ struct script_acc {
 	size_t		 nstmts;
 	char		*stack[PGB_INCLUDE_DEPTH + 1];	/* realpaths being read */
 	size_t		 depth;
+	char		 root[PATH_MAX];	/* the include root's realpath */
+	int		 root_errno;	/* why it has none, or 0 */
 	const struct pgb_source_opts *opts;
 	struct pgb_report *r;
 	size_t		 errors;
@@ -75,7 +80,9 @@ read_file(const char *path, char **out, size_t *len, char *why, size_t whylen)
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY)) == -1) {
+	/* O_NONBLOCK: opening a FIFO must not hang; fstat refuses it. */
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		snprintf(why, whylen, "cannot open: %s", strerror(errno));
 		return -1;
 	}
@@ -229,6 +236,85 @@ check_std(struct script_acc *a, const char *file, const struct pgb_lex *lx)
 			    "escapes)");
 }
 
+/* Whether the PEM label lab[0..n) names a private key. */
+static int
+says_private_key(const char *lab, size_t n)
+{
+	static const char	want[] = "PRIVATE KEY";
+	size_t			i;
+
+	for (i = 0; i + sizeof(want) - 1 <= n; i++)
+		if (memcmp(lab + i, want, sizeof(want) - 1) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The line of the first PEM private key block in text[0..len) ("-----BEGIN
+ * PRIVATE KEY-----", "-----BEGIN OPENSSH PRIVATE KEY-----", "-----BEGIN
+ * ENCRYPTED PRIVATE KEY-----", "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+ * ...), its label in 'label'; 0 when there is none.
+ */
+static unsigned
+private_key_line(const char *text, size_t len, char *label, size_t lablen)
+{
+	static const char	begin[] = "-----BEGIN ";
+	const char		*p = text, *end = text + len, *q, *lab;
+	unsigned		 line = 1;
+	size_t			 n;
+
+	while (p < end && (q = memchr(p, '-', (size_t)(end - p))) != NULL) {
+		for (; p < q; p++)
+			line += *p == '\n';
+		if ((size_t)(end - q) < sizeof(begin) - 1 ||
+		    memcmp(q, begin, sizeof(begin) - 1) != 0) {
+			p = q + 1;
+			continue;
+		}
+		lab = q + sizeof(begin) - 1;
+		/* The label: capitals, digits, spaces, then "-----". */
+		for (n = 0; lab + n < end && n < 64 && ((lab[n] >= 'A' &&
+		    lab[n] <= 'Z') || (lab[n] >= '0' && lab[n] <= '9') ||
+		    lab[n] == ' '); n++)
+			;
+		if ((size_t)(end - lab) - n >= 5 && memcmp(lab + n, "-----",
+		    5) == 0 && says_private_key(lab, n)) {
+			snprintf(label, lablen, "%.*s", (int)n, lab);
+			return line;
+		}
+		p = lab;
+	}
+	return 0;
+}
+
+/* Report a private key in 'text'; 1 when there is one. */
+static int
+refuse_private_key(struct script_acc *a, const char *display,
+    const char *text, size_t len, unsigned line0)
+{
+	char		label[80];
+	unsigned	line;
+
+	if ((line = private_key_line(text, len, label, sizeof(label))) == 0)
+		return 0;
+	acc_error(a, display, line + line0, "holds a PEM private key "
+	    "('-----BEGIN %s-----'): a private key must never ship in a "
+	    "bundle", label);
+	return 1;
+}
+
+/* Whether the realpath 'real' lies inside the realpath 'root'. */
+static int
+inside_root(const char *real, const char *root)
+{
+	size_t	n = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return 1;
+	return strncmp(real, root, n) == 0 &&
+	    (real[n] == '/' || real[n] == '\0');
+}
+
 /* Resolve \i (relative to the include root) or \ir (to 'file's folder). */
 static char *
 include_path(struct script_acc *a, const char *file, const char *arg, int rel)
@@ -257,13 +343,36 @@ static void
 do_include(struct script_acc *a, const char *file, unsigned line,
     const char *arg, int rel)
 {
-	char	*path, real[PATH_MAX];
-	size_t	 i;
+	struct stat	 st;
+	char		*path, real[PATH_MAX];
+	size_t		 i;
 
 	path = include_path(a, file, arg, rel);
 	if (realpath(path, real) == NULL) {
 		acc_error(a, file, line, "cannot include '%s': %s", path,
 		    strerror(errno));
+		free(path);
+		return;
+	}
+	if (a->root_errno != 0) {
+		acc_error(a, file, line, "cannot include '%s': the include "
+		    "root '%s' cannot be resolved: %s", path,
+		    a->opts->include_root ? a->opts->include_root : ".",
+		    strerror(a->root_errno));
+		free(path);
+		return;
+	}
+	/* A migration must not reach the rest of the build machine. */
+	if (!inside_root(real, a->root)) {
+		acc_error(a, file, line, "cannot include '%s': it resolves to "
+		    "'%s', outside the include root '%s' (--include-root)",
+		    path, real, a->root);
+		free(path);
+		return;
+	}
+	if (stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
+		acc_error(a, file, line, "cannot include '%s': '%s' is not a "
+		    "regular file", path, real);
 		free(path);
 		return;
 	}
@@ -281,7 +390,8 @@ do_include(struct script_acc *a, const char *file, unsigned line,
 		free(path);
 		return;
 	}
-	expand_file(a, path, path, 0);
+	/* Read what was checked; the manifest names it as written. */
+	expand_file(a, real, path, 0);
 	free(path);
 }
 
@@ -352,6 +462,10 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 		len = a->sec->len;
 		text[len] = '\0';
 		line0 = a->sec->line0;
+	}
+	if (refuse_private_key(a, display, text, len, line0)) {
+		free(text);
+		return;
 	}
 	if (pgb_lex_check_text(text, len, &errline, &d) == -1) {
 		acc_error(a, display, errline + line0, "%s", d.msg);
@@ -563,6 +677,40 @@ add_allow(struct directives *dv, const char *list, const char *file,
 	}
 }
 
+/*
+ * A verify query runs inside the migration's transaction, before its
+ * history row: it must be one statement, and not transaction control,
+ * which would commit the migration without its row (or end it).  0, or
+ * -1 after reporting why at 'line'.
+ */
+static int
+check_verify(struct script_acc *a, const char *file, unsigned line,
+    const char *q)
+{
+	struct pgb_lex	 lx;
+	struct pgb_diag	 d;
+	struct pgb_class c;
+	unsigned	 errline;
+	int		 rc = -1;
+
+	if (pgb_lex_split(q, strlen(q), &lx, &errline, &d) == -1)
+		acc_error(a, file, line, "verify query: %s", d.msg);
+	else if (lx.nmetas > 0)
+		acc_error(a, file, line, "verify query holds a psql "
+		    "meta-command");
+	else if (lx.nstmts != 1)
+		acc_error(a, file, line, "verify query must be one statement, "
+		    "not %zu", lx.nstmts);
+	else if (pgb_classify(q + lx.stmts[0].off, lx.stmts[0].len, &c) == 0 &&
+	    c.txctl != PGB_TXCTL_NONE)
+		acc_error(a, file, line, "transaction control not allowed in a "
+		    "verify query: it runs inside the migration's transaction");
+	else
+		rc = 0;
+	pgb_lex_release(&lx);
+	return rc;
+}
+
 static void
 read_directives(struct script_acc *a, const char *file, const char *text,
     size_t len, int is_down, struct directives *dv)
@@ -596,7 +744,7 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 			else if (strlen(q) > PGB_LINE_MAX - 16)
 				acc_error(a, file, lx.dirs[i].line, "verify "
 				    "query is too long");
-			else {
+			else if (check_verify(a, file, lx.dirs[i].line, q) == 0) {
 				dv->verify = pgb_xreallocarray(dv->verify,
 				    dv->nverify + 1, sizeof(*dv->verify));
 				dv->verify[dv->nverify++] = pgb_xstrdup(q);
@@ -805,6 +953,8 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 	a.opts = o;
 	a.r = r;
 	a.sec = sec;
+	if (realpath(o->include_root ? o->include_root : ".", a.root) == NULL)
+		a.root_errno = errno;
 	expand_file(&a, path, path, 1);
 	memset(dv, 0, sizeof(*dv));
 	if (a.errors == 0 && read_file(path, &own, &ownlen, why,

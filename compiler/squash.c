@@ -1,7 +1,8 @@
 /*
  * squash.c - replace migrations 1..N by one baseline.
  *
- * Trusts: the folder as build.c compiled it, the server, and pg_dump.
+ * Trusts: the folder as build.c compiled it, the server, and pg_dump
+ * (refused before anything runs when older than the server).
  * The baseline is pg_dump's output with the lines pgapply must not run
  * (psql's \restrict, session timeouts, the empty search_path) taken out,
  * under "-- pgbundle:baseline-of FIRST..N" and one "-- pgbundle:replaces"
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "conninfo.h"
+#include "text.h"
 #include "bundle.h"
 #include "prove.h"
 #include "scan.h"
@@ -87,37 +90,6 @@ mkdirs(const char *path, struct pgb_diag *d)
 	return 0;
 }
 
-static int
-write_file(const char *path, const char *data, size_t len, int excl,
-    struct pgb_diag *d)
-{
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | (excl ? O_EXCL : O_TRUNC),
-	    0644)) == -1)
-		return pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-		    strerror(errno));
-	while (len > 0) {
-		if ((n = write(fd, data, len)) <= 0) {
-			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s",
-			    path, strerror(errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-		    strerror(errno));
-		unlink(path);
-		return -1;
-	}
-	return 0;
-}
-
 /* rename(), or copy and unlink across file systems. */
 static int
 move_file(const char *from, const char *to, struct pgb_diag *d)
@@ -140,7 +112,7 @@ move_file(const char *from, const char *to, struct pgb_diag *d)
 		pgb_buf_append(&b, chunk, (size_t)n);
 	close(fd);
 	rc = n < 0 ? pgb_fail(d, PGB_EINTERNAL, "cannot read '%s'", from) :
-	    write_file(to, b.data ? b.data : "", b.len, 1, d);
+	    pgb_write_new(to, b.data ? b.data : "", b.len, 0644, d);
 	pgb_buf_release(&b);
 	if (rc == 0 && unlink(from) == -1) {
 		unlink(to);
@@ -273,25 +245,23 @@ data_args(struct pgb_db *db, const struct pgb_squash_opts *o,
 	return 0;
 }
 
-/* pg_dump the scratch database 'name' into 'out'. */
+/* pg_dump (the program 'prog') the scratch database 'name' into 'out'. */
 static int
-dump(struct pgb_server *s, const char *name, const char *skip,
-    char *const *extra, size_t nextra, int schema_only, struct pgb_buf *out,
-    struct pgb_diag *d)
+dump(struct pgb_server *s, const char *prog, const char *name,
+    const char *skip, char *const *extra, size_t nextra, int schema_only,
+    struct pgb_buf *out, struct pgb_diag *d)
 {
-	char		 prog[PATH_MAX], **argv;
-	struct pgb_buf	 nsp, err;
+	char		**argv;
+	struct pgb_buf	 nsp, err, masked;
 	char		*ci;
 	size_t		 n = 0, i;
 	int		 st;
 
-	if (pgb_pg_program("pg_dump", prog, sizeof(prog), d) == -1)
-		return -1;
 	argv = pgb_xcalloc(nextra + 8, sizeof(*argv));
 	pgb_buf_init(&nsp);
 	pattern(&nsp, skip);
 	ci = pgb_server_conninfo(s, name);
-	argv[n++] = prog;
+	argv[n++] = (char *)prog;
 	argv[n++] = (char *)"--no-owner";
 	argv[n++] = (char *)"--exclude-schema";
 	argv[n++] = nsp.data;
@@ -307,7 +277,11 @@ dump(struct pgb_server *s, const char *name, const char *skip,
 	    NULL, d);
 	if (st > 0) {
 		pgb_fail(d, PGB_EINTERNAL, "pg_dump failed (exit %d)", st);
-		pgb_detail(d, "%.900s", err.data ? err.data : "");
+		pgb_buf_init(&masked);
+		pgb_conninfo_mask(ci, s->password, err.data ? err.data : "",
+		    &masked);
+		pgb_detail(d, "%.*s", PGB_CUT(masked.data, 900), masked.data);
+		pgb_buf_release(&masked);
 		st = -1;
 	}
 	pgb_buf_release(&err);
@@ -530,7 +504,9 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 	const char		**from = NULL;
 	char			**to = NULL, **extra = NULL, *base = NULL;
 	char			 name[96], tmpdir[PATH_MAX], real1[PATH_MAX];
+	char			 staged[PATH_MAX];
 	char			 real2[PATH_MAX], *skip, *final = NULL;
+	char			 pg_dump[PATH_MAX];
 	size_t			 k = 0, i, nfiles = 0, nextra = 0, moved = 0;
 	int			 rc = -1, dbopen = 0, st;
 
@@ -575,6 +551,11 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 		goto out;
 	}
 
+	/* A pg_dump older than the server would only fail at the end. */
+	if (pgb_pg_program_for("pg_dump", s->admin.server_version, pg_dump,
+	    sizeof(pg_dump), d) == -1)
+		goto out;
+
 	/* Apply 1..N, read the schema, dump it. */
 	if (pgb_server_newdb(s, &db, o->history, name, sizeof(name), d) == -1)
 		goto out;
@@ -587,8 +568,8 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 	}
 	if (pgb_schema_read(&db, skip, &want, d) == -1 ||
 	    data_args(&db, o, skip, &tables, &extra, &nextra, d) == -1 ||
-	    dump(s, name, skip, o->ndata ? extra : NULL, o->ndata ? nextra : 0,
-	    o->ndata == 0, &raw, d) == -1)
+	    dump(s, pg_dump, name, skip, o->ndata ? extra : NULL,
+	    o->ndata ? nextra : 0, o->ndata == 0, &raw, d) == -1)
 		goto out;
 	pgb_server_dropdb(s, &db, name);
 	dbopen = 0;
@@ -607,25 +588,26 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 		goto out;
 	}
 	pgb_buf_printf(&tmp, "%s/%s", tmpdir, base);
-	if (write_file(tmp.data, text.data, text.len, 1, d) == -1 ||
+	if (pgb_write_new(tmp.data, text.data, text.len, 0644, d) == -1 ||
 	    prove_equal(s, o, sc.layout, tmpdir, &want, skip, final, r,
 	    d) == -1)
 		goto out;
 
 	/* Now the folder: the baseline beside, the files away, then it in. */
 	pgb_buf_release(&tmp);
-	pgb_buf_printf(&tmp, "%s/.%s.tmp%ld", o->dir, base, (long)getpid());
-	if (write_file(tmp.data, text.data, text.len, 0, d) == -1)
+	pgb_buf_printf(&tmp, "%s/.%s", o->dir, base);
+	if (pgb_write_temp(tmp.data, text.data, text.len, 0644, staged,
+	    sizeof(staged), d) == -1)
 		goto out;
 	for (moved = 0; moved < nfiles; moved++)
 		if (move_file(from[moved], to[moved], d) == -1)
 			break;
-	if (moved < nfiles || rename(tmp.data, final) == -1) {
+	if (moved < nfiles || rename(staged, final) == -1) {
 		if (moved == nfiles)
 			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s",
 			    final, strerror(errno));
 		undo_moves(from, to, moved);
-		unlink(tmp.data);
+		unlink(staged);
 		goto out;
 	}
 	snprintf(res->path, sizeof(res->path), "%s", final);

@@ -14,6 +14,7 @@
 
 #include "bounds.h"
 #include "hash.h"
+#include "sig.h"
 #include "sum.h"
 #include "banned.h"
 
@@ -53,11 +54,11 @@ read_sum(const char *path, char **out, size_t *len, struct pgb_diag *d)
 	size_t		 n;
 	int		 err;
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((f = pgb_fopen_regular(path)) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		return pgb_fail(d, PGB_EINTERNAL, "cannot read '%s': %s", path,
-		    strerror(errno));
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 	}
 	pgb_buf_init(&b);
 	pgb_buf_reserve(&b, 1);

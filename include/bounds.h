@@ -37,7 +37,14 @@
 #define PGB_SIG_LEN		64u
 /* A key file (PEM); anything larger is not a key. */
 #define PGB_KEYFILE_MAX		16384u
-/* Trusted public keys given at once (key rotation). */
+/* A conninfo read with --db-file: a line of keywords or a URL. */
+#define PGB_CONNINFO_MAX	8192u
+/* Trusted public keys given at once (key rotation, approvers). */
 #define PGB_KEYS_MAX		16u
+/* Signature files read for one bundle: FILE.sig, or each --signature,
+ * and one FILE.<keyid>.sig per trusted key. */
+#define PGB_SIGFILES_MAX	(2 * PGB_KEYS_MAX)
+/* A trust file: PGB_KEYS_MAX PEM keys, comments, min-signatures. */
+#define PGB_TRUSTFILE_MAX	(64u * 1024)
 
 #endif /* PGB_BOUNDS_H */

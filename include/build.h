@@ -19,6 +19,8 @@ struct pgb_build_opts {
 	const char	*out;		/* bundle path; NULL: bundles/<name> */
 	const char	*key;		/* private key; NULL with unsigned_ok */
 	int		 unsigned_ok;
+	const char	*signer;	/* unsigned: the public key that will
+					   sign it (recorded as key-id) */
 	const char	*project;	/* NULL: the folder above 'dir' */
 	const char	*target;	/* NULL: none */
 	const char	*include_root;	/* base of \i; NULL: the cwd */
@@ -32,7 +34,8 @@ struct pgb_build_opts {
 
 struct pgb_build_result {
 	char	 path[4096];
-	char	 key_id[PGB_KEYID_LEN + 1];
+	char	 key_id[PGB_KEYID_LEN + 1];	/* signed with; or "unsigned" */
+	char	 signer[PGB_KEYID_LEN + 1];	/* recorded signer, or "" */
 	char	 bundle_id[PGB_HEX256_LEN + 1];
 	size_t	 nmigs;
 	size_t	 nstmts;
@@ -60,5 +63,21 @@ struct pgb_bundle;
 int	pgb_build_bundle(const struct pgb_build_opts *, struct pgb_report *r,
 	    struct pgb_build_result *, struct pgb_bundle **out,
 	    struct pgb_diag *);
+
+/*
+ * The compiler's writes.  Every file is created new, with O_EXCL and
+ * O_NOFOLLOW, so that nothing planted at its name (a symlink to a file
+ * elsewhere) is ever written through, and synced before it counts.
+ * pgb_write_new: 'path' must not exist.  pgb_write_temp: a new file
+ * named 'stem'.tmpPID (or .tmpPID.N when that name is taken), its name
+ * in 'tmp'.  pgb_write_atomic: through pgb_write_temp, then renamed
+ * over 'path'.  0, or -1 with 'd' filled and nothing left behind.
+ */
+int	pgb_write_new(const char *path, const void *data, size_t len,
+	    int mode, struct pgb_diag *);
+int	pgb_write_temp(const char *stem, const void *data, size_t len,
+	    int mode, char *tmp, size_t tmplen, struct pgb_diag *);
+int	pgb_write_atomic(const char *path, const void *data, size_t len,
+	    int mode, struct pgb_diag *);
 
 #endif /* PGB_BUILD_H */

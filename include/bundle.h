@@ -17,9 +17,14 @@
 
 struct pgb_bundle_opts {
 	const char	 *path;		/* the bundle file */
-	const char	 *sigpath;	/* NULL: path + ".sig" */
+	const char *const *sigpaths;	/* signature files (--signature);
+					   none: path + ".sig" */
+	size_t		  nsigpaths;	/* at most PGB_KEYS_MAX */
 	const char *const *pubkeys;	/* trusted keys: paths or PEM text */
 	size_t		  npubkeys;	/* at most PGB_KEYS_MAX */
+	const char	 *trust;	/* a trust file instead of pubkeys */
+	size_t		  min_signatures; /* distinct keys that must sign;
+					   0: 1, or the trust file's */
 	int		  allow_unsigned; /* accept a bundle with no .sig */
 	const char	 *expect_target; /* NULL: any target */
 };
@@ -27,18 +32,26 @@ struct pgb_bundle_opts {
 struct pgb_bundle {
 	/* Verified manifest; each script's 'text' points at its bytes. */
 	struct pgb_manifest manifest;
-	char	 key_id[PGB_KEYID_LEN + 1];	/* key that verified it;
-						   "" when unsigned */
+	char	 key_id[PGB_KEYID_LEN + 1];	/* first key that verified
+						   it; "" when unsigned */
+	/* Every trusted key whose signature verified, in trust order. */
+	char	 signers[PGB_KEYS_MAX][PGB_KEYID_LEN + 1];
+	size_t	 nsigners;
+	size_t	 required;		/* signers that were required */
+	size_t	 ntrusted;		/* distinct trusted keys */
 	size_t	 filelen;		/* bytes of the bundle file */
 	/* The script texts belong to the bundle: pgb_bundle_free frees them. */
 };
 
 /*
- * Read, verify and unpack the bundle that 'o' names.  0: *out is a new
- * bundle, release it with pgb_bundle_free().  -1: *out is NULL and 'd'
- * says why: PGB_EKEY for a trusted key that cannot be used, PGB_EBUNDLE
- * for every fault of the bundle or its signature.  When a signature file
- * exists it must verify, even with allow_unsigned.
+ * Read, verify and unpack the bundle that 'o' names.  Its signatures
+ * (trust.h) are read and checked first: at least min_signatures distinct
+ * trusted keys must have signed.  0: *out is a new bundle, release it
+ * with pgb_bundle_free().  -1: *out is NULL and 'd' says why: PGB_EKEY
+ * for a trusted key or trust file that cannot be used, PGB_EUSAGE for a
+ * threshold above the number of keys, PGB_EBUNDLE for every fault of the
+ * bundle or its signatures.  When a signature file exists, the
+ * signatures must meet the threshold, even with allow_unsigned.
  */
 int	pgb_bundle_open(const struct pgb_bundle_opts *o,
 	    struct pgb_bundle **out, struct pgb_diag *d);

@@ -22,9 +22,11 @@ struct pgb_db {
 	char	*schema;	/* history table, unquoted */
 	char	*table;
 	char	*qname;		/* quoted "schema"."table" */
+	char	*qrole;		/* --role, quoted; NULL: none */
 	long long lock_key;
 	int	 locked;
-	int	 history_seen;	/* the history table exists (under the lock) */
+	int	 history_seen;	/* the history table exists and was checked
+				   (under the lock) */
 	int	 pid;		/* backend pid seen when the lock was taken */
 	PGcancel *cancel;
 	pid_t	 canceller;	/* child sending a cancel request; 0: none */
@@ -62,7 +64,7 @@ struct pgb_hrow {
 	enum pgb_mode mode;
 	enum pgb_hstatus status;
 	int	 done;		/* statements done (no-transaction) */
-	int	 total;
+	int	 total;		/* 0 <= done <= total */
 	char	*applied_at;	/* "" unless read with 'times' */
 };
 
@@ -93,6 +95,13 @@ int	pgb_db_connect(struct pgb_db *, const char *conninfo, int wait,
 	    const char *history, struct pgb_diag *);
 void	pgb_db_close(struct pgb_db *);
 
+/*
+ * --role: SET ROLE 'role' now and again after every reset of the session,
+ * so that migrations, and the history table's checks, run as that role.
+ * 0, or -1 with 'd' (PGB_EUSAGE when the server refused the role).
+ */
+int	pgb_db_set_role(struct pgb_db *, const char *role, struct pgb_diag *);
+
 /* Poll pg_try_advisory_lock for up to 'wait' seconds; name the holder. */
 int	pgb_db_lock(struct pgb_db *, int wait, struct pgb_diag *);
 void	pgb_db_unlock(struct pgb_db *);
@@ -102,14 +111,41 @@ void	pgb_db_unlock(struct pgb_db *);
  * round trips.
  */
 int	pgb_db_check_backend(struct pgb_db *, struct pgb_diag *);
-/* Put the session back to its connection-time settings. */
+/* 0 when 'pid' is the session's backend, else -1 and the refusal. */
+int	pgb_db_same_backend(struct pgb_db *, int pid, struct pgb_diag *);
+/* Put the session back to its connection-time settings (and --role). */
 int	pgb_db_reset_session(struct pgb_db *, struct pgb_diag *);
 
+/*
+ * history.c.  The history table is trusted only when it is exactly what
+ * pgapply creates, in a schema and a table owned by the role pgapply runs
+ * as (current_user): no trigger, rule, policy, default, constraint,
+ * index, inheritance or grant of TRIGGER or REFERENCES besides.  Anything
+ * else is refused with PGB_ECONFLICT before any of it can run.
+ */
+/* Create the history table if it is missing; check it either way. */
 int	pgb_db_ensure_history(struct pgb_db *, struct pgb_diag *);
-/* The history under the lock; 'times': with applied_at, for status. */
+/*
+ * The checked history ('times': with applied_at, for status); every row
+ * is checked with pgb_history_check_row().  On -1, 'h' is empty.
+ */
 int	pgb_db_read_history(struct pgb_db *, struct pgb_history *, int times,
 	    struct pgb_diag *);
 void	pgb_history_release(struct pgb_history *);
+/*
+ * Fill 'r' from one row's text: version, name, checksum, chain, mode,
+ * status, statements_done, statements_total, as read (NULL: SQL null).
+ * 0, or -1 with PGB_ECONFLICT naming the version and the field that is
+ * not what pgapply writes; r->name is set only on success (caller frees).
+ */
+int	pgb_history_check_row(const char *const f[8], struct pgb_hrow *r,
+	    struct pgb_diag *);
+/*
+ * Refuse a corrupt history row: PGB_ECONFLICT, "corrupt history row for
+ * version V: WHAT".  Returns -1.
+ */
+int	pgb_history_corrupt(struct pgb_diag *, long long version,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Run one command (no parameters: PQexec; else PQexecParams).  On error
@@ -137,6 +173,15 @@ void	pgb_db_due(struct pgb_db *);
  */
 void	pgb_db_cleanup(struct pgb_db *, int seconds);
 
+/*
+ * Run 'sql' as one statement of the extended protocol, and only if the
+ * server, once it parsed it, says that it returns 'ncols' columns:
+ * transaction control (COMMIT, ROLLBACK, ...) returns none, so it never
+ * runs, and several statements are refused by the server.  For verify
+ * queries.  0 and '*res' (the caller PQclear()s it), or -1 with 'd'.
+ */
+int	pgb_db_exec_one(struct pgb_db *, const char *sql, int ncols,
+	    PGresult **res, struct pgb_diag *);
 /*
  * PQexec (n == 0 and params NULL) or PQexecParams, and PQgetResult, with
  * waits that end: once pgb_interrupted is set, or the answer is past its

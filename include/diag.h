@@ -1,6 +1,8 @@
 #ifndef PGB_DIAG_H
 #define PGB_DIAG_H
 
+#include <stddef.h>
+
 /*
  * diag.h - errors as values.  Modules fill a struct pgb_diag and return -1;
  * only main.c prints, once, and maps the code to an exit status.
@@ -33,5 +35,15 @@ int	pgb_fail(struct pgb_diag *, int, const char *, ...)
 void	pgb_detail(struct pgb_diag *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	pgb_diag_clear(struct pgb_diag *);
+
+/* Room for a name escaped by pgb_esc, as messages quote it. */
+#define PGB_ESC_MAX	120
+
+/*
+ * Copy 's' into 'out' (size 'n', at least 8) for a message: printable
+ * ASCII stays, a backslash is doubled, other bytes become \xNN; a long
+ * name is cut and ends in "...".
+ */
+void	pgb_esc(const char *s, char *out, size_t n);
 
 #endif /* PGB_DIAG_H */

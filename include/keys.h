@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "bounds.h"
+#include "buf.h"
 #include "diag.h"
 #include "sig.h"
 
@@ -41,6 +42,18 @@ int	pgb_keys_sign(const char *keypath, const void *msg, size_t len,
  * re-verify what was just signed).  Release with pgb_pubkey_release().
  */
 int	pgb_keys_load_public(const char *keypath, struct pgb_pubkey *pub,
+	    struct pgb_diag *d);
+
+/*
+ * The public key of 'path', which holds either half: a private key (its
+ * public half, as pgb_keys_load_public()) or a public key (as
+ * pgb_pubkey_load()).  Release with pgb_pubkey_release().
+ */
+int	pgb_keys_load_either(const char *path, struct pgb_pubkey *pub,
+	    struct pgb_diag *d);
+
+/* Append k as a PEM "PUBLIC KEY" block, as `openssl pkey -pubout`. */
+int	pgb_pubkey_pem(const struct pgb_pubkey *k, struct pgb_buf *out,
 	    struct pgb_diag *d);
 
 #endif /* PGB_KEYS_H */

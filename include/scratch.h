@@ -17,12 +17,25 @@
 #include "db.h"
 #include "diag.h"
 
+/* The directory of PostgreSQL's programs, when the user names one. */
+#define PGB_PG_BINDIR_ENV	"PGBUNDLE_PG_BINDIR"
+
 /*
- * Find PostgreSQL program 'name' in `pg_config --bindir`, else on PATH.
- * 0 and its path in 'out', or -1 with 'd' saying where it looked.
+ * Find PostgreSQL program 'name': in $PGBUNDLE_PG_BINDIR only when that
+ * is set, else in `pg_config --bindir`, else on PATH.  0 and its path in
+ * 'out', or -1 with 'd' saying where it looked.
  */
 int	pgb_pg_program(const char *name, char *out, size_t len,
 	    struct pgb_diag *d);
+
+/*
+ * pgb_pg_program(), then check that the program (its --version) is not
+ * of an older major than 'server' (PQserverVersion's form), the server
+ * it is to work with.  -1 with 'd' naming both versions, the program's
+ * path and PGBUNDLE_PG_BINDIR when it is.
+ */
+int	pgb_pg_program_for(const char *name, int server, char *out,
+	    size_t len, struct pgb_diag *d);
 
 /*
  * Run argv[0] (a path) without a shell and wait.  When 'as_uid' is not

@@ -8,18 +8,23 @@
  * Secret puts it in PGAPPLY_PUBKEY).
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include <openssl/evp.h>
 
+#include "bounds.h"
 #include "diag.h"
 
 #define PGB_KEYID_LEN	16	/* hex digits, without the NUL */
 #define PGB_ED25519_LEN	32	/* raw public key */
+#define PGB_KEYLABEL_MAX 64	/* where a key came from, for messages */
 
 struct pgb_pubkey {
 	EVP_PKEY	*pkey;
 	unsigned char	 raw[PGB_ED25519_LEN];
 	char		 id[PGB_KEYID_LEN + 1];
+	char		 label[PGB_KEYLABEL_MAX];	/* its file (cut to
+					   fit), "(PEM text)", or FILE:LINE */
 };
 
 /*
@@ -62,6 +67,13 @@ int	pgb_sig_verify(const struct pgb_pubkey *keys, size_t n,
 	    size_t siglen, size_t *which, struct pgb_diag *d);
 
 /*
+ * 1 if 'sig' is k's Ed25519 signature of the 'len' bytes at 'msg'; 0 if
+ * not, or when 'k' is empty or of small order.
+ */
+int	pgb_sig_ok(const struct pgb_pubkey *k, const void *msg, size_t len,
+	    const unsigned char sig[PGB_SIG_LEN]);
+
+/*
  * Read a key file of at most 'max' bytes into a new NUL-terminated buffer
  * (*out, caller frees; *len its length).  'what' names the file in
  * messages, all with 'code': "cannot read <what> '<path>': <errno text>",
@@ -70,5 +82,12 @@ int	pgb_sig_verify(const struct pgb_pubkey *keys, size_t n,
  */
 int	pgb_read_small(const char *what, const char *path, size_t max,
 	    int code, char **out, size_t *len, struct pgb_diag *d);
+
+/*
+ * fopen(path, "r") of a regular file only: opened with O_NONBLOCK, so a
+ * FIFO never blocks, then checked.  NULL with errno set (EINVAL: not a
+ * regular file).
+ */
+FILE	*pgb_fopen_regular(const char *path);
 
 #endif /* PGB_SIG_H */

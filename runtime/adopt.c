@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "buf.h"
+#include "text.h"
 #include "version.h"
 #include "banned.h"
 
@@ -36,13 +37,15 @@ struct tool {
 };
 
 static const struct tool tools[] = {
-	{ "golang-migrate", "schema_migrations", "version::text, dirty::text" },
-	{ "dbmate", "schema_migrations", "version::text" },
+	{ "golang-migrate", "schema_migrations",
+	    "version::pg_catalog.text, dirty::pg_catalog.text" },
+	{ "dbmate", "schema_migrations", "version::pg_catalog.text" },
 	{ "sql-migrate", "gorp_migrations", "id" },
 	{ "sqitch", "sqitch.changes", "change" },
 	{ "flyway", "flyway_schema_history",
-	    "version, success::text, type, installed_rank::text" },
-	{ "custom", "schema_version", "version::text" },
+	    "version, success::pg_catalog.text, type, "
+	    "installed_rank::pg_catalog.text" },
+	{ "custom", "schema_version", "version::pg_catalog.text" },
 	{ NULL, NULL, NULL }
 };
 
@@ -54,8 +57,8 @@ resolve_table(struct pgb_db *db, const char *name, char **out,
 	const char	*p[1] = { name };
 	PGresult	*res;
 
-	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1)::text", 1, p,
-	    &res, d) == -1) {
+	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1)::"
+	    "pg_catalog.text", 1, p, &res, d) == -1) {
 		d->code = PGB_EUSAGE;
 		return -1;
 	}
@@ -78,13 +81,13 @@ sql_migrate_row(const char *id, struct vlist *l, struct pgb_diag *d)
 	long long	 v;
 
 	if (n == 0 || n >= sizeof(num) || id[n] != '_')
-		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.60s' does "
-		    "not start with a version number", id);
+		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.*s' does "
+		    "not start with a version number", PGB_CUT(id, 60), id);
 	memcpy(num, id, n);
 	num[n] = '\0';
 	if (pgb_version_plain(num, &v) == -1)
-		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.60s' has "
-		    "no usable version", id);
+		return pgb_fail(d, PGB_ECONFLICT, "sql-migrate id '%.*s' has "
+		    "no usable version", PGB_CUT(id, 60), id);
 	vlist_add(l, v);
 	return 0;
 }
@@ -102,10 +105,11 @@ sqitch_row(const struct pgb_manifest *m, const char *change, struct vlist *l,
 			return 0;
 		}
 	}
-	pgb_fail(d, PGB_ECONFLICT, "Sqitch deployed change '%.80s', which the "
-	    "bundle holds no migration of that name for", change);
+	pgb_fail(d, PGB_ECONFLICT, "Sqitch deployed change '%.*s', which the "
+	    "bundle holds no migration of that name for", PGB_CUT(change, 80),
+	    change);
 	pgb_detail(d, "name the migrations after the Sqitch changes "
-	    "(NNN_%.80s.sql); nothing was changed", change);
+	    "(NNN_%.*s.sql); nothing was changed", PGB_CUT(change, 80), change);
 	return -1;
 }
 

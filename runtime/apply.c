@@ -7,7 +7,9 @@
  * a history read under the runner lock.  Refuses --single-transaction
  * with a no-transaction migration in it.  A transactional migration and
  * its history row commit together or not at all; a no-transaction one
- * records its progress after each statement.
+ * records its progress after each statement.  A verify query runs alone
+ * through the extended protocol and only when it returns one column, so
+ * it cannot end the migration's transaction (pgb_db_exec_one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "hash.h"
+#include "text.h"
 #include "banned.h"
 
 #define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
@@ -47,10 +50,14 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	 */
 	why[0] = '\0';
 	if (d->sqlstate[0] == '\0')
-		snprintf(why, sizeof(why), ": %.200s", d->msg);
+		snprintf(why, sizeof(why), ": %.*s", PGB_CUT(d->msg, 200),
+		    d->msg);
+	/* The server's words, leaving room for the excerpt after them. */
 	snprintf(server, sizeof(server), "%s", d->detail[0] ? d->detail :
 	    why[0] ? "" : d->msg);
-	n = s->len < sizeof(excerpt) - 1 ? s->len : sizeof(excerpt) - 1;
+	server[PGB_CUT(server, sizeof(server) - sizeof(excerpt) - 16)] = '\0';
+	n = pgb_utf8_cut((const char *)sc->text + s->off, s->len,
+	    sizeof(excerpt) - 1);
 	for (k = 0; k < n; k++) {
 		char c = (char)sc->text[s->off + k];
 		excerpt[k] = c == '\n' || c == '\t' || c == '\r' ? ' ' : c;
@@ -130,12 +137,12 @@ pgb_ended_tx(const char *what, const struct pgb_migration *mig,
 static void
 mig_failed(const struct pgb_migration *mig, struct pgb_diag *d)
 {
-	char	label[PGB_NAME_MAX + 8], server[sizeof(d->msg)];
+	char	label[PGB_NAME_MAX + 8], server[121];
 
-	snprintf(server, sizeof(server), "%s", d->msg);
+	snprintf(server, sizeof(server), "%.*s", PGB_CUT(d->msg, 120), d->msg);
 	/* A server that stopped answering may have committed: no "failed". */
-	snprintf(d->msg, sizeof(d->msg), "migration '%.60s' (%.40s)%s: "
-	    "%.120s", pgb_mig_label(mig, label, sizeof(label)), mig->up.path,
+	snprintf(d->msg, sizeof(d->msg), "migration '%.60s' (%.40s)%s: %s",
+	    pgb_mig_label(mig, label, sizeof(label)), mig->up.path,
 	    d->code == PGB_ESQL ? " failed" : "", server);
 }
 
@@ -271,10 +278,16 @@ run_verify(struct pgb_db *db, const struct pgb_migration *mig,
 	size_t		 i;
 	int		 ok;
 
+	/*
+	 * One statement each, run only if it returns one column: a verify
+	 * query can neither end the migration's transaction (COMMIT,
+	 * ROLLBACK, ... return none) nor hide a second statement.
+	 */
 	for (i = 0; i < mig->nverify; i++) {
-		if (pgb_db_exec(db, mig->verify[i], 0, NULL, &res, d) == -1) {
+		if (pgb_db_exec_one(db, mig->verify[i], 1, &res, d) == -1) {
 			char server[sizeof(d->detail)];
-			snprintf(server, sizeof(server), "%s", d->detail);
+			snprintf(server, sizeof(server), "%s", d->detail[0] ?
+			    d->detail : d->msg);
 			snprintf(d->msg, sizeof(d->msg), "verify query %zu of "
 			    "'%s' failed", i + 1, pgb_mig_label(mig, label,
 			    sizeof(label)));
@@ -309,14 +322,14 @@ pgb_set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
 		p[0] = "lock_timeout";
 		p[1] = o->lock_timeout;
 		if (exec_or_send(db, "SELECT pg_catalog.set_config($1, $2, "
-		    "$3::bool)", 3, p, d) == -1)
+		    "$3::boolean)", 3, p, d) == -1)
 			return -1;
 	}
 	if (o->statement_timeout != NULL) {
 		p[0] = "statement_timeout";
 		p[1] = o->statement_timeout;
 		if (exec_or_send(db, "SELECT pg_catalog.set_config($1, $2, "
-		    "$3::bool)", 3, p, d) == -1)
+		    "$3::boolean)", 3, p, d) == -1)
 			return -1;
 	}
 	return 0;
@@ -695,9 +708,10 @@ drop_invalid_index(struct pgb_db *db, const char *index, struct pgb_diag *d)
 	int		 rc;
 
 	if (pgb_db_exec(db, "SELECT n.nspname, c.relname FROM "
-	    "pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = "
-	    "i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = "
-	    "c.relnamespace WHERE c.oid = pg_catalog.to_regclass($1) AND NOT "
+	    "pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid "
+	    "OPERATOR(pg_catalog.=) i.indexrelid JOIN pg_catalog.pg_namespace "
+	    "n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.oid "
+	    "OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1) AND NOT "
 	    "i.indisvalid", 1, p, &res, d) == -1)
 		return -1;
 	if (PQntuples(res) == 0) {

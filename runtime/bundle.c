@@ -7,23 +7,25 @@
  * tar reader with bytes from memory.  Nothing else: the archive is read as
  * if hostile even though it is signed.
  * Rejects, before reading a byte of archive: a bundle that is not a
- * regular file or is over PGB_BUNDLE_MAX, a signature that is not exactly
- * 64 bytes or does not verify with a trusted key, an unsigned bundle
- * unless allowed.  While reading: anything but gzip'd tar, more than
- * PGB_ENTRIES_MAX entries, decompression past PGB_RATIO_MAX or
- * PGB_TOTAL_MAX, an entry over its cap, an entry that is not a regular
- * file, an unsafe or repeated name, a first entry other than MANIFEST,
- * an entry the manifest does not list or of another size or SHA-256, a
- * manifest file missing from the archive, and a bundle for another
- * target.  Also any header but plain ustar (pax, GNU long names, sparse
- * maps: readers disagree on them), and anything after the archive: a
- * byte that is not zero after the end-of-archive blocks, a second gzip
- * member, trailing bytes, or a gzip trailer whose CRC or length is wrong.
- * Names in messages are escaped.
+ * regular file or is over PGB_BUNDLE_MAX, signatures short of trust.c's
+ * policy (64 bytes each, enough distinct trusted keys), an unsigned bundle
+ * unless allowed.  While reading: anything but gzip'd tar,
+ * decompression past PGB_RATIO_MAX or PGB_TOTAL_MAX, a tar stream that is
+ * not the plain ustar pgbundle writes (ustar.c says what that is: regular
+ * files only, no pax or GNU headers, two zero blocks at the end, zero
+ * padding to the record, nothing after), a repeated name, a first entry
+ * other than MANIFEST, an entry the manifest does not list or of another
+ * size or SHA-256, a manifest file missing from the archive, a bundle for
+ * another target, and after the tar stream a second gzip member, trailing
+ * bytes, or a gzip trailer whose CRC or length is wrong.  Names in
+ * messages are escaped.
  *
- * The gzip stream is inflated once, here, with zlib, and libarchive reads
- * the tar from it: so the tail past the tar's end-of-archive blocks (which
- * libarchive never reads) is checked in the same pass, and when the bundle
+ * The gzip stream is inflated once, here, with zlib.  Every inflated byte
+ * goes through the ustar check before libarchive reads it, and each entry
+ * libarchive returns must be the one the check passed (same offset, name
+ * and size): so libarchive only ever parses headers of that one plain
+ * form.  The tail past the end-of-archive blocks (which libarchive never
+ * reads) is inflated and checked in the same pass, and when the bundle
  * was read from a file, the compressed bytes already inflated are given
  * back to the system as the reading goes on.
  */
@@ -50,6 +52,8 @@
 #include "hash.h"
 #include "manifest.h"
 #include "sig.h"
+#include "trust.h"
+#include "ustar.h"
 #include "banned.h"
 
 #if PGB_SQL_MAX > PGB_TOTAL_MAX || PGB_MANIFEST_MAX > PGB_TOTAL_MAX
@@ -58,8 +62,6 @@
 
 #define CHUNK		(64u * 1024)	/* tar bytes inflated at once */
 #define GIVE_BACK	(1024u * 1024)	/* compressed bytes freed at once */
-#define ESC_MAX		120		/* an escaped name in a message */
-#define PAD_MAX		(1024u * 1024)	/* zero bytes after the tar's end */
 
 /* A manifest script, by path, and whether its entry was seen. */
 struct slot {
@@ -71,17 +73,15 @@ struct slot {
 /*
  * State of one unpacking.  libarchive is handed the inflated stream in
  * two alternating windows: when it asks for the next one it has copied
- * what it still needed of the other, and the tail check after the tar's
- * end can still read both.
+ * what it still needed of the other.
  */
 struct unpack {
 	struct archive		*a;
 	z_stream		 z;
+	struct pgb_ustar	 tar;		/* sees every byte first */
 	int			 zend;		/* the gzip member ended */
 	int			 failed;	/* 'd' already says why */
 	unsigned char		*win[2];
-	size_t			 winlen[2];
-	uint64_t		 winpos[2];	/* tar offset of win[i][0] */
 	int			 cur;
 	unsigned char		*data;		/* compressed; may be given
 						   back when 'give_back' */
@@ -94,16 +94,17 @@ struct unpack {
 	struct pgb_diag		*d;
 };
 
-static void	 esc(const char *, char *, size_t);
 static int	 corrupt(struct unpack *);
 static int	 inflate_failed(struct unpack *, const char *);
 static int	 check_caps(struct unpack *);
 static void	 give_back(struct unpack *);
 static int	 inflate_some(struct unpack *, unsigned char *, size_t,
 		    size_t *);
+static int	 inflate_tar(struct unpack *, unsigned char *, size_t,
+		    size_t *);
 static la_ssize_t next_window(struct archive *, void *, const void **);
-static int	 read_entry(struct unpack *, const char *, size_t, int,
-		    size_t, unsigned char **, size_t *);
+static int	 read_entry(struct unpack *, const char *, size_t,
+		    unsigned char **, size_t *);
 static void	 huge_pages(void *, size_t);
 static int	 cmp_slot(const void *, const void *);
 static int	 index_manifest(struct unpack *, struct pgb_manifest *);
@@ -111,75 +112,40 @@ static int	 take_manifest(struct unpack *, struct archive_entry *,
 		    const char *, struct pgb_bundle *);
 static int	 take_script(struct unpack *, struct archive_entry *,
 		    const char *);
-static int	 check_entry(struct unpack *, struct archive_entry *,
+static int	 same_entry(struct unpack *, struct archive_entry *, size_t,
 		    const char **);
-static size_t	 zero_run(const unsigned char *, size_t);
-static int	 tail_not_zero(struct unpack *, uint64_t, uint64_t);
-static int	 check_tail(struct unpack *, uint64_t);
+static int	 check_tail(struct unpack *, size_t);
 static int	 read_entries(struct unpack *, struct pgb_bundle *);
 static int	 check_complete(struct unpack *, const struct pgb_bundle *,
 		    const char *);
 static int	 unpack(const unsigned char *, size_t, unsigned char *,
 		    const char *, struct pgb_bundle *, struct pgb_diag *);
 static int	 accept_sig(const unsigned char *, size_t,
-		    const unsigned char *, size_t, const struct pgb_pubkey *,
-		    size_t, struct pgb_bundle *, struct pgb_diag *);
+		    const struct pgb_sigset *, const struct pgb_pubkey *,
+		    size_t, size_t, struct pgb_bundle *, struct pgb_diag *);
 static int	 load(const unsigned char *, size_t, unsigned char *,
-		    const unsigned char *, size_t, const struct pgb_pubkey *,
-		    size_t, int, const char *, struct pgb_bundle **,
+		    const struct pgb_sigset *, const struct pgb_pubkey *,
+		    size_t, size_t, int, const char *, struct pgb_bundle **,
 		    struct pgb_diag *);
 static int	 read_bundle(const char *, unsigned char **, size_t *,
 		    struct pgb_diag *);
-static int	 read_sig(const char *, int, unsigned char *, int *,
-		    struct pgb_diag *);
+static int	 trusted_keys(const struct pgb_bundle_opts *,
+		    struct pgb_trust *, struct pgb_diag *);
 static void	 free_texts(struct pgb_manifest *);
-
-/*
- * Copy 's' into 'out' (size 'n') for a message: printable ASCII stays,
- * a backslash is doubled, other bytes become \xNN; a long name is cut
- * and ends in "...".
- */
-static void
-esc(const char *s, char *out, size_t n)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
-	size_t			 o = 0;
-
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (o + 4 + 3 + 1 > n) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (*p == '\\') {
-			out[o++] = '\\';
-			out[o++] = '\\';
-		} else if (*p >= 0x20 && *p < 0x7f) {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
-	}
-	out[o] = '\0';
-}
 
 /* libarchive refused the stream; its words go to the detail. */
 static int
 corrupt(struct unpack *u)
 {
 	const char	*why;
-	char		 e[ESC_MAX];
+	char		 e[PGB_ESC_MAX];
 
 	if (u->failed)		/* the inflating said why */
 		return -1;
 	why = archive_error_string(u->a);
 	pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid tar.gz archive");
 	if (why) {
-		esc(why, e, sizeof(e));
+		pgb_esc(why, e, sizeof(e));
 		pgb_detail(u->d, "libarchive: %s", e);
 	}
 	return -1;
@@ -262,6 +228,23 @@ inflate_some(struct unpack *u, unsigned char *out, size_t size, size_t *n)
 	return check_caps(u);
 }
 
+/*
+ * The next piece of the tar stream, into 'out' ('size' bytes); *n is how
+ * many came, 0 at its end.  The ustar check sees it first, and the end.
+ */
+static int
+inflate_tar(struct unpack *u, unsigned char *out, size_t size, size_t *n)
+{
+	if (inflate_some(u, out, size, n) == -1)
+		return -1;
+	if ((*n > 0 ? pgb_ustar_feed(&u->tar, out, *n, u->d) :
+	    pgb_ustar_end(&u->tar, u->d)) == -1) {
+		u->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* libarchive's read callback: the next window of the tar stream. */
 static la_ssize_t
 next_window(struct archive *a, void *arg, const void **buf)
@@ -272,82 +255,48 @@ next_window(struct archive *a, void *arg, const void **buf)
 	(void)a;
 	*buf = NULL;
 	u->cur ^= 1;
-	if (inflate_some(u, u->win[u->cur], CHUNK, &n) == -1) {
-		u->winlen[u->cur] = 0;
+	if (inflate_tar(u, u->win[u->cur], CHUNK, &n) == -1)
 		return ARCHIVE_FATAL;
-	}
-	u->winpos[u->cur] = (uint64_t)u->z.total_out - n;
-	u->winlen[u->cur] = n;
 	*buf = u->win[u->cur];
 	return (la_ssize_t)n;
 }
 
 /*
- * Read the current entry's data.  'known' says 'want' is its exact size
- * (from the header, then checked): the buffer is that size.  Otherwise
- * the buffer grows, at most to 'cap'.  Every chunk is checked against the
- * caps, so a bomb stops at them without its size ever being allocated.
- * *out is NUL-terminated, caller frees.
+ * Read the current entry's data: exactly 'size' bytes (its header's size,
+ * within its cap: the ustar check saw to it).  Every chunk is checked
+ * against the caps as it is inflated, so a bomb stops at them.  *out is
+ * NUL-terminated, caller frees.
  */
 static int
-read_entry(struct unpack *u, const char *name, size_t want, int known,
-    size_t cap, unsigned char **out, size_t *outlen)
+read_entry(struct unpack *u, const char *name, size_t size,
+    unsigned char **out, size_t *outlen)
 {
-	unsigned char	*buf, extra;
-	size_t		 got = 0, size, ask;
+	unsigned char	*buf;
+	size_t		 got = 0, ask;
 	la_ssize_t	 r;
-	char		 e[ESC_MAX];
+	char		 e[PGB_ESC_MAX];
 
 	*out = NULL;
 	*outlen = 0;
-	esc(name, e, sizeof(e));
-	size = known ? want : (cap < CHUNK ? cap : CHUNK);
 	if (size > PGB_TOTAL_MAX - u->held)
 		return pgb_fail(u->d, PGB_EBUNDLE, "bundle holds more than %u "
 		    "bytes uncompressed", PGB_TOTAL_MAX);
 	buf = pgb_xmalloc(size + 1);
 	huge_pages(buf, size + 1);
-	for (;;) {
-		if (got == size) {
-			if (known || size == cap) {
-				/* Full: the entry must end here. */
-				r = archive_read_data(u->a, &extra, 1);
-				if (r < 0)
-					goto bad_archive;
-				if (r > 0) {
-					if (known)
-						pgb_fail(u->d, PGB_EBUNDLE,
-						    "'%s' is longer than its "
-						    "%zu bytes", e, want);
-					else
-						pgb_fail(u->d, PGB_EBUNDLE,
-						    "entry '%s' is over the "
-						    "limit of %zu bytes", e,
-						    cap);
-					goto fail;
-				}
-				break;
-			}
-			size = size > cap - size ? cap : size * 2;
-			if (size > PGB_TOTAL_MAX - u->held) {
-				pgb_fail(u->d, PGB_EBUNDLE, "bundle holds more "
-				    "than %u bytes uncompressed",
-				    PGB_TOTAL_MAX);
-				goto fail;
-			}
-			buf = pgb_xreallocarray(buf, size + 1, 1);
-		}
+	while (got < size) {
 		ask = size - got < CHUNK ? size - got : CHUNK;
 		r = archive_read_data(u->a, buf + got, ask);
-		if (r < 0)
-			goto bad_archive;
+		if (r < 0) {
+			corrupt(u);
+			free(buf);
+			return -1;
+		}
 		if (r == 0) {
-			if (known) {
-				pgb_fail(u->d, PGB_EBUNDLE, "'%s' has size %zu "
-				    "but its header says %zu", e, got, want);
-				goto fail;
-			}
-			break;
+			pgb_esc(name, e, sizeof(e));
+			pgb_fail(u->d, PGB_EBUNDLE, "'%s' has size %zu but its "
+			    "header says %zu", e, got, size);
+			free(buf);
+			return -1;
 		}
 		got += (size_t)r;
 	}
@@ -356,11 +305,6 @@ read_entry(struct unpack *u, const char *name, size_t want, int known,
 	*out = buf;
 	*outlen = got;
 	return 0;
-bad_archive:
-	corrupt(u);
-fail:
-	free(buf);
-	return -1;
 }
 
 /*
@@ -412,38 +356,35 @@ index_manifest(struct unpack *u, struct pgb_manifest *m)
 	return 0;
 }
 
-/* Type and name of an entry: a regular file with a safe name. */
+/*
+ * libarchive's entry 'k' (0-based) must be the header the ustar check
+ * passed: at the same offset, with the same name and size, a regular
+ * file of a plain ustar archive.  It always is; checking it proves that
+ * no header reaches libarchive in a form the check did not see.
+ * *namep is the name, owned by the check.
+ */
 static int
-check_entry(struct unpack *u, struct archive_entry *ae, const char **namep)
+same_entry(struct unpack *u, struct archive_entry *ae, size_t k,
+    const char **namep)
 {
-	const char	*name;
-	char		 e[ESC_MAX];
+	const struct pgb_ustar_entry	*t = pgb_ustar_entry(&u->tar, k);
+	const char			*name = archive_entry_pathname(ae);
+	char				 e[PGB_ESC_MAX];
 
-	name = archive_entry_pathname(ae);
-	if (name == NULL)
-		return pgb_fail(u->d, PGB_EBUNDLE, "unsafe path (an entry "
-		    "name libarchive cannot read)");
-	esc(name, e, sizeof(e));
-	if (!pgb_manifest_path_ok(name, strlen(name)))
-		return pgb_fail(u->d, PGB_EBUNDLE, "unsafe path '%s'", e);
-	/* The compiler writes ustar only; tar tools differ on the rest. */
-	if (archive_format(u->a) != ARCHIVE_FORMAT_TAR_USTAR)
-		return pgb_fail(u->d, PGB_EBUNDLE, "entry '%s' is not a plain "
-		    "ustar header (%s)", e, archive_format_name(u->a) ?
-		    archive_format_name(u->a) : "unknown format");
-	/* libarchive gives a hard link type 0 and a link target. */
-	if (archive_entry_filetype(ae) != AE_IFREG ||
+	if (t == NULL || name == NULL || strcmp(name, t->name) != 0 ||
+	    archive_read_header_position(u->a) != (la_int64_t)t->off ||
+	    !archive_entry_size_is_set(ae) ||
+	    archive_entry_size(ae) != (la_int64_t)t->size ||
+	    archive_format(u->a) != ARCHIVE_FORMAT_TAR_USTAR ||
+	    archive_entry_filetype(ae) != AE_IFREG ||
 	    archive_entry_hardlink(ae) != NULL ||
-	    archive_entry_symlink(ae) != NULL)
-		return pgb_fail(u->d, PGB_EBUNDLE, "entry '%s' is not a "
-		    "regular file", e);
-	if (archive_entry_sparse_count(ae) > 0)
-		return pgb_fail(u->d, PGB_EBUNDLE, "entry '%s' is a sparse "
-		    "file", e);
-	if (archive_entry_size_is_set(ae) && archive_entry_size(ae) < 0)
-		return pgb_fail(u->d, PGB_EBUNDLE, "entry '%s' has a negative "
-		    "size", e);
-	*namep = name;
+	    archive_entry_symlink(ae) != NULL ||
+	    archive_entry_sparse_count(ae) > 0) {
+		pgb_esc(t ? t->name : name ? name : "", e, sizeof(e));
+		return pgb_fail(u->d, PGB_EBUNDLE, "tar readers disagree about "
+		    "entry %zu '%s'", k + 1, e);
+	}
+	*namep = t->name;
 	return 0;
 }
 
@@ -452,19 +393,10 @@ take_manifest(struct unpack *u, struct archive_entry *ae, const char *name,
     struct pgb_bundle *b)
 {
 	unsigned char	*text;
-	size_t		 len, want = 0;
-	int		 known, rc;
+	size_t		 len;
+	int		 rc;
 
-	known = archive_entry_size_is_set(ae);
-	if (known) {
-		if ((uint64_t)archive_entry_size(ae) > PGB_MANIFEST_MAX)
-			return pgb_fail(u->d, PGB_EBUNDLE, "entry '%s' is "
-			    "%lld bytes, over the limit of %u", name,
-			    (long long)archive_entry_size(ae),
-			    PGB_MANIFEST_MAX);
-		want = (size_t)archive_entry_size(ae);
-	}
-	if (read_entry(u, name, want, known, PGB_MANIFEST_MAX, &text,
+	if (read_entry(u, name, (size_t)archive_entry_size(ae), &text,
 	    &len) == -1)
 		return -1;
 	rc = pgb_manifest_parse((const char *)text, len, &b->manifest, u->d);
@@ -481,32 +413,30 @@ take_script(struct unpack *u, struct archive_entry *ae, const char *name)
 	struct slot	 key, *s;
 	unsigned char	*text, sha[PGB_SHA256_LEN];
 	size_t		 len;
-	char		 e[ESC_MAX];
+	char		 e[PGB_ESC_MAX];
 
 	key.path = name;
 	s = bsearch(&key, u->slots, u->nslots, sizeof(*u->slots), cmp_slot);
 	if (s == NULL || s->seen) {
-		esc(name, e, sizeof(e));
+		pgb_esc(name, e, sizeof(e));
 		if (s == NULL)
 			return pgb_fail(u->d, PGB_EBUNDLE, "'%s' is present in "
 			    "bundle but not in manifest", e);
 		return pgb_fail(u->d, PGB_EBUNDLE, "duplicate entry '%s'", e);
 	}
 	s->seen = 1;
-	if (archive_entry_size_is_set(ae) &&
-	    (uint64_t)archive_entry_size(ae) != s->sc->size) {
-		esc(name, e, sizeof(e));
+	if ((uint64_t)archive_entry_size(ae) != s->sc->size) {
+		pgb_esc(name, e, sizeof(e));
 		return pgb_fail(u->d, PGB_EBUNDLE, "'%s' has size %lld but "
 		    "manifest says %zu", e, (long long)archive_entry_size(ae),
 		    s->sc->size);
 	}
-	if (read_entry(u, name, s->sc->size, 1, s->sc->size, &text,
-	    &len) == -1)
+	if (read_entry(u, name, s->sc->size, &text, &len) == -1)
 		return -1;
 	pgb_sha256(text, len, sha);
 	if (!pgb_digest_eq(sha, s->sc->sha256, PGB_SHA256_LEN)) {
 		free(text);
-		esc(name, e, sizeof(e));
+		pgb_esc(name, e, sizeof(e));
 		return pgb_fail(u->d, PGB_EBUNDLE, "checksum mismatch for "
 		    "'%s'", e);
 	}
@@ -514,74 +444,27 @@ take_script(struct unpack *u, struct archive_entry *ae, const char *name)
 	return 0;
 }
 
-/* How many bytes of 'p' are zero before the first that is not. */
-static size_t
-zero_run(const unsigned char *p, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n && p[i] == 0; i++)
-		;
-	return i;
-}
-
-static int
-tail_not_zero(struct unpack *u, uint64_t at, uint64_t end)
-{
-	pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the archive");
-	pgb_detail(u->d, "a byte that is not zero at offset %llu of the tar "
-	    "stream, after its end-of-archive blocks at %llu",
-	    (unsigned long long)at, (unsigned long long)end);
-	return -1;
-}
-
 /*
- * The tar reader stopped at 'end' bytes of the tar stream (after its
- * end-of-archive blocks).  Whatever it was handed past that, and the rest
- * of the gzip member, must be zeros, at most PAD_MAX of them; and the
+ * libarchive read 'n' entries and stopped after the end-of-archive blocks:
+ * where the ustar check saw them end.  Inflate the rest of the member
+ * through the check (zeros to the end of the record, nothing more); the
  * member must end at the last byte of the bundle.
  */
 static int
-check_tail(struct unpack *u, uint64_t end)
+check_tail(struct unpack *u, size_t n)
 {
-	const unsigned char	*p;
-	uint64_t		 pos, from, lim;
-	size_t			 n, z;
-	int			 k, w;
+	uint64_t	end = (uint64_t)archive_filter_bytes(u->a, 0);
+	size_t		got;
 
-	lim = u->winlen[u->cur ^ 1] ? u->winpos[u->cur ^ 1] :
-	    u->winpos[u->cur];
-	if (end < lim || end > (uint64_t)u->z.total_out)
-		return pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid "
-		    "tar.gz archive (the tar ended outside the data read)");
-	for (k = 1; k >= 0; k--) {		/* the older window first */
-		w = u->cur ^ k;
-		pos = u->winpos[w] + u->winlen[w];
-		from = end > u->winpos[w] ? end : u->winpos[w];
-		if (u->winlen[w] == 0 || from >= pos)
-			continue;
-		p = u->win[w] + (from - u->winpos[w]);
-		z = zero_run(p, (size_t)(pos - from));
-		if (z < pos - from)
-			return tail_not_zero(u, from + z, end);
-	}
-	pos = u->z.total_out;
-	w = u->cur ^ 1;				/* libarchive is done with it */
+	if (u->failed)
+		return -1;
+	if (n != pgb_ustar_count(&u->tar) || end != pgb_ustar_eoa(&u->tar))
+		return pgb_fail(u->d, PGB_EBUNDLE, "tar readers disagree about "
+		    "the end of the archive");
 	do {
-		if (inflate_some(u, u->win[w], CHUNK, &n) == -1)
+		if (inflate_tar(u, u->win[0], CHUNK, &got) == -1)
 			return -1;
-		z = zero_run(u->win[w], n);
-		if (z < n)
-			return tail_not_zero(u, pos + z, end);
-		pos += n;
-		if (pos - end > PAD_MAX) {
-			pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the "
-			    "archive");
-			pgb_detail(u->d, "more than %u bytes of padding after "
-			    "the end-of-archive blocks", PAD_MAX);
-			return -1;
-		}
-	} while (n > 0);
+	} while (got > 0);
 	if (u->z.avail_in != 0) {
 		pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the "
 		    "archive");
@@ -598,7 +481,7 @@ read_entries(struct unpack *u, struct pgb_bundle *b)
 {
 	struct archive_entry	*ae;
 	const char		*name = NULL;
-	char			 e[ESC_MAX];
+	char			 e[PGB_ESC_MAX];
 	size_t			 nentries = 0;
 	int			 r;
 
@@ -606,16 +489,13 @@ read_entries(struct unpack *u, struct pgb_bundle *b)
 		r = archive_read_next_header(u->a, &ae);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r != ARCHIVE_OK)
+		if (r != ARCHIVE_OK || u->failed)
 			return corrupt(u);
-		if (++nentries > PGB_ENTRIES_MAX)
-			return pgb_fail(u->d, PGB_EBUNDLE, "bundle has more "
-			    "than %u entries", PGB_ENTRIES_MAX);
-		if (check_entry(u, ae, &name) == -1)
+		if (same_entry(u, ae, nentries++, &name) == -1)
 			return -1;
 		if (nentries == 1) {
 			if (strcmp(name, PGB_MANIFEST_NAME) != 0) {
-				esc(name, e, sizeof(e));
+				pgb_esc(name, e, sizeof(e));
 				return pgb_fail(u->d, PGB_EBUNDLE, "first entry "
 				    "is '%s', expected '%s'", e,
 				    PGB_MANIFEST_NAME);
@@ -630,10 +510,12 @@ read_entries(struct unpack *u, struct pgb_bundle *b)
 		if (take_script(u, ae, name) == -1)
 			return -1;
 	}
+	if (u->failed)		/* libarchive may shrug off a read error */
+		return -1;
 	if (nentries == 0)
 		return pgb_fail(u->d, PGB_EBUNDLE, "bundle has no '%s' entry",
 		    PGB_MANIFEST_NAME);
-	return check_tail(u, (uint64_t)archive_filter_bytes(u->a, 0));
+	return check_tail(u, nentries);
 }
 
 /* What the manifest lists must all have been there, for this target. */
@@ -641,19 +523,19 @@ static int
 check_complete(struct unpack *u, const struct pgb_bundle *b,
     const char *expect_target)
 {
-	char	e[ESC_MAX];
+	char	e[PGB_ESC_MAX];
 	size_t	i;
 
 	for (i = 0; i < u->nslots; i++) {
 		if (!u->slots[i].seen) {
-			esc(u->slots[i].path, e, sizeof(e));
+			pgb_esc(u->slots[i].path, e, sizeof(e));
 			return pgb_fail(u->d, PGB_EBUNDLE, "'%s' is present in "
 			    "manifest but not in bundle", e);
 		}
 	}
 	if (expect_target == NULL)
 		return 0;
-	esc(expect_target, e, sizeof(e));
+	pgb_esc(expect_target, e, sizeof(e));
 	if (b->manifest.target == NULL)
 		return pgb_fail(u->d, PGB_EBUNDLE, "bundle has no target, "
 		    "expected '%s'", e);
@@ -680,6 +562,7 @@ unpack(const unsigned char *data, size_t len, unsigned char *givable,
 		return pgb_fail(d, PGB_EBUNDLE, "bundle is not "
 		    "gzip-compressed");
 	memset(&u, 0, sizeof(u));
+	pgb_ustar_init(&u.tar);
 	u.data = givable;
 	u.give_back = givable != NULL;
 	u.complen = len;
@@ -713,29 +596,38 @@ out:
 	free(u.win[0]);
 	free(u.win[1]);
 	free(u.slots);
+	pgb_ustar_release(&u.tar);
 	return rc;
 }
 
-/* Signature policy and check; sets b->key_id. */
+/*
+ * The signature step, on the raw bytes before any archive code: the
+ * policy is trust.c's.  Sets the signers of 'b'.
+ */
 static int
-accept_sig(const unsigned char *data, size_t len, const unsigned char *sig,
-    size_t siglen, const struct pgb_pubkey *keys, size_t nkeys,
-    struct pgb_bundle *b, struct pgb_diag *d)
+accept_sig(const unsigned char *data, size_t len,
+    const struct pgb_sigset *sigs, const struct pgb_pubkey *keys,
+    size_t nkeys, size_t min, struct pgb_bundle *b, struct pgb_diag *d)
 {
-	size_t	which;
+	struct pgb_signers	who;
+	size_t			i;
 
-	if (sig == NULL) {
-		b->key_id[0] = '\0';
+	b->key_id[0] = '\0';
+	b->ntrusted = nkeys;
+	if (sigs == NULL || sigs->n == 0)
 		return 0;
-	}
 	if (nkeys == 0)
 		return pgb_fail(d, PGB_EBUNDLE, "bundle is signed but no "
 		    "trusted key was given; pass --pubkey or set "
 		    "PGAPPLY_PUBKEY");
-	if (pgb_sig_verify(keys, nkeys, data, len, sig, siglen, &which,
+	if (pgb_trust_check(keys, nkeys, min, data, len, sigs, &who,
 	    d) == -1)
 		return -1;
-	memcpy(b->key_id, keys[which].id, sizeof(b->key_id));
+	for (i = 0; i < who.n; i++)
+		memcpy(b->signers[i], keys[who.key[i]].id, PGB_KEYID_LEN + 1);
+	b->nsigners = who.n;
+	b->required = min ? min : 1;
+	memcpy(b->key_id, b->signers[0], sizeof(b->key_id));
 	return 0;
 }
 
@@ -754,8 +646,8 @@ free_texts(struct pgb_manifest *m)
 
 static int
 load(const unsigned char *data, size_t len, unsigned char *givable,
-    const unsigned char *sig, size_t siglen, const struct pgb_pubkey *keys,
-    size_t nkeys, int allow_unsigned, const char *expect_target,
+    const struct pgb_sigset *sigs, const struct pgb_pubkey *keys,
+    size_t nkeys, size_t min, int allow_unsigned, const char *expect_target,
     struct pgb_bundle **out, struct pgb_diag *d)
 {
 	struct pgb_bundle	*b;
@@ -764,13 +656,13 @@ load(const unsigned char *data, size_t len, unsigned char *givable,
 	if (len > PGB_BUNDLE_MAX)
 		return pgb_fail(d, PGB_EBUNDLE, "bundle is %zu bytes, over the "
 		    "limit of %u", len, PGB_BUNDLE_MAX);
-	if (sig == NULL && !allow_unsigned)
+	if (sigs->n == 0 && !allow_unsigned)
 		return pgb_fail(d, PGB_EBUNDLE, "bundle is not signed; pass "
 		    "--insecure-allow-unsigned to accept it");
 	b = pgb_xcalloc(1, sizeof(*b));
 	pgb_manifest_init(&b->manifest);
 	b->filelen = len;
-	if (accept_sig(data, len, sig, siglen, keys, nkeys, b, d) == -1 ||
+	if (accept_sig(data, len, sigs, keys, nkeys, min, b, d) == -1 ||
 	    unpack(data, len, givable, expect_target, b, d) == -1) {
 		pgb_bundle_free(b);
 		return -1;
@@ -785,8 +677,20 @@ pgb_bundle_load(const unsigned char *data, size_t len,
     size_t nkeys, int allow_unsigned, const char *expect_target,
     struct pgb_bundle **out, struct pgb_diag *d)
 {
-	return load(data, len, NULL, sig, siglen, keys, nkeys, allow_unsigned,
+	struct pgb_sigset	sigs;
+	int			rc;
+
+	*out = NULL;
+	memset(&sigs, 0, sizeof(sigs));
+	if (sig != NULL && siglen != PGB_SIG_LEN)
+		return pgb_fail(d, PGB_EBUNDLE, "signature is %zu bytes, "
+		    "expected %u", siglen, PGB_SIG_LEN);
+	if (sig != NULL)
+		(void)pgb_sigset_add(&sigs, "signature", sig, PGB_ANY_KEY);
+	rc = load(data, len, NULL, &sigs, keys, nkeys, 1, allow_unsigned,
 	    expect_target, out, d);
+	pgb_sigset_release(&sigs);
+	return rc;
 }
 
 /*
@@ -865,51 +769,33 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 	return 0;
 }
 
-/*
- * The detached signature: exactly PGB_SIG_LEN raw bytes.  *present is 0
- * when the file does not exist and 'must' is 0 (no --sig given).
- */
+/* The trusted keys and the threshold, from a trust file or the keys. */
 static int
-read_sig(const char *path, int must, unsigned char *sig, int *present,
+trusted_keys(const struct pgb_bundle_opts *o, struct pgb_trust *t,
     struct pgb_diag *d)
 {
-	struct stat	 st;
-	unsigned char	 buf[PGB_SIG_LEN + 1];
-	size_t		 got = 0;
-	ssize_t		 r;
-	int		 fd;
+	size_t	i;
 
-	*present = 0;
-	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT && !must)
-		return 0;
-	if (fd == -1)
-		return pgb_fail(d, PGB_EBUNDLE, "cannot read signature '%s': "
-		    "%s", path, strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is not a "
-		    "regular file", path);
+	pgb_trust_init(t);
+	if (o->trust != NULL)
+		return pgb_trust_load(t, o->trust, d);
+	if (o->npubkeys > PGB_KEYS_MAX)
+		return pgb_fail(d, PGB_EKEY, "too many trusted keys (%zu, at "
+		    "most %u)", o->npubkeys, PGB_KEYS_MAX);
+	for (i = 0; i < o->npubkeys; i++) {
+		if (pgb_trust_add(t, o->pubkeys[i], d) == -1) {
+			pgb_trust_release(t);
+			return -1;
+		}
 	}
-	if (st.st_size != PGB_SIG_LEN) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is %lld bytes, "
-		    "expected %u", path, (long long)st.st_size, PGB_SIG_LEN);
+	t->min = o->min_signatures ? o->min_signatures : 1;
+	if (t->min > 1 && t->min > t->nkeys) {
+		pgb_fail(d, PGB_EUSAGE, "--min-signatures %zu, but %zu distinct "
+		    "trusted key%s given", t->min, t->nkeys,
+		    t->nkeys == 1 ? " is" : "s are");
+		pgb_trust_release(t);
+		return -1;
 	}
-	while (got < sizeof(buf)) {
-		r = read(fd, buf + got, sizeof(buf) - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (got != PGB_SIG_LEN)
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is %zu bytes, "
-		    "expected %u", path, got, PGB_SIG_LEN);
-	memcpy(sig, buf, PGB_SIG_LEN);
-	*present = 1;
 	return 0;
 }
 
@@ -917,50 +803,40 @@ int
 pgb_bundle_open(const struct pgb_bundle_opts *o, struct pgb_bundle **out,
     struct pgb_diag *d)
 {
-	struct pgb_pubkey	 keys[PGB_KEYS_MAX];
-	struct pgb_buf		 sigpath;
-	unsigned char		*data = NULL, sig[PGB_SIG_LEN];
-	size_t			 len, nkeys = 0, i;
-	int			 present, rc = -1;
+	struct pgb_trust	 t;
+	struct pgb_sigset	 sigs;
+	unsigned char		*data = NULL;
+	size_t			 len;
+	int			 rc = -1;
 
 	*out = NULL;
-	pgb_buf_init(&sigpath);
-	if (o->npubkeys > PGB_KEYS_MAX)
-		return pgb_fail(d, PGB_EKEY, "too many trusted keys (%zu, at "
-		    "most %u)", o->npubkeys, PGB_KEYS_MAX);
-	for (; nkeys < o->npubkeys; nkeys++) {
-		if (pgb_pubkey_load(o->pubkeys[nkeys], &keys[nkeys], d) == -1)
-			goto out;
-	}
+	memset(&sigs, 0, sizeof(sigs));
+	if (trusted_keys(o, &t, d) == -1)
+		return -1;
 	if (read_bundle(o->path, &data, &len, d) == -1)
 		goto out;
-	if (o->sigpath)
-		pgb_buf_puts(&sigpath, o->sigpath);
-	else
-		pgb_buf_printf(&sigpath, "%s.sig", o->path);
-	if (read_sig(sigpath.data, o->sigpath != NULL, sig, &present,
-	    d) == -1)
+	if (pgb_sigset_read(&sigs, o->path, o->sigpaths, o->nsigpaths, t.keys,
+	    t.nkeys, d) == -1)
 		goto out;
-	if (!present && !o->allow_unsigned) {
-		pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is not signed (no '%s'); "
-		    "pass --insecure-allow-unsigned to accept it", o->path,
-		    sigpath.data);
+	if (sigs.n == 0 && !o->allow_unsigned) {
+		pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is not signed (no "
+		    "'%s.sig'); pass --insecure-allow-unsigned to accept it",
+		    o->path, o->path);
 		goto out;
 	}
-	if (present && nkeys == 0) {
+	if (sigs.n > 0 && t.nkeys == 0) {
 		pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is signed but no trusted "
 		    "key was given; pass --pubkey or set PGAPPLY_PUBKEY",
 		    o->path);
 		goto out;
 	}
-	rc = load(data, len, data, present ? sig : NULL, PGB_SIG_LEN, keys,
-	    nkeys, o->allow_unsigned, o->expect_target, out, d);
+	rc = load(data, len, data, &sigs, t.keys, t.nkeys, t.min,
+	    o->allow_unsigned, o->expect_target, out, d);
 out:
-	for (i = 0; i < nkeys; i++)
-		pgb_pubkey_release(&keys[i]);
+	pgb_trust_release(&t);
+	pgb_sigset_release(&sigs);
 	if (data != NULL)
 		munmap(data, len + 1);
-	pgb_buf_release(&sigpath);
 	return rc;
 }
 

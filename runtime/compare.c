@@ -5,9 +5,10 @@
  * Trusts: a manifest that bundle.c verified, and the database's history
  * table as the record of what ran.  Refuses: drift (an applied checksum
  * differs), a database ahead of the bundle, out-of-order pending
- * versions, failed no-transaction migrations, and a baseline of which the
- * database ran only part.  Writes nothing: apply.c and revert.c act on
- * its answers.
+ * versions, failed no-transaction migrations, a baseline of which the
+ * database ran only part, and a history row whose mode or statement count
+ * is not its migration's (history.c checks each field on its own).
+ * Writes nothing: apply.c and revert.c act on its answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,33 @@ pgb_check_replaced(const struct pgb_manifest *m, const struct pgb_hrow *r,
 }
 
 /*
+ * A row written for 'm' itself (its checksum, not that of a migration a
+ * baseline replaced) has its mode and statement count: 0, or -1 naming
+ * the field that differs.  Resuming trusts statements_done against them.
+ */
+static int
+row_fits(const struct pgb_migration *m, const struct pgb_hrow *r,
+    struct pgb_diag *d)
+{
+	char	hex[PGB_HEX256_LEN + 1];
+
+	pgb_hex(m->up.sha256, PGB_SHA256_LEN, hex);
+	if (strcmp(hex, r->checksum) != 0)
+		return 0;
+	if (r->mode != m->up.mode)
+		return pgb_history_corrupt(d, r->version, "mode is '%s', but "
+		    "the migration of that checksum is %s",
+		    r->mode == PGB_MODE_NOTX ? "no-transaction" : "transaction",
+		    m->up.mode == PGB_MODE_NOTX ? "no-transaction" :
+		    "transactional");
+	if ((size_t)r->total != m->up.nstmts)
+		return pgb_history_corrupt(d, r->version, "statements_total "
+		    "is %d, but the migration of that checksum has %zu "
+		    "statements", r->total, m->up.nstmts);
+	return 0;
+}
+
+/*
  * Where a database stands with baseline 'b': 0 none of its versions is in
  * the history (run it), 1 its own version is applied (the rest ran before
  * it, in order: skip it), -1 only part of them ran (conflict in 'd').
@@ -262,6 +290,8 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 			    "applied", r->checksum, hex);
 			return -1;
 		}
+		if (row_fits(mig, r, d) == -1)
+			return -1;
 		/*
 		 * A no-transaction migration whose statements all ran (only
 		 * its verify queries and final record are missing, e.g. the
@@ -380,6 +410,14 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 
 	if (pgb_db_read_history(db, &h, 1, d) == -1)
 		return -1;
+	/* Every row is checked before any is shown. */
+	for (i = 0; m != NULL && i < h.n; i++) {
+		mig = pgb_find_mig(m, h.v[i].version);
+		if (mig != NULL && row_fits(mig, &h.v[i], d) == -1) {
+			pgb_history_release(&h);
+			return -1;
+		}
+	}
 	for (i = 0; i < h.n; i++) {
 		r = &h.v[i];
 		mig = m ? pgb_find_mig(m, r->version) : NULL;

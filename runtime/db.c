@@ -1,12 +1,15 @@
 /*
- * db.c - connection, advisory lock and history table.
+ * db.c - connection, advisory lock, the history table's name, and
+ * statement execution (history.c reads and checks the table itself).
  *
  * Trusts: the server to answer, but only for so long: every wait for it
  * goes through wait_step(), which a signal or a deadline ends.  Every
  * object the runtime itself names carries its schema (pg_catalog., the
- * history schema), so a migration that changes search_path cannot
- * redirect the runtime's own queries.  Values travel as parameters,
- * never formatted into SQL.
+ * history schema), and every operator is written OPERATOR(pg_catalog.x),
+ * so neither a migration that changes search_path nor a database whose
+ * search_path puts another schema before pg_catalog can redirect the
+ * runtime's own queries.  Values travel as parameters, never formatted
+ * into SQL.  Rejects: a history table in a system schema.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conninfo.h"
 #include "db.h"
 #include "hash.h"
 #include "banned.h"
@@ -362,6 +366,8 @@ note_end(struct pgb_db *db, const char *tag)
 		db->ended |= PGB_ENDED_ROLLBACK;
 }
 
+static PGresult	*answer(struct pgb_db *);
+
 PGresult *
 pgb_db_result(struct pgb_db *db)
 {
@@ -395,14 +401,24 @@ PGresult *
 pgb_db_query(struct pgb_db *db, const char *sql, int n,
     const char *const *params)
 {
-	PGresult	*res, *last = NULL;
-	ExecStatusType	 st;
-
 	arm(db);
 	if ((n == 0 && params == NULL ? PQsendQuery(db->conn, sql) :
 	    PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL,
 	    0)) == 0)
 		return NULL;
+	return answer(db);
+}
+
+/*
+ * The answer to the command sent last, as PQexec would return it; NULL
+ * when it missed its deadline.
+ */
+static PGresult *
+answer(struct pgb_db *db)
+{
+	PGresult	*res, *last = NULL;
+	ExecStatusType	 st;
+
 	while ((res = pgb_db_result(db)) != NULL) {
 		/* Several statements: each answer is due in turn. */
 		pgb_db_due(db);
@@ -502,6 +518,23 @@ stray_copy(struct pgb_db *db, struct pgb_diag *d)
 	return -1;
 }
 
+/*
+ * libpq's message as the detail, its first line, with the password of
+ * 'conninfo' (and the one the connection used) masked: libpq quotes
+ * what it cannot parse, and a URL's password is part of it.
+ */
+static void
+libpq_detail(const char *conninfo, PGconn *conn, struct pgb_diag *d)
+{
+	struct pgb_buf	b;
+
+	pgb_buf_init(&b);
+	pgb_conninfo_mask(conninfo, conn != NULL ? PQpass(conn) : NULL,
+	    PQerrorMessage(conn), &b);
+	pgb_detail(d, "%.*s", (int)strcspn(b.data, "\n"), b.data);
+	pgb_buf_release(&b);
+}
+
 int
 pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 {
@@ -531,8 +564,7 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	}
 	if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
 		pgb_fail(d, PGB_ERETRY, "connection to the database lost");
-		pgb_detail(d, "%s", PQerrorMessage(db->conn));
-		d->detail[strcspn(d->detail, "\n")] = '\0';
+		libpq_detail(NULL, db->conn, d);
 		return -1;
 	}
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -562,17 +594,17 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	return -1;
 }
 
-int
-pgb_db_exec(struct pgb_db *db, const char *sql, int n,
-    const char *const *params, PGresult **out, struct pgb_diag *d)
+/*
+ * 'res' (NULL: the command failed to go out or missed its deadline) into
+ * '*out' (or cleared, when 'out' is NULL); -1 and 'd' unless it says the
+ * command succeeded.
+ */
+static int
+succeeded(struct pgb_db *db, PGresult *res, PGresult **out,
+    struct pgb_diag *d)
 {
-	PGresult	*res;
-	ExecStatusType	 st;
+	ExecStatusType	 st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
-	if (out)
-		*out = NULL;
-	res = pgb_db_query(db, sql, n, params);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		pgb_db_error(db, res, d);
 		PQclear(res);
@@ -583,6 +615,42 @@ pgb_db_exec(struct pgb_db *db, const char *sql, int n,
 	else
 		PQclear(res);
 	return 0;
+}
+
+int
+pgb_db_exec(struct pgb_db *db, const char *sql, int n,
+    const char *const *params, PGresult **out, struct pgb_diag *d)
+{
+	if (out)
+		*out = NULL;
+	return succeeded(db, pgb_db_query(db, sql, n, params), out, d);
+}
+
+int
+pgb_db_exec_one(struct pgb_db *db, const char *sql, int ncols,
+    PGresult **out, struct pgb_diag *d)
+{
+	PGresult	*res;
+	int		 n;
+
+	*out = NULL;
+	/* Parse only: nothing runs until the answer to Describe is known. */
+	arm(db);
+	if (succeeded(db, PQsendPrepare(db->conn, "", sql, 0, NULL) == 1 ?
+	    answer(db) : NULL, NULL, d) == -1)
+		return -1;
+	arm(db);
+	if (succeeded(db, PQsendDescribePrepared(db->conn, "") == 1 ?
+	    answer(db) : NULL, &res, d) == -1)
+		return -1;
+	n = PQnfields(res);
+	PQclear(res);
+	if (n != ncols)
+		return pgb_fail(d, PGB_ESQL, "it returns %d column%s, not %d, "
+		    "so it was not run", n, n == 1 ? "" : "s", ncols);
+	arm(db);
+	return succeeded(db, PQsendQueryPrepared(db->conn, "", 0, NULL, NULL,
+	    NULL, 0) == 1 ? answer(db) : NULL, out, d);
 }
 
 /* Split "schema.table" (unquoted names) and build the quoted form. */
@@ -601,6 +669,16 @@ set_history_name(struct pgb_db *db, const char *history, struct pgb_diag *d)
 		    "written schema.table", history);
 	db->schema = pgb_xstrndup(history, (size_t)(dot - history));
 	db->table = pgb_xstrdup(dot + 1);
+	/* pg_catalog, pg_toast, pg_temp..., information_schema. */
+	if (strncmp(db->schema, "pg_", 3) == 0 ||
+	    strcmp(db->schema, "information_schema") == 0) {
+		pgb_fail(d, PGB_ECONFLICT, "history table '%s' is in system "
+		    "schema '%s'", history, db->schema);
+		pgb_detail(d, "pgapply keeps its history in a table of its own, "
+		    "in a schema of its own (--history-table, default "
+		    "pgbundle.history); nothing was run");
+		return -1;
+	}
 	qs = PQescapeIdentifier(db->conn, db->schema, strlen(db->schema));
 	qt = PQescapeIdentifier(db->conn, db->table, strlen(db->table));
 	if (qs == NULL || qt == NULL) {
@@ -696,8 +774,7 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 			/* Unusable parameters are a usage error; the rest retry. */
 			pgb_fail(d, p == PQPING_NO_ATTEMPT ? PGB_EUSAGE :
 			    PGB_ERETRY, "cannot connect to the database");
-			pgb_detail(d, "%s", PQerrorMessage(db->conn));
-			d->detail[strcspn(d->detail, "\n")] = '\0';
+			libpq_detail(conninfo, db->conn, d);
 			PQfinish(db->conn);
 			db->conn = NULL;
 			return -1;
@@ -734,6 +811,7 @@ pgb_db_close(struct pgb_db *db)
 	free(db->schema);
 	free(db->table);
 	free(db->qname);
+	free(db->qrole);
 	memset(db, 0, sizeof(*db));
 }
 
@@ -743,7 +821,8 @@ int
 pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
 {
 	PGresult	*res;
-	int		 pid;
+	struct pgb_buf	 sql;
+	int		 pid, rc;
 
 	/*
 	 * What DISCARD ALL does, less pg_advisory_unlock_all(): the next
@@ -753,17 +832,21 @@ pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
 	 * the statements so (apply.c checks it before each that it matters
 	 * to).
 	 */
+	pgb_buf_init(&sql);
+	pgb_buf_puts(&sql, "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
+	    "DEALLOCATE ALL; CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
+	    "SET standard_conforming_strings = on; ");
 	/* PostgreSQL 14+: a killed runner's backend and lock go in a second. */
-	if (pgb_db_exec(db, db->server_version >= 140000 ?
-	    "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; "
-	    "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
-	    "SET standard_conforming_strings = on; "
-	    "SET client_connection_check_interval = 1000; "
-	    "SELECT pg_catalog.pg_backend_pid()" :
-	    "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; "
-	    "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
-	    "SET standard_conforming_strings = on; "
-	    "SELECT pg_catalog.pg_backend_pid()", 0, NULL, &res, d) == -1)
+	if (db->server_version >= 140000)
+		pgb_buf_puts(&sql, "SET client_connection_check_interval = "
+		    "1000; ");
+	/* --role: SET SESSION AUTHORIZATION DEFAULT has just ended it. */
+	if (db->qrole != NULL)
+		pgb_buf_printf(&sql, "SET ROLE %s; ", db->qrole);
+	pgb_buf_puts(&sql, "SELECT pg_catalog.pg_backend_pid()");
+	rc = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
+	pgb_buf_release(&sql);
+	if (rc == -1)
 		return -1;
 	pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -792,10 +875,13 @@ describe_holder(struct pgb_db *db, struct pgb_diag *d)
 
 	key_parts(db->lock_key, hi, lo);
 	if (pgb_db_exec(db, "SELECT a.pid, a.application_name, a.state, "
-	    "a.backend_start::text, a.client_addr::text "
+	    "a.backend_start::pg_catalog.text, a.client_addr::pg_catalog.text "
 	    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a "
-	    "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-	    "AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1",
+	    "ON a.pid OPERATOR(pg_catalog.=) l.pid "
+	    "WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted "
+	    "AND l.classid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
+	    "AND l.objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid "
+	    "AND l.objsubid OPERATOR(pg_catalog.=) 1",
 	    2, params, &res, &ignore) == -1)
 		return;
 	if (PQntuples(res) > 0)
@@ -829,7 +915,7 @@ poll_lock(struct pgb_db *db, double deadline, const char *const *params,
 	 * release it.
 	 */
 	rc = pgb_db_exec(db, "SELECT CASE WHEN pg_catalog.pg_backend_pid()"
-	    " = $2::integer THEN pg_catalog.pg_try_advisory_lock("
+	    " OPERATOR(pg_catalog.=) $2::integer THEN pg_catalog.pg_try_advisory_lock("
 	    "$1::bigint) END, pg_catalog.pg_backend_pid()", 2, params, res, d);
 	db->bound = bound;
 	memcpy(db->what, what, sizeof(what));
@@ -922,140 +1008,29 @@ pgb_db_check_backend(struct pgb_db *db, struct pgb_diag *d)
 	return pid != db->pid ? pooler_refusal(db, pid, d) : 0;
 }
 
-static int	history_exists(struct pgb_db *, int *, struct pgb_diag *);
-
 int
-pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
+pgb_db_set_role(struct pgb_db *db, const char *role, struct pgb_diag *d)
 {
-	struct pgb_buf	 sql;
-	char		*qs;
-	int		 rc, exists;
+	char	*q;
 
-	/* Look first: IF NOT EXISTS would print a notice on every run. */
-	if (history_exists(db, &exists, d) == -1)
-		return -1;
-	if (exists)
+	if ((q = PQescapeIdentifier(db->conn, role, strlen(role))) == NULL)
+		return pgb_fail(d, PGB_EUSAGE, "invalid role name '%.64s'", role);
+	free(db->qrole);
+	db->qrole = pgb_xstrdup(q);
+	PQfreemem(q);
+	if (pgb_db_reset_session(db, d) == 0)
 		return 0;
-
-	qs = PQescapeIdentifier(db->conn, db->schema, strlen(db->schema));
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql,
-	    "BEGIN;"
-	    "CREATE SCHEMA IF NOT EXISTS %s;"
-	    "CREATE TABLE IF NOT EXISTS %s ("
-	    " version bigint PRIMARY KEY,"
-	    " name text NOT NULL,"
-	    " checksum text NOT NULL,"
-	    " bundle_id text NOT NULL,"
-	    " chain text NOT NULL,"
-	    " mode text NOT NULL CHECK (mode IN ('transaction', 'no-transaction')),"
-	    " status text NOT NULL CHECK (status IN ('applied', 'failed')),"
-	    " statements_done integer NOT NULL DEFAULT 0,"
-	    " statements_total integer NOT NULL,"
-	    " applied_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
-	    " duration_ms bigint,"
-	    " applied_by text NOT NULL DEFAULT pg_catalog.\"session_user\"(),"
-	    " runtime_version text NOT NULL,"
-	    " origin text NOT NULL DEFAULT 'apply');"
-	    "COMMIT", qs, db->qname);
-	PQfreemem(qs);
-	rc = pgb_db_exec(db, sql.data, 0, NULL, NULL, d);
-	pgb_buf_release(&sql);
-	db->history_seen = rc == 0 && db->locked;
-	if (rc == -1 && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
-		struct pgb_diag ignore;
-		(void)pgb_db_exec(db, "ROLLBACK", 0, NULL, NULL, &ignore);
+	/* The server's words (no such role, not a member) stay the detail. */
+	if (d->code == PGB_ESQL) {
+		snprintf(d->msg, sizeof(d->msg), "cannot SET ROLE '%.64s'",
+		    role);
+		d->code = PGB_EUSAGE;
 	}
-	return rc;
-}
-
-static int
-history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
-{
-	const char	*params[1] = { db->qname };
-	PGresult	*res;
-	int		 pid;
-
-	if (db->history_seen) {
-		*exists = 1;
-		return 0;
-	}
-	if (pgb_db_exec(db, "SELECT pg_catalog.to_regclass($1) IS NOT NULL, "
-	    "pg_catalog.pg_backend_pid()", 1, params, &res, d) == -1)
-		return -1;
-	*exists = PQgetvalue(res, 0, 0)[0] == 't';
-	pid = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
-	PQclear(res);
-	if (pid != db->pid)
-		return pooler_refusal(db, pid, d);
-	/* Under the lock no other runner drops it: look once. */
-	db->history_seen = *exists && db->locked;
-	return 0;
-}
-
-static void
-copy_hex(char *dst, const char *src)
-{
-	const char *p = strncmp(src, "sha256:", 7) == 0 ? src + 7 : src;
-
-	snprintf(dst, PGB_HEX256_LEN + 1, "%s", p);
+	return -1;
 }
 
 int
-pgb_db_read_history(struct pgb_db *db, struct pgb_history *h, int times,
-    struct pgb_diag *d)
+pgb_db_same_backend(struct pgb_db *db, int pid, struct pgb_diag *d)
 {
-	struct pgb_buf	 sql;
-	PGresult	*res;
-	int		 i, n;
-
-	memset(h, 0, sizeof(*h));
-	if (history_exists(db, &h->exists, d) == -1)
-		return -1;
-	if (!h->exists)
-		return 0;
-	/* Formatting a time costs about a microsecond a row: only status
-	 * shows them. */
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "SELECT version, name, checksum, chain, mode, "
-	    "status, statements_done, statements_total%s FROM %s ORDER BY "
-	    "version", times ? ", pg_catalog.to_char(applied_at, "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SSOF')" : "", db->qname);
-	i = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
-	pgb_buf_release(&sql);
-	if (i == -1)
-		return -1;
-	n = PQntuples(res);
-	h->v = pgb_xcalloc((size_t)n, sizeof(*h->v));
-	for (i = 0; i < n; i++) {
-		struct pgb_hrow *r = &h->v[i];
-
-		r->version = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		r->name = pgb_xstrdup(PQgetvalue(res, i, 1));
-		copy_hex(r->checksum, PQgetvalue(res, i, 2));
-		copy_hex(r->chain, PQgetvalue(res, i, 3));
-		r->mode = strcmp(PQgetvalue(res, i, 4), "no-transaction") == 0 ?
-		    PGB_MODE_NOTX : PGB_MODE_TX;
-		r->status = strcmp(PQgetvalue(res, i, 5), "applied") == 0 ?
-		    PGB_H_APPLIED : PGB_H_FAILED;
-		r->done = (int)strtol(PQgetvalue(res, i, 6), NULL, 10);
-		r->total = (int)strtol(PQgetvalue(res, i, 7), NULL, 10);
-		r->applied_at = pgb_xstrdup(times ? PQgetvalue(res, i, 8) : "");
-		h->n++;
-	}
-	PQclear(res);
-	return 0;
-}
-
-void
-pgb_history_release(struct pgb_history *h)
-{
-	size_t	i;
-
-	for (i = 0; i < h->n; i++) {
-		free(h->v[i].name);
-		free(h->v[i].applied_at);
-	}
-	free(h->v);
-	memset(h, 0, sizeof(*h));
+	return pid != db->pid ? pooler_refusal(db, pid, d) : 0;
 }

@@ -5,8 +5,10 @@
  * go to stderr; stdout carries only what a script would parse (the plan,
  * the status, or one JSON object per event with --json).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,10 @@
 #include "apply.h"
 #include "bounds.h"
 #include "bundle.h"
+#include "conninfo.h"
 #include "json.h"
 #include "db.h"
+#include "text.h"
 #include "banned.h"
 
 /* Exit statuses: stable, one per class of outcome (see --help). */
@@ -32,10 +36,13 @@
 #define EXIT_RETRY	75
 
 static const char usage_text[] =
-"usage: pgapply verify FILE [--pubkey KEY]... [--signature SIG]\n"
-"       pgapply plan FILE [--db CONNINFO] [--to VERSION] [options]\n"
-"       pgapply apply FILE [--db CONNINFO] [--to VERSION] [options]\n"
-"       pgapply status [FILE] [--db CONNINFO] [options]\n"
+"usage: pgapply verify FILE [--pubkey KEY]... [--signature SIG]...\n"
+"                [--min-signatures N | --trust FILE]\n"
+"       pgapply plan FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
+"                [options]\n"
+"       pgapply apply FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
+"                [options]\n"
+"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
 "       pgapply baseline FILE --version N [options]\n"
 "       pgapply adopt FILE --from TOOL [--table NAME] [options]\n";
@@ -60,16 +67,28 @@ static const char help_text[] =
 "\n"
 "Bundle options:\n"
 "  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
-"                         repeat for key rotation (default: $PGAPPLY_PUBKEY)\n"
-"  --signature SIG        detached signature (default: FILE.sig)\n"
+"                         repeat for key rotation or several approvers\n"
+"                         (default: $PGAPPLY_PUBKEY)\n"
+"  --min-signatures N     require valid signatures by N distinct trusted keys\n"
+"                         (default 1)\n"
+"  --trust FILE           the trusted keys (one PEM block each) and a line\n"
+"                         'min-signatures N', instead of --pubkey\n"
+"  --signature SIG        detached signature, repeatable (default: FILE.sig);\n"
+"                         FILE.KEYID.sig of each trusted key is read too\n"
 "  --insecure-allow-unsigned  accept a bundle without a signature\n"
 "  --expect-target NAME   refuse a bundle built for another target\n"
 "Database options:\n"
 "  --db CONNINFO          conninfo string or postgres:// URL (default:\n"
 "                         $DATABASE_URL, else libpq's PG* variables)\n"
+"  --db-file PATH         read the conninfo from PATH's first line, so no\n"
+"                         password shows in ps (or use PGPASSWORD, PGPASSFILE)\n"
 "  --wait SECONDS         retry while the server is unreachable (default 0;\n"
 "                         each attempt 10 s unless connect_timeout is set)\n"
-"  --history-table S.T    history table (default pgbundle.history)\n"
+"  --history-table S.T    history table (default pgbundle.history); it and\n"
+"                         its schema must be owned by the role pgapply runs\n"
+"                         as, and be exactly what pgapply creates\n"
+"  --role NAME            SET ROLE NAME after connecting: migrations run as\n"
+"                         NAME, which owns the history table\n"
 "Apply options:\n"
 "  --to VERSION           apply up to and including VERSION\n"
 "  --lock-wait SECONDS    wait for another runner's lock (default 60)\n"
@@ -89,10 +108,12 @@ static const char help_text[] =
 "\n"
 "Exit status:\n"
 "  0   success, or nothing to do\n"
-"  1   internal error\n"
+"  1   internal error, or I/O on pgapply's own output (a closed pipe, a\n"
+"      full disk): pgapply then stops as on SIGTERM\n"
 "  2   usage error\n"
 "  3   bundle rejected (signature, archive or manifest); never connected\n"
-"  4   database state conflict (drift, older bundle, out of order)\n"
+"  4   database state conflict (drift, older bundle, out of order, a\n"
+"      history table pgapply cannot trust, a corrupt history row)\n"
 "  5   a migration failed and was rolled back\n"
 "  6   needs an operator (a failed or interrupted no-transaction migration)\n"
 "  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
@@ -102,16 +123,21 @@ static const char help_text[] =
 enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
-	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE };
+	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
+	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
 	{ "signature",		required_argument, NULL, OPT_SIGNATURE },
+	{ "min-signatures",	required_argument, NULL, OPT_MIN_SIGS },
+	{ "trust",		required_argument, NULL, OPT_TRUST },
 	{ "insecure-allow-unsigned", no_argument,  NULL, OPT_UNSIGNED },
 	{ "expect-target",	required_argument, NULL, OPT_TARGET },
 	{ "db",			required_argument, NULL, OPT_DB },
+	{ "db-file",		required_argument, NULL, OPT_DB_FILE },
 	{ "wait",		required_argument, NULL, OPT_WAIT },
 	{ "history-table",	required_argument, NULL, OPT_HISTORY },
+	{ "role",		required_argument, NULL, OPT_ROLE },
 	{ "to",			required_argument, NULL, OPT_TO },
 	{ "lock-wait",		required_argument, NULL, OPT_LOCK_WAIT },
 	{ "lock-timeout",	required_argument, NULL, OPT_LOCK_TIMEOUT },
@@ -135,17 +161,23 @@ struct args {
 	const char	*file;
 	const char	*pubkeys[PGB_KEYS_MAX];
 	size_t		 npubkeys;
-	const char	*sigpath;
+	const char	*sigpaths[PGB_KEYS_MAX];
+	size_t		 nsigpaths;
+	const char	*trust;
+	long long	 min_sigs;	/* --min-signatures; 0: not given */
 	int		 allow_unsigned;
 	const char	*target;
 	const char	*db;
+	const char	*db_file;	/* --db-file */
+	char		*db_read;	/* the conninfo read from it */
 	int		 wait;
 	const char	*history;
+	const char	*role;		/* --role: SET ROLE after connecting */
 	const char	*from;		/* adopt */
 	const char	*table;
 	long long	 version;	/* baseline */
 	int		 has_version;
-	int		 json, quiet;
+	int		 json, quiet, help;
 	long long	 stmt_ms;	/* --statement-timeout, parsed */
 	struct pgb_apply_opts ao;
 };
@@ -181,10 +213,70 @@ on_signal(int sig)
 	_exit(EXIT_CANCEL);
 }
 
+/*
+ * The first failed write to pgapply's own output: which stream, and
+ * errno then.  From then on pgapply stops as on SIGTERM.
+ */
+static const char	*out_failed;
+static int		 out_errno;
+
+/*
+ * Flush stdout and stderr and check both.  0 while they work; -1 once
+ * either failed (a closed pipe, a full disk): nothing new starts after
+ * that, and the migration in flight rolls back.
+ */
 static int
-usage(void)
+out_check(void)
 {
+	if (out_failed != NULL)
+		return -1;
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		out_failed = "stdout";
+	else if (fflush(stderr) == EOF || ferror(stderr))
+		out_failed = "stderr";
+	else
+		return 0;
+	out_errno = errno;
+	pgb_interrupted = 1;
+	return -1;
+}
+
+/* 's' to stderr, safe for a terminal. */
+static void
+eputs(const char *s)
+{
+	pgb_text_write(stderr, s, strlen(s));
+}
+
+/*
+ * A usage error: its reason and the synopsis on stderr, and with --json
+ * one error object on stdout as for any other error.  Returns EXIT_USAGE.
+ */
+static int	usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char	msg[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
+		pgb_utf8_trim(msg);
+	va_end(ap);
+	fputs("pgapply: ", stderr);
+	eputs(msg);
+	fputs("\n", stderr);
 	fputs(usage_text, stderr);
+	if (json) {
+		printf("{\"event\":\"error\",\"exit\":%d,\"message\":",
+		    EXIT_USAGE);
+		pgb_json_str(stdout, msg);
+		printf(",\"detail\":\"see pgapply --help\"}\n");
+	}
+	(void)out_check();
 	return EXIT_USAGE;
 }
 
@@ -212,28 +304,58 @@ exit_for(int code)
 	}
 }
 
+/*
+ * What a failed write to pgapply's own output made of the run: when it
+ * stopped for that reason (or finished), an internal error whose detail
+ * keeps what 'd' said; else 'd' itself.
+ */
+static const struct pgb_diag *
+own_output_failed(const struct pgb_diag *d, struct pgb_diag *own)
+{
+	char	was[sizeof(d->msg)];
+
+	if (out_failed == NULL || (d->code != 0 && d->code != PGB_ECANCEL))
+		return d;
+	snprintf(was, sizeof(was), "%s", d->msg);
+	pgb_fail(own, PGB_EINTERNAL, "internal error: I/O on pgapply's own "
+	    "output: cannot write to %s: %s", out_failed, out_errno ?
+	    strerror(out_errno) : "write error");
+	if (d->code != 0)
+		pgb_detail(own, "pgapply stopped as on SIGTERM: %s", was);
+	return own;
+}
+
 /* Print the error once: human text on stderr, plus a JSON event. */
 static int
 fail(const struct args *a, const struct pgb_diag *d)
 {
+	struct pgb_diag	 own;
 	const char	*p, *nl;
-	int		 rc = exit_for(d->code);
+	int		 rc;
 
-	fprintf(stderr, "pgapply: %s\n", d->msg);
+	d = own_output_failed(d, &own);
+	rc = exit_for(d->code);
+	fputs("pgapply: ", stderr);
+	eputs(d->msg);
+	fputs("\n", stderr);
 	for (p = d->detail; *p != '\0'; p = *nl ? nl + 1 : nl) {
 		nl = p + strcspn(p, "\n");
-		fprintf(stderr, "  %.*s\n", (int)(nl - p), p);
+		fputs("  ", stderr);
+		pgb_text_write(stderr, p, (size_t)(nl - p));
+		fputs("\n", stderr);
 	}
-	if (a->json) {
+	if (a->json && (out_failed == NULL || strcmp(out_failed, "stdout"))) {
 		printf("{\"event\":\"error\",\"exit\":%d,\"message\":", rc);
 		pgb_json_str(stdout, d->msg);
 		printf(",\"detail\":");
 		pgb_json_str(stdout, d->detail);
-		if (d->sqlstate[0])
-			printf(",\"sqlstate\":\"%s\"", d->sqlstate);
+		if (d->sqlstate[0]) {
+			printf(",\"sqlstate\":");
+			pgb_json_str(stdout, d->sqlstate);
+		}
 		printf("}\n");
-		fflush(stdout);
 	}
+	(void)out_check();
 	return rc;
 }
 
@@ -291,18 +413,27 @@ emit_json(const struct pgb_event *ev)
 		break;
 	}
 	printf("}\n");
-	fflush(stdout);
+}
+
+/* A migration's label, safe for a terminal, in 'out'. */
+static const char *
+label_of(const struct pgb_migration *m, char *out, size_t len)
+{
+	char	raw[PGB_NAME_MAX + 8];
+
+	return pgb_text_clean(out, len, pgb_mig_label(m, raw, sizeof(raw)));
 }
 
 static void
 emit_human(const struct args *a, const struct pgb_event *ev)
 {
-	char	label[PGB_NAME_MAX + 8];
+	char	label[4 * PGB_NAME_MAX], raw[PGB_NAME_MAX + 32];
+	char	when[128];
 
 	switch (ev->kind) {
 	case PGB_EV_PENDING:
 		printf("pending  %-40s %-14s %zu statement%s%s\n",
-		    pgb_mig_label(ev->mig, label, sizeof(label)),
+		    label_of(ev->mig, label, sizeof(label)),
 		    mode_name(ev->mig->up.mode), ev->mig->up.nstmts,
 		    ev->mig->up.nstmts == 1 ? "" : "s",
 		    ev->row ? " (resume with --retry-failed)" : "");
@@ -310,41 +441,45 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 	case PGB_EV_APPLIED:
 		if (!a->quiet)
 			fprintf(stderr, "pgapply: applied %s (%lld ms)\n",
-			    pgb_mig_label(ev->mig, label, sizeof(label)),
+			    label_of(ev->mig, label, sizeof(label)),
 			    ev->duration_ms);
 		break;
 	case PGB_EV_DOWN:
 		printf("down     %-40s %-14s %zu statement%s\n",
-		    pgb_mig_label(ev->mig, label, sizeof(label)),
+		    label_of(ev->mig, label, sizeof(label)),
 		    mode_name(ev->mig->down.mode), ev->mig->down.nstmts,
 		    ev->mig->down.nstmts == 1 ? "" : "s");
 		break;
 	case PGB_EV_REVERTED:
 		if (!a->quiet)
 			fprintf(stderr, "pgapply: reverted %s (%lld ms)\n",
-			    pgb_mig_label(ev->mig, label, sizeof(label)),
+			    label_of(ev->mig, label, sizeof(label)),
 			    ev->duration_ms);
 		break;
 	case PGB_EV_RECORDED:
 		if (!a->quiet)
 			fprintf(stderr, "pgapply: recorded %s as applied (%s)\n",
-			    pgb_mig_label(ev->mig, label, sizeof(label)),
+			    label_of(ev->mig, label, sizeof(label)),
 			    ev->state);
 		break;
 	case PGB_EV_RETRY:
 		if (!a->quiet)
 			fprintf(stderr, "pgapply: %s hit lock_timeout; retry "
-			    "%zu\n", pgb_mig_label(ev->mig, label,
-			    sizeof(label)), ev->count);
+			    "%zu\n", label_of(ev->mig, label, sizeof(label)),
+			    ev->count);
 		break;
 	case PGB_EV_STATUS:
 		if (ev->mig != NULL)
-			pgb_mig_label(ev->mig, label, sizeof(label));
-		else
-			snprintf(label, sizeof(label), "%lld_%s",
-			    ev->row->version, ev->row->name);
-		printf("%-8s %-40s %s\n", ev->state, label,
-		    ev->row ? ev->row->applied_at : "");
+			label_of(ev->mig, label, sizeof(label));
+		else {
+			/* A name from the history table: anything at all. */
+			snprintf(raw, sizeof(raw), "%lld_%s", ev->row->version,
+			    ev->row->name);
+			pgb_text_clean(label, sizeof(label), raw);
+		}
+		printf("%-8s %-40s %s\n", ev->state, label, ev->row ?
+		    pgb_text_clean(when, sizeof(when), ev->row->applied_at) :
+		    "");
 		break;
 	case PGB_EV_SUMMARY:
 		if (a->quiet)
@@ -384,6 +519,7 @@ on_event(void *ctx, const struct pgb_event *ev)
 		emit_json(ev);
 	else
 		emit_human(a, ev);
+	(void)out_check();
 }
 
 static int
@@ -406,10 +542,14 @@ open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
 
 	memset(&o, 0, sizeof(o));
 	o.path = a->file;
-	o.sigpath = a->sigpath;
+	o.sigpaths = a->sigpaths;
+	o.nsigpaths = a->nsigpaths;
 	o.pubkeys = a->pubkeys;
 	o.npubkeys = a->npubkeys;
-	if (a->npubkeys == 0 && env != NULL && *env != '\0') {
+	o.trust = a->trust;
+	o.min_signatures = (size_t)a->min_sigs;
+	if (a->npubkeys == 0 && a->trust == NULL && env != NULL &&
+	    *env != '\0') {
 		envkeys[0] = env;
 		o.pubkeys = envkeys;
 		o.npubkeys = 1;
@@ -417,6 +557,58 @@ open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
 	o.allow_unsigned = a->allow_unsigned;
 	o.expect_target = a->target;
 	return pgb_bundle_open(&o, b, d);
+}
+
+/* 1 if the manifest's recorded signer is a key id none of the signers has. */
+static int
+other_signer(const struct pgb_bundle *b)
+{
+	const char	*rec = b->manifest.key_id;
+	size_t		 i;
+
+	if (rec == NULL || strcmp(rec, "unsigned") == 0 || b->nsigners == 0)
+		return 0;
+	for (i = 0; i < b->nsigners; i++)
+		if (strcmp(b->signers[i], rec) == 0)
+			return 0;
+	return 1;
+}
+
+/* pgapply verify: the bundle, who signed it, and the recorded signer. */
+static void
+report_verified(const struct args *a, const struct pgb_bundle *b)
+{
+	size_t	i;
+
+	if (a->json) {
+		printf("{\"event\":\"verified\",\"bundle_id\":\"%s\","
+		    "\"key_id\":\"%s\",\"signers\":[", b->manifest.bundle_id,
+		    b->key_id);
+		for (i = 0; i < b->nsigners; i++)
+			printf("%s\"%s\"", i ? "," : "", b->signers[i]);
+		printf("],\"required\":%zu,\"recorded_signer\":",
+		    b->required);
+		pgb_json_str(stdout, b->manifest.key_id ? b->manifest.key_id :
+		    "unsigned");
+		printf(",\"migrations\":%zu}\n", b->manifest.nmigs);
+		fflush(stdout);
+	}
+	if (a->quiet)
+		return;
+	fprintf(stderr, "pgapply: %s: ok, %zu migrations, bundle id %.16s, ",
+	    a->file, b->manifest.nmigs, b->manifest.bundle_id);
+	if (b->nsigners == 0)
+		fputs("unsigned", stderr);
+	else
+		fprintf(stderr, "signed by key%s ", b->nsigners == 1 ? "" : "s");
+	for (i = 0; i < b->nsigners; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", b->signers[i]);
+	if (b->required > 1)
+		fprintf(stderr, " (%zu required)", b->required);
+	fputc('\n', stderr);
+	if (other_signer(b))
+		fprintf(stderr, "pgapply: note: the bundle names key %s as its "
+		    "signer, which did not sign it\n", b->manifest.key_id);
 }
 
 static int
@@ -433,25 +625,21 @@ run(struct args *a)
 	if (a->file != NULL && open_bundle(a, &b, &d) == -1)
 		return fail(a, &d);
 	if (strcmp(a->cmd, "verify") == 0) {
-		if (a->json)
-			printf("{\"event\":\"verified\",\"bundle_id\":\"%s\","
-			    "\"key_id\":\"%s\",\"migrations\":%zu}\n",
-			    b->manifest.bundle_id, b->key_id, b->manifest.nmigs);
-		if (!a->quiet)
-			fprintf(stderr, "pgapply: %s: ok, %zu migrations, bundle "
-			    "id %.16s, %s%s\n", a->file, b->manifest.nmigs,
-			    b->manifest.bundle_id, b->key_id[0] ? "signed by key " :
-			    "unsigned", b->key_id);
+		report_verified(a, b);
 		pgb_bundle_free(b);
 		return EXIT_OK;
 	}
-	conninfo = a->db ? a->db : getenv("DATABASE_URL");
+	conninfo = a->db_read ? a->db_read : a->db ? a->db :
+	    getenv("DATABASE_URL");
 	if (conninfo != NULL && *conninfo == '\0')
 		conninfo = NULL;
 	json = a->json;
 	connecting = 1;
 	rc = pgb_db_connect(&db, conninfo, a->wait, a->history, &d);
 	connecting = 0;
+	/* Before anything else: the history table's checks run as the role. */
+	if (rc == 0 && a->role != NULL)
+		rc = pgb_db_set_role(&db, a->role, &d);
 	if (rc == -1) {
 		rc = fail(a, &d);
 		pgb_db_close(&db);
@@ -482,8 +670,12 @@ run(struct args *a)
 	return rc;
 }
 
+/*
+ * The options of a->cmd into 'a'.  0, or -1 with the reason for the
+ * usage error in 'why'.
+ */
 static int
-parse_args(int argc, char *argv[], struct args *a)
+parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 {
 	long long	v;
 	int		ch;
@@ -501,18 +693,36 @@ parse_args(int argc, char *argv[], struct args *a)
 	a->ao.lock_wait = 60;
 	a->ao.lock_retries = 3;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	opterr = 0;		/* the reasons go through usage_error() */
+	while ((ch = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_PUBKEY:
 			if (a->npubkeys == PGB_KEYS_MAX) {
-				fprintf(stderr, "pgapply: at most %u --pubkey\n",
+				snprintf(why, len, "at most %u --pubkey",
 				    PGB_KEYS_MAX);
 				return -1;
 			}
 			a->pubkeys[a->npubkeys++] = optarg;
 			break;
 		case OPT_SIGNATURE:
-			a->sigpath = optarg;
+			if (a->nsigpaths == PGB_KEYS_MAX) {
+				snprintf(why, len, "at most %u --signature",
+				    PGB_KEYS_MAX);
+				return -1;
+			}
+			a->sigpaths[a->nsigpaths++] = optarg;
+			break;
+		case OPT_MIN_SIGS:
+			if (parse_int(optarg, 1, PGB_KEYS_MAX,
+			    &a->min_sigs) == -1) {
+				snprintf(why, len, "--min-signatures '%.60s' is "
+				    "not a number from 1 to %u", optarg,
+				    PGB_KEYS_MAX);
+				return -1;
+			}
+			break;
+		case OPT_TRUST:
+			a->trust = optarg;
 			break;
 		case OPT_UNSIGNED:
 			a->allow_unsigned = 1;
@@ -523,12 +733,15 @@ parse_args(int argc, char *argv[], struct args *a)
 		case OPT_DB:
 			a->db = optarg;
 			break;
+		case OPT_DB_FILE:
+			a->db_file = optarg;
+			break;
 		case OPT_WAIT:
 		case OPT_LOCK_WAIT:
 		case OPT_LOCK_RETRIES:
 			if (parse_int(optarg, 0, 86400, &v) == -1) {
-				fprintf(stderr, "pgapply: '%s' is not a number "
-				    "from 0 to 86400\n", optarg);
+				snprintf(why, len, "'%.100s' is not a number "
+				    "from 0 to 86400", optarg);
 				return -1;
 			}
 			if (ch == OPT_WAIT)
@@ -541,13 +754,16 @@ parse_args(int argc, char *argv[], struct args *a)
 		case OPT_HISTORY:
 			a->history = optarg;
 			break;
+		case OPT_ROLE:
+			a->role = optarg;
+			break;
 		case OPT_TO:
 		case OPT_VERSION:
 		case OPT_STEPS:
 			if (optarg == NULL || parse_int(optarg, 0,
 			    999999999999999999LL, &v) == -1) {
-				fprintf(stderr, "pgapply: '%s' is not a version "
-				    "or count\n", optarg ? optarg : "");
+				snprintf(why, len, "'%.100s' is not a version "
+				    "or count", optarg ? optarg : "");
 				return -1;
 			}
 			if (ch == OPT_TO) {
@@ -571,10 +787,10 @@ parse_args(int argc, char *argv[], struct args *a)
 		case OPT_STMT_TIMEOUT:
 			/* Else the server refuses it in the first migration. */
 			if (pgb_db_parse_ms(optarg, &v) == -1) {
-				fprintf(stderr, "pgapply: --%s '%s' is not a "
+				snprintf(why, len, "--%s '%.60s' is not a "
 				    "duration: give milliseconds, or a number "
 				    "with a unit (ms, s, min, h, d), from 0 to "
-				    "2147483647 ms\n", ch == OPT_LOCK_TIMEOUT ?
+				    "2147483647 ms", ch == OPT_LOCK_TIMEOUT ?
 				    "lock-timeout" : "statement-timeout",
 				    optarg);
 				return -1;
@@ -601,23 +817,82 @@ parse_args(int argc, char *argv[], struct args *a)
 		case 'q':
 			a->quiet = 1;
 			break;
+		case 'h':
+			a->help = 1;
+			return 0;
+		case ':':
+			snprintf(why, len, "option '%.60s' needs a value",
+			    argv[optind - 1]);
+			return -1;
 		default:
+			if (optopt > 0 && optopt < 256)
+				snprintf(why, len, "unknown option '-%c'",
+				    optopt);
+			else
+				snprintf(why, len, "unknown option '%.60s'",
+				    argv[optind - 1]);
 			return -1;
 		}
 	}
 	if (optind < argc)
 		a->file = argv[optind++];
 	if (optind < argc)
-		return -1;
-	if (a->file == NULL && strcmp(a->cmd, "status") != 0)
-		return -1;
-	if (strcmp(a->cmd, "rollback") == 0 && a->ao.has_to == a->ao.has_steps)
-		return -1;
-	if (strcmp(a->cmd, "baseline") == 0 && !a->has_version)
-		return -1;
-	if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
-		return -1;
+		snprintf(why, len, "unexpected argument '%.60s'", argv[optind]);
+	else if (a->trust != NULL && (a->npubkeys > 0 || a->min_sigs > 0))
+		snprintf(why, len, "--trust excludes --pubkey and "
+		    "--min-signatures: the trust file holds both");
+	else if (a->file == NULL && strcmp(a->cmd, "status") != 0)
+		snprintf(why, len, "%s needs a bundle FILE", a->cmd);
+	else if (strcmp(a->cmd, "rollback") == 0 &&
+	    a->ao.has_to == a->ao.has_steps)
+		snprintf(why, len, "rollback needs one of --to VERSION and "
+		    "--steps N");
+	else if (strcmp(a->cmd, "baseline") == 0 && !a->has_version)
+		snprintf(why, len, "baseline needs --version N");
+	else if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
+		snprintf(why, len, "adopt needs --from TOOL");
+	else if (a->db != NULL && a->db_file != NULL)
+		snprintf(why, len, "--db and --db-file exclude each other");
+	else
+		return 0;
+	return -1;
+}
+
+/* --json anywhere among the options: usage errors answer in JSON too. */
+static int
+wants_json(int argc, char *argv[])
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return 1;
 	return 0;
+}
+
+static int
+help(void)
+{
+	fputs(usage_text, stdout);
+	fputs("\n", stdout);
+	fputs(help_text, stdout);
+	return out_check() == 0 ? EXIT_OK : EXIT_INTERNAL;
+}
+
+/* The command's answer, with the output checked to its last byte. */
+static int
+finish(struct args *a)
+{
+	struct pgb_diag	d;
+	int		rc;
+
+	rc = run(a);
+	pgb_conninfo_free(a->db_read);
+	if (out_check() == -1 && rc == EXIT_OK) {
+		pgb_diag_clear(&d);
+		rc = fail(a, &d);
+	}
+	return rc;
 }
 
 int
@@ -625,18 +900,19 @@ main(int argc, char *argv[])
 {
 	struct args		a;
 	struct sigaction	sa;
+	struct pgb_diag		d;
+	char			why[256];
 
+	/* A closed pipe is a failed write that pgapply handles, not death. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	json = wants_json(argc, argv);
 	if (argc < 2)
-		return usage();
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fputs(usage_text, stdout);
-		fputs("\n", stdout);
-		fputs(help_text, stdout);
-		return EXIT_OK;
-	}
+		return usage_error("no command given");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return help();
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("pgapply %s\n", PGB_VERSION);
-		return EXIT_OK;
+		return out_check() == 0 ? EXIT_OK : EXIT_INTERNAL;
 	}
 	memset(&a, 0, sizeof(a));
 	a.cmd = argv[1];
@@ -644,16 +920,21 @@ main(int argc, char *argv[])
 	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0 &&
 	    strcmp(a.cmd, "rollback") != 0 && strcmp(a.cmd, "baseline") != 0 &&
 	    strcmp(a.cmd, "adopt") != 0) {
-		fprintf(stderr, "pgapply: unknown command '%s'\n", a.cmd);
-		return usage();
+		return usage_error("unknown command '%.60s'", a.cmd);
 	}
-	if (parse_args(argc - 1, argv + 1, &a) == -1)
-		return usage();
+	if (parse_args(argc - 1, argv + 1, &a, why, sizeof(why)) == -1)
+		return usage_error("%s", why);
+	if (a.help)
+		return help();
+	pgb_diag_clear(&d);
+	if (a.db_file != NULL && pgb_conninfo_file(a.db_file, &a.db_read,
+	    &d) == -1)
+		return fail(&a, &d);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	return run(&a);
+	return finish(&a);
 }

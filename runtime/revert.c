@@ -114,8 +114,8 @@ delete_row(struct pgb_db *db, long long version, struct pgb_diag *d)
 
 	snprintf(v, sizeof(v), "%lld", version);
 	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "DELETE FROM %s WHERE version = $1::bigint",
-	    db->qname);
+	pgb_buf_printf(&sql, "DELETE FROM %s WHERE version "
+	    "OPERATOR(pg_catalog.=) $1::bigint", db->qname);
 	rc = pgb_db_exec(db, sql.data, 1, p, NULL, d);
 	pgb_buf_release(&sql);
 	return rc;

@@ -69,6 +69,28 @@ static const unsigned char small_order[][PGB_ED25519_LEN] = {
 	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
 };
 
+FILE *
+pgb_fopen_regular(const char *path)
+{
+	struct stat	 st;
+	FILE		*f;
+	int		 fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+			e = EINVAL;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return f;
+}
+
 int
 pgb_read_small(const char *what, const char *path, size_t max, int code,
     char **out, size_t *len, struct pgb_diag *d)
@@ -217,13 +239,14 @@ ossl_detail(struct pgb_diag *d)
 	ERR_clear_error();
 }
 
-/* Check the type and order of k->pkey, fill raw and id. */
+/* Check the type and order of k->pkey, fill raw, id and label. */
 static int
 finish_key(struct pgb_pubkey *k, const char *label, struct pgb_diag *d)
 {
 	const char	*type;
 	size_t		 rawlen = PGB_ED25519_LEN;
 
+	snprintf(k->label, sizeof(k->label), "%s", label);
 	if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_ED25519) {
 		type = EVP_PKEY_get0_type_name(k->pkey);
 		pgb_fail(d, PGB_EKEY, "unsupported key type '%s' in '%s' "
@@ -380,29 +403,36 @@ pgb_key_id(const unsigned char raw[PGB_ED25519_LEN],
 }
 
 int
+pgb_sig_ok(const struct pgb_pubkey *k, const void *msg, size_t len,
+    const unsigned char sig[PGB_SIG_LEN])
+{
+	EVP_MD_CTX	*ctx;
+	int		 ok;
+
+	if (k->pkey == NULL || pgb_pubkey_small_order(k->raw))
+		return 0;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return 0;
+	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
+	    EVP_DigestVerify(ctx, sig, PGB_SIG_LEN, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
+int
 pgb_sig_verify(const struct pgb_pubkey *keys, size_t n, const void *msg,
     size_t len, const unsigned char *sig, size_t siglen, size_t *which,
     struct pgb_diag *d)
 {
-	EVP_MD_CTX	*ctx;
 	struct pgb_buf	 ids;
 	size_t		 i;
-	int		 ok;
 
 	if (siglen != PGB_SIG_LEN)
 		return pgb_fail(d, PGB_EBUNDLE, "signature is %zu bytes, "
 		    "expected %u", siglen, PGB_SIG_LEN);
 	for (i = 0; i < n; i++) {
-		if (keys[i].pkey == NULL || pgb_pubkey_small_order(keys[i].raw))
-			continue;
-		if ((ctx = EVP_MD_CTX_new()) == NULL)
-			return pgb_fail(d, PGB_EINTERNAL, "out of memory");
-		ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL,
-		    keys[i].pkey) == 1 &&
-		    EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1;
-		EVP_MD_CTX_free(ctx);
-		ERR_clear_error();
-		if (ok) {
+		if (pgb_sig_ok(&keys[i], msg, len, sig)) {
 			if (which)
 				*which = i;
 			return 0;

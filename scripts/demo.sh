@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PORT=${PGB_DEMO_PORT:-54329}
-DIR=$(pwd)/build/demo
+DIR=${PGB_DEMO_DIR:-$(pwd)/build/demo}
 mkdir -p "$DIR"
 # The server runs as 'postgres' when we are root; it must reach DIR.
 if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$DIR" 2>/dev/null; then
@@ -22,8 +22,13 @@ make -s all
 bundle=$(bin/pgbundle build migrations --key "$DIR/demo.key" --project shop -q)
 echo "demo: compiled migrations/ into $bundle" >&2
 
+# The server stops on every way out: an error, ^C, a closed terminal, and
+# a reader that went away ("make demo | head": the next write fails, and
+# set -e ends the script through the EXIT trap).
+trap 'sh scripts/pgserver.sh stop "$DIR/pg" >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT TERM HUP
+trap '' PIPE
 sh scripts/pgserver.sh start "$DIR/pg" "$PORT" >&2
-trap 'sh scripts/pgserver.sh stop "$DIR/pg" >/dev/null 2>&1 || true' EXIT INT TERM
 db="host=$DIR/pg port=$PORT user=postgres dbname=postgres"
 
 bin/pgapply apply "$bundle" --pubkey "$DIR/demo.pub" --db "$db" --wait 30

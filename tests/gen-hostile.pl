@@ -5,12 +5,16 @@
 # test_bundle.c read; "more" is the larger list 053_hostile_more.pl reads
 # (bit flips and truncations at sampled positions, data appended after
 # the archive, hostile tar headers, names that differ only by case or
-# Unicode normalisation).  SET "apply" is the list 054_copy_loops.pl
-# reads: bundles that verify, but whose SQL the compiler would refuse
-# (a COPY the manifest does not announce, standard_conforming_strings
-# turned off), so that pgapply must fail them while applying; its lines
-# are NAME <TAB> EXIT <TAB> substring, and the fixture "base" (exit 0)
-# is the migration 1 every other one starts with.
+# Unicode normalisation); "apply" is the list 057_verify_query.pl reads:
+# signed bundles that pass every check of the bundle itself, holding what
+# the compiler refuses, which pgapply must refuse when it applies them;
+# "io" holds bundles that pass every check but carry text meant to break
+# pgapply's output (058_hostile_output.pl); "copy" is the list
+# 054_copy_loops.pl reads: bundles that verify, whose SQL the compiler
+# would refuse (a COPY the manifest does not announce,
+# standard_conforming_strings turned off), so that pgapply must fail them
+# while applying; its lines are NAME <TAB> EXIT <TAB> substring, and the
+# fixture "base" (exit 0) is the migration 1 every other one starts with.
 #
 # For each fixture NAME it writes OUTDIR/NAME.pgb and, when the fixture is
 # signed, OUTDIR/NAME.pgb.sig (made with `openssl pkeyutl -sign -rawin`
@@ -35,10 +39,10 @@ use File::Basename qw(dirname);
 use File::Spec;
 use MIME::Base64 qw(decode_base64);
 
-my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more|apply]\n";
+my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more|apply|io|copy]\n";
 my $set = shift // 'core';
-die "usage: gen-hostile.pl OUTDIR [core|more|apply]\n"
-    unless $set =~ /^(?:core|more|apply)$/;
+die "usage: gen-hostile.pl OUTDIR [core|more|apply|io|copy]\n"
+    unless $set =~ /^(?:core|more|apply|io|copy)$/;
 -d $out or mkdir $out or die "gen-hostile.pl: cannot create $out: $!\n";
 my $keys = File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
     'data', 'keys');
@@ -67,7 +71,11 @@ sub spew {
 
 # ---- tar, by hand ---------------------------------------------------------
 
-# One 512-byte ustar header.  %h: name, size, type, link, mode, prefix.
+# One 512-byte ustar header.  %h: name, size, type, link, mode, prefix;
+# size_field, magic, version and raw345 replace those bytes; raw
+# ({ OFFSET => BYTES }) overwrites any bytes before the checksum is
+# computed; chksum "signed" sums the bytes as signed chars (as some old
+# tars did), a number adds that much to the right sum.
 sub tar_header {
 	my (%h) = @_;
 	my $name = $h{name};
@@ -91,7 +99,10 @@ sub tar_header {
 	    sprintf('%07o', 0), sprintf('%07o', 0),
 	    $prefix, '');
 	substr($hdr, 345, length $h{raw345}) = $h{raw345} if defined $h{raw345};
+	substr($hdr, $_, length $h{raw}{$_}) = $h{raw}{$_} for keys %{$h{raw} // {}};
 	my $sum = unpack('%32C*', $hdr);
+	$sum = unpack('%32c*', $hdr) if ($h{chksum} // '') eq 'signed';
+	$sum += $h{chksum} if ($h{chksum} // '') =~ /^-?\d+$/;
 	substr($hdr, 148, 8) = sprintf("%06o\0 ", $sum);
 	return $hdr;
 }
@@ -206,8 +217,10 @@ sub chain {
 	return sha256($prev . $version . sha256($text));
 }
 
-# The manifest for %files, with bundle-id computed as FORMAT.md says.
+# The manifest for %files, with bundle-id computed as FORMAT.md says;
+# %o: verify => the verify line of migration 1.
 sub manifest {
+	my (%o) = @_;
 	my $c1 = chain("\0" x 32, 1, $up1);
 	my $c2 = chain($c1, 2, $up2);
 	my @head = (
@@ -229,7 +242,7 @@ sub manifest {
 	    'stmt ' . stmt_at($up1, "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);"),
 	    'stmt ' . stmt_at($up1, "COPY users (id, email) FROM stdin;",
 		copy => "1\talice\@example.com\n2\tbob\@example.com\n"),
-	    'verify SELECT count(*) = 2 FROM users',
+	    'verify ' . ($o{verify} // 'SELECT count(*) = 2 FROM users'),
 	    'down migrations/001_create_users.down.sql ' . sha256_hex($down1) .
 		' ' . length($down1) . ' transaction',
 	    'down-stmt ' . stmt_at($down1, "DROP TABLE users;"),
@@ -260,8 +273,8 @@ sub bundle_from {
 	return gzip(tar(map { tar_entry(@$_) } @_));
 }
 
-if ($set eq 'apply') {
-	apply_set();
+if ($set eq 'copy') {
+	copy_set();
 	print "$_\n" for @lines;
 	exit 0;
 }
@@ -269,8 +282,13 @@ if ($set eq 'apply') {
 my $valid = bundle_from(entries());
 fixture('valid', '', $valid);
 
-if ($set eq 'more') {
-	more();
+if ($set eq 'more' || $set eq 'apply') {
+	$set eq 'more' ? more() : apply();
+	print "$_\n" for @lines;
+	exit 0;
+}
+if ($set eq 'io') {
+	io();
 	print "$_\n" for @lines;
 	exit 0;
 }
@@ -302,19 +320,19 @@ sub special {
 	return tar_header(name => $name, size => 0, %h);
 }
 
-fixture('symlink', "entry 'migrations/001_create_users.sql' is not a regular file",
+fixture('symlink', "entry 3 '$u1' is not a regular file: type '2' (symbolic link)",
     gzip(tar(tar_entry(@{$e[0]}), tar_entry(@{$e[1]}),
 	special($u1, type => '2', link => '/etc/passwd', mode => 0777))));
-fixture('hardlink', "entry 'migrations/001_create_users.sql' is not a regular file",
+fixture('hardlink', "entry 3 '$u1' is not a regular file: type '1' (hard link)",
     gzip(tar(tar_entry(@{$e[0]}), tar_entry(@{$e[1]}),
 	special($u1, type => '1', link => 'MANIFEST'))));
-fixture('device', "entry 'migrations/001_create_users.sql' is not a regular file",
+fixture('device', "entry 3 '$u1' is not a regular file: type '3' (character device)",
     gzip(tar(tar_entry(@{$e[0]}), tar_entry(@{$e[1]}),
 	special($u1, type => '3'))));
-fixture('fifo', "entry 'migrations/001_create_users.sql' is not a regular file",
+fixture('fifo', "entry 3 '$u1' is not a regular file: type '6' (FIFO)",
     gzip(tar(tar_entry(@{$e[0]}), tar_entry(@{$e[1]}),
 	special($u1, type => '6'))));
-fixture('directory', "entry 'migrations' is not a regular file",
+fixture('directory', "entry 2 'migrations' is not a regular file: type '5' (directory)",
     gzip(tar(tar_entry(@{$e[0]}), special('migrations', type => '5',
 	mode => 0755), map { tar_entry(@$_) } @e[1 .. $#e])));
 fixture('dup-name', "duplicate entry '$u1'",
@@ -384,7 +402,7 @@ fixture('garbage', 'bundle is not gzip-compressed',
 	$crc = Compress::Raw::Zlib::crc32_combine($crc, crc32($end),
 	    length $end);
 	my $total = length($hdr) + $size + length($end);
-	fixture('gzip-bomb', "entry 'MANIFEST' is $size bytes, over the limit of $MANIFEST_MAX",
+	fixture('gzip-bomb', "entry 1 'MANIFEST' is $size bytes, over the limit of $MANIFEST_MAX",
 	    $GZ_HEADER . $head . ($rep x $count) . $tail .
 	    pack('V V', $crc, $total % 2**32));
 }
@@ -398,6 +416,98 @@ fixture('garbage', 'bundle is not gzip-compressed',
 	close $fh;
 	push @lines, "oversize-bundle\tis " . ($BUNDLE_MAX + 1) .
 	    " bytes, over the limit of $BUNDLE_MAX";
+}
+
+# ---- the ustar subset ------------------------------------------------------
+#
+# pgbundle writes plain ustar: regular files (type '0'), magic "ustar\0"
+# "00", octal numeric fields, an unsigned header checksum, zero padding,
+# two zero blocks at the end and at most zero padding to a 10240-byte
+# record.  Anything else is refused, naming the entry (1-based, counting
+# every header) and what is wrong with it.  libarchive accepted all but
+# magic-*, checksum-off-by-one and eoa-lone-block before pgapply checked
+# the headers itself.
+{
+	my $pre = sub { map { tar_entry(@$_) } @e[0 .. 1] };	# MANIFEST, 001 down
+	my $post = sub { map { tar_entry(@$_) } @e[3 .. $#e] };	# 002
+	my $type = sub {
+		my ($t) = @_;
+		return gzip(tar($pre->(), tar_entry($u1, $up1, type => $t), $post->()));
+	};
+	my $not_reg = "entry 3 '$u1' is not a regular file: type";
+	my $gnu = sub {		# a GNU long name or link header, ustar magic
+		my ($t, $s) = @_;
+		return tar_entry('././@LongLink', "$s\0", type => $t);
+	};
+	fixture('gnu-longname-manifest', "entry 1 '././\@LongLink' is not a regular "
+	    . "file: type 'L' (GNU long name)",
+	    gzip(tar($gnu->('L', 'MANIFEST'), tar_entry('evil.txt', $manifest),
+		map { tar_entry(@$_) } @e[1 .. $#e])));
+	fixture('gnu-longname', "entry 3 '././\@LongLink' is not a regular file: "
+	    . "type 'L' (GNU long name)",
+	    gzip(tar($pre->(), $gnu->('L', $u1), tar_entry('x.sql', $up1), $post->())));
+	fixture('gnu-longlink', "entry 3 '././\@LongLink' is not a regular file: "
+	    . "type 'K' (GNU long link name)",
+	    gzip(tar($pre->(), $gnu->('K', '/etc/passwd'), tar_entry($u1, $up1),
+		$post->())));
+	fixture('volume-header', "entry 1 'pgbundle-volume' is not a regular file: "
+	    . "type 'V' (GNU volume label)",
+	    gzip(tar(special('pgbundle-volume', type => 'V'),
+		map { tar_entry(@$_) } @e)));
+	fixture('type-Z', "$not_reg 'Z' (unknown type)", $type->('Z'));
+	fixture('type-7', "$not_reg '7' (contiguous file)", $type->('7'));
+	fixture('type-N', "$not_reg 'N' (GNU old long names)", $type->('N'));
+	fixture('type-nul', "$not_reg '\\x00' (old-style regular file)", $type->("\0"));
+
+	my $body = join('', map { tar_entry(@$_) } @e);
+	fixture('eoa-none', 'tar archive ends without its two end-of-archive '
+	    . "blocks, after entry 4 'migrations/002_users_email_idx.sql'", gzip($body));
+	fixture('eoa-one-block', 'tar archive ends with a single zero block, not '
+	    . "two, after entry 4 'migrations/002_users_email_idx.sql'",
+	    gzip($body . ("\0" x 512)));
+	fixture('eoa-lone-block', 'tar archive has a single zero block after '
+	    . "entry 3 '$u1'", gzip(tar($pre->(), tar_entry($u1, $up1), "\0" x 512,
+		$post->())));
+	# Padding to the record is optional (libarchive leaves it out when it
+	# compresses): the same archive to every reader.
+	fixture('eoa-no-padding', '', gzip($body . ("\0" x 1024)));
+	fixture('eoa-long-padding', 'data after the end of the archive',
+	    gzip(tar(map { tar_entry(@$_) } @e) . ("\0" x 10240)));
+
+	my $with = sub {	# u1 with these header fields
+		my (%h) = @_;
+		return gzip(tar($pre->(), tar_entry($u1, $up1, %h), $post->()));
+	};
+	my $sz = length $up1;
+	fixture('magic-gnu', "entry 3 '$u1' is not a plain ustar header (GNU tar magic)",
+	    $with->(magic => 'ustar ', version => " \0"));
+	fixture('magic-v7', "entry 3 '$u1' is not a plain ustar header (no ustar magic)",
+	    $with->(magic => '', version => ''));
+	fixture('checksum-signed', "entry 3 '$u1' has a bad header checksum",
+	    $with->(raw => { 265 => "r\xf6\xf6t" }, chksum => 'signed'));
+	fixture('checksum-off-by-one', "entry 3 '$u1' has a bad header checksum",
+	    $with->(chksum => 1));
+	fixture('size-base256', "entry 3 '$u1' has a bad size field",
+	    $with->(size_field => "\x80\0\0\0" . pack('Q>', $sz)));
+	fixture('size-leading-space', "entry 3 '$u1' has a bad size field",
+	    $with->(size_field => sprintf(' %010o', $sz) . "\0"));
+	fixture('size-12-digits', "entry 3 '$u1' has a bad size field",
+	    $with->(size_field => sprintf('%012o', $sz)));
+	fixture('uid-not-octal', "entry 3 '$u1' has a bad uid field",
+	    $with->(raw => { 108 => "root\0\0\0\0" }));
+	fixture('mode-file-type', "entry 3 '$u1' has a bad mode field",
+	    $with->(mode => 0100644));
+	fixture('name-after-nul', "entry 3 '$u1' has stray bytes in its name field",
+	    $with->(raw => { length($u1) + 1 => 'evil.sql' }));
+	fixture('prefix-after-nul', "entry 3 '$u1' has stray bytes in its prefix field",
+	    $with->(raw => { 345 + 20 => 'x' }));
+	fixture('link-on-regular', "entry 3 '$u1' has a link name",
+	    $with->(link => 'MANIFEST'));
+	fixture('header-tail', "entry 3 '$u1' has stray bytes in its last 12 bytes",
+	    $with->(raw => { 508 => "tar\0" }));
+	fixture('data-past-size', "entry 3 '$u1' is longer than its header says",
+	    gzip(tar($pre->(), tar_header(name => $u1, size => $sz) . $up1 . 'DROP'
+		. ("\0" x (508 - $sz % 512)), $post->())));
 }
 
 # ---- signature abuse ------------------------------------------------------
@@ -530,57 +640,61 @@ sub more {
 		    tar_header(name => $u1, size => 0, %h) . $data . pad512(length $data),
 		    map { tar_entry(@$_) } @rest));
 	};
-	fixture('size-huge-octal', "'$u1' has size 8589934591 but manifest says $sz",
+	fixture('size-huge-octal', "entry 2 '$u1' is 8589934591 bytes, over the limit of "
+	    . 64 * 1024 * 1024,
 	    $with_u1->(size_field => "77777777777\0"));
-	fixture('size-huge-manifest', "entry 'MANIFEST' is 8589934591 bytes, over the "
+	fixture('size-huge-manifest', "entry 1 'MANIFEST' is 8589934591 bytes, over the "
 	    . "limit of $MANIFEST_MAX", gzip(tar(tar_header(name => 'MANIFEST', size => 0,
 	    size_field => "77777777777\0") . $manifest . pad512(length $manifest))));
-	fixture('size-b256-huge', "'$u1' has size 4611686018427387904 but manifest says $sz",
+	# Base-256 sizes (a GNU extension): refused even when exact.
+	fixture('size-b256-huge', "entry 2 '$u1' has a bad size field",
 	    $with_u1->(size_field => "\x80\0\0\0" . pack('Q>', 2**62)));
-	fixture('size-b256-negative', '~negative size|not a valid tar\.gz archive',
+	fixture('size-b256-negative', "entry 2 '$u1' has a bad size field",
 	    $with_u1->(size_field => "\xff" x 12));
-	fixture('size-b256-min', '~negative size|not a valid tar\.gz archive',
+	fixture('size-b256-min', "entry 2 '$u1' has a bad size field",
 	    $with_u1->(size_field => "\xff\x80" . ("\0" x 10)));
-	fixture('size-b256-exact', '', $with_u1->(size_field => "\x80\0\0\0" . pack('Q>', $sz)));
-	fixture('size-not-octal', $DAMAGED, $with_u1->(size_field => "1x3\0\0\0\0\0\0\0\0\0"));
-	fixture('size-short', "'$u1' has size 10 but manifest says $sz",
+	fixture('size-b256-exact', "entry 2 '$u1' has a bad size field",
+	    $with_u1->(size_field => "\x80\0\0\0" . pack('Q>', $sz)));
+	fixture('size-not-octal', "entry 2 '$u1' has a bad size field",
+	    $with_u1->(size_field => "1x3\0\0\0\0\0\0\0\0\0"));
+	fixture('size-short', "entry 2 '$u1' is longer than its header says",
 	    $with_u1->(size_field => sprintf('%011o', 10)));
 
 	# GNU long names: cut short at the end of the archive, and naming an
-	# escape.
+	# escape.  Refused at the long name header, before its name is used.
 	{
 		my $ln = 'migrations/' . ('a' x 300) . '.sql';
 		my $hdr = tar_header(name => '././@LongLink', size => length($ln) + 1,
 		    type => 'L', magic => 'ustar ', version => " \0");
-		fixture('gnu-longname-truncated', 'bundle is not a valid tar.gz archive',
+		my $L = "is not a regular file: type 'L' (GNU long name)";
+		fixture('gnu-longname-truncated', "entry 2 '././\@LongLink' $L",
 		    gzip(tar_entry(@{$e[0]}) . $hdr . substr($ln, 0, 100)));
-		fixture('gnu-longname-no-entry', $DAMAGED,
+		fixture('gnu-longname-no-entry', "entry 2 '././\@LongLink' $L",
 		    gzip(tar(tar_entry(@{$e[0]}), $hdr . $ln . "\0" . pad512(length($ln) + 1))));
 		my $esc = "migrations/../../etc/cron.d/evil\0";
-		fixture('gnu-longname-dotdot', "unsafe path 'migrations/../../etc/cron.d/evil'",
+		fixture('gnu-longname-dotdot', "entry 5 '././\@LongLink' $L",
 		    gzip(tar(map({ tar_entry(@$_) } @e),
 			tar_header(name => '././@LongLink', size => length $esc, type => 'L',
 			    magic => 'ustar ', version => " \0") . $esc . pad512(length $esc),
 			tar_entry('migrations/003_ok.sql', "SELECT 1;\n"))));
 	}
 
-	# pax headers that override the ustar header's name or size: the
-	# name is checked first, then any header but plain ustar is refused.
-	fixture('pax-path-escape', "unsafe path 'migrations/../escape.sql'",
+	# pax headers that override the ustar header's name or size, or
+	# (global) every name after them: refused at the pax header.
+	my $x = "'PaxHeaders/x' is not a regular file: type 'x' (pax extended header)";
+	fixture('pax-path-escape', "entry 5 $x",
 	    gzip(tar(map({ tar_entry(@$_) } @e),
 		pax_entry('x', path => 'migrations/../escape.sql'),
 		tar_entry('migrations/003_ok.sql', "SELECT 1;\n"))));
-	fixture('pax-path-rename', "entry 'migrations/003_extra.sql' is not a plain ustar "
-	    . 'header (POSIX pax interchange format)', gzip(tar(tar_entry(@{$e[0]}),
+	fixture('pax-path-rename', "entry 2 $x", gzip(tar(tar_entry(@{$e[0]}),
 		pax_entry('x', path => 'migrations/003_extra.sql'),
 		map { tar_entry(@$_) } @e[1 .. $#e])));
-	fixture('pax-size-override', "entry 'migrations/001_create_users.down.sql' is not a "
-	    . 'plain ustar header (POSIX pax interchange format)',
+	fixture('pax-size-override', "entry 2 $x",
 	    gzip(tar(tar_entry(@{$e[0]}), pax_entry('x', size => 99999),
 		map { tar_entry(@$_) } @e[1 .. $#e])));
 	# GNU tar applies a global path to every entry; libarchive ignores it.
-	fixture('pax-global-path', "entry 'MANIFEST' is not a plain ustar header "
-	    . '(POSIX pax interchange format)', gzip(tar(pax_entry('g',
+	fixture('pax-global-path', "entry 1 'PaxHeaders/x' is not a regular file: type 'g' "
+	    . '(pax global header)', gzip(tar(pax_entry('g',
 	    path => 'migrations/../global.sql'), map { tar_entry(@$_) } @e)));
 
 	# Sparse entries: old GNU (type S with a map) and pax GNU.sparse 0.1.
@@ -589,10 +703,10 @@ sub more {
 		my $map = pack('a12 a12', sprintf('%011o', 0), sprintf('%011o', $sz));
 		my $raw = ("\0" x 24) . pack('a12', sprintf('%011o', 0)) . ("\0" x 5) . $map
 		    . ("\0" x 72) . "\0" . pack('a12', sprintf('%011o', $sz));
-		fixture('sparse-gnu-old', "entry '$u1' is not a plain ustar header (GNU tar format)",
+		fixture('sparse-gnu-old', "entry 2 '$u1' is not a regular file: type 'S' "
+		    . '(GNU sparse file)',
 		    $with_u1->(type => 'S', magic => 'ustar ', version => " \0", raw345 => $raw));
-		fixture('sparse-pax', "entry 'migrations/001_create_users.down.sql' is not a plain "
-		    . 'ustar header (POSIX pax interchange format)',
+		fixture('sparse-pax', "entry 2 $x",
 		    gzip(tar(tar_entry(@{$e[0]}),
 			pax_entry('x', 'GNU.sparse.size' => $sz, 'GNU.sparse.numblocks' => 1,
 			    'GNU.sparse.offset' => 0, 'GNU.sparse.numbytes' => $sz),
@@ -617,11 +731,81 @@ sub more {
 	    bundle_from(@e, ["migrations/\xef\xbc\x8e\xef\xbc\x8e/x.sql", "SELECT 1;\n"]));
 }
 
-# ---- the "apply" set --------------------------------------------------------
+# ---- the "apply" set ------------------------------------------------------
+
+# Verify queries the compiler refuses (several statements, transaction
+# control), signed as if a compiler had let them through.  Each must fail
+# migration 1 with nothing of it left behind; the expectation is the
+# detail pgapply gives under "verify query 1 of '001_create_users' failed".
+sub apply {
+	my %verify = (
+	    'verify-commit-select' => ['COMMIT; SELECT false',
+		'cannot insert multiple commands into a prepared statement'],
+	    'verify-commit' => ['COMMIT', 'it returns 0 columns, not 1, so it was not run'],
+	    'verify-commit-chain' => ['COMMIT AND CHAIN',
+		'it returns 0 columns, not 1, so it was not run'],
+	    'verify-rollback' => ['ROLLBACK', 'it returns 0 columns, not 1, so it was not run'],
+	    'verify-end-select' => ['END; SELECT true',
+		'cannot insert multiple commands into a prepared statement'],
+	    'verify-prepare' => ["PREPARE TRANSACTION 'x'",
+		'it returns 0 columns, not 1, so it was not run'],
+	);
+	for my $name (sort keys %verify) {
+		my ($q, $expect) = @{ $verify{$name} };
+		my @e = entries();
+		$e[0] = ['MANIFEST', manifest(verify => $q)];
+		fixture($name, $expect, bundle_from(@e));
+	}
+}
+
+# ---- the "io" set: valid bundles whose text attacks the output ------------
+
+# A manifest for one transactional migration 1 NAME holding TEXT, with
+# the given "stmt" lines.
+sub one_manifest {
+	my ($name, $text, @stmts) = @_;
+	my @head = (
+	    'pgbundle-manifest 1', 'project demo', 'target prod',
+	    'created 1700000000', 'compiler pgbundle 0.1.0', 'hash sha256',
+	    "key-id $key_id",
+	);
+	my @body = (
+	    "migration 1 $name", "file migrations/001_$name.sql",
+	    'sha256 ' . sha256_hex($text), 'size ' . length($text),
+	    'mode transaction',
+	    'chain ' . unpack('H*', chain("\0" x 32, 1, $text)),
+	    (map { "stmt $_" } @stmts), 'end',
+	);
+	my $without = join('', map { "$_\n" } @head, @body);
+	return join('', map { "$_\n" } @head,
+	    'bundle-id ' . sha256_hex($without), @body);
+}
+
+sub io {
+	# A failing statement whose excerpt (160 bytes) ends inside a
+	# three-byte character, and whose value the server's message quotes
+	# past the end of pgapply's detail, also inside one; its src= holds
+	# ESC sequences that clear the screen, and a newline followed by a
+	# forged line of pgapply's output.
+	my $text = "SELECT  '" . ("\xe2\x82\xac" x 400) . "'::int;\n";
+	my $src = 'lib/%1B%5B2J%1B%5B31mforged%0Apgapply:%20applied%20all.sql';
+	fixture('io-cut-escape', 'failed at statement 1 of 1',
+	    bundle_from(['MANIFEST', one_manifest('io_cut', $text,
+		'0 ' . (length($text) - 1) . " 1 src=$src")],
+		['migrations/001_io_cut.sql', $text]));
+	# Bytes that are not UTF-8 in a manifest line: the parse error
+	# quotes them (inspect reads a bundle without its signature).
+	my $m = one_manifest('ok', "SELECT 1;\n", '0 9 1');
+	$m =~ s/^target prod\n/target prod\n\xff\xfe\xc3(evil\xe2\x82 x\n/m;
+	fixture('io-manifest-bytes', 'manifest line 4: unknown key',
+	    bundle_from(['MANIFEST', $m], ['migrations/001_ok.sql', "SELECT 1;\n"]));
+}
+
+# ---- the "copy" set ---------------------------------------------------------
 
 # Signed bundles of migration 1 ("base") and a migration 2 that pgapply
 # must fail as it applies it: PgbForge writes what the compiler refuses.
-sub apply_set {
+sub copy_set {
 	require lib;
 	lib->import(File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
 	    'lib'));

@@ -6,16 +6,19 @@
 use strict;
 use warnings;
 
+use File::Basename qw(dirname);
 use Test::More;
 use PgbTest;
 use Pgb;
 
 my $pgbundle = PgbTest::bin('pgbundle');
 
-# check DIR; returns ($code, $stderr)
+# check DIR from the folder that holds it (the include root); returns
+# ($code, $stderr)
 sub check {
 	my ($dir, @opts) = @_;
-	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $dir, @opts);
+	my ($code, undef, $err) = PgbTest::run({ cwd => dirname($dir) },
+	    $pgbundle, 'check', $dir, @opts);
 	return ($code, $err);
 }
 
@@ -142,7 +145,7 @@ rejects({ '20230101000000_a.sql' => "-- migrate:up\nCREATE TABLE t (a int);\n\n"
 	my $dir = Pgb::migrations(
 	    '001_a.sql' => "SELECT 1;\n\\ir lib/fn.sql\nSELECT 3;\n",
 	    'lib/fn.sql' => "-- shared\nCREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';\n");
-	my ($code, $bundle, $err) = Pgb::build($dir);
+	my ($code, $bundle, $err) = Pgb::build($dir, '--include-root', dirname($dir));
 	is($code, 0, '\\ir is resolved relative to the including file') or diag($err);
 	my (undef, $out) = PgbTest::run($pgbundle, 'inspect', $bundle, '--json');
 	like($out, qr/"name":"a",.*"statements":3/, 'the included statement is part of the migration');

