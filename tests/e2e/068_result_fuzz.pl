@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 055_result_fuzz.pl - pgapply's handling of what the server answers,
+# 068_result_fuzz.pl - pgapply's handling of what the server answers,
 # fuzzed against a real server: seeded, deterministic sequences drawn from
 # a small grammar of statements a signed bundle can hold and the compiler
 # would refuse (COPY TO STDOUT, COPY FROM STDIN without data, BEGIN,
