@@ -34,16 +34,13 @@ my $CASES = $ENV{PGB_FUZZ_CASES} // 48;
 my $BOUND = 20;
 srand($SEED);
 
+# Each case has a schema of its own in one database (a database each
+# costs a second): its table fx, its history table, and its search_path,
+# given as the session's default, so that RESET ALL keeps it.
 my $pg = PgbTest::Server->new;
-my $tmpl = $pg->createdb('ftmpl');
-$pg->psql($tmpl, 'CREATE TABLE fx (tag text)');
+my $db = $pg->createdb;
 my $dir = PgbTest::tempdir();
-{
-	my $empty = PgbForge::bundle("$dir/empty.pgb");
-	my ($code, undef, $err) = Pgb::pgapply($pg, $tmpl, 'apply', $empty);
-	is($code, 0, 'the history table is made') or diag($err);
-}
-$pg->psql('postgres', join('', map { qq{CREATE DATABASE f$_ TEMPLATE ftmpl;\n} }
+$pg->psql($db, join('', map { "CREATE SCHEMA f$_; CREATE TABLE f$_.fx (tag text);\n" }
     1 .. $CASES));
 
 sub pick { return $_[int(rand(@_))] }
@@ -66,7 +63,7 @@ my @grammar = (
 	[3, 'multi', sub { ("SELECT 1; INSERT INTO fx VALUES ('$_[0]');", [$_[0]], 0) }],
 	[2, 'multi-copy', sub { ("INSERT INTO fx VALUES ('$_[0]'); COPY fx TO STDOUT;",
 	    [$_[0]], 0) }],
-	[4, 'set', sub { (pick('SET search_path = public;', "SET lock_timeout = '20s';",
+	[4, 'set', sub { (pick("SET work_mem = '8MB';", "SET lock_timeout = '20s';",
 	    'RESET ALL;', 'SET standard_conforming_strings = on;'), [], 0) }],
 	[2, 'std-off', sub { (pick('SET standard_conforming_strings = off;',
 	    "SELECT set_config('standard_conforming_strings', 'off', false);"), [], 0) }],
@@ -175,19 +172,20 @@ for my $c (1 .. $CASES) {
 	my $b = PgbForge::bundle("$dir/c$c.pgb", @$migs);
 	my $start = time;
 	my $p = PgbTest::spawn({ timeout => $BOUND }, PgbTest::bin('pgapply'), 'apply',
-	    $b, '--pubkey', Pgb::pub(), '--db', $pg->connstr("f$c"), @$opts);
+	    $b, '--pubkey', Pgb::pub(), '--db', $pg->connstr($db)
+	    . " options='-c search_path=f$c'", '--history-table', "f$c.history", @$opts);
 	my ($code, undef, $err) = $p->wait;
 	my $secs = time - $start;
 	my $state;
 	PgbTest::wait_until(5, sub {
-		$state = $pg->psql("f$c", "SELECT (SELECT count(*) FROM pg_locks WHERE "
+		$state = $pg->psql($db, "SELECT (SELECT count(*) FROM pg_locks WHERE "
 		    . "locktype = 'advisory') + (SELECT count(*) FROM pg_stat_activity "
 		    . "WHERE application_name = 'pgapply'), coalesce((SELECT string_agg("
 		    . "version || ':' || status || ':' || statements_done, ',') FROM "
-		    . "pgbundle.history), ''), coalesce((SELECT string_agg(t, ',') FROM "
-		    . "(SELECT tag AS t FROM fx UNION ALL SELECT relname::text FROM pg_class "
-		    . "WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND "
-		    . "relname <> 'fx') s), '')");
+		    . "f$c.history), ''), coalesce((SELECT string_agg(t, ',') FROM "
+		    . "(SELECT tag AS t FROM f$c.fx UNION ALL SELECT relname::text FROM "
+		    . "pg_class WHERE relnamespace = 'f$c'::regnamespace AND relkind = 'r' "
+		    . "AND relname NOT IN ('fx', 'history')) s), '')");
 		return $state =~ /^0\|/;
 	});
 	my ($held, $h, $p2) = split /\|/, $state, -1;
