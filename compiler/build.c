@@ -175,8 +175,8 @@ project_name(const char *dir, const char *given, char *out, size_t len)
 		snprintf(out, len, "app");
 }
 
-static int
-created_time(long long *t, struct pgb_diag *d)
+int
+pgb_now_or_epoch(long long *t, struct pgb_diag *d)
 {
 	const char	*s = getenv("SOURCE_DATE_EPOCH");
 	char		*end;
@@ -259,6 +259,13 @@ struct texts {
 	size_t		 n;
 };
 
+/* The versions DIR/pgbundle.sum records: migrations already released. */
+struct pgb_released {
+	long long	*v;		/* sorted */
+	size_t		 n;
+	int		 exists;	/* there is a sum file */
+};
+
 static void
 texts_release(struct texts *t)
 {
@@ -270,24 +277,118 @@ texts_release(struct texts *t)
 }
 
 /*
- * Compare DIR/pgbundle.sum with 'm' as o->sum says; 'sum' gets the text
- * to write when the file must change (and o->sum is not CHECK).
+ * Compare DIR/pgbundle.sum with the first 'valid' migrations of 'm' as
+ * o->sum says; 'sum' gets the text to write when the file must change
+ * (and o->sum is not CHECK).
  */
 static int
 check_sum(const struct pgb_build_opts *o, const struct pgb_manifest *m,
-    const struct pgb_scan *s, struct pgb_buf *sum, struct pgb_report *r,
-    struct pgb_diag *d)
+    const struct pgb_scan *s, size_t valid, struct pgb_buf *sum,
+    struct pgb_report *r, struct pgb_diag *d)
 {
 	char	path[PATH_MAX];
 	int	rc;
 
 	if (sum_path(o->dir, path, sizeof(path), d) == -1)
 		return -1;
-	if ((rc = pgb_sum_compare(path, m, s, o->sum, r, d)) == -1)
+	if ((rc = pgb_sum_compare(path, m, s, valid, o->sum, r, d)) == -1)
 		return -1;
 	if (rc == 1 && o->sum != PGB_SUM_CHECK)
 		pgb_sum_render(m, sum);
 	return 0;
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long	x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The released versions: those DIR/pgbundle.sum records, sorted, when
+ * o->sum reads it.  0 (none when there is no file), or -1.
+ */
+static int
+released(const struct pgb_build_opts *o, struct pgb_released *rel,
+    struct pgb_diag *d)
+{
+	char	path[PATH_MAX];
+	int	rc;
+
+	memset(rel, 0, sizeof(*rel));
+	if (o->sum == PGB_SUM_IGNORE)
+		return 0;
+	if (sum_path(o->dir, path, sizeof(path), d) == -1 ||
+	    (rc = pgb_sum_recorded(path, &rel->v, &rel->n, d)) == -1)
+		return -1;
+	rel->exists = rc == 1;
+	if (rel->n > 1)
+		qsort(rel->v, rel->n, sizeof(*rel->v), cmp_ll);
+	return 0;
+}
+
+static int
+is_released(const struct pgb_released *rel, long long version)
+{
+	return rel->n > 0 && bsearch(&version, rel->v, rel->n,
+	    sizeof(*rel->v), cmp_ll) != NULL;
+}
+
+/*
+ * Compile the files that share a version with another (scan.c reported
+ * them) for their own problems; nothing of them is kept.
+ */
+static void
+compile_dups(const struct pgb_scan *s, const struct pgb_source_opts *so,
+    struct pgb_report *r)
+{
+	struct pgb_tableset	seen = { NULL, 0 };
+	struct pgb_manifest	one;
+	struct pgb_buf		up, down;
+	size_t			i;
+
+	for (i = 0; i < s->ndups; i++) {
+		pgb_buf_init(&up);
+		pgb_buf_init(&down);
+		pgb_manifest_init(&one);
+		one.migs = pgb_xcalloc(1, sizeof(*one.migs));
+		one.nmigs = 1;
+		pgb_source_compile(&s->dups[i], so, &seen, &one.migs[0], &up,
+		    &down, r);
+		pgb_manifest_release(&one);
+		pgb_buf_release(&up);
+		pgb_buf_release(&down);
+	}
+	pgb_tableset_release(&seen);
+}
+
+/*
+ * Compile migration 'i' of 's' into m->migs[i]; a released one is not
+ * linted unless o->lint_all.  Returns its number of errors.
+ */
+static size_t
+compile_one(const struct pgb_build_opts *o, const struct pgb_scan *s,
+    size_t i, const struct pgb_source_opts *so, struct pgb_tableset *seen,
+    const struct pgb_released *rel, struct pgb_manifest *m, struct texts *t,
+    struct pgb_build_result *res, struct pgb_report *r)
+{
+	size_t	from = r->n, errors;
+
+	pgb_buf_init(&t->v[2 * i]);
+	pgb_buf_init(&t->v[2 * i + 1]);
+	errors = pgb_source_compile(&s->v[i], so, seen, &m->migs[i],
+	    &t->v[2 * i], &t->v[2 * i + 1], r);
+	m->nmigs++;
+	if (!is_released(rel, s->v[i].version)) {
+		if (rel->exists)
+			res->nnew++;
+	} else if (!o->lint_all) {
+		pgb_report_drop_lint(r, from);
+		res->unlinted++;
+	}
+	return errors;
 }
 
 /*
@@ -302,8 +403,10 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 	struct pgb_scan		s;
 	struct pgb_tableset	seen = { NULL, 0 };
 	struct pgb_source_opts	so;
+	struct pgb_released	rel;
 	unsigned char		prev[PGB_SHA256_LEN];
-	size_t			i;
+	size_t			i, valid;
+	int			rc = -1;
 
 	if (pgb_scan_dir(o->dir, o->layout, &s, r, d) == -1)
 		return -1;
@@ -319,17 +422,23 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 		return pgb_fail(d, PGB_ESOURCE, "more than %u migrations",
 		    PGB_MIGRATIONS_MAX);
 	}
+	if (released(o, &rel, d) == -1) {
+		pgb_scan_release(&s);
+		return -1;
+	}
+	memset(&so, 0, sizeof(so));
 	so.include_root = o->include_root;
+	so.layout = s.layout;
+	so.scan = &s;
 	m->migs = pgb_xcalloc(s.n, sizeof(*m->migs));
 	t->v = pgb_xcalloc(2 * s.n, sizeof(*t->v));
 	t->n = 2 * s.n;
 	memset(prev, 0, sizeof(prev));
+	valid = s.n;
 	for (i = 0; i < s.n; i++) {
-		pgb_buf_init(&t->v[2 * i]);
-		pgb_buf_init(&t->v[2 * i + 1]);
-		pgb_source_compile(&s.v[i], &so, &seen, &m->migs[i],
-		    &t->v[2 * i], &t->v[2 * i + 1], r);
-		m->nmigs++;
+		if (compile_one(o, &s, i, &so, &seen, &rel, m, t, res, r) > 0 &&
+		    valid == s.n)
+			valid = i;
 		pgb_chain(prev, m->migs[i].version, m->migs[i].up.sha256,
 		    m->migs[i].chain);
 		memcpy(prev, m->migs[i].chain, sizeof(prev));
@@ -342,19 +451,23 @@ compile_all(const struct pgb_build_opts *o, struct pgb_manifest *m,
 			    m->migs[i].baseline_first, m->migs[i].version,
 			    s.v[i - 1].up);
 	}
-	if (pgb_report_failures(r) == 0 && o->sum != PGB_SUM_IGNORE &&
-	    check_sum(o, m, &s, sum, r, d) == -1) {
-		pgb_tableset_release(&seen);
-		pgb_scan_release(&s);
-		return -1;
-	}
-	pgb_tableset_release(&seen);
-	pgb_scan_release(&s);
-	if (pgb_report_failures(r) > 0)
-		return pgb_fail(d, PGB_ESOURCE, "%zu problem%s in '%s'",
+	compile_dups(&s, &so, r);
+	/* Every problem of the run: the sum file too, as far as it compiled. */
+	if (o->sum != PGB_SUM_IGNORE && s.n > 0 &&
+	    check_sum(o, m, &s, valid, sum, r, d) == -1)
+		goto out;
+	if (pgb_report_failures(r) > 0) {
+		pgb_fail(d, PGB_ESOURCE, "%zu problem%s in '%s'",
 		    pgb_report_failures(r), pgb_report_failures(r) == 1 ? "" :
 		    "s", o->dir);
-	return 0;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(rel.v);
+	pgb_tableset_release(&seen);
+	pgb_scan_release(&s);
+	return rc;
 }
 
 static void
@@ -451,7 +564,7 @@ build(const struct pgb_build_opts *o, struct pgb_report *r,
 	if (o->key == NULL && !o->unsigned_ok && !o->sum_only)
 		return pgb_fail(d, PGB_EUSAGE, "no signing key: pass --key KEY "
 		    "(or --unsigned to build an unsigned bundle)");
-	if (created_time(&m.created, d) == -1)
+	if (pgb_now_or_epoch(&m.created, d) == -1)
 		return -1;
 	mtime = getenv("SOURCE_DATE_EPOCH") ? m.created : 0;
 	if (compile_all(o, &m, &t, &sum, res, r, d) == -1)

@@ -324,3 +324,13 @@ pgb_pubkey_pem(const struct pgb_pubkey *k, struct pgb_buf *out,
 	ERR_clear_error();
 	return rc;
 }
+
+unsigned
+pgb_keys_loose_mode(const char *path)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return 0;
+	return (st.st_mode & 077) != 0 ? (unsigned)(st.st_mode & 07777) : 0;
+}

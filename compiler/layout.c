@@ -6,15 +6,16 @@
  * 18 decimal digits so that they fit a long long.  Rejects: names that do
  * not parse under the layout, Flyway versions that do not fit the
  * integer scheme, Flyway repeatable migrations (applied once, in order,
- * pgbundle has nothing to re-run them with), and dbmate files whose
- * sections are missing, repeated or out of order.
+ * pgbundle has nothing to re-run them with), goose's Go migrations, and
+ * separate up or down files in a layout that keeps both in one file.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "layout.h"
-#include "lex.h"
 #include "version.h"
 #include "banned.h"
 
@@ -24,9 +25,13 @@
 /* Longest Flyway version: three parts below 10^6 and two separators. */
 #define FLYWAY_VERSION_MAX	24
 
-static const char *const labels[] = {
-	"auto", "pgbundle", "golang-migrate", "diesel", "flyway", "dbmate"
+static const char *const labels[PGB_LAYOUT_COUNT] = {
+	"auto", "pgbundle", "golang-migrate", "diesel", "flyway", "dbmate",
+	"goose", "sql-migrate", "prisma", "atlas", "sqitch", "liquibase"
 };
+
+/* What --layout may name: all but AUTO's neighbours past the last. */
+#define LAYOUT_LAST_READ	PGB_LAYOUT_LIQUIBASE
 
 static const char why_pgbundle[] = "expected NNN_name.sql or a down "
     "script NNN_name.down.sql, rollback_NNN_name.sql or "
@@ -39,6 +44,28 @@ static const char why_dbmate[] = "expected VERSION_name.sql holding "
     "letters, digits, '_' and '-')";
 static const char why_dbmate_down[] = "a dbmate migration keeps its down "
     "part in the '-- migrate:down' section of its own file";
+static const char why_goose[] = "expected VERSION_name.sql holding "
+    "'-- +goose Up' and '-- +goose Down' sections (goose layout; name: "
+    "letters, digits, '_' and '-')";
+static const char why_goose_down[] = "a goose migration keeps its down "
+    "part in the '-- +goose Down' section of its own file";
+static const char why_goose_go[] = "goose Go migrations cannot go in a "
+    "bundle: pgbundle ships SQL; rewrite it as VERSION_name.sql";
+static const char why_sql_migrate[] = "expected VERSION_name.sql holding "
+    "'-- +migrate Up' and '-- +migrate Down' sections (sql-migrate "
+    "layout; pgbundle needs the number sql-migrate sorts by; name: "
+    "letters, digits, '_' and '-')";
+static const char why_prisma_file[] = "expected a folder VERSION_name/ "
+    "holding migration.sql (prisma layout)";
+static const char why_prisma_dir[] = "expected a folder VERSION_name/ "
+    "holding migration.sql (prisma layout; name: letters, digits, '_' and "
+    "'-')";
+static const char why_atlas[] = "expected VERSION_name.sql or VERSION.sql "
+    "(atlas layout; name: letters, digits, '_' and '-')";
+static const char why_atlas_down[] = "Atlas has no down files: it plans "
+    "a rollback itself, which a bundle cannot carry";
+static const char why_sql_migrate_down[] = "a sql-migrate migration keeps "
+    "its down part in the '-- +migrate Down' section of its own file";
 static const char why_diesel_file[] = "expected a folder VERSION_name/ "
     "holding up.sql and down.sql (diesel layout)";
 static const char why_diesel_dir[] = "expected a folder VERSION_name/, "
@@ -170,13 +197,46 @@ parse_golang(const char *base, size_t n, struct pgb_layout_name *o)
 		set_bad(o, why_golang);
 }
 
+/* dbmate, goose, sql-migrate: VERSION_name.sql holds both sections. */
 static void
-parse_dbmate(const char *base, size_t n, struct pgb_layout_name *o)
+parse_sections(const char *base, size_t n, const char *why,
+    const char *why_down, struct pgb_layout_name *o)
 {
 	if (ends_with(base, n, ".down.sql") || ends_with(base, n, ".up.sql"))
-		set_bad(o, why_dbmate_down);
+		set_bad(o, why_down);
 	else
-		numbered_role(base, 0, n - 4, PGB_ROLE_UP, why_dbmate, o);
+		numbered_role(base, 0, n - 4, PGB_ROLE_UP, why, o);
+}
+
+/* Atlas: "20230705123456_name.sql", or the version alone. */
+static void
+parse_atlas(const char *base, size_t n, struct pgb_layout_name *o)
+{
+	size_t	k = strspn(base, "0123456789");
+
+	if (ends_with(base, n, ".down.sql") || ends_with(base, n, ".up.sql"))
+		set_bad(o, why_atlas_down);
+	else if (k > 0 && k == n - 4 && k <= VERSION_DIGITS_MAX) {
+		/* No description: the version names it. */
+		o->role = PGB_ROLE_UP;
+		for (o->version = 0; k > 0; k--, base++)
+			o->version = o->version * 10 + (*base - '0');
+		o->namelen = o->stemlen = n - 4;
+	} else
+		numbered_role(base, 0, n - 4, PGB_ROLE_UP, why_atlas, o);
+}
+
+/* goose: "00002_backfill.go" is a migration pgbundle cannot carry. */
+static int
+goose_go(const char *base, size_t n, struct pgb_layout_name *o)
+{
+	struct pgb_layout_name	tmp;
+
+	if (!ends_with(base, n, ".go") || ends_with(base, n, "_test.go") ||
+	    numbered(base, 0, n - 3, &tmp) == -1)
+		return 0;
+	set_bad(o, why_goose_go);
+	return 1;
 }
 
 /* A folder "2023-07-05-000058_name": the version is its digits. */
@@ -270,6 +330,17 @@ pgb_layout_parse(enum pgb_layout layout, const char *base, int is_dir,
 			set_bad(o, why_diesel_file);
 		return;
 	}
+	if (layout == PGB_LAYOUT_PRISMA) {
+		if (is_dir && is_digit(base[0]))
+			numbered_role(base, 0, n, PGB_ROLE_UP, why_prisma_dir, o);
+		else if (!is_dir && !ignored_file(base, n))
+			set_bad(o, why_prisma_file);
+		return;
+	}
+	if (layout == PGB_LAYOUT_SQITCH || layout == PGB_LAYOUT_LIQUIBASE)
+		return;		/* the plan, the changesets name them (scan.c) */
+	if (!is_dir && layout == PGB_LAYOUT_GOOSE && goose_go(base, n, o))
+		return;
 	if (is_dir || ignored_file(base, n))
 		return;
 	switch (layout) {
@@ -280,7 +351,17 @@ pgb_layout_parse(enum pgb_layout layout, const char *base, int is_dir,
 		parse_flyway(base, n, o);
 		break;
 	case PGB_LAYOUT_DBMATE:
-		parse_dbmate(base, n, o);
+		parse_sections(base, n, why_dbmate, why_dbmate_down, o);
+		break;
+	case PGB_LAYOUT_GOOSE:
+		parse_sections(base, n, why_goose, why_goose_down, o);
+		break;
+	case PGB_LAYOUT_SQL_MIGRATE:
+		parse_sections(base, n, why_sql_migrate, why_sql_migrate_down,
+		    o);
+		break;
+	case PGB_LAYOUT_ATLAS:
+		parse_atlas(base, n, o);
 		break;
 	default:
 		parse_pgbundle(base, n, o);
@@ -301,216 +382,13 @@ pgb_layout_lookup(const char *name, enum pgb_layout *out)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+	for (i = 0; i <= LAYOUT_LAST_READ; i++) {
 		if (strcmp(labels[i], name) == 0) {
 			*out = (enum pgb_layout)i;
 			return 0;
 		}
 	}
 	return -1;
-}
-
-/* Offset of the first byte of 1-based line 'line' (or 'len'). */
-static size_t
-line_start(const char *text, size_t len, unsigned line)
-{
-	size_t		i;
-	unsigned	l = 1;
-
-	for (i = 0; i < len && l < line; i++)
-		if (text[i] == '\n')
-			l++;
-	return i;
-}
-
-/* 1 if the line at 'off' starts, after blanks, with "--". */
-static int
-comment_line(const char *text, size_t len, size_t off)
-{
-	while (off < len && (text[off] == ' ' || text[off] == '\t'))
-		off++;
-	return len - off >= 2 && text[off] == '-' && text[off + 1] == '-';
-}
-
-/*
- * The options after "migrate:up" or "migrate:down" ('opts'): only
- * "transaction:false" and "transaction:true" exist.  0, or -1 with 'why'.
- */
-static int
-section_options(const char *opts, struct pgb_section *sec, char *why,
-    size_t whylen)
-{
-	const char	*p = opts;
-	size_t		 k;
-
-	for (;;) {
-		p += strspn(p, " \t");
-		if ((k = strcspn(p, " \t")) == 0)
-			return 0;
-		if (k == 17 && strncmp(p, "transaction:false", 17) == 0)
-			sec->notx = 1;
-		else if (!(k == 16 && strncmp(p, "transaction:true", 16) == 0)) {
-			snprintf(why, whylen, "unknown dbmate option '%.*s' "
-			    "(known: transaction:false)", (int)(k > 60 ? 60 : k),
-			    p);
-			return -1;
-		}
-		p += k;
-	}
-}
-
-static int
-sections_fail(unsigned line, unsigned *errline, char *why, size_t whylen,
-    const char *msg)
-{
-	*errline = line;
-	snprintf(why, whylen, "%s", msg);
-	return -1;
-}
-
-/* Find the markers; fills up/down except 'len' and 'nstmts'. */
-static int
-find_markers(const char *text, size_t len, const struct pgb_lex *lx,
-    struct pgb_section *up, struct pgb_section *down, unsigned *errline,
-    char *why, size_t whylen)
-{
-	struct pgb_section	*sec;
-	const char		*t;
-	size_t			 i, off;
-	char			 msg[128];
-
-	for (i = 0; i < lx->ndirs; i++) {
-		t = lx->dirs[i].text;
-		if (strncmp(t, "migrate:", 8) != 0)
-			continue;
-		off = line_start(text, len, lx->dirs[i].line);
-		if (!comment_line(text, len, off))
-			continue;	/* after SQL on its line: a comment */
-		t += 8;
-		if (strncmp(t, "up", 2) == 0 && (t[2] == '\0' || t[2] == ' ' ||
-		    t[2] == '\t')) {
-			sec = up;
-			t += 2;
-		} else if (strncmp(t, "down", 4) == 0 && (t[4] == '\0' ||
-		    t[4] == ' ' || t[4] == '\t')) {
-			sec = down;
-			t += 4;
-		} else
-			return sections_fail(lx->dirs[i].line, errline, why,
-			    whylen, "unknown dbmate marker: expected "
-			    "'-- migrate:up' or '-- migrate:down'");
-		if (sec->present) {
-			snprintf(msg, sizeof(msg), "second '-- migrate:%s' "
-			    "(the first is on line %u)", sec == up ? "up" :
-			    "down", sec->line0 + 1);
-			return sections_fail(lx->dirs[i].line, errline, why,
-			    whylen, msg);
-		}
-		if (sec == up && down->present)
-			return sections_fail(lx->dirs[i].line, errline, why,
-			    whylen, "'-- migrate:up' after '-- migrate:down'");
-		sec->present = 1;
-		sec->off = off;
-		sec->line0 = lx->dirs[i].line - 1;
-		if (section_options(t, sec, why, whylen) == -1) {
-			*errline = lx->dirs[i].line;
-			return -1;
-		}
-	}
-	if (!up->present)
-		return sections_fail(1, errline, why, whylen, "no '-- migrate:up' "
-		    "line: a dbmate migration starts its up part with one");
-	return 0;
-}
-
-int
-pgb_layout_sections(const char *text, size_t len, struct pgb_section *up,
-    struct pgb_section *down, unsigned *errline, char *why, size_t whylen)
-{
-	struct pgb_lex	 lx;
-	struct pgb_diag	 d;
-	size_t		 i, end;
-	int		 rc = -1;
-
-	memset(up, 0, sizeof(*up));
-	memset(down, 0, sizeof(*down));
-	if (pgb_lex_split(text, len, &lx, errline, &d) == -1) {
-		snprintf(why, whylen, "%s", d.msg);
-		goto out;
-	}
-	if (find_markers(text, len, &lx, up, down, errline, why, whylen) == -1)
-		goto out;
-	end = down->present ? down->off : len;
-	up->len = end - up->off;
-	if (down->present)
-		down->len = len - down->off;
-	for (i = 0; i < lx.nstmts; i++) {
-		if (lx.stmts[i].off < up->off) {
-			sections_fail(lx.stmts[i].line, errline, why, whylen,
-			    "statement before '-- migrate:up': dbmate runs only "
-			    "the sections");
-			goto out;
-		}
-		if (lx.stmts[i].off < end)
-			up->nstmts++;
-		else
-			down->nstmts++;
-	}
-	for (i = 0; i < lx.nmetas; i++) {
-		if (lx.metas[i].off < up->off) {
-			sections_fail(lx.metas[i].line, errline, why, whylen,
-			    "psql meta-command before '-- migrate:up': dbmate "
-			    "runs only the sections");
-			goto out;
-		}
-		if (lx.metas[i].off < end)
-			up->nstmts++;
-		else
-			down->nstmts++;
-	}
-	rc = 0;
-out:
-	pgb_lex_release(&lx);
-	return rc;
-}
-
-/* The text after blanks, "--" and blanks on the line at 'off', or NULL. */
-static const char *
-comment_body(const char *text, size_t len, size_t off, size_t *n)
-{
-	const char	*nl;
-	size_t		 end;
-
-	nl = memchr(text + off, '\n', len - off);
-	end = nl != NULL ? (size_t)(nl - text) : len;
-	while (off < end && (text[off] == ' ' || text[off] == '\t'))
-		off++;
-	if (end - off < 2 || text[off] != '-' || text[off + 1] != '-')
-		return NULL;
-	off += 2;
-	while (off < end && (text[off] == ' ' || text[off] == '\t'))
-		off++;
-	*n = end - off;
-	return text + off;
-}
-
-int
-pgb_layout_has_dbmate_marker(const char *text, size_t len)
-{
-	const char	*p, *nl;
-	size_t		 off = 0, n;
-
-	while (off < len) {
-		p = comment_body(text, len, off, &n);
-		if (p != NULL && n >= 10 && strncmp(p, "migrate:up", 10) == 0 &&
-		    (n == 10 || p[10] == ' ' || p[10] == '\t' || p[10] == '\r'))
-			return 1;
-		nl = memchr(text + off, '\n', len - off);
-		if (nl == NULL)
-			break;
-		off = (size_t)(nl - text) + 1;
-	}
-	return 0;
 }
 
 int
@@ -543,4 +421,131 @@ pgb_layout_diesel_notx(const char *text, size_t len)
 		off = end + 1;
 	}
 	return 0;
+}
+
+/* The line at 'off' without its blanks at both ends: [*b, *e). */
+static size_t
+line_bounds(const char *text, size_t len, size_t off, size_t *b, size_t *e)
+{
+	const char	*nl = memchr(text + off, '\n', len - off);
+	size_t		 end = nl != NULL ? (size_t)(nl - text) : len;
+
+	*b = off;
+	*e = end;
+	while (*b < *e && (text[*b] == ' ' || text[*b] == '\t'))
+		(*b)++;
+	while (*e > *b && (text[*e - 1] == ' ' || text[*e - 1] == '\t' ||
+	    text[*e - 1] == '\r'))
+		(*e)--;
+	return nl != NULL ? end + 1 : len;
+}
+
+int
+pgb_layout_atlas_header(const char *text, size_t len, int *notx,
+    unsigned *line, char *why, size_t whylen)
+{
+	size_t		 off = 0, b, e, k;
+	unsigned	 l = 0;
+	const char	*p;
+
+	*notx = 0;
+	while (off < len) {
+		l++;
+		off = line_bounds(text, len, off, &b, &e);
+		if (b == e)
+			continue;
+		if (e - b < 2 || text[b] != '-' || text[b + 1] != '-')
+			break;		/* the first statement ends the header */
+		for (b += 2; b < e && (text[b] == ' ' || text[b] == '\t'); b++)
+			;
+		if (e - b < 6 || strncmp(text + b, "atlas:", 6) != 0)
+			continue;
+		p = text + b + 6;
+		k = e - b - 6;
+		if (k > 7 && strncmp(p, "txmode", 6) == 0 &&
+		    (p[6] == ' ' || p[6] == '\t')) {
+			p += 7;
+			k -= 7;
+			while (k > 0 && (*p == ' ' || *p == '\t'))
+				p++, k--;
+			if (k == 4 && strncmp(p, "none", 4) == 0)
+				*notx = 1;
+			else if (!((k == 4 && strncmp(p, "file", 4) == 0) ||
+			    (k == 3 && strncmp(p, "all", 3) == 0)))
+				goto bad;
+		} else if (!(k >= 6 && strncmp(p, "nolint", 6) == 0) &&
+		    !(k >= 3 && strncmp(p, "sum", 3) == 0))
+			goto bad;
+	}
+	return 0;
+bad:
+	*line = l;
+	snprintf(why, whylen, "Atlas directive '%.*s' is not supported "
+	    "(known: atlas:txmode none|file|all, atlas:nolint, atlas:sum): "
+	    "pgbundle splits statements as psql does", (int)(e - b > 60 ? 60 :
+	    e - b), text + b);
+	return -1;
+}
+
+static int
+sqitch_fail(struct pgb_sqitch_change *c, unsigned line, char *why,
+    size_t whylen, const char *msg, const char *name, size_t n)
+{
+	c->line = line;
+	snprintf(why, whylen, msg, (int)(n > 60 ? 60 : n), name);
+	return -1;
+}
+
+int
+pgb_layout_sqitch_next(const char *text, size_t len,
+    struct pgb_sqitch_plan *seen, struct pgb_sqitch_change *c, char *why,
+    size_t whylen)
+{
+	size_t	b, e, n, i;
+
+	while (seen->off < len) {
+		c->line = ++seen->line;
+		seen->off = line_bounds(text, len, seen->off, &b, &e);
+		if (b == e || text[b] == '%' || text[b] == '@' ||
+		    text[b] == '#')
+			continue;	/* pragma, tag, note, blank */
+		if (text[b] == '-')
+			return sqitch_fail(c, c->line, why, whylen, "a revert "
+			    "entry '%.*s' in the plan: pgbundle reads a plan "
+			    "of changes to deploy", text + b, e - b);
+		if (text[b] == '+')
+			b++;
+		n = strcspn(text + b, " \t\r\n");
+		if (b + n > e)
+			n = e - b;
+		if (!name_ok(text + b, n) || n > PGB_SQITCH_NAME_MAX)
+			return sqitch_fail(c, c->line, why, whylen, "change "
+			    "'%.*s' cannot be a migration name (letters, "
+			    "digits, '_' and '-', at most 100)", text + b, n);
+		for (i = 0; i < seen->n; i++)
+			if (strlen(seen->v[i]) == n &&
+			    strncmp(seen->v[i], text + b, n) == 0)
+				return sqitch_fail(c, c->line, why, whylen,
+				    "change '%.*s' is planned twice (reworked): "
+				    "pgbundle cannot carry both versions of it",
+				    text + b, n);
+		seen->v = pgb_xreallocarray(seen->v, seen->n + 1,
+		    sizeof(*seen->v));
+		seen->v[seen->n++] = pgb_xstrndup(text + b, n);
+		memcpy(c->name, text + b, n);
+		c->name[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+void
+pgb_layout_sqitch_release(struct pgb_sqitch_plan *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }

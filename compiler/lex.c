@@ -42,6 +42,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "diag.h"
+#include "directive.h"
 #include "lex.h"
 #include "text.h"
 #include "banned.h"
@@ -623,20 +624,30 @@ add_var(struct lexer *lx, size_t off, size_t n)
 	o->nvars++;
 }
 
-/* Record the "--" comment s[off..off+n) if it is a directive. */
+/*
+ * Record the "--" comment s[off..off+n) if it is a directive, or almost
+ * one (then as written, from its "--", for the caller to refuse).
+ */
 static void
 add_directive(struct lexer *lx, size_t off, size_t n)
 {
 	struct pgb_lex	*o = lx->out;
 	const char	*p = lx->s + off + 2, *e = lx->s + off + n;
 	size_t		 k;
+	int		 near;
 
-	while (p < e && (*p == ' ' || *p == '\t'))
+	if ((near = pgb_directive_near(lx->s + off, n)))
+		p -= 2;
+	while (!near && p < e && (*p == ' ' || *p == '\t'))
 		p++;
 	k = (size_t)(e - p);
-	if (!((k >= 9 && memcmp(p, "pgbundle:", 9) == 0) ||
+	/* Also other tools' markers: "+goose", "+migrate", Liquibase's. */
+	if (!near && !((k >= 9 && memcmp(p, "pgbundle:", 9) == 0) ||
 	    (k >= 7 && memcmp(p, "verify:", 7) == 0) ||
-	    (k >= 8 && memcmp(p, "migrate:", 8) == 0)))
+	    (k >= 8 && memcmp(p, "migrate:", 8) == 0) ||
+	    (k >= 1 && p[0] == '+') ||
+	    (k >= 9 && (pgb_lex_kw_eq(p, 9, "liquibase") ||
+	    pgb_lex_kw_eq(p, 9, "changeset")))))
 		return;
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
 	    e[-1] == '\f'))
@@ -648,6 +659,7 @@ add_directive(struct lexer *lx, size_t off, size_t n)
 	}
 	o->dirs[o->ndirs].line = line_at(lx, off);
 	o->dirs[o->ndirs].text = pgb_xstrndup(p, (size_t)(e - p));
+	o->dirs[o->ndirs].near = near;
 	o->ndirs++;
 }
 

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "configmap.h"
 #include "keys.h"
+#include "new.h"
 #include "prove.h"
 #include "report.h"
 #include "scratch.h"
@@ -41,13 +42,14 @@ static const char usage_text[] =
 "usage: pgbundle keygen -o NAME\n"
 "       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned [--signer PUB])\n"
 "                [--strict] [--project NAME] [--target NAME]\n"
-"                [--include-root DIR] [-q] [--layout NAME]\n"
+"                [--include-root DIR] [-q] [--layout NAME] [--lint-all]\n"
 "       pgbundle check [DIR] [--strict] [--include-root DIR] [--layout NAME]\n"
 "                [-q] [--db URL | --db-file PATH | --scratch] [--archive DIR]\n"
-"                [--locks] [--json]\n"
+"                [--locks] [--json] [--lint-all]\n"
+"       pgbundle new NAME [DIR] [--layout NAME]\n"
 "       pgbundle squash [DIR] --through N --archive DIR [--data TABLE]...\n"
-"                [--db URL | --db-file PATH] [--include-root DIR]\n"
-"                [--layout NAME] [-q]\n"
+"                [--schema-only TABLE]... [--db URL | --db-file PATH]\n"
+"                [--include-root DIR] [--layout NAME] [-q]\n"
 "       pgbundle sum [DIR] [--fix] [--include-root DIR] [--layout NAME]\n"
 "       pgbundle inspect FILE [--pubkey KEY] [--json]\n"
 "       pgbundle configmap FILE --name NAME [--pubkey KEY]\n"
@@ -68,6 +70,8 @@ static const char help_text[] =
 "  check [DIR]         validate and lint only; write nothing; with --db or\n"
 "                      --scratch, also prove every migration on a scratch\n"
 "                      database: apply, verify, down scripts, re-runs\n"
+"  new NAME [DIR]      write the next migration of DIR and an empty down\n"
+"                      script, numbered as DIR numbers its migrations\n"
 "  squash [DIR]        replace migrations 1..N by one baseline (pg_dump)\n"
 "  sum [DIR]           compare DIR/pgbundle.sum with the migrations\n"
 "  inspect FILE        show a bundle's migrations, modes, sizes and hashes\n"
@@ -91,15 +95,19 @@ static const char help_text[] =
 "      --minisig       sign, cosign: also write FILE.minisig for minisign -V\n"
 "      --minisign      pubkey: print minisign's public key file instead\n"
 "      --strict        treat lint warnings as errors\n"
+"      --lint-all      build, check: lint released migrations too (those\n"
+"                      DIR/pgbundle.sum records; by default only new ones)\n"
 "      --project NAME  project name (default: the folder holding DIR)\n"
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
 "      --include-root DIR  resolve \\i paths from DIR (default: the cwd);\n"
 "                      every \\i and \\ir must stay inside it\n"
-"      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway\n"
-"                      or dbmate names it (default: detect)\n"
+"      --layout NAME   read DIR as pgbundle, golang-migrate, diesel, flyway,\n"
+"                      dbmate, goose, sql-migrate, prisma, atlas, sqitch\n"
+"                      or liquibase lays it out (default: detect)\n"
 "      --fix           sum: rewrite DIR/pgbundle.sum from the migrations\n"
 "  -p, --pubkey KEY    inspect: verify the signature with this public key\n"
-"      --json          inspect, check: print JSON\n"
+"      --json          inspect, check: print JSON (check: one object on every\n"
+"                      path, findings and any error in it)\n"
 "      --db URL        check, squash: make (and drop) scratch databases on\n"
 "                      this server; it touches no other database\n"
 "      --db-file PATH  the same, read from PATH's first line (no password in\n"
@@ -111,6 +119,8 @@ static const char help_text[] =
 "      --locks         check: report write-blocking locks on filled tables\n"
 "      --through N     squash: the last version to replace\n"
 "      --data TABLE    squash: keep TABLE's rows in the baseline (repeatable)\n"
+"      --schema-only TABLE  squash: leave TABLE's rows out of the baseline\n"
+"                      (a table the migrations fill needs one or the other)\n"
 "      --name NAME     configmap: the ConfigMap's name\n"
 "  -q, --quiet         print only errors and warnings\n"
 "  -h, --help          show this help\n"
@@ -130,9 +140,9 @@ enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
 enum { OPT_SIGNER = 768, OPT_SIGFROM, OPT_MINISIG, OPT_MINISIGN };
 
 enum { OPT_DB = 512, OPT_SCRATCH, OPT_ARCHIVE, OPT_LOCKS, OPT_THROUGH,
-	OPT_DATA, OPT_DB_FILE };
+	OPT_DATA, OPT_DB_FILE, OPT_SCHEMA_ONLY, OPT_LINT_ALL };
 
-#define DATA_MAX	64	/* --data tables */
+#define DATA_MAX	64	/* --data tables, and --schema-only tables */
 
 static const struct option longopts[] = {
 	{ "output",	  required_argument, NULL, 'o' },
@@ -154,6 +164,8 @@ static const struct option longopts[] = {
 	{ "locks",	  no_argument,	     NULL, OPT_LOCKS },
 	{ "through",	  required_argument, NULL, OPT_THROUGH },
 	{ "data",	  required_argument, NULL, OPT_DATA },
+	{ "schema-only",  required_argument, NULL, OPT_SCHEMA_ONLY },
+	{ "lint-all",	  no_argument,	     NULL, OPT_LINT_ALL },
 	{ "signer",	  required_argument, NULL, OPT_SIGNER },
 	{ "signature-from", required_argument, NULL, OPT_SIGFROM },
 	{ "minisig",	  no_argument,	     NULL, OPT_MINISIG },
@@ -166,7 +178,8 @@ static const struct option longopts[] = {
 
 struct args {
 	const char	*cmd;
-	const char	*pos;		/* DIR or FILE */
+	const char	*pos;		/* DIR or FILE; new: NAME */
+	const char	*pos2;		/* new: DIR */
 	const char	*out;
 	const char	*key;
 	const char	*pubkey;
@@ -182,6 +195,9 @@ struct args {
 	const char	*archive;
 	const char	*data[DATA_MAX];
 	size_t		 ndata;
+	const char	*schema_only[DATA_MAX];
+	size_t		 nschema_only;
+	int		 lint_all;
 	long long	 through;
 	int		 scratch, locks, has_through;
 	const char	*signer;	/* build --unsigned, sign, cosign */
@@ -242,6 +258,7 @@ exit_for(int code)
 	case PGB_ESOURCE:
 		return EXIT_SOURCE;
 	case PGB_EUSAGE:
+	case PGB_ECONNECT:	/* --db names what cannot connect */
 		return EXIT_USAGE;
 	case PGB_EKEY:
 		return EXIT_KEY;
@@ -272,6 +289,20 @@ fail(const struct pgb_diag *d)
 	return exit_for(d->code);
 }
 
+/* "  label: TEXT", each line of TEXT indented the same, cleaned. */
+static void
+print_indented(const char *label, const char *text)
+{
+	const char	*p, *nl;
+
+	for (p = text; *p != '\0'; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		fprintf(stderr, "  %s", p == text ? label : "");
+		pgb_text_write(stderr, p, (size_t)(nl - p));
+		fputs("\n", stderr);
+	}
+}
+
 static void
 print_report(struct pgb_report *r, int quiet)
 {
@@ -294,7 +325,134 @@ print_report(struct pgb_report *r, int quiet)
 		if (f->rule)
 			fprintf(stderr, " [%s]", f->rule);
 		fputc('\n', stderr);
+		if (f->detail)
+			print_indented("detail: ", f->detail);
+		if (f->hint)
+			print_indented("hint: ", f->hint);
 	}
+}
+
+/*
+ * What build and check say about the sum file's view: the released
+ * migrations they did not lint.
+ */
+static void
+print_unlinted(const char *dir, const struct pgb_build_result *res, int quiet)
+{
+	if (quiet || res->unlinted == 0)
+		return;
+	fputs("pgbundle: ", stderr);
+	put_clean(stderr, dir);
+	fprintf(stderr, ": %zu released migration%s (in the sum file) not "
+	    "linted; --lint-all lints them too\n", res->unlinted,
+	    res->unlinted == 1 ? "" : "s");
+}
+
+/* A finding's optional text as JSON: the string, or null. */
+static void
+json_or_null(const char *s)
+{
+	if (s != NULL)
+		pgb_json_str(stdout, s);
+	else
+		printf("null");
+}
+
+/*
+ * check --json: the one object every check prints, whatever happened:
+ * the findings, the proof on a scratch database when one ran ('pr' not
+ * NULL), and why it stopped when it did ('d' not NULL, exit 'rc').
+ */
+static void
+check_json(const struct pgb_report *r, const char *dir,
+    const struct pgb_prove_result *pr, const struct pgb_build_result *br,
+    long long ms, int rc, const struct pgb_diag *d)
+{
+	static const char *const sev[] = { "note", "warning", "error" };
+	size_t	i;
+
+	printf("{\"dir\":");
+	pgb_json_str(stdout, dir);
+	printf(",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,\"strict\":%s,"
+	    "\"proven\":%s", rc == 0 && !pgb_report_failures(r) ? "true" :
+	    "false", r->nerrors, r->nwarnings, r->strict ? "true" : "false",
+	    pr != NULL ? "true" : "false");
+	if (pr != NULL)
+		printf(",\"applied\":%zu,\"down_scripts\":%zu,\"reruns\":%zu,"
+		    "\"baselines\":%zu,\"not_checked\":%zu,\"duration_ms\":"
+		    "%lld", pr->applied, pr->downs, pr->reruns, pr->baselines,
+		    pr->skipped, ms);
+	if (br != NULL)
+		printf(",\"new\":%zu,\"not_linted\":%zu", br->nnew,
+		    br->unlinted);
+	printf(",\"findings\":[");
+	for (i = 0; i < r->n; i++) {
+		const struct pgb_finding *f = &r->v[i];
+		enum pgb_sev s = f->sev;
+
+		if (r->strict && s == PGB_SEV_WARNING)
+			s = PGB_SEV_ERROR;
+		printf("%s{\"file\":", i ? "," : "");
+		pgb_json_str(stdout, f->file);
+		printf(",\"line\":%u,\"severity\":\"%s\",\"rule\":",
+		    f->line ? f->line : 1, sev[s]);
+		if (f->rule)
+			pgb_json_str(stdout, f->rule);
+		else
+			printf("null");
+		printf(",\"message\":");
+		pgb_json_str(stdout, f->msg);
+		printf(",\"detail\":");
+		json_or_null(f->detail);
+		printf(",\"hint\":");
+		json_or_null(f->hint);
+		printf("}");
+	}
+	printf("]");
+	if (d != NULL) {
+		printf(",\"error\":{\"exit\":%d,\"message\":", rc);
+		pgb_json_str(stdout, d->msg);
+		printf(",\"detail\":");
+		pgb_json_str(stdout, d->detail);
+		printf("}");
+	}
+	printf("}\n");
+}
+
+/*
+ * check stopped on 'd': the message on stderr, and under --json inside
+ * the check's one object rather than as an object of its own.
+ */
+static int
+check_fail(const struct args *a, struct pgb_report *r, const char *dir,
+    const struct pgb_diag *d)
+{
+	int	rc, was = json;
+
+	json = 0;
+	rc = fail(d);
+	json = was;
+	if (a->json) {
+		pgb_report_sort(r);
+		check_json(r, dir, NULL, NULL, 0, rc, d);
+	}
+	return rc;
+}
+
+/*
+ * check --json without a proof: the object for a compile that succeeded
+ * ('rc' 0), found problems in the files, or stopped on 'd'.
+ */
+static int
+check_static_json(const struct args *a, struct pgb_report *r,
+    const char *dir, int rc, const struct pgb_diag *d)
+{
+	if (rc == -1 && (d->code != PGB_ESOURCE || r->n == 0))
+		return check_fail(a, r, dir, d);
+	pgb_report_sort(r);
+	rc = rc == 0 ? 0 : EXIT_SOURCE;
+	check_json(r, dir, NULL, NULL, 0, rc, NULL);
+	return rc;
 }
 
 static int
@@ -339,18 +497,26 @@ cmd_build(const struct args *a, int write)
 	o.include_root = a->include_root;
 	o.write = write;
 	o.layout = a->layout;
+	o.lint_all = a->lint_all;
 	o.sum = write ? PGB_SUM_UPDATE : PGB_SUM_CHECK;
 	if (!write)
 		o.key = NULL;
 	pgb_report_init(&r, a->strict);
 	pgb_diag_clear(&d);
 	rc = pgb_build(&o, &r, &res, &d);
+	if (!write && a->json) {
+		rc = check_static_json(a, &r, o.dir, rc, &d);
+		pgb_report_release(&r);
+		return rc;
+	}
 	print_report(&r, a->quiet);
 	if (rc == -1 && d.code == PGB_ESOURCE && r.n > 0) {
-		fprintf(stderr, "pgbundle: %s: %zu error%s, %zu warning%s%s\n",
+		print_unlinted(o.dir, &res, a->quiet);
+		fprintf(stderr, "pgbundle: %s: %zu error%s, %zu warning%s%s%s\n",
 		    o.dir, r.nerrors, r.nerrors == 1 ? "" : "s", r.nwarnings,
 		    r.nwarnings == 1 ? "" : "s",
-		    r.strict && r.nwarnings ? " (--strict)" : "");
+		    r.strict && r.nwarnings ? " (--strict)" : "",
+		    write ? "; nothing was written" : "");
 		pgb_report_release(&r);
 		return EXIT_SOURCE;
 	}
@@ -368,10 +534,16 @@ cmd_build(const struct args *a, int write)
 			fprintf(stderr, "pgbundle: wrote %s (%zu migrations, %zu "
 			    "statements, %zu bytes, key %s)\n", res.path,
 			    res.nmigs, res.nstmts, res.size, res.key_id);
+		else if (res.nnew > 0)
+			fprintf(stderr, "pgbundle: %s: %zu migrations (%zu new), "
+			    "%zu statements, %zu warning%s\n", o.dir, res.nmigs,
+			    res.nnew, res.nstmts, r.nwarnings, r.nwarnings == 1 ?
+			    "" : "s");
 		else
 			fprintf(stderr, "pgbundle: %s: %zu migrations, %zu "
 			    "statements, %zu warning%s\n", o.dir, res.nmigs,
 			    res.nstmts, r.nwarnings, r.nwarnings == 1 ? "" : "s");
+		print_unlinted(o.dir, &res, 0);
 		if (strcmp(res.layout, "pgbundle") != 0)
 			fprintf(stderr, "pgbundle: %s: read in the %s layout\n",
 			    o.dir, res.layout);
@@ -573,7 +745,13 @@ cmd_sum(const struct args *a)
 	pgb_report_release(&r);
 	if (rc == -1)
 		return fail(&d);
-	if (!a->quiet)
+	if (!a->quiet && res.nnew > 0 && !res.sum_written)
+		fprintf(stderr, "pgbundle: %s/%s agrees with the folder and "
+		    "lacks %zu new migration%s (%zu migrations): 'pgbundle "
+		    "build' or 'pgbundle sum --fix' records them\n", o.dir,
+		    PGB_SUM_NAME, res.nnew, res.nnew == 1 ? "" : "s",
+		    res.nmigs);
+	else if (!a->quiet)
 		fprintf(stderr, "pgbundle: %s/%s %s (%zu migrations)\n", o.dir,
 		    PGB_SUM_NAME, res.sum_written ? "written" : "is up to date",
 		    res.nmigs);
@@ -720,27 +898,32 @@ seconds(void)
 }
 
 /*
- * Compile 'dir' into a bundle in memory.  0; or an exit status after
- * printing the problems (EXIT_SOURCE) or the failure.
+ * Compile 'dir' into a bundle in memory ('res' gets the counts).  0; or
+ * an exit status after printing the problems (EXIT_SOURCE) or the
+ * failure.
  */
 static int
 compile_mem(const struct args *a, const char *dir, enum pgb_sum_mode sum,
-    struct pgb_report *r, struct pgb_bundle **b)
+    struct pgb_report *r, struct pgb_build_result *res,
+    struct pgb_bundle **b)
 {
 	struct pgb_build_opts	o;
-	struct pgb_build_result	res;
 	struct pgb_diag		d;
 
 	memset(&o, 0, sizeof(o));
 	o.dir = dir;
 	o.include_root = a->include_root;
 	o.layout = a->layout;
+	o.lint_all = a->lint_all;
 	o.sum = sum;
 	pgb_diag_clear(&d);
-	if (pgb_build_bundle(&o, r, &res, b, &d) == 0)
+	if (pgb_build_bundle(&o, r, res, b, &d) == 0)
 		return 0;
+	if (a->json)		/* check: its one object */
+		return check_static_json(a, r, dir, -1, &d);
 	if (d.code == PGB_ESOURCE && r->n > 0) {
 		print_report(r, a->quiet);
+		print_unlinted(dir, res, a->quiet);
 		fprintf(stderr, "pgbundle: %s: %zu error%s, %zu warning%s%s\n",
 		    dir, r->nerrors, r->nerrors == 1 ? "" : "s", r->nwarnings,
 		    r->nwarnings == 1 ? "" : "s",
@@ -774,42 +957,6 @@ close_server(struct pgb_scratch *sc, struct pgb_server *srv)
 	pgb_scratch_stop(sc);
 }
 
-static void
-prove_json(const struct pgb_report *r, const char *dir,
-    const struct pgb_prove_result *pr, long long ms)
-{
-	static const char *const sev[] = { "note", "warning", "error" };
-	size_t	i;
-
-	printf("{\"dir\":");
-	pgb_json_str(stdout, dir);
-	printf(",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,\"strict\":%s,"
-	    "\"applied\":%zu,\"down_scripts\":%zu,\"reruns\":%zu,"
-	    "\"baselines\":%zu,\"not_checked\":%zu,\"duration_ms\":%lld,"
-	    "\"findings\":[", pgb_report_failures(r) ? "false" : "true",
-	    r->nerrors, r->nwarnings, r->strict ? "true" : "false", pr->applied,
-	    pr->downs, pr->reruns, pr->baselines, pr->skipped, ms);
-	for (i = 0; i < r->n; i++) {
-		const struct pgb_finding *f = &r->v[i];
-		enum pgb_sev s = f->sev;
-
-		if (r->strict && s == PGB_SEV_WARNING)
-			s = PGB_SEV_ERROR;
-		printf("%s{\"file\":", i ? "," : "");
-		pgb_json_str(stdout, f->file);
-		printf(",\"line\":%u,\"severity\":\"%s\",\"rule\":",
-		    f->line ? f->line : 1, sev[s]);
-		if (f->rule)
-			pgb_json_str(stdout, f->rule);
-		else
-			printf("null");
-		printf(",\"message\":");
-		pgb_json_str(stdout, f->msg);
-		printf("}");
-	}
-	printf("]}\n");
-}
-
 /*
  * pgbundle check --db URL | --scratch: the static checks, then every
  * migration proven on a scratch database (prove.c).
@@ -823,6 +970,7 @@ cmd_prove(const struct args *a)
 	struct pgb_server	 srv;
 	struct pgb_prove_opts	 po;
 	struct pgb_prove_result	 pr;
+	struct pgb_build_result	 br, abr;
 	struct pgb_diag		 d;
 	const char		*dir = a->pos ? a->pos : "migrations";
 	double			 t0 = seconds();
@@ -831,16 +979,17 @@ cmd_prove(const struct args *a)
 
 	if ((a->db != NULL || a->db_file != NULL) && a->scratch)
 		return usage_error("--db and --scratch exclude each other");
-	if (a->out || a->key || a->unsigned_ok || a->has_through || a->ndata)
+	if (a->out || a->key || a->unsigned_ok || a->has_through || a->ndata ||
+	    a->nschema_only)
 		return usage_error("check takes no -o, --key, --unsigned, "
-		    "--through or --data");
+		    "--through, --data or --schema-only");
 	catch_signals();
 	pgb_report_init(&r, a->strict);
 	pgb_report_init(&ar, 0);
 	pgb_diag_clear(&d);
-	if ((rc = compile_mem(a, dir, PGB_SUM_CHECK, &r, &b)) != 0 ||
+	if ((rc = compile_mem(a, dir, PGB_SUM_CHECK, &r, &br, &b)) != 0 ||
 	    (a->archive && (rc = compile_mem(a, a->archive, PGB_SUM_IGNORE,
-	    &ar, &ab)) != 0)) {
+	    &ar, &abr, &ab)) != 0)) {
 		pgb_bundle_free(b);
 		pgb_report_release(&r);
 		pgb_report_release(&ar);
@@ -861,16 +1010,19 @@ cmd_prove(const struct args *a)
 	pgb_bundle_free(b);
 	pgb_bundle_free(ab);
 	if (rc == -1) {
-		print_report(&r, a->quiet);
+		if (!a->json)
+			print_report(&r, a->quiet);
+		rc = check_fail(a, &r, dir, &d);
 		pgb_report_release(&r);
-		return fail(&d);
+		return rc;
 	}
 	ms = (long long)((seconds() - t0) * 1000);
 	pgb_report_sort(&r);
 	if (a->json)
-		prove_json(&r, dir, &pr, ms);
+		check_json(&r, dir, &pr, &br, ms, 0, NULL);
 	else {
 		print_report(&r, a->quiet);
+		print_unlinted(dir, &br, a->quiet);
 		fprintf(stderr, "pgbundle: %s: %zu migration%s proven on a "
 		    "scratch database in %.1f s (%zu down script%s, %zu "
 		    "re-run%s, %zu baseline%s): %zu error%s, %zu warning%s%s\n",
@@ -887,6 +1039,40 @@ cmd_prove(const struct args *a)
 	return rc;
 }
 
+/* pgbundle new NAME [DIR]: the paths written on stdout (new.c). */
+static int
+cmd_new(const struct args *a)
+{
+	struct pgb_new_opts	o;
+	struct pgb_new_result	res;
+	struct pgb_diag		d;
+
+	if (a->pos == NULL)
+		return usage_error("new needs the NAME of the migration");
+	if (a->out || a->key || a->unsigned_ok || a->pubkey || a->db ||
+	    a->db_file || a->archive || a->json)
+		return usage_error("new takes NAME, DIR and --layout");
+	memset(&o, 0, sizeof(o));
+	o.name = a->pos;
+	o.dir = a->pos2 ? a->pos2 : "migrations";
+	o.layout = a->layout;
+	pgb_diag_clear(&d);
+	if (pgb_now_or_epoch(&o.now, &d) == -1 || pgb_new(&o, &res, &d) == -1)
+		return fail(&d);
+	if (!a->quiet && res.down[0] != '\0')
+		fprintf(stderr, "pgbundle: wrote %s and %s, an empty down "
+		    "script (%s layout)\n", res.up, res.down,
+		    pgb_layout_label(res.layout));
+	else if (!a->quiet)
+		fprintf(stderr, "pgbundle: wrote %s, with an empty down "
+		    "section (%s layout)\n", res.up,
+		    pgb_layout_label(res.layout));
+	printf("%s\n", res.up);
+	if (res.down[0] != '\0')
+		printf("%s\n", res.down);
+	return 0;
+}
+
 /* pgbundle squash: migrations 1..N become one baseline (squash.c). */
 static int
 cmd_squash(const struct args *a)
@@ -897,6 +1083,7 @@ cmd_squash(const struct args *a)
 	struct pgb_server	 srv;
 	struct pgb_squash_opts	 so;
 	struct pgb_squash_result sr;
+	struct pgb_build_result	 br;
 	struct pgb_diag		 d;
 	const char		*dir = a->pos ? a->pos : "migrations";
 	int			 rc;
@@ -910,7 +1097,7 @@ cmd_squash(const struct args *a)
 	catch_signals();
 	pgb_report_init(&r, 0);
 	pgb_diag_clear(&d);
-	if ((rc = compile_mem(a, dir, PGB_SUM_IGNORE, &r, &b)) != 0) {
+	if ((rc = compile_mem(a, dir, PGB_SUM_IGNORE, &r, &br, &b)) != 0) {
 		pgb_report_release(&r);
 		return rc;
 	}
@@ -920,6 +1107,8 @@ cmd_squash(const struct args *a)
 	so.archive = a->archive;
 	so.data = a->data;
 	so.ndata = a->ndata;
+	so.schema_only = a->schema_only;
+	so.nschema_only = a->nschema_only;
 	so.history = "pgbundle.history";
 	so.include_root = a->include_root;
 	so.layout = a->layout;
@@ -1011,7 +1200,8 @@ parse_args(int argc, char *argv[], struct args *a)
 			if (pgb_layout_lookup(optarg, &a->layout) == -1)
 				return usage_error("unknown layout '%.60s' "
 				    "(pgbundle, golang-migrate, diesel, flyway, "
-				    "dbmate or auto)", optarg);
+				    "dbmate, goose, sql-migrate, prisma, atlas, "
+				    "sqitch, liquibase or auto)", optarg);
 			break;
 		case OPT_FIX:
 			a->fix = 1;
@@ -1042,6 +1232,15 @@ parse_args(int argc, char *argv[], struct args *a)
 				return usage_error("more than %d --data tables",
 				    DATA_MAX);
 			a->data[a->ndata++] = optarg;
+			break;
+		case OPT_SCHEMA_ONLY:
+			if (a->nschema_only == DATA_MAX)
+				return usage_error("more than %d --schema-only "
+				    "tables", DATA_MAX);
+			a->schema_only[a->nschema_only++] = optarg;
+			break;
+		case OPT_LINT_ALL:
+			a->lint_all = 1;
 			break;
 		case OPT_SIGNER:
 			a->signer = optarg;
@@ -1074,6 +1273,8 @@ parse_args(int argc, char *argv[], struct args *a)
 	}
 	if (optind < argc)
 		a->pos = argv[optind++];
+	if (optind < argc && strcmp(a->cmd, "new") == 0)
+		a->pos2 = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%.60s'",
 		    argv[optind]);
@@ -1087,6 +1288,15 @@ parse_args(int argc, char *argv[], struct args *a)
 static int
 run_cmd(const struct args *a)
 {
+	unsigned	mode;
+
+	/* A signing key others can read is no longer secret: say so. */
+	if (a->key != NULL && (mode = pgb_keys_loose_mode(a->key)) != 0) {
+		fputs("pgbundle: warning: private key '", stderr);
+		put_clean(stderr, a->key);
+		fprintf(stderr, "' is readable or writable by group or others "
+		    "(mode %04o); run chmod 600 on it\n", mode);
+	}
 	if (strcmp(a->cmd, "keygen") == 0)
 		return cmd_keygen(a);
 	if (strcmp(a->cmd, "build") == 0)
@@ -1096,6 +1306,8 @@ run_cmd(const struct args *a)
 		    cmd_build(a, 0);
 	if (strcmp(a->cmd, "squash") == 0)
 		return cmd_squash(a);
+	if (strcmp(a->cmd, "new") == 0)
+		return cmd_new(a);
 	if (strcmp(a->cmd, "inspect") == 0)
 		return cmd_inspect(a);
 	if (strcmp(a->cmd, "configmap") == 0)

@@ -178,6 +178,7 @@ report_failure(struct prover *p, const char *dir,
 	} else
 		pgb_report_add(p->r, sev, where, 0, NULL, "%s%s", prefix,
 		    d->msg);
+	pgb_report_explain(p->r, d->server_detail, d->hint);
 	free(file);
 	free(where);
 }

@@ -26,6 +26,8 @@ pgb_report_release(struct pgb_report *r)
 		free(r->v[i].file);
 		free(r->v[i].rule);
 		free(r->v[i].msg);
+		free(r->v[i].detail);
+		free(r->v[i].hint);
 	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));
@@ -46,6 +48,8 @@ pgb_report_add(struct pgb_report *r, enum pgb_sev sev, const char *file,
 	f->file = pgb_xstrdup(file);
 	f->line = line;
 	f->rule = rule ? pgb_xstrdup(rule) : NULL;
+	f->detail = NULL;
+	f->hint = NULL;
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
@@ -60,6 +64,49 @@ pgb_report_add(struct pgb_report *r, enum pgb_sev sev, const char *file,
 		r->nerrors++;
 	else if (sev == PGB_SEV_WARNING)
 		r->nwarnings++;
+}
+
+void
+pgb_report_explain(struct pgb_report *r, const char *detail,
+    const char *hint)
+{
+	struct pgb_finding	*f;
+
+	if (r->n == 0)
+		return;
+	f = &r->v[r->n - 1];
+	if (detail != NULL && *detail != '\0') {
+		free(f->detail);
+		f->detail = pgb_xstrdup(detail);
+	}
+	if (hint != NULL && *hint != '\0') {
+		free(f->hint);
+		f->hint = pgb_xstrdup(hint);
+	}
+}
+
+size_t
+pgb_report_drop_lint(struct pgb_report *r, size_t from)
+{
+	size_t	i, j, n = 0;
+
+	for (i = j = from; i < r->n; i++) {
+		struct pgb_finding *f = &r->v[i];
+
+		if (f->sev == PGB_SEV_WARNING && f->rule != NULL) {
+			free(f->file);
+			free(f->rule);
+			free(f->msg);
+			free(f->detail);
+			free(f->hint);
+			r->nwarnings--;
+			n++;
+			continue;
+		}
+		r->v[j++] = *f;
+	}
+	r->n = j;
+	return n;
 }
 
 size_t

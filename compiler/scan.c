@@ -3,22 +3,28 @@
  *
  * Trusts: nothing about the directory; names are parsed strictly, in one
  * layout (layout.h), given or detected from the names (and, to tell
- * dbmate's files from pgbundle's, a "-- migrate:up" line in them).
+ * dbmate's, goose's and sql-migrate's files from pgbundle's, the up
+ * marker in them: sections.h).
  * Rejects: names that do not parse, a folder whose names belong to two
  * layouts (one file of each named), two files with one version (both
  * named), a down script without its up.  Reports them all, not the first.
+ * A file whose version another holds is kept aside (pgb_scan.dups), so
+ * that its own problems are found in the same run.
  */
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bounds.h"
 #include "buf.h"
+#include "liquibase.h"
 #include "scan.h"
+#include "sections.h"
 #include "sig.h"
 #include "banned.h"
 
@@ -149,6 +155,19 @@ slurp(const char *path, size_t *len)
 	return pgb_buf_steal(&b, len);
 }
 
+/* db.changelog-master.xml and the like: a changelog pgbundle cannot read. */
+static int
+liquibase_master(const char *base)
+{
+	size_t	n = strlen(base);
+
+	return strstr(base, "changelog") != NULL && ((n > 4 &&
+	    strcmp(base + n - 4, ".xml") == 0) || (n > 5 &&
+	    (strcmp(base + n - 5, ".yaml") == 0 ||
+	    strcmp(base + n - 5, ".json") == 0)) || (n > 4 &&
+	    strcmp(base + n - 4, ".yml") == 0));
+}
+
 static enum pgb_role
 role_in(enum pgb_layout layout, const char *base)
 {
@@ -163,7 +182,7 @@ static enum pgb_layout
 vote(const char *dir, const char *base)
 {
 	struct pgb_layout_name	 ln;
-	enum pgb_layout		 l = PGB_LAYOUT_AUTO;
+	enum pgb_layout		 l = PGB_LAYOUT_AUTO, s;
 	enum kind		 k;
 	char			*path, *up, *text;
 	size_t			 len;
@@ -176,18 +195,41 @@ vote(const char *dir, const char *base)
 		if (ln.role == PGB_ROLE_UP && kind_of(up) == KIND_FILE)
 			l = PGB_LAYOUT_DIESEL;
 		free(up);
+		pgb_layout_parse(PGB_LAYOUT_PRISMA, base, 1, &ln);
+		up = join(path, "migration.sql");
+		if (ln.role == PGB_ROLE_UP && kind_of(up) == KIND_FILE)
+			l = PGB_LAYOUT_PRISMA;
+		free(up);
 	} else if (k == KIND_FILE) {
-		if (strncmp(base, "R__", 3) == 0 || ((base[0] == 'V' ||
+		if (strcmp(base, "atlas.sum") == 0)
+			l = PGB_LAYOUT_ATLAS;
+		else if (strcmp(base, "sqitch.plan") == 0)
+			l = PGB_LAYOUT_SQITCH;
+		else if (strncmp(base, "R__", 3) == 0 || ((base[0] == 'V' ||
 		    base[0] == 'U') && base[1] >= '0' && base[1] <= '9' &&
 		    strstr(base, "__") != NULL))
 			l = PGB_LAYOUT_FLYWAY;
 		else if (role_in(PGB_LAYOUT_GOLANG, base) == PGB_ROLE_UP)
 			l = PGB_LAYOUT_GOLANG;
 		else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_UP) {
+			/* One file of sections: dbmate's, goose's, ... */
 			l = PGB_LAYOUT_PGBUNDLE;
 			if ((text = slurp(path, &len)) != NULL &&
-			    pgb_layout_has_dbmate_marker(text, len))
-				l = PGB_LAYOUT_DBMATE;
+			    ((s = pgb_sections_sniff(text, len)) ==
+			    PGB_LAYOUT_LIQUIBASE || pgb_sections_layout(s)))
+				l = s;
+			free(text);
+		} else if (role_in(PGB_LAYOUT_GOOSE, base) == PGB_ROLE_BAD &&
+		    role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_IGNORE) {
+			l = PGB_LAYOUT_GOOSE;	/* 00002_name.go */
+		} else if (liquibase_master(base)) {
+			l = PGB_LAYOUT_LIQUIBASE;
+		} else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_BAD &&
+		    (text = slurp(path, &len)) != NULL) {
+			/* changelog.sql: a name pgbundle's layout refuses */
+			if (pgb_sections_sniff(text, len) ==
+			    PGB_LAYOUT_LIQUIBASE)
+				l = PGB_LAYOUT_LIQUIBASE;
 			free(text);
 		} else if (role_in(PGB_LAYOUT_PGBUNDLE, base) == PGB_ROLE_DOWN &&
 		    strstr(base, ".down.sql") == NULL) {
@@ -207,15 +249,22 @@ static int
 detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
     struct pgb_report *r)
 {
-	char		*first[PGB_LAYOUT_DBMATE + 1];
+	char		*first[PGB_LAYOUT_COUNT];
 	enum pgb_layout	 l, got = PGB_LAYOUT_AUTO;
 	size_t		 i;
 	char		*path;
+	int		 atlas;
 
 	memset(first, 0, sizeof(first));
+	/* Atlas's files are named as pgbundle's: atlas.sum tells them. */
+	for (i = 0; i < n && strcmp(names[i], "atlas.sum") != 0; i++)
+		;
+	atlas = i < n;
 	for (i = 0; i < n; i++) {
 		if ((l = vote(dir, names[i])) == PGB_LAYOUT_AUTO)
 			continue;
+		if (atlas && l == PGB_LAYOUT_PGBUNDLE)
+			l = PGB_LAYOUT_ATLAS;
 		if (got != PGB_LAYOUT_AUTO && l != got) {
 			path = join(dir, names[i]);
 			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
@@ -224,7 +273,7 @@ detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
 			    path, pgb_layout_label(l), first[got],
 			    pgb_layout_label(got));
 			free(path);
-			for (l = PGB_LAYOUT_AUTO; l <= PGB_LAYOUT_DBMATE; l++)
+			for (l = PGB_LAYOUT_AUTO; l < PGB_LAYOUT_COUNT; l++)
 				free(first[l]);
 			return -1;
 		}
@@ -232,7 +281,7 @@ detect(const char *dir, char **names, size_t n, enum pgb_layout *out,
 			first[l] = join(dir, names[i]);
 		got = l;
 	}
-	for (l = PGB_LAYOUT_AUTO; l <= PGB_LAYOUT_DBMATE; l++)
+	for (l = PGB_LAYOUT_AUTO; l < PGB_LAYOUT_COUNT; l++)
 		free(first[l]);
 	*out = got == PGB_LAYOUT_AUTO ? PGB_LAYOUT_PGBUNDLE : got;
 	return 0;
@@ -261,30 +310,72 @@ duplicate(const char *path, long long version, const char *other,
 	    "duplicate version %lld: also used by '%s'", version, other);
 }
 
+/* Do the names 'a' and 'b' belong to one migration (up and down)? */
+static int
+stems_match(enum pgb_layout layout, const char *a, const char *b)
+{
+	struct pgb_layout_name	x, y;
+
+	if (layout == PGB_LAYOUT_FLYWAY || layout == PGB_LAYOUT_DIESEL)
+		return 1;
+	pgb_layout_parse(layout, a, 0, &x);
+	pgb_layout_parse(layout, b, 0, &y);
+	return x.stemlen == y.stemlen &&
+	    strncmp(a + x.stemoff, b + y.stemoff, x.stemlen) == 0;
+}
+
 /*
- * Diesel: the folder 'base' holds up.sql, down.sql, metadata.toml.  They
- * ship as base.sql and base.down.sql, so that the runtime's messages name
- * the migration, not "up".
+ * The entry in s->dups for 'base', a file whose version is taken: the
+ * one its up or down script (same stem) already started, or a new one.
+ */
+static struct pgb_srcmig *
+dup_entry(struct pgb_scan *s, long long version, int down, const char *base)
+{
+	struct pgb_srcmig	*m;
+	const char		*other;
+	size_t			 i;
+
+	for (i = 0; i < s->ndups; i++) {
+		m = &s->dups[i];
+		other = down ? m->up_base : m->down_base;
+		if (m->version == version && (down ? m->down : m->up) == NULL &&
+		    other != NULL && stems_match(s->layout, other, base))
+			return m;
+	}
+	s->dups = pgb_xreallocarray(s->dups, s->ndups + 1, sizeof(*s->dups));
+	m = &s->dups[s->ndups++];
+	memset(m, 0, sizeof(*m));
+	m->version = version;
+	return m;
+}
+
+/*
+ * A migration folder: Diesel's 'base' holds up.sql, down.sql and
+ * metadata.toml, Prisma's migration.sql.  They ship as base.sql and
+ * base.down.sql, so that the runtime's messages name the migration, not
+ * "up".
  */
 static void
-add_diesel(struct pgb_scan *s, const char *path, const char *base,
+add_folder(struct pgb_scan *s, const char *path, const char *base,
     const struct pgb_layout_name *ln, struct pgb_report *r)
 {
 	struct pgb_srcmig	*m;
 	struct pgb_buf		 b;
 	char			*up, *down, *meta, *text;
 	size_t			 len;
+	int			 diesel = s->layout == PGB_LAYOUT_DIESEL;
 
-	up = join(path, "up.sql");
+	up = join(path, diesel ? "up.sql" : "migration.sql");
 	down = join(path, "down.sql");
 	if (kind_of(up) != KIND_FILE) {
-		if (kind_of(down) == KIND_FILE)
+		if (diesel && kind_of(down) == KIND_FILE)
 			pgb_report_add(r, PGB_SEV_ERROR, down, 0, NULL,
 			    "down script without an up migration for version "
 			    "%lld", ln->version);
 		else
 			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
-			    "migration folder holds no up.sql");
+			    "migration folder holds no %s", diesel ?
+			    "up.sql" : "migration.sql");
 		goto out;
 	}
 	if ((m = find_version(s, ln->version)) != NULL) {
@@ -298,7 +389,7 @@ add_diesel(struct pgb_scan *s, const char *path, const char *base,
 	pgb_buf_printf(&b, "%s.sql", base);
 	m->up_base = pgb_buf_steal(&b, NULL);
 	up = NULL;
-	if (kind_of(down) == KIND_FILE) {
+	if (diesel && kind_of(down) == KIND_FILE) {
 		m->down = down;
 		pgb_buf_printf(&b, "%s.down.sql", base);
 		m->down_base = pgb_buf_steal(&b, NULL);
@@ -313,6 +404,165 @@ add_diesel(struct pgb_scan *s, const char *path, const char *base,
 out:
 	free(up);
 	free(down);
+}
+
+/* Atlas: "-- atlas:txmode none" in the header makes it no-transaction. */
+static void
+atlas_header(struct pgb_srcmig *m, struct pgb_report *r)
+{
+	char		*text, why[256];
+	size_t		 len;
+	unsigned	 line = 0;
+
+	if ((text = slurp(m->up, &len)) == NULL)
+		return;		/* the compile stage reports it */
+	if (pgb_layout_atlas_header(text, len, &m->notx, &line, why,
+	    sizeof(why)) == -1)
+		pgb_report_add(r, PGB_SEV_ERROR, m->up, line, NULL, "%s", why);
+	free(text);
+}
+
+/*
+ * Sqitch: the changes of DIR/sqitch.plan in order, versions 1, 2, ...;
+ * each deploy/NAME.sql, revert/NAME.sql if there, verify/NAME.sql if
+ * there.  They ship as NAME.sql and NAME.down.sql.
+ */
+static void
+add_sqitch(struct pgb_scan *s, const char *dir, struct pgb_report *r)
+{
+	struct pgb_sqitch_plan	 p;
+	struct pgb_sqitch_change c;
+	struct pgb_srcmig	*m;
+	struct pgb_buf		 b;
+	char			*plan, *text, why[256];
+	size_t			 len;
+	int			 rc;
+
+	plan = join(dir, "sqitch.plan");
+	if ((text = slurp(plan, &len)) == NULL) {
+		pgb_report_add(r, PGB_SEV_ERROR, plan, 0, NULL, "cannot read "
+		    "the Sqitch plan");
+		free(plan);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	pgb_buf_init(&b);
+	while ((rc = pgb_layout_sqitch_next(text, len, &p, &c, why,
+	    sizeof(why))) != 0) {
+		if (rc == -1) {
+			pgb_report_add(r, PGB_SEV_ERROR, plan, c.line, NULL,
+			    "%s", why);
+			break;
+		}
+		m = entry(s, (long long)p.n);
+		m->name = pgb_xstrdup(c.name);
+		pgb_buf_printf(&b, "deploy/%s.sql", c.name);
+		m->up = join(dir, b.data);
+		b.len = 0;
+		if (kind_of(m->up) != KIND_FILE)
+			pgb_report_add(r, PGB_SEV_ERROR, plan, c.line, NULL,
+			    "change '%s' has no deploy script '%s'", c.name,
+			    m->up);
+		pgb_buf_printf(&b, "revert/%s.sql", c.name);
+		m->down = join(dir, b.data);
+		b.len = 0;
+		if (kind_of(m->down) != KIND_FILE) {
+			free(m->down);
+			m->down = NULL;
+		}
+		pgb_buf_printf(&b, "verify/%s.sql", c.name);
+		m->verify = join(dir, b.data);
+		b.len = 0;
+		if (kind_of(m->verify) != KIND_FILE) {
+			free(m->verify);
+			m->verify = NULL;
+		}
+		pgb_buf_printf(&b, "%s.sql", c.name);
+		m->up_base = pgb_xstrdup(b.data);
+		b.len = 0;
+		pgb_buf_printf(&b, "%s.down.sql", c.name);
+		m->down_base = pgb_xstrdup(b.data);
+		b.len = 0;
+	}
+	pgb_buf_release(&b);
+	pgb_layout_sqitch_release(&p);
+	free(text);
+	free(plan);
+}
+
+/* The changesets of one Liquibase file, numbered on from s->n. */
+static void
+add_changesets(struct pgb_scan *s, const char *path, const char *base,
+    struct pgb_report *r)
+{
+	struct pgb_changeset	*v = NULL;
+	struct pgb_srcmig	*m;
+	struct pgb_buf		 b;
+	char			*text, why[256];
+	size_t			 len, n = 0, i, j, stem;
+	unsigned		 line = 0;
+
+	if ((text = slurp(path, &len)) == NULL) {
+		pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL, "cannot read");
+		return;
+	}
+	if (pgb_liquibase_parse(text, len, &v, &n, &line, why,
+	    sizeof(why)) == -1)
+		pgb_report_add(r, PGB_SEV_ERROR, path, line, NULL, "%s", why);
+	stem = strlen(base) - 4;
+	pgb_buf_init(&b);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < s->n; j++) {
+			if (strcmp(s->v[j].name, v[i].id) == 0)
+				break;
+		}
+		if (j < s->n) {
+			pgb_report_add(r, PGB_SEV_ERROR, path, v[i].line, NULL,
+			    "changeset id '%s' is also in '%s' (changeset %zu): "
+			    "pgbundle names each migration by its id", v[i].id,
+			    s->v[j].up, s->v[j].part);
+			continue;
+		}
+		m = entry(s, (long long)s->n + 1);
+		m->name = pgb_xstrdup(v[i].id);
+		m->up = pgb_xstrdup(path);
+		m->sections = 1;
+		m->part = i + 1;
+		pgb_buf_printf(&b, "%.*s.%zu.sql", (int)stem, base, i + 1);
+		m->up_base = pgb_buf_steal(&b, NULL);
+		pgb_buf_printf(&b, "%.*s.%zu.down.sql", (int)stem, base, i + 1);
+		m->down_base = pgb_buf_steal(&b, NULL);
+	}
+	pgb_buf_release(&b);
+	pgb_liquibase_free(v, n);
+	free(text);
+}
+
+/*
+ * Liquibase: the folder's formatted SQL files in name order, as its
+ * includeAll reads them; a changelog of another format is refused.
+ */
+static void
+add_liquibase(struct pgb_scan *s, const char *dir, char **names, size_t n,
+    struct pgb_report *r)
+{
+	size_t	i, k;
+	char	*path;
+
+	for (i = 0; i < n; i++) {
+		path = join(dir, names[i]);
+		k = strlen(names[i]);
+		if (liquibase_master(names[i]))
+			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
+			    "Liquibase changelog '%s' is not read: pgbundle "
+			    "reads the folder's formatted SQL files in name "
+			    "order, as includeAll does; build the folder that "
+			    "holds them", names[i]);
+		else if (k > 4 && strcmp(names[i] + k - 4, ".sql") == 0 &&
+		    kind_of(path) == KIND_FILE)
+			add_changesets(s, path, names[i], r);
+		free(path);
+	}
 }
 
 static void
@@ -348,8 +598,8 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 		free(path);
 		return;
 	}
-	if (s->layout == PGB_LAYOUT_DIESEL) {
-		add_diesel(s, path, base, &ln, r);
+	if (s->layout == PGB_LAYOUT_DIESEL || s->layout == PGB_LAYOUT_PRISMA) {
+		add_folder(s, path, base, &ln, r);
 		free(path);
 		return;
 	}
@@ -357,10 +607,13 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 	if ((m = find_version(s, ln.version)) != NULL &&
 	    (down ? m->down : m->up) != NULL) {
 		duplicate(path, ln.version, down ? m->down : m->up, r);
-		free(path);
-		return;
-	}
-	m = entry(s, ln.version);
+		m = dup_entry(s, ln.version, down, base);
+	} else if (m != NULL && down && m->up != NULL &&
+	    !stems_match(s->layout, m->up_base, base)) {
+		/* Another migration's down: kept for that one (scan_dir). */
+		m = dup_entry(s, ln.version, down, base);
+	} else
+		m = entry(s, ln.version);
 	if (down) {
 		m->down = path;
 		m->down_base = pgb_xstrdup(base);
@@ -372,7 +625,9 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 	m->up_base = pgb_xstrdup(base);
 	free(m->name);
 	m->name = pgb_xstrndup(base + ln.nameoff, ln.namelen);
-	if (s->layout == PGB_LAYOUT_DBMATE) {
+	if (s->layout == PGB_LAYOUT_ATLAS)
+		atlas_header(m, r);
+	if (pgb_sections_layout(s->layout)) {
 		m->sections = 1;
 		pgb_buf_init(&b);
 		pgb_buf_printf(&b, "%.*s.down.sql", (int)ln.stemlen,
@@ -389,6 +644,9 @@ free_mig(struct pgb_srcmig *m)
 	free(m->up_base);
 	free(m->down);
 	free(m->down_base);
+	free(m->verify);
+	free(m->up_real);
+	free(m->down_real);
 }
 
 /*
@@ -401,12 +659,22 @@ same_stem(const struct pgb_srcmig *m, enum pgb_layout layout)
 	struct pgb_layout_name	u, d;
 
 	if (layout == PGB_LAYOUT_FLYWAY || layout == PGB_LAYOUT_DIESEL ||
-	    m->sections)
+	    layout == PGB_LAYOUT_SQITCH || m->sections)
 		return 1;
 	pgb_layout_parse(layout, m->up_base, 0, &u);
 	pgb_layout_parse(layout, m->down_base, 0, &d);
 	return u.stemlen == d.stemlen && strncmp(m->up_base + u.stemoff,
 	    m->down_base + d.stemoff, u.stemlen) == 0;
+}
+
+/* The resolved 'path' in a new string, or NULL. */
+static char *
+real_path(const char *path)
+{
+	char	buf[PATH_MAX];
+
+	return path != NULL && realpath(path, buf) != NULL ?
+	    pgb_xstrdup(buf) : NULL;
 }
 
 static int
@@ -431,6 +699,10 @@ pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
 	out->layout = layout;
 	if (layout == PGB_LAYOUT_AUTO)
 		mixed = detect(dir, names, n, &out->layout, r) == -1;
+	if (!mixed && out->layout == PGB_LAYOUT_SQITCH)
+		add_sqitch(out, dir, r);
+	if (!mixed && out->layout == PGB_LAYOUT_LIQUIBASE)
+		add_liquibase(out, dir, names, n, r);
 	for (i = 0; i < n; i++) {
 		if (!mixed)
 			add_file(out, dir, names[i], r);
@@ -457,6 +729,29 @@ pgb_scan_dir(const char *dir, enum pgb_layout layout, struct pgb_scan *out,
 	out->n = j;
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_version);
+	/*
+	 * A down script kept aside with no up of its own: one that the
+	 * version's migration has no down for is taken for a misnamed one.
+	 */
+	for (i = j = 0; i < out->ndups; i++) {
+		struct pgb_srcmig *m = &out->dups[i], *main;
+
+		if (m->up != NULL) {
+			out->dups[j++] = *m;
+			continue;
+		}
+		if ((main = find_version(out, m->version)) != NULL &&
+		    main->down == NULL)
+			pgb_report_add(r, PGB_SEV_ERROR, m->down, 0, NULL,
+			    "down script name does not match its up script "
+			    "'%s'", main->up);
+		free_mig(m);
+	}
+	out->ndups = j;
+	for (i = 0; i < out->n; i++) {
+		out->v[i].up_real = real_path(out->v[i].up);
+		out->v[i].down_real = real_path(out->v[i].down);
+	}
 	return 0;
 }
 
@@ -468,5 +763,8 @@ pgb_scan_release(struct pgb_scan *s)
 	for (i = 0; i < s->n; i++)
 		free_mig(&s->v[i]);
 	free(s->v);
+	for (i = 0; i < s->ndups; i++)
+		free_mig(&s->dups[i]);
+	free(s->dups);
 	memset(s, 0, sizeof(*s));
 }

@@ -12,9 +12,10 @@
  * queries that are not one statement or that are transaction control, and
  * statements PostgreSQL refuses inside a transaction block unless the
  * file says "-- pgbundle:no-transaction".
- * Every problem goes to the report with its file and line.  A dbmate
- * file compiles as two scripts, its "-- migrate:up" and "-- migrate:down"
- * sections (layout.c finds them), whose lines count from the file's top.
+ * Every problem goes to the report with its file and line.  A dbmate,
+ * goose or sql-migrate file compiles as two scripts, its up and down
+ * sections (sections.c finds them), whose lines count from the file's
+ * top; a marker of another tool in any file is refused at its line.
  */
 #include <sys/stat.h>
 
@@ -29,8 +30,11 @@
 
 #include "bounds.h"
 #include "classify.h"
+#include "directive.h"
 #include "hash.h"
 #include "lex.h"
+#include "liquibase.h"
+#include "sections.h"
 #include "source.h"
 #include "banned.h"
 
@@ -46,8 +50,11 @@ struct script_acc {
 	const struct pgb_source_opts *opts;
 	struct pgb_report *r;
 	size_t		 errors;
+	int		 broken;	/* the top file could not be read or
+					   split: nothing more to check */
 	int		 idempotent;	/* every statement can run twice */
-	const struct pgb_section *sec;	/* dbmate: the part of the top file */
+	const struct pgb_section *sec;	/* the part of the top file (dbmate,
+					   goose, sql-migrate), or NULL */
 };
 
 static void	acc_error(struct script_acc *, const char *, unsigned,
@@ -339,6 +346,36 @@ include_path(struct script_acc *a, const char *file, const char *arg, int rel)
 	return pgb_buf_steal(&b, NULL);
 }
 
+/*
+ * 1 (reported) when 'real' is a script of another migration of the
+ * folder: included, it would run once in this migration and once as
+ * its own (the "master file" that \i's every numbered file).
+ */
+static int
+other_migration(struct script_acc *a, const char *file, unsigned line,
+    const char *real)
+{
+	const struct pgb_scan	*s = a->opts->scan;
+	const char		*hit = NULL;
+	size_t			 i;
+
+	if (a->depth > 0 && strcmp(a->stack[0], real) == 0)
+		return 0;	/* itself: a cycle, reported as one */
+	for (i = 0; s != NULL && hit == NULL && i < s->n; i++) {
+		if (s->v[i].up_real != NULL &&
+		    strcmp(s->v[i].up_real, real) == 0)
+			hit = s->v[i].up;
+		else if (s->v[i].down_real != NULL &&
+		    strcmp(s->v[i].down_real, real) == 0)
+			hit = s->v[i].down;
+	}
+	if (hit == NULL)
+		return 0;
+	acc_error(a, file, line, "includes '%s', another migration of the "
+	    "folder: it would run twice, here and as itself", hit);
+	return 1;
+}
+
 static void
 do_include(struct script_acc *a, const char *file, unsigned line,
     const char *arg, int rel)
@@ -373,6 +410,10 @@ do_include(struct script_acc *a, const char *file, unsigned line,
 	if (stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
 		acc_error(a, file, line, "cannot include '%s': '%s' is not a "
 		    "regular file", path, real);
+		free(path);
+		return;
+	}
+	if (other_migration(a, file, line, real)) {
 		free(path);
 		return;
 	}
@@ -454,30 +495,45 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 
 	if (read_file(path, &text, &len, why, sizeof(why)) == -1) {
 		acc_error(a, display, 0, "%s", why);
+		a->broken |= top;
 		return;
 	}
-	if (top && a->sec != NULL) {
-		/* A dbmate section: its text alone, lines as in the file. */
+	if (top && a->sec != NULL && a->sec->text != NULL) {
+		/* Built from the file (Liquibase's rollback lines). */
+		free(text);
+		text = pgb_xmalloc(a->sec->len + 1);
+		memcpy(text, a->sec->text, a->sec->len);
+		len = a->sec->len;
+		text[len] = '\0';
+		line0 = a->sec->line0;
+	} else if (top && a->sec != NULL) {
+		/* A section: its text alone, lines as in the file. */
 		memmove(text, text + a->sec->off, a->sec->len);
 		len = a->sec->len;
 		text[len] = '\0';
 		line0 = a->sec->line0;
 	}
 	if (refuse_private_key(a, display, text, len, line0)) {
+		a->broken |= top;
 		free(text);
 		return;
 	}
 	if (pgb_lex_check_text(text, len, &errline, &d) == -1) {
 		acc_error(a, display, errline + line0, "%s", d.msg);
+		a->broken |= top;
 		free(text);
 		return;
 	}
 	if (pgb_lex_split(text, len, &lx, &errline, &d) == -1) {
 		acc_error(a, display, errline + line0, "%s", d.msg);
+		a->broken |= top;
 		pgb_lex_release(&lx);
 		free(text);
 		return;
 	}
+	if (pgb_sections_foreign(a->opts->layout, top, text, len, &lx,
+	    &errline, why, sizeof(why)) == -1)
+		acc_error(a, display, errline + line0, "%s", why);
 	for (mi = 0; line0 > 0 && mi < lx.nstmts; mi++)
 		lx.stmts[mi].line += line0;
 	for (mi = 0; line0 > 0 && mi < lx.nmetas; mi++)
@@ -645,7 +701,8 @@ allowed(const struct directives *dv, const char *rule)
 
 static const char *const known_rules[] = {
 	"drop-table", "drop-column", "index-locks", "not-null-no-default",
-	"alter-type", "no-down", "not-idempotent", NULL
+	"alter-type", "no-down", "not-idempotent", "empty-up", "empty-down",
+	NULL
 };
 
 static void
@@ -675,6 +732,23 @@ add_allow(struct directives *dv, const char *list, const char *file,
 		}
 		p += n;
 	}
+}
+
+/*
+ * A directive pgbundle does not read as written: "-- Verify:" and the
+ * like ('near', text as written), or an unknown "pgbundle:" word.
+ */
+static void
+misspelled(struct script_acc *a, const char *file, unsigned line,
+    const char *text, int near)
+{
+	char	want[PGB_LINE_MAX];
+	int	known;
+
+	known = pgb_directive_expect(text, want, sizeof(want));
+	acc_error(a, file, line, "%s directive '%s%.80s': %s%s%s",
+	    near ? "misspelled" : "unknown", near ? "" : "-- ", text,
+	    known ? "write '" : "pgbundle reads ", want, known ? "'" : "");
 }
 
 /*
@@ -730,7 +804,9 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 		lx.dirs[i].line += a->sec->line0;
 	for (i = 0; i < lx.ndirs; i++) {
 		t = lx.dirs[i].text;
-		if (strncmp(t, "verify:", 7) == 0) {
+		if (lx.dirs[i].near)
+			misspelled(a, file, lx.dirs[i].line, t, 1);
+		else if (strncmp(t, "verify:", 7) == 0) {
 			q = t + 7 + strspn(t + 7, " \t");
 			if (is_down)
 				acc_error(a, file, lx.dirs[i].line, "verify "
@@ -765,8 +841,7 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 				add_replaces(dv, t + 9, file,
 				    lx.dirs[i].line, a);
 			else
-				acc_error(a, file, lx.dirs[i].line,
-				    "unknown directive 'pgbundle:%s'", t);
+				misspelled(a, file, lx.dirs[i].line, t - 9, 0);
 		}
 	}
 	pgb_lex_release(&lx);
@@ -836,6 +911,77 @@ stmt_file(const struct pgb_stmt *s, const char *file)
 	return s->src ? s->src : file;
 }
 
+/* 1 when statement 'i' is a bare ROLLBACK (or ABORT). */
+static int
+is_rollback(const struct script_acc *a, size_t i)
+{
+	const char		*t = a->text.data + a->stmts[i].off;
+	struct pgb_lex_token	 tok;
+	struct pgb_diag		 d;
+	size_t			 pos = 0, n = a->stmts[i].len;
+
+	if (pgb_lex_token(t, n, &pos, &tok, &d) == -1 ||
+	    tok.kind != PGB_TOK_IDENT ||
+	    !(pgb_lex_kw_eq(t + tok.off, tok.len, "rollback") ||
+	    pgb_lex_kw_eq(t + tok.off, tok.len, "abort")))
+		return 0;
+	if (pgb_lex_token(t, n, &pos, &tok, &d) == -1)
+		return 0;
+	return tok.kind == PGB_TOK_EOF || (tok.kind == PGB_TOK_CHAR &&
+	    t[tok.off] == ';');
+}
+
+/*
+ * A file that wraps itself in BEGIN; ... COMMIT; loses the wrapper: the
+ * statements from 'from' on are that file's.  'rollback': BEGIN; ...
+ * ROLLBACK; too, as Sqitch's verify scripts end.
+ */
+static void
+drop_wrapper(struct script_acc *a, const char *file, size_t from, int notx,
+    int rollback)
+{
+	struct pgb_class	c, last;
+	const char		*f;
+	int			 commit;
+
+	if (a->nstmts < from + 2)
+		return;
+	f = stmt_file(&a->stmts[from], file);
+	pgb_classify(a->text.data + a->stmts[from].off, a->stmts[from].len,
+	    &c);
+	pgb_classify(a->text.data + a->stmts[a->nstmts - 1].off,
+	    a->stmts[a->nstmts - 1].len, &last);
+	commit = last.txctl == PGB_TXCTL_COMMIT;
+	if (c.txctl != PGB_TXCTL_BEGIN || !(commit || (rollback &&
+	    is_rollback(a, a->nstmts - 1))))
+		return;
+	if (notx)
+		acc_error(a, f, a->stmts[from].line, "a no-transaction "
+		    "migration cannot wrap itself in BEGIN ... COMMIT");
+	pgb_report_add(a->r, PGB_SEV_NOTE, f, a->stmts[from].line, NULL,
+	    "BEGIN ... %s wrapper dropped: pgapply runs each migration in "
+	    "its own transaction", commit ? "COMMIT" : "ROLLBACK");
+	drop_stmt(a, a->nstmts - 1);
+	drop_stmt(a, from);
+}
+
+/*
+ * Sqitch: the verify script runs after the deploy script, in the
+ * migration's transaction, and fails it by raising an error.  Both lose
+ * their wrappers first.
+ */
+static void
+append_verify(struct script_acc *a, const struct pgb_srcmig *sm,
+    const char *path, int notx)
+{
+	size_t	from;
+
+	drop_wrapper(a, path, 0, notx, 0);
+	from = a->nstmts;
+	expand_file(a, sm->verify, sm->verify, 0);
+	drop_wrapper(a, sm->verify, from, notx, 1);
+}
+
 /*
  * Decide the mode and check every statement against it; lint.  'created'
  * collects tables this script creates.
@@ -845,30 +991,28 @@ check_statements(struct script_acc *a, const char *file, int is_down,
     const struct directives *dv, const struct pgb_tableset *seen,
     struct pgb_tableset *created)
 {
-	struct pgb_class c, last;
+	struct pgb_class c;
 	size_t		 i;
 	char		 msg[PGB_NAME_MAX + 128];
 
-	/* A file that wraps itself in BEGIN; ... COMMIT; loses the wrapper. */
-	if (a->nstmts >= 2) {
-		pgb_classify(a->text.data + a->stmts[0].off, a->stmts[0].len, &c);
-		pgb_classify(a->text.data + a->stmts[a->nstmts - 1].off,
-		    a->stmts[a->nstmts - 1].len, &last);
-		if (c.txctl == PGB_TXCTL_BEGIN && last.txctl == PGB_TXCTL_COMMIT) {
-			if (dv->notx)
-				acc_error(a, file, a->stmts[0].line, "a "
-				    "no-transaction migration cannot wrap itself "
-				    "in BEGIN ... COMMIT");
-			pgb_report_add(a->r, PGB_SEV_NOTE, file,
-			    a->stmts[0].line, NULL, "BEGIN ... COMMIT wrapper "
-			    "dropped: pgapply runs each migration in its own "
-			    "transaction");
-			drop_stmt(a, a->nstmts - 1);
-			drop_stmt(a, 0);
-		}
-	}
+	drop_wrapper(a, file, 0, dv->notx, 0);
+	/*
+	 * Only comments: psql runs it as a no-op, and so does pgapply (a
+	 * migration of zero statements is recorded like any other).
+	 */
 	if (a->nstmts == 0) {
-		acc_error(a, file, 0, "migration has no statements");
+		/* A file that could not be split is reported already. */
+		if (a->errors > 0)
+			return;
+		a->idempotent = 1;
+		i = a->sec != NULL ? a->sec->line0 + 1 : 0;	/* the marker */
+		if (is_down)
+			warn(a, dv, file, (unsigned)i, "empty-down", "down script has no "
+			    "statements: rolling back this migration changes "
+			    "nothing");
+		else
+			warn(a, dv, file, (unsigned)i, "empty-up", "migration has no "
+			    "statements: applying it changes nothing");
 		return;
 	}
 	a->idempotent = 1;
@@ -956,22 +1100,27 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 	if (realpath(o->include_root ? o->include_root : ".", a.root) == NULL)
 		a.root_errno = errno;
 	expand_file(&a, path, path, 1);
+	if (!is_down && sm->verify != NULL && a.errors == 0)
+		append_verify(&a, sm, path, sm->notx);
 	memset(dv, 0, sizeof(*dv));
-	if (a.errors == 0 && read_file(path, &own, &ownlen, why,
+	/* Every problem in one run: other errors do not stop these checks. */
+	if (!a.broken && read_file(path, &own, &ownlen, why,
 	    sizeof(why)) == 0) {
 		if (sec != NULL)
-			read_directives(&a, path, own + sec->off, sec->len,
-			    is_down, dv);
+			read_directives(&a, path, sec->text != NULL ?
+			    sec->text : own + sec->off, sec->len, is_down, dv);
 		else
 			read_directives(&a, path, own, ownlen, is_down, dv);
 		free(own);
 	}
 	if (sm->notx || (sec != NULL && sec->notx))
 		dv->notx = 1;
-	if (a.errors == 0 && a.text.len > PGB_SQL_MAX)
+	if (a.text.len > PGB_SQL_MAX) {
 		acc_error(&a, path, 0, "script with its includes is %zu bytes, "
 		    "over the limit of %u", a.text.len, PGB_SQL_MAX);
-	if (a.errors == 0)
+		a.broken = 1;
+	}
+	if (!a.broken)
 		check_statements(&a, path, is_down, dv, seen, created);
 	/*
 	 * Shipped under another name (a dbmate section, a Diesel up.sql):
@@ -1044,12 +1193,39 @@ set_baseline(const struct pgb_srcmig *sm, struct directives *dv,
 }
 
 /*
- * The "-- migrate:up" and "-- migrate:down" sections of a dbmate file
- * into sec[0] and sec[1].  0, or -1 once the problem is reported.
+ * Liquibase: changeset sm->part of the file; sec[1].text, its rollback,
+ * is the caller's to free.
  */
 static int
-find_sections(const struct pgb_srcmig *sm, struct pgb_section sec[2],
-    struct pgb_report *r)
+changeset(const struct pgb_srcmig *sm, const char *text, size_t len,
+    struct pgb_section sec[2], unsigned *line, char *why, size_t whylen)
+{
+	struct pgb_changeset	*v;
+	size_t			 n;
+
+	if (pgb_liquibase_parse(text, len, &v, &n, line, why, whylen) == -1)
+		return -1;
+	if (sm->part == 0 || sm->part > n) {
+		pgb_liquibase_free(v, n);
+		*line = 0;
+		snprintf(why, whylen, "the file changed while it was read");
+		return -1;
+	}
+	sec[0] = v[sm->part - 1].up;
+	sec[1] = v[sm->part - 1].down;
+	v[sm->part - 1].down.text = NULL;
+	pgb_liquibase_free(v, n);
+	return 0;
+}
+
+/*
+ * The up and down sections of a dbmate, goose, sql-migrate or Liquibase
+ * file into sec[0] and sec[1] (free sec[1].text).  0, or -1 once the
+ * problem is reported.
+ */
+static int
+find_sections(const struct pgb_srcmig *sm, enum pgb_layout layout,
+    struct pgb_section sec[2], struct pgb_report *r)
 {
 	char		*text, why[256];
 	size_t		 len;
@@ -1060,8 +1236,11 @@ find_sections(const struct pgb_srcmig *sm, struct pgb_section sec[2],
 		pgb_report_add(r, PGB_SEV_ERROR, sm->up, 0, NULL, "%s", why);
 		return -1;
 	}
-	rc = pgb_layout_sections(text, len, &sec[0], &sec[1], &line, why,
-	    sizeof(why));
+	if (layout == PGB_LAYOUT_LIQUIBASE)
+		rc = changeset(sm, text, len, sec, &line, why, sizeof(why));
+	else
+		rc = pgb_sections_find(layout, text, len, &sec[0], &sec[1],
+		    &line, why, sizeof(why));
 	if (rc == -1)
 		pgb_report_add(r, PGB_SEV_ERROR, sm->up, line, NULL, "%s", why);
 	free(text);
@@ -1083,11 +1262,11 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 	out->version = sm->version;
 	out->name = pgb_xstrdup(sm->name);
 	if (sm->sections) {
-		if (find_sections(sm, sec, r) == -1)
+		if (find_sections(sm, o->layout, sec, r) == -1)
 			return 1;
 		upsec = &sec[0];
-		/* dbmate writes an empty down section: that is no down. */
-		if (sec[1].present && sec[1].nstmts > 0)
+		/* An empty down section is a no-down-op, as dbmate runs it. */
+		if (sec[1].present)
 			downsec = &sec[1];
 	}
 	compile_script(sm, 0, upsec, o, seen, &created, &out->up,
@@ -1110,6 +1289,8 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 		pgb_report_add(r, PGB_SEV_WARNING, sm->up, 0, "no-down",
 		    "migration has no down script");
 	directives_release(&dv);
+	if (upsec != NULL)
+		free(sec[1].text);
 	for (i = 0; i < created.n; i++)
 		tableset_add(seen, created.v[i]);
 	pgb_tableset_release(&created);

@@ -7,10 +7,12 @@
  * (psql's \restrict, session timeouts, the empty search_path) taken out,
  * under "-- pgbundle:baseline-of FIRST..N" and one "-- pgbundle:replaces"
  * line per migration it stands for.  Rejects: a version N the folder does
- * not hold, a range that holds a baseline already, --data tables that do
- * not exist, archive files that would be overwritten, and a baseline that
- * does not give the same schema as the migrations (proven on a second
- * scratch database).  The folder changes only after all of that.
+ * not hold, a range that holds a baseline already, --data and
+ * --schema-only tables that do not exist, tables the migrations fill that
+ * neither names (their rows would be lost without a word), archive files
+ * that would be overwritten, and a baseline that does not give the same
+ * schema as the migrations (proven on a second scratch database).  The
+ * folder changes only after all of that.
  */
 #include <sys/stat.h>
 
@@ -28,6 +30,7 @@
 #include "prove.h"
 #include "scan.h"
 #include "schema.h"
+#include "sections.h"
 #include "squash.h"
 #include "banned.h"
 
@@ -177,6 +180,55 @@ sanitise(const char *t, size_t len, struct pgb_buf *out)
 }
 
 /*
+ * The table that --'opt' 'name' names, checked to exist after migration
+ * o->through: its oid appended to 'oids' ("1,2"), its name as the server
+ * quotes it to 'shown' ("a, b").
+ */
+static int
+resolve_table(struct pgb_db *db, const struct pgb_squash_opts *o,
+    const char *opt, const char *name, struct pgb_buf *oids,
+    struct pgb_buf *shown, struct pgb_diag *d)
+{
+	const char	*p[1] = { name };
+	PGresult	*res;
+
+	if (pgb_db_exec(db, "SELECT c.oid, pg_catalog.format('%I.%I', "
+	    "n.nspname, c.relname) FROM pg_catalog.pg_class c JOIN "
+	    "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "
+	    "c.oid = pg_catalog.to_regclass($1) AND c.relkind IN "
+	    "('r', 'p')", 1, p, &res, d) == -1)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return pgb_fail(d, PGB_EUSAGE, "--%s '%s': no such table after "
+		    "migration %lld", opt, name, o->through);
+	}
+	pgb_buf_printf(oids, "%s%s", oids->len ? "," : "",
+	    PQgetvalue(res, 0, 0));
+	if (shown != NULL)
+		pgb_buf_printf(shown, "%s%s", shown->len ? ", " : "",
+		    PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The tables of the scratch database outside pg_catalog,
+ * information_schema, the history's schema 'skip' and extensions, other
+ * than those in 'oids' ("{1,2}"), as "schema"."table", one row each.
+ */
+#define OTHER_TABLES_SQL \
+	"SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), " \
+	"n.nspname, c.relname FROM pg_catalog.pg_class c JOIN " \
+	"pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind " \
+	"IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', " \
+	"'information_schema', $1) AND n.nspname !~ '^pg_' AND c.oid <> ALL " \
+	"($2::pg_catalog.oid[]) AND NOT EXISTS (SELECT 1 FROM " \
+	"pg_catalog.pg_depend x WHERE x.classid = " \
+	"'pg_catalog.pg_class'::pg_catalog.regclass AND x.objid = c.oid AND " \
+	"x.deptype = 'e')"
+
+/*
  * The --data tables, checked to exist, and --exclude-table-data options
  * for every other table of the database: 'args' gets pg_dump arguments.
  */
@@ -192,41 +244,19 @@ data_args(struct pgb_db *db, const struct pgb_squash_opts *o,
 	int		 k, n;
 
 	pgb_buf_init(&keep);
-	pgb_buf_puts(&keep, "{");
 	for (i = 0; i < o->ndata; i++) {
-		p[0] = o->data[i];
-		if (pgb_db_exec(db, "SELECT c.oid, pg_catalog.format('%I.%I', "
-		    "n.nspname, c.relname) FROM pg_catalog.pg_class c JOIN "
-		    "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "
-		    "c.oid = pg_catalog.to_regclass($1) AND c.relkind IN "
-		    "('r', 'p')", 1, p, &res, d) == -1) {
+		if (resolve_table(db, o, "data", o->data[i], &keep, names,
+		    d) == -1) {
 			pgb_buf_release(&keep);
 			return -1;
 		}
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			pgb_buf_release(&keep);
-			return pgb_fail(d, PGB_EUSAGE, "--data '%s': no such "
-			    "table after migration %lld", o->data[i],
-			    o->through);
-		}
-		pgb_buf_printf(&keep, "%s%s", i ? "," : "",
-		    PQgetvalue(res, 0, 0));
-		pgb_buf_printf(names, "%s%s", i ? ", " : "",
-		    PQgetvalue(res, 0, 1));
-		PQclear(res);
 	}
-	pgb_buf_puts(&keep, "}");
+	pgb_buf_init(&arg);
+	pgb_buf_printf(&arg, "{%s}", keep.data ? keep.data : "");
 	p[0] = skip;
-	p[1] = keep.data;
-	k = pgb_db_exec(db, "SELECT n.nspname, c.relname FROM "
-	    "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
-	    "c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN "
-	    "('pg_catalog', 'information_schema', $1) AND n.nspname !~ '^pg_' "
-	    "AND c.oid <> ALL ($2::pg_catalog.oid[]) AND NOT EXISTS (SELECT 1 "
-	    "FROM pg_catalog.pg_depend x WHERE x.classid = "
-	    "'pg_catalog.pg_class'::pg_catalog.regclass AND x.objid = c.oid "
-	    "AND x.deptype = 'e') ORDER BY 1, 2", 2, p, &res, d);
+	p[1] = arg.data;
+	k = pgb_db_exec(db, OTHER_TABLES_SQL " ORDER BY 2, 3", 2, p, &res, d);
+	pgb_buf_release(&arg);
 	pgb_buf_release(&keep);
 	if (k == -1)
 		return -1;
@@ -236,13 +266,123 @@ data_args(struct pgb_db *db, const struct pgb_squash_opts *o,
 	for (k = 0; k < n; k++) {
 		pgb_buf_init(&arg);
 		pgb_buf_puts(&arg, "--exclude-table-data=");
-		pattern(&arg, PQgetvalue(res, k, 0));
-		pgb_buf_puts(&arg, ".");
 		pattern(&arg, PQgetvalue(res, k, 1));
+		pgb_buf_puts(&arg, ".");
+		pattern(&arg, PQgetvalue(res, k, 2));
 		(*args)[(*nargs)++] = pgb_buf_steal(&arg, NULL);
 	}
 	PQclear(res);
 	return 0;
+}
+
+/* Is 'oid' one of the comma-separated 'list' (NULL: empty)? */
+static int
+oid_listed(const char *list, const char *oid)
+{
+	size_t		 n = strlen(oid);
+	const char	*p;
+
+	for (p = list; p != NULL && *p != '\0'; p += strcspn(p, ",")) {
+		p += *p == ',';
+		if (strncmp(p, oid, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* "public.plans (3 rows)" for the table 'qname' when it has rows. */
+static int
+rows_of(struct pgb_db *db, const char *qname, struct pgb_buf *out,
+    size_t *n, struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	PGresult	*res;
+	const char	*count;
+	int		 rc;
+
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "SELECT pg_catalog.count(*) FROM %s", qname);
+	rc = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
+	pgb_buf_release(&sql);
+	if (rc == -1)
+		return -1;
+	count = PQgetvalue(res, 0, 0);
+	if (strcmp(count, "0") != 0) {
+		/* The detail line is bounded; the count says the rest. */
+		if (out->len < 800)
+			pgb_buf_printf(out, "%s%s (%s row%s)", out->len ? ", " :
+			    "", qname, count, strcmp(count, "1") ? "s" : "");
+		else if (*n == 0 || out->data[out->len - 1] != '.')
+			pgb_buf_puts(out, ", ...");
+		(*n)++;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * After 1..N ran: every table holding rows must be named by --data
+ * (keep them) or --schema-only (leave them out), else pg_dump's schema
+ * would lose them without a word.  0, or -1 (PGB_EUSAGE naming them).
+ */
+static int
+check_rows(struct pgb_db *db, const struct pgb_squash_opts *o,
+    const struct pgb_manifest *m, const char *skip, struct pgb_diag *d)
+{
+	const char	*p[2];
+	PGresult	*res = NULL;
+	struct pgb_buf	 named, both, arr, found;
+	size_t		 i, n = 0;
+	int		 k, rc = -1;
+
+	pgb_buf_init(&named);
+	pgb_buf_init(&both);
+	pgb_buf_init(&arr);
+	pgb_buf_init(&found);
+	for (i = 0; i < o->ndata; i++)
+		if (resolve_table(db, o, "data", o->data[i], &named, NULL,
+		    d) == -1)
+			goto out;
+	for (i = 0; i < o->nschema_only; i++) {
+		arr.len = 0;
+		if (resolve_table(db, o, "schema-only", o->schema_only[i],
+		    &arr, NULL, d) == -1)
+			goto out;
+		if (oid_listed(named.data, arr.data)) {
+			pgb_fail(d, PGB_EUSAGE, "'%s' is given with both --data "
+			    "and --schema-only", o->schema_only[i]);
+			goto out;
+		}
+		pgb_buf_printf(&both, "%s%s", both.len ? "," : "", arr.data);
+	}
+	arr.len = 0;
+	pgb_buf_printf(&arr, "{%s%s%s}", named.len ? named.data : "",
+	    named.len && both.len ? "," : "", both.len ? both.data : "");
+	p[0] = skip;
+	p[1] = arr.data;
+	if (pgb_db_exec(db, OTHER_TABLES_SQL " AND NOT c.relispartition "
+	    "ORDER BY 2, 3", 2, p, &res, d) == -1)
+		goto out;
+	for (k = 0; k < PQntuples(res); k++)
+		if (rows_of(db, PQgetvalue(res, k, 0), &found, &n, d) == -1)
+			goto out;
+	if (n > 0) {
+		pgb_fail(d, PGB_EUSAGE, "migrations %lld..%lld leave rows in %zu "
+		    "table%s that the baseline would not keep", m->migs[0].version,
+		    o->through, n, n == 1 ? "" : "s");
+		pgb_detail(d, "%s: name each with --data TABLE to keep its rows "
+		    "in the baseline, or --schema-only TABLE to leave them out; "
+		    "nothing was changed", found.data);
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	pgb_buf_release(&named);
+	pgb_buf_release(&both);
+	pgb_buf_release(&arr);
+	pgb_buf_release(&found);
+	return rc;
 }
 
 /* pg_dump (the program 'prog') the scratch database 'name' into 'out'. */
@@ -484,9 +624,12 @@ check_request(const struct pgb_manifest *m, const struct pgb_scan *sc,
 		if (sc->v[*k].version != m->migs[*k].version)
 			return pgb_fail(d, PGB_EINTERNAL, "the folder changed "
 			    "while pgbundle read it");
-	if (sc->layout == PGB_LAYOUT_DIESEL)
-		return pgb_fail(d, PGB_EUSAGE, "squash does not write diesel's "
-		    "folder layout");
+	/* One file per migration, named by its version, or nothing. */
+	if (sc->layout == PGB_LAYOUT_DIESEL || sc->layout == PGB_LAYOUT_PRISMA ||
+	    sc->layout == PGB_LAYOUT_ATLAS || sc->layout == PGB_LAYOUT_SQITCH ||
+	    sc->layout == PGB_LAYOUT_LIQUIBASE)
+		return pgb_fail(d, PGB_EUSAGE, "squash does not write %s's "
+		    "folder layout", pgb_layout_label(sc->layout));
 	*k = i;
 	return 0;
 }
@@ -566,15 +709,16 @@ pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
 			    "apply on an empty database", o->through);
 		goto out;
 	}
-	if (pgb_schema_read(&db, skip, &want, d) == -1 ||
+	if (check_rows(&db, o, m, skip, d) == -1 ||
+	    pgb_schema_read(&db, skip, &want, d) == -1 ||
 	    data_args(&db, o, skip, &tables, &extra, &nextra, d) == -1 ||
 	    dump(s, pg_dump, name, skip, o->ndata ? extra : NULL,
 	    o->ndata ? nextra : 0, o->ndata == 0, &raw, d) == -1)
 		goto out;
 	pgb_server_dropdb(s, &db, name);
 	dbopen = 0;
-	if (sc.layout == PGB_LAYOUT_DBMATE)
-		pgb_buf_puts(&text, "-- migrate:up\n");
+	if (pgb_sections_up_line(sc.layout) != NULL)
+		pgb_buf_puts(&text, pgb_sections_up_line(sc.layout));
 	header(m, k, o, tables.data ? tables.data : "", &text);
 	sanitise(raw.data ? raw.data : "", raw.len, &text);
 

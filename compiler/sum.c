@@ -5,7 +5,9 @@
  * does not parse, git's conflict markers, and the first line that
  * disagrees with the folder: a migration that changed, was renamed, was
  * removed, or was added before migrations already recorded.  Only the
- * first, since every later chain follows from it.
+ * first, since every later chain follows from it.  Migrations after the
+ * last recorded one are new, not a disagreement: they are what a build
+ * adds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -125,16 +127,13 @@ parse_line(const char *p, size_t n, struct sum_line *sl, const char **why)
 	return 0;
 }
 
-/* Report 'msg' about the sum file at 'line' as 'mode' says. */
+/* Report 'msg' about the sum file at 'line' unless 'mode' is FIX. */
 static void
 finding(const char *path, unsigned line, enum pgb_sum_mode mode,
     struct pgb_report *r, const char *msg)
 {
-	if (mode == PGB_SUM_CHECK)
+	if (mode == PGB_SUM_CHECK || mode == PGB_SUM_UPDATE)
 		pgb_report_add(r, PGB_SEV_ERROR, path, line, NULL, "%s", msg);
-	else if (mode == PGB_SUM_UPDATE)
-		pgb_report_add(r, PGB_SEV_WARNING, path, line, NULL,
-		    "%s (rewritten)", msg);
 }
 
 /*
@@ -174,17 +173,22 @@ compare_line(const struct sum_line *sl, const struct pgb_manifest *m,
 	if (strcmp(sl->chain, hex) != 0) {
 		snprintf(msg, len, "'%s' (migration %lld '%s') changed after "
 		    "pgbundle.sum recorded it: a released migration must not "
-		    "change; restore it, or run 'pgbundle sum --fix' if no "
-		    "database has applied it", s->v[k].up, g->version, name);
+		    "change; restore it, or accept the change with 'pgbundle "
+		    "sum --fix' (and 'pgapply accept' on the databases that "
+		    "ran it)", s->v[k].up, g->version, name);
 		return -1;
 	}
 	return 0;
 }
 
-/* Walk the file's lines against the migrations; report the first miss. */
+/*
+ * Walk the file's lines against the first 'valid' migrations (those that
+ * compiled: the chains of the others mean nothing); report the first
+ * miss, or the new migrations after the last line.
+ */
 static void
 walk(const char *path, const char *text, size_t len,
-    const struct pgb_manifest *m, const struct pgb_scan *s,
+    const struct pgb_manifest *m, const struct pgb_scan *s, size_t valid,
     enum pgb_sum_mode mode, struct pgb_report *r)
 {
 	struct sum_line	 sl;
@@ -205,6 +209,8 @@ walk(const char *path, const char *text, size_t len,
 			finding(path, line, mode, r, why);
 			return;
 		}
+		if (k >= valid && k < m->nmigs)
+			return;
 		if (k == m->nmigs) {
 			snprintf(msg, sizeof(msg), "migration %lld '%s' is "
 			    "recorded here, but no file in the folder has that "
@@ -222,20 +228,48 @@ next:
 			break;
 		p = nl + 1;
 	}
-	/* New migrations at the end are what a build adds: no warning. */
-	if (k < m->nmigs && mode == PGB_SUM_CHECK) {
-		snprintf(msg, sizeof(msg), "'%s' (migration %lld) is not in "
-		    "pgbundle.sum: run 'pgbundle build' or 'pgbundle sum --fix' "
-		    "and commit pgbundle.sum with it", s->v[k].up,
+	/* New migrations at the end are what a build adds: a note. */
+	for (; k < m->nmigs && mode == PGB_SUM_CHECK; k++)
+		pgb_report_add(r, PGB_SEV_NOTE, s->v[k].up, 0, NULL, "new "
+		    "migration %lld, not yet in pgbundle.sum ('pgbundle build' "
+		    "records it; commit pgbundle.sum with it)",
 		    m->migs[k].version);
-		finding(path, line + 1, mode, r, msg);
+}
+
+int
+pgb_sum_recorded(const char *path, long long **v, size_t *n,
+    struct pgb_diag *d)
+{
+	struct sum_line	 sl;
+	const char	*p, *nl, *why;
+	char		*text = NULL;
+	size_t		 len = 0, k;
+	int		 rc;
+
+	*v = NULL;
+	*n = 0;
+	if ((rc = read_sum(path, &text, &len, d)) != 1)
+		return rc;
+	for (p = text; p < text + len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		k = nl != NULL ? (size_t)(nl - p) : (size_t)(text + len - p);
+		if (k > 0 && p[k - 1] == '\r')
+			k--;
+		if (k > 0 && p[0] != '#' && parse_line(p, k, &sl, &why) == 0) {
+			*v = pgb_xreallocarray(*v, *n + 1, sizeof(**v));
+			(*v)[(*n)++] = sl.version;
+		}
+		if (nl == NULL)
+			break;
 	}
+	free(text);
+	return 1;
 }
 
 int
 pgb_sum_compare(const char *path, const struct pgb_manifest *m,
-    const struct pgb_scan *s, enum pgb_sum_mode mode, struct pgb_report *r,
-    struct pgb_diag *d)
+    const struct pgb_scan *s, size_t valid, enum pgb_sum_mode mode,
+    struct pgb_report *r, struct pgb_diag *d)
 {
 	struct pgb_buf	 want;
 	char		*text = NULL;
@@ -255,7 +289,7 @@ pgb_sum_compare(const char *path, const struct pgb_manifest *m,
 	pgb_sum_render(m, &want);
 	differs = want.len != len || memcmp(want.data, text, len) != 0;
 	if (differs && mode != PGB_SUM_FIX)
-		walk(path, text, len, m, s, mode, r);
+		walk(path, text, len, m, s, valid, mode, r);
 	pgb_buf_release(&want);
 	free(text);
 	return differs;

@@ -19,7 +19,8 @@ enum pgb_ev {
 	PGB_EV_SUMMARY,		/* end of plan/apply/status */
 	PGB_EV_DOWN,		/* plan: a migration rollback would revert */
 	PGB_EV_REVERTED,	/* rollback: a down script committed */
-	PGB_EV_RECORDED		/* baseline/adopt: marked applied, not run */
+	PGB_EV_RECORDED,	/* baseline/adopt: marked applied, not run */
+	PGB_EV_ACCEPTED		/* accept: a new checksum recorded, unrun */
 };
 
 struct pgb_event {
@@ -31,6 +32,10 @@ struct pgb_event {
 	size_t		 count;	/* summary: migrations applied or pending */
 	size_t		 from;	/* begin: first statement (resuming) */
 	int		 attempt;
+	const char	*checksum;	/* accepted: the new one, "sha256:..." */
+	const char	*previous;	/* accepted, status: the checksum it
+					   replaced; NULL: none */
+	const char	*reason;	/* accepted, status: why; NULL: none */
 };
 
 typedef void (*pgb_emit_fn)(void *ctx, const struct pgb_event *);
@@ -42,12 +47,18 @@ struct pgb_apply_opts {
 	int		 has_steps;
 	int		 allow_out_of_order;
 	int		 retry_failed;
+	int		 check;		/* status: fail unless all is applied */
 	int		 single_tx;
 	const char	*lock_timeout;		/* e.g. "5s"; NULL: server's */
 	const char	*statement_timeout;
 	int		 lock_retries;
 	int		 lock_wait;		/* seconds for the runner lock */
 	const char	*bundle_id;
+	const char	*bundle;	/* the bundle's path, for messages */
+	int		 no_verify;	/* baseline: skip the verify queries */
+	const char	*adopt_from;	/* apply --adopt-from TOOL, or NULL */
+	const char	*adopt_table;	/* --table: the tool's table */
+	const char	*adopt_map;	/* --map FILE (alembic) */
 	pgb_emit_fn	 emit;
 	void		*ctx;
 };
@@ -71,23 +82,55 @@ int	pgb_status(struct pgb_db *, const struct pgb_manifest *,
  */
 int	pgb_rollback(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, struct pgb_diag *);
-/* Record the bundle's migrations up to 'version' as applied, unrun. */
+/*
+ * Record the bundle's migrations up to 'version' as applied, unrun, once
+ * their verify queries return true on the database (unless o->no_verify).
+ */
 int	pgb_baseline(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, long long version, struct pgb_diag *);
 /*
- * Record as applied the versions another tool's history table holds:
- * 'tool' is golang-migrate, dbmate, sql-migrate, sqitch, flyway or
- * custom; 'table' overrides its default table.  The other tool's table
- * is only read.
+ * Record as applied the versions another tool's history table holds,
+ * with the time that tool applied each where its table keeps one:
+ * 'tool' is golang-migrate, dbmate, sql-migrate, sqitch, flyway, diesel,
+ * alembic (o->adopt_map names its map file), goose, prisma, atlas,
+ * liquibase or custom; 'table' overrides its default table.  The other tool's table
+ * is only read.  Takes the runner lock.
  */
 int	pgb_adopt(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, const char *tool, const char *table,
 	    struct pgb_diag *);
 
-/* Record 'v' as applied by another tool ('origin' "adopt:TOOL"). */
+/*
+ * apply's guard, under the runner lock and before apply writes anything.
+ * When pgbundle's history is missing or empty: with o->adopt_from, adopt
+ * that tool's table if it exists (else nothing to adopt); then, if
+ * another tool's history table holds rows, refuse (PGB_ECONFLICT) naming
+ * it and the command that adopts it.  0 when apply may go on.
+ */
+int	pgb_adopt_guard(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
+
+/*
+ * Record 'v' as applied by another tool ('origin' "adopt:TOOL"), 'at'
+ * (NULL, or per version NULL or a timestamptz) when it was.  Under the
+ * runner lock, which the caller holds.
+ */
 int	pgb_adopt_versions(struct pgb_db *, const struct pgb_manifest *,
-	    const struct pgb_apply_opts *, const long long *v, size_t n,
-	    const char *origin, struct pgb_diag *);
+	    const struct pgb_apply_opts *, const long long *v,
+	    const char *const *at, size_t n, const char *origin,
+	    struct pgb_diag *);
+
+/*
+ * accept.c: record the bundle's checksum for applied migration 'version'
+ * without running it, keeping the old checksum and 'reason' in its row
+ * (origin "accepted"); the chains of the applied migrations after it
+ * that did not change themselves follow.  Refuses a migration that is
+ * not applied, one the bundle does not hold, and one after an earlier
+ * migration that drifted.
+ */
+int	pgb_accept(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, long long version,
+	    const char *reason, struct pgb_diag *);
 
 /*
  * Run statement 'i' of 'sc' as pgapply does, streaming its COPY data

@@ -2,8 +2,8 @@
 #define PGB_APPLY_LOCAL_H
 
 /*
- * apply_local.h - what compare.c, apply.c and revert.c share among
- * themselves.  No other file includes it: apply.h stays their face to
+ * apply_local.h - what compare.c, apply.c, revert.c and accept.c share
+ * among themselves.  No other file includes it: apply.h stays their face to
  * main.c, adopt.c and the compiler.  (OpenBSD names such a module-private
  * header *_local.h, as in libcrypto's bn_local.h.)
  */
@@ -37,9 +37,12 @@ int	pgb_drifted(const struct pgb_migration *, const struct pgb_hrow *);
  */
 const struct pgb_replaced *pgb_find_replaced(const struct pgb_manifest *,
 	    long long version, const struct pgb_migration **base);
-/* A row held only through a baseline: 1 matches, 0 not one, -1 conflict. */
+/*
+ * A row held only through a baseline: 1 matches, 0 not one, -1 conflict
+ * ('bundle': its path, for the way past drift; may be NULL).
+ */
 int	pgb_check_replaced(const struct pgb_manifest *, const struct pgb_hrow *,
-	    struct pgb_diag *);
+	    const char *bundle, struct pgb_diag *);
 /*
  * Read the history into 'h' (release it whatever this returns) and list
  * the pending migrations: '*pending' indexes m->migs, the caller frees it.
@@ -58,6 +61,12 @@ double	pgb_now_ms(void);	/* CLOCK_MONOTONIC, in milliseconds */
  */
 int	pgb_stmt_failed(const struct pgb_migration *,
 	    const struct pgb_script *sc, size_t i, const char *what,
+	    struct pgb_diag *);
+/*
+ * Run the verify queries of 'mig': 0 when each returned true, else -1
+ * naming the query (PGB_ESQL, the query's SQL in the detail).
+ */
+int	pgb_run_verify(struct pgb_db *, const struct pgb_migration *,
 	    struct pgb_diag *);
 /*
  * o's lock and statement timeouts, for the transaction if 'local'; a
@@ -91,6 +100,27 @@ int	pgb_record_as(struct pgb_db *, const struct pgb_migration *,
  * Not pgb_rollback(), which reverts migrations.
  */
 void	pgb_rollback_tx(struct pgb_db *);
+
+/* accept.c */
+
+/* A row 'pgapply accept' wrote: the checksum it had, and why. */
+struct pgb_accepted {
+	long long version;
+	char	*previous;	/* "sha256:..." */
+	char	*reason;
+};
+
+struct pgb_acceptlist {
+	struct pgb_accepted *v;	/* ascending version */
+	size_t	 n;
+};
+
+/* The accepted rows of the history table (which must exist); 0 or -1. */
+int	pgb_accepted_read(struct pgb_db *, struct pgb_acceptlist *,
+	    struct pgb_diag *);
+const struct pgb_accepted *pgb_accepted_find(const struct pgb_acceptlist *,
+	    long long version);
+void	pgb_accepted_release(struct pgb_acceptlist *);
 
 /* revert.c */
 

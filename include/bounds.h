@@ -31,6 +31,8 @@
 #define PGB_LINE_MAX		8192u
 /* A path inside the bundle, and a migration's name. */
 #define PGB_NAME_MAX		200u
+/* The reason pgapply accept records: a sentence or two, not a file. */
+#define PGB_REASON_MAX		500u
 /* Nested \i includes. */
 #define PGB_INCLUDE_DEPTH	16u
 /* A detached Ed25519 signature. */

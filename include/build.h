@@ -30,6 +30,8 @@ struct pgb_build_opts {
 					   (check), UPDATE (build), FIX */
 	int		 sum_only;	/* compile and do the sum file, no
 					   bundle (pgbundle sum) */
+	int		 lint_all;	/* lint released migrations too (those
+					   DIR/pgbundle.sum records) */
 };
 
 struct pgb_build_result {
@@ -43,6 +45,9 @@ struct pgb_build_result {
 	long long last;
 	char	 layout[16];	/* the layout read, e.g. "flyway" */
 	int	 sum_written;	/* DIR/pgbundle.sum was (re)written */
+	size_t	 unlinted;	/* released migrations not linted */
+	size_t	 nnew;		/* migrations DIR/pgbundle.sum does not
+				   record yet (0 without the file) */
 };
 
 /*
@@ -63,6 +68,13 @@ struct pgb_bundle;
 int	pgb_build_bundle(const struct pgb_build_opts *, struct pgb_report *r,
 	    struct pgb_build_result *, struct pgb_bundle **out,
 	    struct pgb_diag *);
+
+/*
+ * The time a compile records: SOURCE_DATE_EPOCH when set, else now, in
+ * seconds since the epoch.  0, or -1 (PGB_EUSAGE) when the variable is
+ * not a number of seconds.
+ */
+int	pgb_now_or_epoch(long long *t, struct pgb_diag *);
 
 /*
  * The compiler's writes.  Every file is created new, with O_EXCL and

@@ -28,6 +28,14 @@ void	pgb_conninfo_mask(const char *conninfo, const char *password,
  */
 int	pgb_conninfo_file(const char *path, char **out, struct pgb_diag *d);
 
+/*
+ * A conninfo shaped like a URL ("scheme://...", before any '=') whose
+ * scheme libpq does not know, such as "postgress://": libpq would take
+ * the whole string for a database name.  -1 and 'd' (PGB_ECONNECT,
+ * naming the scheme, never the rest), else 0.
+ */
+int	pgb_conninfo_scheme(const char *conninfo, struct pgb_diag *d);
+
 /* Overwrite and free a string that may hold a password; accepts NULL. */
 void	pgb_conninfo_free(char *);
 

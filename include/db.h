@@ -87,9 +87,29 @@ extern volatile sig_atomic_t pgb_interrupted;
 int	pgb_db_parse_ms(const char *, long long *ms);
 
 /*
+ * A wait in progress, reported when it starts and every PGB_WAIT_REPORT
+ * seconds after, so that a runner never waits silently.  'what' is
+ * "server" (connecting: 'message' is why the last attempt failed, the
+ * password masked) or "lock" (the runner lock: the holder's 'pid',
+ * 'addr' (NULL: a Unix socket), 'since' and 'app', NULL when unknown).
+ */
+#define PGB_WAIT_REPORT	5
+struct pgb_wait {
+	const char	*what;
+	int		 elapsed;	/* seconds waited so far */
+	int		 limit;		/* seconds it may wait in all */
+	const char	*message;
+	const char	*pid, *addr, *since, *app;
+};
+typedef void	(*pgb_wait_fn)(void *ctx, const struct pgb_wait *);
+/* Who hears of waits (NULL: nobody); for the whole process. */
+void	pgb_db_on_wait(pgb_wait_fn, void *ctx);
+
+/*
  * Connect with 'conninfo' (a conninfo string or URL; NULL: libpq's PG*
  * environment), retrying with backoff for up to 'wait' seconds while the
- * server is unreachable or starting.  'history' is "schema.table".
+ * server is unreachable or starting up, or the database does not exist
+ * yet.  'history' is "schema.table".
  */
 int	pgb_db_connect(struct pgb_db *, const char *conninfo, int wait,
 	    const char *history, struct pgb_diag *);

@@ -20,7 +20,10 @@ enum {
 	PGB_ESQL,		/* a migration failed and was rolled back */
 	PGB_EOPERATOR,		/* a no-transaction migration needs a human */
 	PGB_ERETRY,		/* lock wait, unreachable server, lost connection */
-	PGB_ECANCEL		/* SIGTERM or SIGINT */
+	PGB_ECANCEL,		/* SIGTERM or SIGINT */
+	PGB_ECONNECT,		/* a connection retrying will not make: no such
+				   database or role, bad password or conninfo */
+	PGB_EPENDING		/* status --check: migrations are pending */
 };
 
 struct pgb_diag {
@@ -28,6 +31,9 @@ struct pgb_diag {
 	char	msg[256];	/* one line: lowercase, no final period */
 	char	detail[1024];	/* optional sentence(s), e.g. server text */
 	char	sqlstate[6];	/* the server's SQLSTATE, or "" */
+	char	server_detail[512];	/* the server's DETAIL, or "" */
+	char	hint[512];	/* what to do: the server's HINT, or
+				   pgapply's own for a known SQLSTATE; "" */
 };
 
 int	pgb_fail(struct pgb_diag *, int, const char *, ...)

@@ -26,6 +26,13 @@ int	pgb_keys_generate(const char *name, char id[PGB_KEYID_LEN + 1],
 	    struct pgb_diag *d);
 
 /*
+ * The permission bits of private key 'path' when group or others may
+ * read or write it (as ssh warns of), else 0; 0 too when it cannot be
+ * stat'ed (loading it then says why).
+ */
+unsigned	pgb_keys_loose_mode(const char *path);
+
+/*
  * Sign 'len' bytes at 'msg' with the Ed25519 private key in the PEM file
  * 'keypath' (at most PGB_KEYFILE_MAX bytes, unencrypted).  Ed25519 is
  * deterministic: the same key and message give the same signature.

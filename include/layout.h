@@ -13,6 +13,20 @@
  *                   version as pgb_version_flyway() maps it (version.h)
  *   dbmate          20230705123456_name.sql with "-- migrate:up" and
  *                   "-- migrate:down" sections
+ *   goose           20230705123456_name.sql or 00001_name.sql with
+ *                   "-- +goose Up" and "-- +goose Down" sections
+ *   sql-migrate     1_name.sql with "-- +migrate Up" and "-- +migrate
+ *                   Down" sections
+ *   prisma          20230705123456_name/migration.sql (no down)
+ *   atlas           20230705123456_name.sql beside atlas.sum (no down;
+ *                   "-- atlas:txmode none" in its header: no transaction)
+ *   sqitch          sqitch.plan names the changes in order, each one
+ *                   deploy/NAME.sql, revert/NAME.sql, verify/NAME.sql;
+ *                   the version is its place in the plan
+ *   liquibase       *.sql formatted SQL changelogs, in name order, each
+ *                   changeset a migration (liquibase.h); the version is
+ *                   its place in the folder
+ * (sections.h reads the sections.)
  */
 #include <stddef.h>
 
@@ -22,7 +36,14 @@ enum pgb_layout {
 	PGB_LAYOUT_GOLANG,
 	PGB_LAYOUT_DIESEL,
 	PGB_LAYOUT_FLYWAY,
-	PGB_LAYOUT_DBMATE
+	PGB_LAYOUT_DBMATE,
+	PGB_LAYOUT_GOOSE,
+	PGB_LAYOUT_SQL_MIGRATE,
+	PGB_LAYOUT_PRISMA,
+	PGB_LAYOUT_ATLAS,
+	PGB_LAYOUT_SQITCH,
+	PGB_LAYOUT_LIQUIBASE,
+	PGB_LAYOUT_COUNT	/* not a layout: how many there are */
 };
 
 /* What a directory entry is under one layout. */
@@ -54,41 +75,53 @@ void	pgb_layout_parse(enum pgb_layout layout, const char *base, int is_dir,
 /* "golang-migrate" and so on; NULL for a value out of range. */
 const char *pgb_layout_label(enum pgb_layout);
 
-/* The layout called 'name' (as pgb_layout_label() spells it); -1 if none. */
+/*
+ * The layout called 'name' (as pgb_layout_label() spells it) that
+ * --layout can name; -1 if none.
+ */
 int	pgb_layout_lookup(const char *name, enum pgb_layout *out);
-
-/* One dbmate section of a file: the lines from its marker to the next. */
-struct pgb_section {
-	int	 present;	/* the marker was found */
-	size_t	 off;		/* start of the marker's line */
-	size_t	 len;		/* up to the next marker's line or the end */
-	unsigned line0;		/* lines before it: file line = line0 + n */
-	size_t	 nstmts;	/* statements that start inside it */
-	int	 notx;		/* "transaction:false" */
-};
-
-/*
- * Find the "-- migrate:up" and "-- migrate:down" sections of a dbmate
- * file ('len' bytes of 'text'): markers are line comments that start
- * their line.  -1 with *errline and 'why' (at most 'whylen' bytes) on a
- * file the lexer refuses, a missing or repeated marker, a down section
- * before the up one, a statement before "-- migrate:up" or an unknown
- * option after a marker.
- */
-int	pgb_layout_sections(const char *text, size_t len,
-	    struct pgb_section *up, struct pgb_section *down, unsigned *errline,
-	    char *why, size_t whylen);
-
-/*
- * 1 if 'len' bytes of 'text' have a line "-- migrate:up" (what marks a
- * file as dbmate's when the layout is detected), else 0.
- */
-int	pgb_layout_has_dbmate_marker(const char *text, size_t len);
 
 /*
  * 1 if a Diesel metadata.toml ('len' bytes of 'text') says
  * "run_in_transaction = false", else 0.
  */
 int	pgb_layout_diesel_notx(const char *text, size_t len);
+
+/*
+ * The "-- atlas:" directives of an Atlas file's header (the comment
+ * lines before its first statement): *notx for "txmode none".  0, or -1
+ * with *line and 'why' for one pgbundle cannot honour ("delimiter") or
+ * does not know.
+ */
+int	pgb_layout_atlas_header(const char *text, size_t len, int *notx,
+	    unsigned *line, char *why, size_t whylen);
+
+#define PGB_SQITCH_NAME_MAX	100
+
+/* One change of a sqitch.plan. */
+struct pgb_sqitch_change {
+	unsigned line;		/* in the plan */
+	char	 name[PGB_SQITCH_NAME_MAX + 1];
+};
+
+/* Where pgb_layout_sqitch_next() is in a plan; zero it to start. */
+struct pgb_sqitch_plan {
+	size_t	  off;
+	unsigned  line;
+	char	**v;		/* the names so far */
+	size_t	  n;
+};
+
+/*
+ * The next change of the sqitch.plan 'text': 1 and *c filled, 0 at the
+ * end, -1 with c->line and 'why' on a revert entry, a name pgbundle
+ * cannot use, or a reworked change (a name planned twice).  Pragmas,
+ * tags, notes and blank lines are skipped.  Release 'p' with
+ * pgb_layout_sqitch_release().
+ */
+int	pgb_layout_sqitch_next(const char *text, size_t len,
+	    struct pgb_sqitch_plan *p, struct pgb_sqitch_change *c,
+	    char *why, size_t whylen);
+void	pgb_layout_sqitch_release(struct pgb_sqitch_plan *);
 
 #endif /* PGB_LAYOUT_H */

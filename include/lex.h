@@ -12,7 +12,9 @@
  * meta-commands (a backslash outside quotes and comments, up to the end
  * of the line), psql variable references (":name", ":'name'", ":\"name\""
  * and ":{?name}") and directive comments ("-- pgbundle:...",
- * "-- verify: ..." and dbmate's "-- migrate:...") without acting on them:
+ * "-- verify: ...", and other tools' markers: dbmate's "-- migrate:...",
+ * goose's and sql-migrate's "-- +...", Liquibase's "--liquibase" and
+ * "--changeset") without acting on them:
  * expanding \i and judging variables is the caller's.  pgb_lex_token()
  * exposes the same token rules so that other modules never re-implement
  * quoting.
@@ -56,9 +58,12 @@ struct pgb_lex_var {		/* a psql variable reference, as written */
 	unsigned line;
 };
 
-struct pgb_lex_directive {	/* "-- pgbundle:", "-- verify:", "-- migrate:" */
+struct pgb_lex_directive {	/* "-- pgbundle:", "-- verify:", markers */
 	unsigned line;
 	char	*text;		/* after "--" and blanks, without '\n' */
+	int	 near;		/* almost a directive ("-- Verify:", see
+				   directive.h): 'text' is the comment as
+				   written, from its "--" */
 };
 
 struct pgb_lex {

@@ -18,6 +18,8 @@ struct pgb_finding {
 	unsigned line;		/* 0: the file as a whole */
 	char	*rule;		/* lint rule name, or NULL */
 	char	*msg;
+	char	*detail;	/* the server's DETAIL, or NULL */
+	char	*hint;		/* what to do (the server's HINT), or NULL */
 };
 
 struct pgb_report {
@@ -33,6 +35,17 @@ void	pgb_report_release(struct pgb_report *);
 void	pgb_report_add(struct pgb_report *, enum pgb_sev, const char *file,
 	    unsigned line, const char *rule, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
+/*
+ * Attach the server's DETAIL and a HINT (either may be NULL or "") to the
+ * last finding added.
+ */
+void	pgb_report_explain(struct pgb_report *, const char *detail,
+	    const char *hint);
+/*
+ * Remove the lint warnings (those with a rule) added since finding
+ * 'from'; returns how many went.
+ */
+size_t	pgb_report_drop_lint(struct pgb_report *, size_t from);
 /* Errors, plus warnings when strict. */
 size_t	pgb_report_failures(const struct pgb_report *);
 /* Sort by file, then line, keeping insertion order among equals. */

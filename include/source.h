@@ -13,6 +13,8 @@
 
 struct pgb_source_opts {
 	const char *include_root;	/* base of \i paths; NULL: the cwd */
+	enum pgb_layout layout;		/* the folder's, as scan.c read it */
+	const struct pgb_scan *scan;	/* the folder's migrations, or NULL */
 };
 
 /* Tables created by the migrations compiled so far (for index lint). */

@@ -22,6 +22,8 @@ struct pgb_squash_opts {
 	const char	*archive;	/* where the replaced files go */
 	const char *const *data;	/* tables whose rows it keeps */
 	size_t		 ndata;
+	const char *const *schema_only;	/* tables whose rows it leaves out */
+	size_t		 nschema_only;
 	const char	*history;	/* "schema.table" for the runtime */
 	const char	*include_root;	/* as for build */
 	enum pgb_layout	 layout;	/* as for build (AUTO: detect) */
@@ -38,7 +40,9 @@ struct pgb_squash_result {
 
 /*
  * 'm' is 'o->dir' compiled in memory (pgb_build_bundle); databases are
- * made on 's'.  Applies 1..N, dumps, writes the baseline into a temporary
+ * made on 's'.  Applies 1..N; refuses (PGB_EUSAGE, naming every one) when
+ * a table holds rows then that neither o->data nor o->schema_only names,
+ * since the baseline would silently lose them; dumps, writes the baseline into a temporary
  * folder, compiles and applies it and compares the schemas; only when
  * they are equal does it move the replaced files (up and down scripts)
  * into 'o->archive' and write the baseline into 'o->dir'.

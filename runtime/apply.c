@@ -34,6 +34,39 @@ pgb_now_ms(void)
 	return (double)ts.tv_sec * 1000 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * A statement PostgreSQL refuses inside a transaction block (25001), or
+ * that ends the transaction pgapply opened (2D000: a procedure that
+ * commits), in a transactional script: say how to run it.  1 when the
+ * hint is pgapply's own.
+ */
+static int
+transaction_hint(const struct pgb_script *sc, struct pgb_diag *d)
+{
+	if (sc->mode != PGB_MODE_TX || d->hint[0] != '\0' ||
+	    (strcmp(d->sqlstate, "25001") != 0 &&
+	    strcmp(d->sqlstate, "2D000") != 0))
+		return 0;
+	snprintf(d->hint, sizeof(d->hint), "the statement cannot run inside "
+	    "a transaction block: add '-- pgbundle:no-transaction' to '%s' "
+	    "(its statements then run one by one in autocommit, so each must "
+	    "be safe to repeat)", sc->path);
+	return 1;
+}
+
+/*
+ * A failed transactional migration (or down script): say that its
+ * transaction rolled back, so the database is as it was before it.
+ */
+static void
+rolled_back(struct pgb_diag *d, const char *what)
+{
+	size_t	n = strlen(d->msg);
+
+	if (d->code == PGB_ESQL)
+		snprintf(d->msg + n, sizeof(d->msg) - n, "; %s", what);
+}
+
 /* Name the failing statement and keep the server's words in the detail. */
 int
 pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
@@ -43,6 +76,7 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	char		 label[PGB_NAME_MAX + 8], server[sizeof(d->detail)];
 	char		 excerpt[161], why[sizeof(d->msg)];
 	size_t		 n, k;
+	int		 own;
 
 	/*
 	 * Without a SQLSTATE the reason is pgapply's own (the connection
@@ -55,7 +89,9 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	/* The server's words, leaving room for the excerpt after them. */
 	snprintf(server, sizeof(server), "%s", d->detail[0] ? d->detail :
 	    why[0] ? "" : d->msg);
-	server[PGB_CUT(server, sizeof(server) - sizeof(excerpt) - 16)] = '\0';
+	own = transaction_hint(sc, d);
+	server[PGB_CUT(server, sizeof(server) - sizeof(excerpt) - 16 -
+	    (own ? strlen(d->hint) + 8 : 0))] = '\0';
 	n = pgb_utf8_cut((const char *)sc->text + s->off, s->len,
 	    sizeof(excerpt) - 1);
 	for (k = 0; k < n; k++) {
@@ -66,7 +102,8 @@ pgb_stmt_failed(const struct pgb_migration *mig, const struct pgb_script *sc,
 	snprintf(d->msg, sizeof(d->msg), "%s '%s' failed at statement %zu "
 	    "of %zu (%s:%u)%s", what, pgb_mig_label(mig, label, sizeof(label)),
 	    i + 1, sc->nstmts, s->src ? s->src : sc->path, s->line, why);
-	pgb_detail(d, "%s%sSQL: %s%s", server, server[0] ? "\n" : "", excerpt,
+	pgb_detail(d, "%s%s%s%s%sSQL: %s%s", server, server[0] ? "\n" : "",
+	    own ? "HINT: " : "", own ? d->hint : "", own ? "\n" : "", excerpt,
 	    s->len > n ? " ..." : "");
 	return -1;
 }
@@ -269,8 +306,8 @@ pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	return sc->mode == PGB_MODE_TX ? committed_part(db->ended, d) : -1;
 }
 
-static int
-run_verify(struct pgb_db *db, const struct pgb_migration *mig,
+int
+pgb_run_verify(struct pgb_db *db, const struct pgb_migration *mig,
     struct pgb_diag *d)
 {
 	PGresult	*res;
@@ -638,6 +675,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 		return 2;
 	committed_part(ended, d);
 	pgb_stmt_failed(mig, sc, bad, "migration", d);
+	rolled_back(d, "it was rolled back");
 	return retry && d->code == PGB_ESQL ? 1 : -1;
 }
 
@@ -667,11 +705,13 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 			int retry = strcmp(d->sqlstate, "55P03") == 0 &&
 			    d->code == PGB_ESQL;
 			pgb_stmt_failed(mig, &mig->up, i, "migration", d);
+			rolled_back(d, in_outer_tx ? "the whole run was rolled "
+			    "back (--single-transaction)" : "it was rolled back");
 			pgb_rollback_tx(db);
 			return retry ? 1 : -1;
 		}
 	}
-	if (run_verify(db, mig, d) == -1)
+	if (pgb_run_verify(db, mig, d) == -1)
 		goto fail;
 	if (pgb_own_writes(db, d) == -1) {
 		if (!pgb_ended_tx("migration", mig, d))
@@ -773,7 +813,7 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 		if (record(db, mig, o, "failed", i + 1, 0, d) == -1)
 			return -1;
 	}
-	if (run_verify(db, mig, d) == -1) {
+	if (pgb_run_verify(db, mig, d) == -1) {
 		d->code = PGB_EOPERATOR;
 		return -1;
 	}
@@ -875,6 +915,9 @@ pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
 	/* The history table is created, and read, only under the lock. */
 	if (pgb_db_lock(db, o->lock_wait, d) == -1)
 		return -1;
+	/* Another tool's history: adopt it (--adopt-from), or refuse. */
+	if (pgb_adopt_guard(db, m, o, d) == -1)
+		goto out;
 	if (pgb_db_ensure_history(db, d) == -1)
 		goto out;
 	if (pgb_read_and_compare(db, m, o, &h, &pending, &n, d) == -1)

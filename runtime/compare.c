@@ -144,6 +144,54 @@ pgb_find_replaced(const struct pgb_manifest *m, long long version,
 	return NULL;
 }
 
+/* The way past drift, for the detail of every drift refusal. */
+static void
+accept_hint(struct pgb_buf *b, const char *bundle, long long version)
+{
+	pgb_buf_printf(b, "; nothing was changed. If the new text is a fix "
+	    "that this database does not need to run, record it: pgapply "
+	    "accept %s --version %lld --reason TEXT", bundle ? bundle : "FILE",
+	    version);
+}
+
+/*
+ * Refuse row 'r', whose checksum is not that of 'mig'.  A baseline's own
+ * version names the migration it replaced there: that is the text that
+ * changed, not the baseline.
+ */
+static int
+drift_refusal(const struct pgb_migration *mig, const struct pgb_hrow *r,
+    const char *bundle, struct pgb_diag *d)
+{
+	const struct pgb_replaced	*rp;
+	char				 hex[PGB_HEX256_LEN + 1];
+	char				 label[PGB_NAME_MAX + 8];
+	struct pgb_buf			 b;
+
+	pgb_buf_init(&b);
+	pgb_mig_label(mig, label, sizeof(label));
+	if (mig->baseline) {
+		rp = &mig->replaces[mig->nreplaces - 1];
+		pgb_hex(rp->sha256, PGB_SHA256_LEN, hex);
+		pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for applied "
+		    "migration %lld '%s'", r->version, rp->name);
+		pgb_buf_printf(&b, "database has sha256:%s, baseline '%s' "
+		    "replaced sha256:%s: migration %lld changed after it was "
+		    "applied", r->checksum, label, hex, r->version);
+	} else {
+		pgb_hex(mig->up.sha256, PGB_SHA256_LEN, hex);
+		pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for applied "
+		    "migration '%s'", label);
+		pgb_buf_printf(&b, "database has sha256:%s, bundle has "
+		    "sha256:%s: the migration changed after it was applied",
+		    r->checksum, hex);
+	}
+	accept_hint(&b, bundle, r->version);
+	pgb_detail(d, "%s", b.data);
+	pgb_buf_release(&b);
+	return -1;
+}
+
 /*
  * A history row the bundle holds only through a baseline: 1 when it is
  * one and matches, 0 when it is not one, -1 (conflict in 'd') when its
@@ -151,7 +199,7 @@ pgb_find_replaced(const struct pgb_manifest *m, long long version,
  */
 int
 pgb_check_replaced(const struct pgb_manifest *m, const struct pgb_hrow *r,
-    struct pgb_diag *d)
+    const char *bundle, struct pgb_diag *d)
 {
 	const struct pgb_replaced	*rp;
 	const struct pgb_migration	*base = NULL;
@@ -162,12 +210,18 @@ pgb_check_replaced(const struct pgb_manifest *m, const struct pgb_hrow *r,
 		return 0;
 	pgb_hex(rp->sha256, PGB_SHA256_LEN, hex);
 	if (strcmp(hex, r->checksum) != 0) {
+		struct pgb_buf b;
+
 		pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for applied "
 		    "migration %lld '%s'", r->version, r->name);
-		pgb_detail(d, "database has sha256:%s, baseline '%s' replaced "
-		    "sha256:%s: the database ran another migration %lld than "
-		    "the one the baseline stands for", r->checksum,
+		pgb_buf_init(&b);
+		pgb_buf_printf(&b, "database has sha256:%s, baseline '%s' "
+		    "replaced sha256:%s: the database ran another migration "
+		    "%lld than the one the baseline stands for", r->checksum,
 		    pgb_mig_label(base, label, sizeof(label)), hex, r->version);
+		accept_hint(&b, bundle, r->version);
+		pgb_detail(d, "%s", b.data);
+		pgb_buf_release(&b);
 		return -1;
 	}
 	if (r->status == PGB_H_FAILED) {
@@ -253,7 +307,7 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 {
 	const struct pgb_migration *mig;
 	const struct pgb_hrow	*r;
-	char			 hex[PGB_HEX256_LEN + 1], label[PGB_NAME_MAX + 8];
+	char			 label[PGB_NAME_MAX + 8];
 	long long		 maxapplied = -1;
 	size_t			 i;
 	int			 k;
@@ -263,7 +317,7 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 	for (i = 0; i < h->n; i++) {
 		r = &h->v[i];
 		if ((mig = pgb_find_mig(m, r->version)) == NULL &&
-		    (k = pgb_check_replaced(m, r, d)) != 0) {
+		    (k = pgb_check_replaced(m, r, o->bundle, d)) != 0) {
 			if (k == -1)
 				return -1;
 			if (r->version > maxapplied)
@@ -280,16 +334,8 @@ compare(const struct pgb_manifest *m, const struct pgb_history *h,
 			    "migration");
 			return -1;
 		}
-		if (pgb_drifted(mig, r)) {
-			pgb_hex(mig->up.sha256, PGB_SHA256_LEN, hex);
-			pgb_fail(d, PGB_ECONFLICT, "checksum mismatch for "
-			    "applied migration '%s'", pgb_mig_label(mig, label,
-			    sizeof(label)));
-			pgb_detail(d, "database has sha256:%s, bundle has "
-			    "sha256:%s: the migration changed after it was "
-			    "applied", r->checksum, hex);
-			return -1;
-		}
+		if (pgb_drifted(mig, r))
+			return drift_refusal(mig, r, o->bundle, d);
 		if (row_fits(mig, r, d) == -1)
 			return -1;
 		/*
@@ -398,36 +444,100 @@ pgb_plan(struct pgb_db *db, const struct pgb_manifest *m,
 	return rc;
 }
 
+/* The state status shows for history row 'r' ('mig' its migration). */
+static const char *
+row_state(const struct pgb_manifest *m, const struct pgb_migration *mig,
+    const struct pgb_hrow *r)
+{
+	struct pgb_diag	ignore;
+
+	if (r->status == PGB_H_FAILED)
+		return "failed";
+	if (m == NULL)
+		return "applied";
+	if (mig != NULL)
+		return pgb_drifted(mig, r) ? "drifted" : "applied";
+	if (pgb_find_replaced(m, r->version, NULL) == NULL)
+		return "missing";
+	return pgb_check_replaced(m, r, NULL, &ignore) == 1 ? "applied" :
+	    "drifted";
+}
+
+/*
+ * status --check, as a CI gate: what the listing just shown holds that is
+ * not "applied", worst first: a failed migration needs an operator, drift
+ * (a changed or vanished migration) is a conflict, pending ones are last.
+ */
+static int
+status_check(const struct pgb_manifest *m, const struct pgb_history *h,
+    size_t npending, struct pgb_diag *d)
+{
+	const char	*state;
+	size_t		 i, nfailed = 0, ndrifted = 0;
+
+	for (i = 0; i < h->n; i++) {
+		state = row_state(m, m != NULL ? pgb_find_mig(m,
+		    h->v[i].version) : NULL, &h->v[i]);
+		if (strcmp(state, "failed") == 0)
+			nfailed++;
+		else if (strcmp(state, "applied") != 0)
+			ndrifted++;
+	}
+	if (nfailed > 0)
+		return pgb_fail(d, PGB_EOPERATOR, "status --check: %zu "
+		    "migration%s failed", nfailed, nfailed == 1 ? "" : "s");
+	if (ndrifted > 0)
+		return pgb_fail(d, PGB_ECONFLICT, "status --check: %zu "
+		    "migration%s drifted or missing from the bundle", ndrifted,
+		    ndrifted == 1 ? "" : "s");
+	if (npending > 0)
+		return pgb_fail(d, PGB_EPENDING, "status --check: %zu "
+		    "migration%s pending", npending, npending == 1 ? "" : "s");
+	return 0;
+}
+
 int
 pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_diag *d)
 {
 	struct pgb_history	 h;
+	struct pgb_acceptlist	 acc;
+	const struct pgb_accepted *a;
 	const struct pgb_hrow	*r;
-	const struct pgb_migration *mig;
-	struct pgb_diag		 ignore;
+	struct pgb_event	 ev;
 	size_t			 i, npending = 0;
+	int			 rc;
 
+	memset(&acc, 0, sizeof(acc));
 	if (pgb_db_read_history(db, &h, 1, d) == -1)
 		return -1;
 	/* Every row is checked before any is shown. */
 	for (i = 0; m != NULL && i < h.n; i++) {
-		mig = pgb_find_mig(m, h.v[i].version);
+		const struct pgb_migration *mig = pgb_find_mig(m,
+		    h.v[i].version);
+
 		if (mig != NULL && row_fits(mig, &h.v[i], d) == -1) {
 			pgb_history_release(&h);
 			return -1;
 		}
 	}
+	if (h.exists && pgb_accepted_read(db, &acc, d) == -1) {
+		pgb_history_release(&h);
+		return -1;
+	}
 	for (i = 0; i < h.n; i++) {
 		r = &h.v[i];
-		mig = m ? pgb_find_mig(m, r->version) : NULL;
-		pgb_emit(o, PGB_EV_STATUS, mig, r,
-		    r->status == PGB_H_FAILED ? "failed" :
-		    m == NULL ? "applied" : mig == NULL ?
-		    (pgb_find_replaced(m, r->version, NULL) == NULL ?
-		    "missing" : pgb_check_replaced(m, r, &ignore) == 1 ?
-		    "applied" : "drifted") :
-		    pgb_drifted(mig, r) ? "drifted" : "applied", 0, 0);
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = PGB_EV_STATUS;
+		ev.mig = m ? pgb_find_mig(m, r->version) : NULL;
+		ev.row = r;
+		ev.state = row_state(m, ev.mig, r);
+		if ((a = pgb_accepted_find(&acc, r->version)) != NULL) {
+			ev.previous = a->previous;
+			ev.reason = a->reason;
+		}
+		if (o->emit != NULL)
+			o->emit(o->ctx, &ev);
 	}
 	for (i = 0; m != NULL && i < m->nmigs; i++) {
 		if (pgb_find_row(&h, m->migs[i].version) != NULL)
@@ -435,7 +545,10 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 		pgb_emit(o, PGB_EV_STATUS, &m->migs[i], NULL, "pending", 0, 0);
 		npending++;
 	}
-	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "status", 0, npending);
+	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, h.n == 0 && m == NULL ?
+	    "status-empty" : "status", 0, npending);
+	rc = o->check ? status_check(m, &h, npending, d) : 0;
+	pgb_accepted_release(&acc);
 	pgb_history_release(&h);
-	return 0;
+	return rc;
 }

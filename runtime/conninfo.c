@@ -312,3 +312,27 @@ pgb_conninfo_free(char *s)
 	memset(s, 0, strlen(s));
 	free(s);
 }
+
+int
+pgb_conninfo_scheme(const char *conninfo, struct pgb_diag *d)
+{
+	char		 esc[PGB_ESC_MAX];
+	char		 scheme[64];
+	const char	*sep;
+	size_t		 n;
+
+	if (conninfo == NULL || (sep = strstr(conninfo, "://")) == NULL ||
+	    memchr(conninfo, '=', (size_t)(sep - conninfo)) != NULL)
+		return 0;
+	n = (size_t)(sep - conninfo);
+	if ((n == 8 && strncmp(conninfo, "postgres", 8) == 0) ||
+	    (n == 10 && strncmp(conninfo, "postgresql", 10) == 0))
+		return 0;
+	snprintf(scheme, sizeof(scheme), "%.*s", (int)(n < 60 ? n : 60),
+	    conninfo);
+	pgb_esc(scheme, esc, sizeof(esc));
+	pgb_fail(d, PGB_ECONNECT, "cannot connect to the database");
+	pgb_detail(d, "unknown URL scheme \"%s://\"; a connection URL starts "
+	    "with postgresql:// or postgres://", esc);
+	return -1;
+}

@@ -37,6 +37,7 @@ volatile sig_atomic_t pgb_interrupted;
 #define CANCEL_GRACE	5
 /* Seconds an attempt to connect may take, unless the user set one. */
 #define CONNECT_TIMEOUT	"10"
+#define CONNECT_PROBE	10	/* s: reading why a server refused us */
 #define COPY_CHUNK	65536
 
 static void
@@ -582,6 +583,9 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	    msg ? msg : PQresultErrorMessage(res));
 	d->msg[strcspn(d->msg, "\n")] = '\0';
 	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+	snprintf(d->server_detail, sizeof(d->server_detail), "%s",
+	    detail ? detail : "");
+	snprintf(d->hint, sizeof(d->hint), "%s", hint ? hint : "");
 	pgb_buf_init(&b);
 	pgb_buf_printf(&b, "SQLSTATE %s: %s", state ? state : "?????",
 	    msg ? msg : "");
@@ -753,32 +757,150 @@ ping(const char *conninfo)
 	return PQpingParams(keys, vals, 1);
 }
 
+/*
+ * The SQLSTATE a server that answers refused the connection with, into
+ * 'state' (6 bytes); "" when none came within CONNECT_PROBE s.  libpq
+ * keeps it to itself, but quotes it in verbose error messages
+ * ("FATAL:  3D000: database ... does not exist"), so one more attempt
+ * with verbose errors reads it; the last one quoted wins (several hosts).
+ */
+static void
+refusal_state(const char *conninfo, char state[6])
+{
+	const char			*keys[4], *vals[4], *m, *p;
+	PGconn				*c;
+	PostgresPollingStatusType	 st = PGRES_POLLING_WRITING;
+	double				 end = now_s() + CONNECT_PROBE;
+	struct pollfd			 pfd;
+
+	state[0] = '\0';
+	conn_params(conninfo, keys, vals);
+	if ((c = PQconnectStartParams(keys, vals, 1)) == NULL)
+		return;
+	PQsetErrorVerbosity(c, PQERRORS_VERBOSE);
+	while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+	    st != PGRES_POLLING_FAILED && now_s() < end && !pgb_interrupted) {
+		pfd.fd = PQsocket(c);
+		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		if (pfd.fd >= 0 && poll(&pfd, 1, 100) == 0)
+			continue;
+		st = PQconnectPoll(c);
+	}
+	m = PQerrorMessage(c);
+	while ((p = strstr(m, ":  ")) != NULL) {
+		m = p + 3;
+		if (strspn(m, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 &&
+		    m[5] == ':')
+			snprintf(state, 6, "%.5s", m);
+	}
+	PQfinish(c);
+}
+
+/*
+ * What a failed attempt to connect is: PGB_ECONNECT when retrying will
+ * not make it (parameters libpq cannot use, a database or role that does
+ * not exist, a password refused), PGB_ERETRY otherwise.  '*again' tells
+ * whether --wait should try again: a server still starting up, or a
+ * database an init step may yet create.
+ */
+static int
+connect_class(const char *conninfo, int *again)
+{
+	char	state[6];
+
+	*again = 1;
+	switch (ping(conninfo)) {
+	case PQPING_NO_ATTEMPT:
+		*again = 0;
+		return PGB_ECONNECT;
+	case PQPING_OK:
+		break;		/* the server answered, and said no */
+	default:
+		return PGB_ERETRY;	/* down, or starting up */
+	}
+	refusal_state(conninfo, state);
+	if (strcmp(state, "3D000") == 0)
+		return PGB_ECONNECT;
+	*again = 0;
+	return strcmp(state, "28000") == 0 || strcmp(state, "28P01") == 0 ?
+	    PGB_ECONNECT : PGB_ERETRY;
+}
+
+static pgb_wait_fn	 wait_fn;
+static void		*wait_ctx;
+
+void
+pgb_db_on_wait(pgb_wait_fn fn, void *ctx)
+{
+	wait_fn = fn;
+	wait_ctx = ctx;
+}
+
+/*
+ * Tell of 'w' when the wait starts ('*next' 0) and every PGB_WAIT_REPORT
+ * seconds after; 'start' is when it began.
+ */
+static int
+wait_due(double start, double *next)
+{
+	double	t = now_s();
+
+	if (wait_fn == NULL || t < *next)
+		return 0;
+	*next = (*next == 0 ? start : *next) + PGB_WAIT_REPORT;
+	if (*next < t)
+		*next = t + PGB_WAIT_REPORT;
+	return 1;
+}
+
+/* Why 'conn' failed, its first line, the password masked: to report. */
+static void
+report_connect_wait(const char *conninfo, PGconn *conn, double start,
+    int wait)
+{
+	struct pgb_wait	w;
+	struct pgb_buf	b;
+
+	pgb_buf_init(&b);
+	pgb_conninfo_mask(conninfo, PQpass(conn), PQerrorMessage(conn), &b);
+	b.data[strcspn(b.data, "\n")] = '\0';
+	memset(&w, 0, sizeof(w));
+	w.what = "server";
+	w.elapsed = (int)(now_s() - start);
+	w.limit = wait;
+	w.message = b.data;
+	wait_fn(wait_ctx, &w);
+	pgb_buf_release(&b);
+}
+
 int
 pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
     const char *history, struct pgb_diag *d)
 {
-	double		 deadline = now_s() + wait;
+	double		 start = now_s(), deadline = start + wait, next = 0;
 	long		 step = 100;
-	PGPing		 p;
+	int		 code, again;
 
 	memset(db, 0, sizeof(*db));
+	if (pgb_conninfo_scheme(conninfo, d) == -1)
+		return -1;
 	for (;;) {
 		db->conn = connect_once(conninfo);
 		if (db->conn == NULL)
 			return pgb_fail(d, PGB_EINTERNAL, "out of memory");
 		if (PQstatus(db->conn) == CONNECTION_OK)
 			break;
-		p = ping(conninfo);
-		if (p == PQPING_NO_ATTEMPT || p == PQPING_OK ||
-		    now_s() >= deadline || pgb_interrupted) {
-			/* Unusable parameters are a usage error; the rest retry. */
-			pgb_fail(d, p == PQPING_NO_ATTEMPT ? PGB_EUSAGE :
-			    PGB_ERETRY, "cannot connect to the database");
+		code = connect_class(conninfo, &again);
+		if (!again || now_s() >= deadline || pgb_interrupted) {
+			pgb_fail(d, code, "cannot connect to the database");
 			libpq_detail(conninfo, db->conn, d);
 			PQfinish(db->conn);
 			db->conn = NULL;
 			return -1;
 		}
+		if (wait_due(start, &next))
+			report_connect_wait(conninfo, db->conn, start, wait);
 		PQfinish(db->conn);
 		db->conn = NULL;
 		sleep_ms(backoff(&step, 2000));
@@ -864,9 +986,12 @@ key_parts(long long key, char hi[16], char lo[16])
 	snprintf(lo, 16, "%llu", k & 0xffffffffULL);
 }
 
-/* Describe who holds our lock, for the timeout message. */
-static void
-describe_holder(struct pgb_db *db, struct pgb_diag *d)
+/*
+ * Who holds our lock: pid, application_name, state, backend_start,
+ * client_addr, in one row (or none); NULL when the query failed.
+ */
+static PGresult *
+lock_holder(struct pgb_db *db)
 {
 	char		 hi[16], lo[16];
 	const char	*params[2] = { hi, lo };
@@ -883,6 +1008,17 @@ describe_holder(struct pgb_db *db, struct pgb_diag *d)
 	    "AND l.objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid "
 	    "AND l.objsubid OPERATOR(pg_catalog.=) 1",
 	    2, params, &res, &ignore) == -1)
+		return NULL;
+	return res;
+}
+
+/* Describe who holds our lock, for the timeout message. */
+static void
+describe_holder(struct pgb_db *db, struct pgb_diag *d)
+{
+	PGresult	*res;
+
+	if ((res = lock_holder(db)) == NULL)
 		return;
 	if (PQntuples(res) > 0)
 		pgb_detail(d, "held by pid %s (application_name '%s', state "
@@ -922,12 +1058,35 @@ poll_lock(struct pgb_db *db, double deadline, const char *const *params,
 	return rc;
 }
 
+/* The lock wait goes on: say who holds the lock. */
+static void
+report_lock_wait(struct pgb_db *db, double start, int wait)
+{
+	struct pgb_wait	 w;
+	PGresult	*res = lock_holder(db);
+	int		 row = res != NULL && PQntuples(res) > 0;
+
+	memset(&w, 0, sizeof(w));
+	w.what = "lock";
+	w.elapsed = (int)(now_s() - start);
+	w.limit = wait;
+	w.message = db->qname;
+	if (row) {
+		w.pid = PQgetvalue(res, 0, 0);
+		w.app = PQgetvalue(res, 0, 1);
+		w.since = PQgetvalue(res, 0, 3);
+		w.addr = PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4);
+	}
+	wait_fn(wait_ctx, &w);
+	PQclear(res);
+}
+
 int
 pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 {
 	char		 key[24], pid[16];
 	const char	*params[2] = { key, pid };
-	double		 deadline = now_s() + wait;
+	double		 start = now_s(), deadline = start + wait, next = 0;
 	long		 step = 50;
 	PGresult	*res;
 	int		 got, moved, other;
@@ -959,6 +1118,8 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 			describe_holder(db, d);
 			return -1;
 		}
+		if (wait_due(start, &next))
+			report_lock_wait(db, start, wait);
 		sleep_ms(backoff(&step, 1000));
 	}
 	/* The backend is checked again by the history lookup that follows

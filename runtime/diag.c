@@ -19,6 +19,8 @@ pgb_fail(struct pgb_diag *d, int code, const char *fmt, ...)
 	d->code = code;
 	d->detail[0] = '\0';
 	d->sqlstate[0] = '\0';
+	d->server_detail[0] = '\0';
+	d->hint[0] = '\0';
 	va_start(ap, fmt);
 	if (vsnprintf(d->msg, sizeof(d->msg), fmt, ap) >= (int)sizeof(d->msg))
 		pgb_utf8_trim(d->msg);
@@ -45,6 +47,8 @@ pgb_diag_clear(struct pgb_diag *d)
 	d->msg[0] = '\0';
 	d->detail[0] = '\0';
 	d->sqlstate[0] = '\0';
+	d->server_detail[0] = '\0';
+	d->hint[0] = '\0';
 }
 
 void

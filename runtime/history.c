@@ -28,7 +28,8 @@
  * The table pgapply creates, column by column: how CREATE TABLE writes
  * each column, and how the catalogs show it again.  Type oids are fixed
  * in every PostgreSQL release (pg_type.dat).  The primary key on version
- * is the only index.
+ * is the only index.  The last columns are not created with the table:
+ * 'pgapply accept' adds them (accept.c), so a table may have them or not.
  */
 static const struct hcol {
 	const char	*name;
@@ -64,8 +65,13 @@ static const struct hcol {
 	    NULL },
 	{ "origin", "pg_catalog.text", "25", "n", "'apply'", "'apply'::text",
 	    NULL, NULL },
+	/* Added by 'pgapply accept': NCREATED and after. */
+	{ "previous_checksum", "pg_catalog.text", "25", "", NULL, NULL, NULL,
+	    NULL },
+	{ "reason", "pg_catalog.text", "25", "", NULL, NULL, NULL, NULL },
 };
 #define NCOLS	(sizeof(hcols) / sizeof(hcols[0]))
+#define NCREATED (NCOLS - 2)	/* the columns CREATE TABLE writes */
 #define PKEY_SHOWN	"PRIMARY KEY (version)"
 
 /*
@@ -329,6 +335,8 @@ shape_complete(const struct shape *s, struct pgb_diag *d)
 	size_t	k;
 
 	for (k = 0; k < NCOLS; k++) {
+		if (!s->col[k] && k >= NCREATED)
+			continue;
 		if (!s->col[k])
 			return not_ours(d, s->hist, "it has no column '%s'",
 			    hcols[k].name);
@@ -472,7 +480,7 @@ pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
 	pgb_buf_init(&sql);
 	pgb_buf_printf(&sql, "BEGIN; CREATE SCHEMA IF NOT EXISTS %s; "
 	    "CREATE TABLE IF NOT EXISTS %s (", qs ? qs : "", db->qname);
-	for (k = 0; k < NCOLS; k++) {
+	for (k = 0; k < NCREATED; k++) {
 		pgb_buf_printf(&sql, "%s %s%s", hcols[k].name, hcols[k].type,
 		    strchr(hcols[k].flags, 'n') ? " NOT NULL" : "");
 		if (hcols[k].def != NULL)

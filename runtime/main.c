@@ -33,6 +33,8 @@
 #define EXIT_SQL	5
 #define EXIT_OPERATOR	6
 #define EXIT_CANCEL	7
+#define EXIT_CONNECT	8
+#define EXIT_PENDING	9
 #define EXIT_RETRY	75
 
 static const char usage_text[] =
@@ -42,10 +44,12 @@ static const char usage_text[] =
 "                [options]\n"
 "       pgapply apply FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
 "                [options]\n"
-"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [options]\n"
+"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [--check]\n"
+"               [options]\n"
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
-"       pgapply baseline FILE --version N [options]\n"
-"       pgapply adopt FILE --from TOOL [--table NAME] [options]\n";
+"       pgapply baseline FILE --version N [--no-verify] [options]\n"
+"       pgapply adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n"
+"       pgapply accept FILE --version N --reason TEXT [options]\n";
 
 static const char help_text[] =
 "pgapply verifies a pgbundle bundle completely, then applies it to a\n"
@@ -59,11 +63,17 @@ static const char help_text[] =
 "  status [FILE]   show applied, pending, drifted and failed migrations\n"
 "  rollback FILE   run down scripts, newest first, down to --to VERSION\n"
 "                  (or the last --steps N); each with its history row\n"
-"  baseline FILE   record migrations up to --version N as applied, unrun\n"
-"  adopt FILE      record what another tool ran: --from golang-migrate,\n"
-"                  dbmate, sql-migrate, sqitch, flyway or custom (--table\n"
-"                  NAME; custom's default is schema_version); that\n"
-"                  tool's table is only read\n"
+"  baseline FILE   record migrations up to --version N as applied, unrun,\n"
+"                  once their verify queries return true\n"
+"  adopt FILE      record what another tool ran, when it ran it: --from\n"
+"                  golang-migrate, dbmate, sql-migrate, sqitch, flyway,\n"
+"                  diesel, alembic (--map FILE of REVISION VERSION\n"
+"                  lines), goose, prisma, atlas, liquibase or custom\n"
+"                  (--table NAME; custom's default is schema_version);\n"
+"                  that tool's table is only read\n"
+"  accept FILE     record the bundle's checksum for applied migration\n"
+"                  --version N, whose text changed, without running it;\n"
+"                  the old checksum and --reason TEXT stay in its row\n"
 "\n"
 "Bundle options:\n"
 "  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
@@ -82,7 +92,8 @@ static const char help_text[] =
 "                         $DATABASE_URL, else libpq's PG* variables)\n"
 "  --db-file PATH         read the conninfo from PATH's first line, so no\n"
 "                         password shows in ps (or use PGPASSWORD, PGPASSFILE)\n"
-"  --wait SECONDS         retry while the server is unreachable (default 0;\n"
+"  --wait SECONDS         retry while the server is unreachable, starting\n"
+"                         up, or has no such database yet (default 0;\n"
 "                         each attempt 10 s unless connect_timeout is set)\n"
 "  --history-table S.T    history table (default pgbundle.history); it and\n"
 "                         its schema must be owned by the role pgapply runs\n"
@@ -91,7 +102,9 @@ static const char help_text[] =
 "                         NAME, which owns the history table\n"
 "Apply options:\n"
 "  --to VERSION           apply up to and including VERSION\n"
-"  --lock-wait SECONDS    wait for another runner's lock (default 60)\n"
+"  --lock-wait SECONDS    wait for another runner's lock (default 60); this\n"
+"                         wait and --wait's print a line (under --json a\n"
+"                         \"waiting\" event) at once and every 5 s\n"
 "  --lock-timeout DUR     SET LOCAL lock_timeout per migration (e.g. 5s)\n"
 "  --statement-timeout DUR  SET LOCAL statement_timeout per migration; an\n"
 "                         answer DUR + 5 s late gets a cancel request, and\n"
@@ -99,7 +112,14 @@ static const char help_text[] =
 "  --lock-retries N       retry a migration that hit lock_timeout (default 3)\n"
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
+"  --check                status: exit 0 only when nothing is pending,\n"
+"                         drifted or failed (else 9, 4 or 6), for CI\n"
 "  --single-transaction   apply all pending migrations in one transaction\n"
+"  --no-verify            baseline: record without running verify queries\n"
+"  --reason TEXT          accept: why the changed migration is accepted\n"
+"  --adopt-from TOOL      with no pgbundle history yet, adopt TOOL's first\n"
+"                         (as adopt; --table, --map); without it, apply\n"
+"                         refuses a database another tool migrated\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
 "  -q, --quiet            no progress lines\n"
@@ -117,6 +137,10 @@ static const char help_text[] =
 "  5   a migration failed and was rolled back\n"
 "  6   needs an operator (a failed or interrupted no-transaction migration)\n"
 "  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
+"  8   cannot connect, and retrying will not help: no such database (after\n"
+"      --wait) or role, password refused, a malformed conninfo or URL\n"
+"  9   status --check: migrations are pending (drift exits 4, a failed\n"
+"      no-transaction migration 6)\n"
 "  75  retryable (lock wait ran out, database unreachable, connection lost,\n"
 "      server not answering)\n";
 
@@ -124,7 +148,8 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE };
+	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_NO_VERIFY,
+	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -145,11 +170,16 @@ static const struct option longopts[] = {
 	{ "lock-retries",	required_argument, NULL, OPT_LOCK_RETRIES },
 	{ "allow-out-of-order",	no_argument,	   NULL, OPT_OOO },
 	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
+	{ "check",		no_argument,	   NULL, OPT_CHECK },
 	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "steps",		required_argument, NULL, OPT_STEPS },
 	{ "from",		required_argument, NULL, OPT_FROM },
 	{ "table",		required_argument, NULL, OPT_TABLE },
+	{ "no-verify",		no_argument,	   NULL, OPT_NO_VERIFY },
+	{ "reason",		required_argument, NULL, OPT_REASON },
+	{ "adopt-from",		required_argument, NULL, OPT_ADOPT_FROM },
+	{ "map",		required_argument, NULL, OPT_MAP },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -175,7 +205,8 @@ struct args {
 	const char	*role;		/* --role: SET ROLE after connecting */
 	const char	*from;		/* adopt */
 	const char	*table;
-	long long	 version;	/* baseline */
+	long long	 version;	/* baseline, accept */
+	const char	*reason;	/* accept */
 	int		 has_version;
 	int		 json, quiet, help;
 	long long	 stmt_ms;	/* --statement-timeout, parsed */
@@ -299,6 +330,10 @@ exit_for(int code)
 		return EXIT_CANCEL;
 	case PGB_ERETRY:
 		return EXIT_RETRY;
+	case PGB_ECONNECT:
+		return EXIT_CONNECT;
+	case PGB_EPENDING:
+		return EXIT_PENDING;
 	default:
 		return EXIT_INTERNAL;
 	}
@@ -323,6 +358,16 @@ own_output_failed(const struct pgb_diag *d, struct pgb_diag *own)
 	if (d->code != 0)
 		pgb_detail(own, "pgapply stopped as on SIGTERM: %s", was);
 	return own;
+}
+
+/* 's' as a JSON string, or null when it is empty. */
+static void
+json_or_null(const char *s)
+{
+	if (*s != '\0')
+		pgb_json_str(stdout, s);
+	else
+		printf("null");
 }
 
 /* Print the error once: human text on stderr, plus a JSON event. */
@@ -352,11 +397,25 @@ fail(const struct args *a, const struct pgb_diag *d)
 		if (d->sqlstate[0]) {
 			printf(",\"sqlstate\":");
 			pgb_json_str(stdout, d->sqlstate);
+			printf(",\"server_detail\":");
+			json_or_null(d->server_detail);
+			printf(",\"hint\":");
+			json_or_null(d->hint);
 		}
 		printf("}\n");
 	}
 	(void)out_check();
 	return rc;
+}
+
+/* What accept recorded, as JSON fields. */
+static void
+json_accepted(const struct pgb_event *ev)
+{
+	printf(",\"origin\":\"accepted\",\"previous_checksum\":");
+	pgb_json_str(stdout, ev->previous);
+	printf(",\"reason\":");
+	pgb_json_str(stdout, ev->reason);
 }
 
 static const char *
@@ -368,11 +427,16 @@ mode_name(enum pgb_mode m)
 static void
 json_mig(const struct pgb_event *ev)
 {
+	/* A rollback runs the down script: its mode and statements. */
+	const struct pgb_script *sc = ev->mig == NULL ? NULL :
+	    ev->kind == PGB_EV_DOWN || ev->kind == PGB_EV_REVERTED ?
+	    &ev->mig->down : &ev->mig->up;
+
 	if (ev->mig != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->mig->version);
 		pgb_json_str(stdout, ev->mig->name);
 		printf(",\"mode\":\"%s\",\"statements\":%zu",
-		    mode_name(ev->mig->up.mode), ev->mig->up.nstmts);
+		    mode_name(sc->mode), sc->nstmts);
 	} else if (ev->row != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->row->version);
 		pgb_json_str(stdout, ev->row->name);
@@ -383,7 +447,8 @@ static void
 emit_json(const struct pgb_event *ev)
 {
 	static const char *const names[] = { "pending", "begin", "applied",
-	    "retry", "status", "summary", "down", "reverted", "recorded" };
+	    "retry", "status", "summary", "down", "reverted", "recorded",
+	    "accepted" };
 
 	printf("{\"event\":\"%s\"", names[ev->kind]);
 	json_mig(ev);
@@ -405,9 +470,21 @@ emit_json(const struct pgb_event *ev)
 			pgb_json_str(stdout, ev->row->applied_at);
 			printf(",\"statements_done\":%d", ev->row->done);
 		}
+		if (ev->reason != NULL)
+			json_accepted(ev);
+		break;
+	case PGB_EV_ACCEPTED:
+		printf(",\"checksum\":");
+		pgb_json_str(stdout, ev->checksum);
+		json_accepted(ev);
+		printf(",\"followed\":%zu", ev->count);
 		break;
 	case PGB_EV_SUMMARY:
-		printf(",\"command\":\"%s\",\"count\":%zu", ev->state, ev->count);
+		/* status-empty: a status that found no history at all. */
+		printf(",\"command\":\"%s\",\"count\":%zu%s",
+		    strcmp(ev->state, "status-empty") == 0 ? "status" :
+		    ev->state, ev->count, strcmp(ev->state, "status-empty") ==
+		    0 ? ",\"history\":\"empty\"" : "");
 		break;
 	default:
 		break;
@@ -477,9 +554,33 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    ev->row->name);
 			pgb_text_clean(label, sizeof(label), raw);
 		}
-		printf("%-8s %-40s %s\n", ev->state, label, ev->row ?
+		printf("%-8s %-40s %s", ev->state, label, ev->row ?
 		    pgb_text_clean(when, sizeof(when), ev->row->applied_at) :
 		    "");
+		/* What accept recorded comes from the history table too. */
+		if (ev->reason != NULL)
+			printf("  accepted (was %.19s...): %s",
+			    pgb_text_clean(when, sizeof(when), ev->previous),
+			    pgb_text_clean(label, sizeof(label), ev->reason));
+		printf("\n");
+		break;
+	case PGB_EV_ACCEPTED:
+		if (a->quiet)
+			break;
+		if (ev->mig != NULL)
+			label_of(ev->mig, label, sizeof(label));
+		else {
+			snprintf(raw, sizeof(raw), "%lld_%s", ev->row->version,
+			    ev->row->name);
+			pgb_text_clean(label, sizeof(label), raw);
+		}
+		fprintf(stderr, "pgapply: accepted %s: the history now holds "
+		    "%.19s... (was %.19s...), not run\n", label, ev->checksum,
+		    pgb_text_clean(when, sizeof(when), ev->previous));
+		if (ev->count > 0)
+			fprintf(stderr, "pgapply: %zu later applied migration%s "
+			    "follow%s it\n", ev->count, ev->count == 1 ? "" :
+			    "s", ev->count == 1 ? "s" : "");
 		break;
 	case PGB_EV_SUMMARY:
 		if (a->quiet)
@@ -500,6 +601,14 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    "roll back\n" : "pgapply: rolled back %zu "
 			    "migration%s\n", ev->count, ev->count == 1 ? "" :
 			    "s");
+		else if (strcmp(ev->state, "accept") == 0) {
+			if (ev->count == 0)
+				fprintf(stderr, "pgapply: nothing to accept: "
+				    "migration %lld already has the bundle's "
+				    "checksum\n", ev->row->version);
+		} else if (strcmp(ev->state, "status-empty") == 0)
+			fprintf(stderr, "pgapply: no migration recorded: the "
+			    "history table does not exist yet or is empty\n");
 		else if (strcmp(ev->state, "status") != 0)
 			fprintf(stderr, "pgapply: recorded %zu migration%s "
 			    "(%s)\n", ev->count, ev->count == 1 ? "" : "s",
@@ -508,6 +617,67 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 	default:
 		break;
 	}
+}
+
+/* A JSON string member, or null. */
+static void
+json_member(const char *key, const char *val)
+{
+	printf(",\"%s\":", key);
+	if (val != NULL)
+		pgb_json_str(stdout, val);
+	else
+		printf("null");
+}
+
+/*
+ * A wait goes on (db.c calls this when it starts and every few seconds):
+ * one line on stderr, or one "waiting" object under --json.
+ */
+static void
+on_wait(void *ctx, const struct pgb_wait *w)
+{
+	const struct args	*a = ctx;
+	char			 line[768];
+
+	if (a->json) {
+		printf("{\"event\":\"waiting\",\"for\":\"%s\",\"elapsed_s\":%d,"
+		    "\"limit_s\":%d", w->what, w->elapsed, w->limit);
+		if (strcmp(w->what, "server") == 0)
+			json_member("message", w->message);
+		else {
+			json_member("table", w->message);
+			if (w->pid != NULL) {
+				printf(",\"holder\":{\"pid\":%ld",
+				    strtol(w->pid, NULL, 10));
+				json_member("application_name", w->app);
+				json_member("client_addr", w->addr);
+				json_member("backend_start", w->since);
+				printf("}");
+			} else
+				printf(",\"holder\":null");
+		}
+		printf("}\n");
+	} else if (!a->quiet) {
+		if (strcmp(w->what, "server") == 0)
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "database (%d s of %d): %s", w->elapsed,
+			    w->limit, w->message);
+		else if (w->pid != NULL)
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "lock on %s (%d s of %d): held by pid %s "
+			    "(application_name '%.64s', %s%s%sconnected since "
+			    "%s)", w->message, w->elapsed, w->limit, w->pid,
+			    w->app, w->addr ? "from " : "", w->addr ? w->addr :
+			    "", w->addr ? ", " : "", w->since);
+		else
+			snprintf(line, sizeof(line), "pgapply: waiting for the "
+			    "lock on %s (%d s of %d): another session holds "
+			    "it", w->message, w->elapsed, w->limit);
+		eputs(line);
+		fputs("\n", stderr);
+	}
+	(void)out_check();
 }
 
 static void
@@ -635,6 +805,7 @@ run(struct args *a)
 		conninfo = NULL;
 	json = a->json;
 	connecting = 1;
+	pgb_db_on_wait(on_wait, a);
 	rc = pgb_db_connect(&db, conninfo, a->wait, a->history, &d);
 	connecting = 0;
 	/* Before anything else: the history table's checks run as the role. */
@@ -650,6 +821,7 @@ run(struct args *a)
 	if (a->stmt_ms > 0)
 		pgb_db_bound(&db, a->stmt_ms, a->ao.statement_timeout);
 	a->ao.bundle_id = b ? b->manifest.bundle_id : "";
+	a->ao.bundle = a->file;
 	a->ao.emit = on_event;
 	a->ao.ctx = a;
 	if (strcmp(a->cmd, "plan") == 0)
@@ -662,6 +834,9 @@ run(struct args *a)
 		rc = pgb_baseline(&db, &b->manifest, &a->ao, a->version, &d);
 	else if (strcmp(a->cmd, "adopt") == 0)
 		rc = pgb_adopt(&db, &b->manifest, &a->ao, a->from, a->table, &d);
+	else if (strcmp(a->cmd, "accept") == 0)
+		rc = pgb_accept(&db, &b->manifest, &a->ao, a->version,
+		    a->reason, &d);
 	else
 		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
 	rc = rc == -1 ? fail(a, &d) : EXIT_OK;
@@ -683,11 +858,15 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 	struct option	opts[sizeof(longopts) / sizeof(longopts[0])];
 	size_t		i;
 
-	/* "baseline --version N" takes a value; elsewhere --version is bare. */
+	/*
+	 * "baseline --version N" and "accept --version N" take a value;
+	 * elsewhere --version is bare.
+	 */
 	memcpy(opts, longopts, sizeof(opts));
 	for (i = 0; opts[i].name != NULL; i++)
 		if (strcmp(opts[i].name, "version") == 0 &&
-		    strcmp(a->cmd, "baseline") == 0)
+		    (strcmp(a->cmd, "baseline") == 0 ||
+		    strcmp(a->cmd, "accept") == 0))
 			opts[i].has_arg = required_argument;
 	a->history = "pgbundle.history";
 	a->ao.lock_wait = 60;
@@ -781,7 +960,19 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 			a->from = optarg;
 			break;
 		case OPT_TABLE:
-			a->table = optarg;
+			a->table = a->ao.adopt_table = optarg;
+			break;
+		case OPT_ADOPT_FROM:
+			a->ao.adopt_from = optarg;
+			break;
+		case OPT_MAP:
+			a->ao.adopt_map = optarg;
+			break;
+		case OPT_NO_VERIFY:
+			a->ao.no_verify = 1;
+			break;
+		case OPT_REASON:
+			a->reason = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT:
 		case OPT_STMT_TIMEOUT:
@@ -807,6 +998,9 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 			break;
 		case OPT_RETRY_FAILED:
 			a->ao.retry_failed = 1;
+			break;
+		case OPT_CHECK:
+			a->ao.check = 1;
 			break;
 		case OPT_SINGLE:
 			a->ao.single_tx = 1;
@@ -847,10 +1041,20 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 	    a->ao.has_to == a->ao.has_steps)
 		snprintf(why, len, "rollback needs one of --to VERSION and "
 		    "--steps N");
-	else if (strcmp(a->cmd, "baseline") == 0 && !a->has_version)
-		snprintf(why, len, "baseline needs --version N");
+	else if ((strcmp(a->cmd, "baseline") == 0 ||
+	    strcmp(a->cmd, "accept") == 0) && !a->has_version)
+		snprintf(why, len, "%s needs --version N", a->cmd);
+	else if (strcmp(a->cmd, "accept") == 0 && a->reason == NULL)
+		snprintf(why, len, "accept needs --reason TEXT: why the changed "
+		    "migration is accepted");
+	else if (strcmp(a->cmd, "accept") != 0 && a->reason != NULL)
+		snprintf(why, len, "--reason goes with accept");
+	else if (strcmp(a->cmd, "baseline") != 0 && a->ao.no_verify)
+		snprintf(why, len, "--no-verify goes with baseline");
 	else if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
 		snprintf(why, len, "adopt needs --from TOOL");
+	else if (a->ao.check && strcmp(a->cmd, "status") != 0)
+		snprintf(why, len, "--check is an option of status only");
 	else if (a->db != NULL && a->db_file != NULL)
 		snprintf(why, len, "--db and --db-file exclude each other");
 	else
@@ -919,7 +1123,7 @@ main(int argc, char *argv[])
 	if (strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "plan") != 0 &&
 	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0 &&
 	    strcmp(a.cmd, "rollback") != 0 && strcmp(a.cmd, "baseline") != 0 &&
-	    strcmp(a.cmd, "adopt") != 0) {
+	    strcmp(a.cmd, "adopt") != 0 && strcmp(a.cmd, "accept") != 0) {
 		return usage_error("unknown command '%.60s'", a.cmd);
 	}
 	if (parse_args(argc - 1, argv + 1, &a, why, sizeof(why)) == -1)

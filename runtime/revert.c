@@ -223,12 +223,34 @@ pgb_plan_rollback(struct pgb_db *db, const struct pgb_manifest *m,
 	return rc;
 }
 
-/* Mark bundle migrations as applied without running them. */
+/* The other tool's time for 'version's row, in place of now(). */
+static int
+set_applied_at(struct pgb_db *db, long long version, const char *at,
+    struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	char		 v[24];
+	const char	*p[2] = { v, at };
+	int		 rc;
+
+	snprintf(v, sizeof(v), "%lld", version);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "UPDATE %s SET applied_at = $2::timestamptz "
+	    "WHERE version = $1::bigint", db->qname);
+	rc = pgb_db_exec(db, sql.data, 2, p, NULL, d);
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+/*
+ * Mark bundle migrations as applied without running them; 'at' (NULL,
+ * or per version NULL) when another tool applied them.
+ */
 static int
 record_unrun(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_history *h, const struct pgb_apply_opts *o,
-    const long long *versions, size_t nv, const char *origin,
-    struct pgb_diag *d)
+    const long long *versions, const char *const *at, size_t nv,
+    const char *origin, struct pgb_diag *d)
 {
 	const struct pgb_migration *mig;
 	size_t	i, count = 0;
@@ -240,7 +262,8 @@ record_unrun(struct pgb_db *db, const struct pgb_manifest *m,
 		    pgb_find_row(h, versions[i]) != NULL)
 			continue;
 		if (pgb_record_as(db, mig, o, "applied", mig->up.nstmts, 0,
-		    origin, d) == -1) {
+		    origin, d) == -1 || (at != NULL && at[i] != NULL &&
+		    set_applied_at(db, versions[i], at[i], d) == -1)) {
 			pgb_rollback_tx(db);
 			return -1;
 		}
@@ -265,7 +288,7 @@ check_no_drift(const struct pgb_manifest *m, const struct pgb_history *h,
 
 	for (i = 0; i < h->n; i++) {
 		if ((mig = pgb_find_mig(m, h->v[i].version)) == NULL &&
-		    (k = pgb_check_replaced(m, &h->v[i], d)) != 0) {
+		    (k = pgb_check_replaced(m, &h->v[i], NULL, d)) != 0) {
 			if (k == -1)
 				return -1;
 			continue;
@@ -280,6 +303,38 @@ check_no_drift(const struct pgb_manifest *m, const struct pgb_history *h,
 			    label, sizeof(label)));
 	}
 	return 0;
+}
+
+/*
+ * Before baseline records versions 'v' as applied: their verify queries
+ * must return true on the database as it is, in a transaction rolled
+ * back whatever they do.  0, or -1 (PGB_ECONFLICT) naming the query.
+ */
+static int
+verify_unrun(struct pgb_db *db, const struct pgb_manifest *m,
+    const long long *v, size_t n, struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
+	struct pgb_buf	 b;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		if ((mig = pgb_find_mig(m, v[i])) != NULL)
+			rc = pgb_run_verify(db, mig, d);
+	pgb_rollback_tx(db);
+	if (rc == 0 || d->code != PGB_ESQL)
+		return rc;
+	d->code = PGB_ECONFLICT;
+	pgb_buf_init(&b);
+	pgb_buf_printf(&b, "%s\nthe database does not hold what the migration "
+	    "builds, so baseline records nothing; fix the database, or pass "
+	    "--no-verify to record the migrations without checking", d->detail);
+	pgb_detail(d, "%s", b.data);
+	pgb_buf_release(&b);
+	return -1;
 }
 
 int
@@ -300,8 +355,8 @@ pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
 		free(v);
 		return -1;
 	}
-	if (pgb_db_ensure_history(db, d) == -1 ||
-	    pgb_db_read_history(db, &h, 0, d) == -1)
+	/* Read (not create) first: a refusal leaves the database as it was. */
+	if (pgb_db_read_history(db, &h, 0, d) == -1)
 		goto out;
 	if (h.n > 0 && h.v[h.n - 1].version > version) {
 		pgb_fail(d, PGB_ECONFLICT, "database already has history past "
@@ -314,8 +369,12 @@ pgb_baseline(struct pgb_db *db, const struct pgb_manifest *m,
 	if (check_no_drift(m, &h, d) == -1)
 		goto out;
 	for (i = 0; i < m->nmigs && m->migs[i].version <= version; i++)
-		v[n++] = m->migs[i].version;
-	rc = record_unrun(db, m, &h, o, v, n, "baseline", d);
+		if (pgb_find_row(&h, m->migs[i].version) == NULL)
+			v[n++] = m->migs[i].version;
+	if ((!o->no_verify && verify_unrun(db, m, v, n, d) == -1) ||
+	    pgb_db_ensure_history(db, d) == -1)
+		goto out;
+	rc = record_unrun(db, m, &h, o, v, NULL, n, "baseline", d);
 out:
 	free(v);
 	pgb_history_release(&h);
@@ -326,11 +385,12 @@ out:
 /*
  * Record 'v' (versions another tool ran) as applied: every one must be in
  * the bundle, and what we already recorded must agree with the bundle.
+ * The caller holds the runner lock.
  */
 int
 pgb_adopt_versions(struct pgb_db *db, const struct pgb_manifest *m,
-    const struct pgb_apply_opts *o, const long long *v, size_t n,
-    const char *origin, struct pgb_diag *d)
+    const struct pgb_apply_opts *o, const long long *v, const char *const *at,
+    size_t n, const char *origin, struct pgb_diag *d)
 {
 	struct pgb_history	h;
 	struct pgb_buf		missing;
@@ -353,13 +413,10 @@ pgb_adopt_versions(struct pgb_db *db, const struct pgb_manifest *m,
 	}
 	pgb_buf_release(&missing);
 	memset(&h, 0, sizeof(h));
-	if (pgb_db_lock(db, o->lock_wait, d) == -1)
-		return -1;
 	if (pgb_db_ensure_history(db, d) == 0 &&
 	    pgb_db_read_history(db, &h, 0, d) == 0 &&
 	    check_no_drift(m, &h, d) == 0)
-		rc = record_unrun(db, m, &h, o, v, n, origin, d);
+		rc = record_unrun(db, m, &h, o, v, at, n, origin, d);
 	pgb_history_release(&h);
-	pgb_db_unlock(db);
 	return rc;
 }

@@ -46,8 +46,13 @@ rejects({ '001_a.sql' => $ok, 'add_users.sql' => $ok },
     qr{/add_users\.sql:1: error: cannot parse migration file name}, 'unparsable name');
 rejects({ '001_a b.sql' => $ok },
     qr{cannot parse migration file name}, 'a space in a name');
-rejects({ '001_a.sql' => "-- nothing here\n\n" },
-    qr{/001_a\.sql:1: error: migration has no statements}, 'empty migration');
+{
+	# An empty migration is valid (tests/e2e/014_empty_scripts.pl): a warning.
+	my ($code, $err) = check(Pgb::migrations('001_a.sql' => "-- nothing here\n\n"));
+	is($code, 0, 'empty migration: accepted');
+	like($err, qr{/001_a\.sql:1: warning: migration has no statements: applying it changes nothing \[empty-up\]},
+	    'empty migration: linted');
+}
 rejects({ '001_a.sql' => "SELECT 1;\nSELECT '\xff';\n" },
     qr{/001_a\.sql:2: error: invalid UTF-8}, 'invalid UTF-8 with its line');
 rejects({ '001_a.sql' => "SELECT 1;\n\nSELECT '\x00';\n" },
@@ -220,7 +225,7 @@ rejects({ '001_a.sql' => "CREATE TABLE t (id int);\nSAVEPOINT s;\n" },
 	like($out, qr/"statements":1,/, 'and the wrapper is not shipped as statements');
 }
 rejects({ '001_a.sql' => "-- pgbundle:frobnicate\n$ok" },
-    qr{/001_a\.sql:1: error: unknown directive 'pgbundle:frobnicate'}, 'unknown directive');
+    qr{/001_a\.sql:1: error: unknown directive '-- pgbundle:frobnicate': pgbundle reads '-- pgbundle:no-transaction', }, 'unknown directive');
 
 # --- all errors of a run, not just the first ------------------------------------------
 {

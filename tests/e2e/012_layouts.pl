@@ -1,8 +1,11 @@
 #!/usr/bin/perl
 # 012_layouts.pl - folders named the way other tools name them
 # (tests/data/layouts/): each is detected, compiled, applied to a real
-# server, rolled back to nothing and applied again; dbmate's one-file
-# migrations ship as two scripts whose lines point into the one file;
+# server, rolled back to nothing and applied again; dbmate's, goose's and
+# sql-migrate's one-file migrations ship as two scripts whose lines point
+# into the one file, and never does a down section run as part of an up
+# (another tool's marker in a file is an error at its line); the real
+# sql-migrate and pgbundle leave the same schema, up and down;
 # Flyway's dotted versions map as pgapply adopt maps them; and the
 # errors: mixed layouts, one version twice, a repeatable migration, a
 # layout that does not fit.
@@ -46,6 +49,16 @@ my %cases = (
 	'flyway' => ['flyway', '1000000000000,1000001000000,1000002000000,2000000000000',
 	    'transaction,transaction,transaction,transaction',
 	    sub { is(columns($_[0], 'users'), 'id,name,email,nickname', 'flyway: dotted versions in order') }],
+	'goose' => ['goose', '1,2,3,20230708000000', 'transaction,transaction,no-transaction,transaction',
+	    sub { is($pg->psql($_[0], 'SELECT name FROM users'),
+		    '-- +goose Down is not a marker in a string', 'goose: the up section ran whole');
+		  is($pg->psql($_[0], "SELECT tgname FROM pg_trigger WHERE tgrelid = 'users'::regclass"),
+		    'users_touch', 'goose: the StatementBegin block ran') }],
+	'sql-migrate' => ['sql-migrate', '1,2,3,10', 'transaction,transaction,no-transaction,transaction',
+	    sub { is($pg->psql($_[0], 'SELECT name FROM users'),
+		    '-- +migrate Down is not a marker in a string', 'sql-migrate: the up section ran whole');
+		  is($pg->psql($_[0], "SELECT obj_description('users'::regclass)"), 'people',
+		    'sql-migrate: versions sort as numbers (10 after 3)') }],
 	'dbmate' => ['dbmate', '20230705123456,20230706000000,20230707000000,20230708000000',
 	    'transaction,transaction,no-transaction,transaction',
 	    sub { is($pg->psql($_[0], 'SELECT name FROM users'),
@@ -126,6 +139,7 @@ for my $layout (sort keys %cases) {
 	like($err, qr{statement 2 of 2 \(\S*/20230101000000_a\.sql:6\)}, 'is reported at its line of the file');
 	PgbTest::write_file("$m/20230101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id bigint);\n\n"
 	    . "-- migrate:down\nDROP TABLE a;\n");
+	Pgb::sum_fix($m);
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', Pgb::bundle($m));
 	is($code, 4, 'editing the up section is drift');
 
@@ -133,10 +147,70 @@ for my $layout (sort keys %cases) {
 	    . "SELECT 1/0;\n-- migrate:down\n");
 	my $e = Pgb::bundle($b, '--layout', 'dbmate');
 	(undef, $list) = PgbTest::run('tar', '-tzf', $e);
-	is($list, "MANIFEST\nmigrations/20230101000000_a.sql\n", 'an empty down section ships nothing');
+	is($list, "MANIFEST\nmigrations/20230101000000_a.down.sql\nmigrations/20230101000000_a.sql\n",
+	    'an empty down section ships as a no-op down');
 	($code, undef, $err) = Pgb::pgapply($pg, $pg->createdb, 'apply', $e);
 	is($code, 5, 'a failing up section');
 	like($err, qr{statement 2 of 2 \(migrations/20230101000000_a\.sql:4\)}, 'is reported at its line of the file');
+}
+
+# --- goose and sql-migrate: one file, two scripts ----------------------------------
+for my $case (['goose', '00001_create_users', '00002_touch_users', 'users_touch ON users'],
+    ['sql-migrate', '1_create_users', '2_touch_users', 'users_touch ON users']) {
+	my ($layout, $first, $second) = @$case;
+	my $bundle = Pgb::bundle("$root/tests/data/layouts/$layout");
+	my (undef, $up) = PgbTest::run('tar', '-xzOf', $bundle, "migrations/$first.sql");
+	unlike($up, qr/DROP TABLE/, "$layout: the up script holds no down section");
+	my (undef, $down) = PgbTest::run('tar', '-xzOf', $bundle, "migrations/$first.down.sql");
+	like($down, qr/\A-- \+\w+ Down\nDROP TABLE users;\n\z/, "$layout: the down script is the down section");
+	my (undef, $man) = PgbTest::run('tar', '-xzOf', $bundle, 'MANIFEST');
+	like($man, qr{^down-stmt \d+ \d+ 12 src=\S+/$first\.sql$}m,
+	    "$layout: down statements keep their line of the file");
+	like($man, qr/^migration 3 users_name_idx\n(?:.*\n)*?mode no-transaction\n(?:.*\n)*?down \S+ \S+ \d+ no-transaction idempotent$/m,
+	    "$layout: no transaction, up and down");
+	my ($n) = $man =~ /^migration 2 touch_users\n(.*?)^down /ms;
+	is(scalar(() = ($n // '') =~ /^stmt /mg), 2, "$layout: the StatementBegin block is one statement, the trigger another");
+}
+
+SKIP: {
+	# The real sql-migrate and pgbundle, from one folder: the same schema.
+	my $sm = '/usr/bin/sql-migrate';
+	skip 'sql-migrate is not installed (scripts/deps.sh installs it)', 6 unless -x $sm;
+	my $dir = "$root/tests/data/layouts/sql-migrate";
+	my $theirs = $pg->createdb;
+	my $conf = PgbTest::tempdir() . '/dbconfig.yml';
+	PgbTest::write_file($conf, "test:\n  dialect: postgres\n"
+	    . "  datasource: host=127.0.0.1 port=" . $pg->port . " user=postgres dbname=$theirs sslmode=disable\n"
+	    . "  dir: $dir\n");
+	my ($code, $out, $err) = PgbTest::run($sm, 'up', "-config=$conf", '-env=test');
+	is($code, 0, 'sql-migrate up') or diag("$out$err");
+	my $ours = $pg->createdb;
+	my $bundle = Pgb::bundle($dir);
+	($code, undef, $err) = Pgb::pgapply($pg, $ours, 'apply', $bundle);
+	is($code, 0, 'pgapply apply of the same folder') or diag($err);
+	is($pg->dump_schema($ours, data => 1, exclude_schema => ['pgbundle']),
+	    $pg->dump_schema($theirs, data => 1, exclude_table => ['gorp_migrations']),
+	    'the same schema and rows as sql-migrate up');
+	($code, $out, $err) = PgbTest::run($sm, 'down', "-config=$conf", '-env=test', '-limit=0');
+	is($code, 0, 'sql-migrate down, all of them') or diag("$out$err");
+	($code, undef, $err) = Pgb::pgapply($pg, $ours, 'rollback', $bundle, '--to', '0');
+	is($code, 0, 'pgapply rollback --to 0') or diag($err);
+	is($pg->dump_schema($ours, exclude_schema => ['pgbundle']),
+	    $pg->dump_schema($theirs, exclude_table => ['gorp_migrations']),
+	    'the same schema as sql-migrate down');
+}
+
+# --- another tool's marker: a down section never runs as part of an up -------------
+{
+	my $goose = "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n";
+	my $m = Pgb::migrations('001_a.sql' => $goose);
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m, '--layout', 'pgbundle');
+	is($code, 1, 'a goose file read as pgbundle: exit 1');
+	like($err, qr{^\Q$m\E/001_a\.sql:1: error: goose marker '-- \+goose Up' in a file read in the pgbundle layout: a down section must never run as part of an up \(pass --layout goose if the folder is goose's\)$}m,
+	    'names the first marker and its line') or diag($err);
+	($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	is($code, 0, 'detected, it reads as goose') or diag($err);
+	like($err, qr/read in the goose layout/, 'and says so');
 }
 
 # --- Flyway: pgapply adopt maps Flyway's history to the same versions ----------------
@@ -206,10 +280,102 @@ rejects({ '2023-01-01-000000_a/down.sql' => $ok, '2023-01-02-000000_b/up.sql' =>
     qr{/2023-01-01-000000_a/down\.sql:1: error: down script without an up migration}, 'diesel: a down.sql alone');
 rejects({ '001_a.sql' => $ok, 'rollback_001_b.sql' => $ok }, [],
     qr{/rollback_001_b\.sql:1: error: down script name does not match its up script}, 'handmade: a rollback of another name');
+
+# goose: annotations as goose reads them, or refused at their line
+my $gup = "-- +goose Up\n$ok";
+rejects({ '001_a.sql' => "$gup  -- +goose Down\nDROP TABLE t;\n" }, ['--layout', 'goose'],
+    qr{/001_a\.sql:3: error: goose reads an annotation only as '-- \+goose WORD' at the start of its line}, 'goose: a marker after a blank');
+rejects({ '001_a.sql' => "$gup--+goose Down\nDROP TABLE t;\n" }, ['--layout', 'goose'],
+    qr{/001_a\.sql:3: error: goose reads an annotation only as}, 'goose: no blank after --');
+rejects({ '001_a.sql' => "$gup-- +goose Sideways\n" }, [],
+    qr{/001_a\.sql:3: error: unknown goose annotation '\+goose Sideways' \(known: Up, Down, StatementBegin, StatementEnd, NO TRANSACTION\)},
+    'goose: an unknown annotation');
+rejects({ '001_a.sql' => "-- +goose ENVSUB ON\n$gup" }, [],
+    qr{/001_a\.sql:1: error: goose's ENVSUB replaces \$\{VAR\} with the environment's values when it runs; pgbundle ships the text as written},
+    'goose: ENVSUB');
+rejects({ '001_a.sql' => "$gup-- +goose StatementBegin\nSELECT 1;\n-- +goose Down\nSELECT 2;\n" }, [],
+    qr{/001_a\.sql:5: error: '-- \+goose Down' inside a StatementBegin block \(opened on line 3\)},
+    'goose: a marker inside a StatementBegin block');
+rejects({ '001_a.sql' => "$gup-- +goose StatementBegin\nSELECT 1;\n" }, [],
+    qr{/001_a\.sql:3: error: goose StatementBegin without its StatementEnd}, 'goose: StatementBegin left open');
+rejects({ '001_a.sql' => "$gup-- +goose StatementEnd\n" }, [],
+    qr{/001_a\.sql:3: error: goose StatementEnd without a StatementBegin}, 'goose: StatementEnd alone');
+rejects({ '001_a.sql' => "-- +goose Down\nDROP TABLE t;\n$gup" }, ['--layout', 'goose'],
+    qr{/001_a\.sql:3: error: '-- \+goose Up' after '-- \+goose Down'}, 'goose: down before up');
+rejects({ '001_a.sql' => "$ok$gup" }, ['--layout', 'goose'],
+    qr{/001_a\.sql:1: error: statement before '-- \+goose Up': goose runs only the sections}, 'goose: a statement before up');
+rejects({ '001_a.sql' => $gup, '002_b.go' => "package migrations\n" }, [],
+    qr{/002_b\.go:1: error: cannot parse migration file name: goose Go migrations cannot go in a bundle: pgbundle ships SQL; rewrite it as VERSION_name\.sql},
+    'goose: a Go migration');
+rejects({ '001_a.sql' => $gup, '001_a.down.sql' => $ok }, ['--layout', 'goose'],
+    qr{/001_a\.down\.sql:1: error: cannot parse migration file name: a goose migration keeps its down part in the '-- \+goose Down' section of its own file},
+    'goose: a separate down file');
+
+# sql-migrate: markers spelt exactly as sql-migrate reads them
+my $sup = "-- +migrate Up\n$ok";
+rejects({ '1_a.sql' => "$sup-- +migrate down\nDROP TABLE t;\n" }, [],
+    qr{/1_a\.sql:3: error: unknown sql-migrate marker '\+migrate down' \(known: Up, Down, StatementBegin, StatementEnd; the case counts\)},
+    'sql-migrate: a marker in the wrong case');
+rejects({ '1_a.sql' => "$sup --  +migrate Down\nDROP TABLE t;\n" }, ['--layout', 'sql-migrate'],
+    qr{/1_a\.sql:3: error: sql-migrate reads a marker only as '-- \+migrate Word' at the start of its line},
+    'sql-migrate: a marker spelt otherwise');
+rejects({ '1_a.sql' => "-- +migrate Up notx\n$ok" }, [],
+    qr{/1_a\.sql:1: error: unknown sql-migrate option 'notx' \(known: notransaction\)}, 'sql-migrate: an unknown option');
+rejects({ '1_a.sql' => $sup, 'init.sql' => $sup }, ['--layout', 'sql-migrate'],
+    qr{/init\.sql:1: error: cannot parse migration file name: expected VERSION_name\.sql holding '-- \+migrate Up' and '-- \+migrate Down' sections \(sql-migrate layout; pgbundle needs the number sql-migrate sorts by},
+    'sql-migrate: a name without a number');
+
+# another tool's marker, whatever the layout read
+rejects({ '001_a.up.sql' => "$ok-- migrate:down\nDROP TABLE t;\n", '001_a.down.sql' => "DROP TABLE t;\n" }, [],
+    qr{/001_a\.up\.sql:2: error: dbmate marker '-- migrate:down' in a file read in the golang-migrate layout: a down section must never run as part of an up},
+    'golang-migrate: a dbmate down marker');
+rejects({ '20230101000000_a.sql' => "-- migrate:up\n$ok\n-- +goose Down\nDROP TABLE t;\n" }, [],
+    qr{/20230101000000_a\.sql:4: error: goose marker '-- \+goose Down' in a file read in the dbmate layout}, 'dbmate: a goose marker');
+rejects({ 'V1__a.sql' => "--changeset alice:1\n$ok" }, [],
+    qr{/V1__a\.sql:1: error: liquibase marker '--changeset alice:1' in a file read in the flyway layout}, 'flyway: a Liquibase changeset');
+rejects({ '001_a.sql' => "--liquibase formatted sql\n$ok" }, ['--layout', 'pgbundle'],
+    qr{/001_a\.sql:1: error: liquibase marker '--liquibase formatted sql' in a file read in the pgbundle layout}, 'pgbundle: a Liquibase header');
+rejects({ '001_a.sql' => "$ok  -- +migrate Down\nDROP TABLE t;\n" }, [],
+    qr{/001_a\.sql:2: error: sql-migrate marker '-- \+migrate Down' in a file read in the pgbundle layout}, 'pgbundle: a lone sql-migrate down marker');
+rejects({ '2023-01-01-000000_a/up.sql' => "$ok-- +goose Down\nDROP TABLE t;\n" }, [],
+    qr{/2023-01-01-000000_a/up\.sql:2: error: goose marker '-- \+goose Down' in a file read in the diesel layout}, 'diesel: a goose marker');
+rejects({ '001_a.sql' => "\\ir part.sql\n", 'part.sql.inc' => '' }, [],
+    qr{cannot include}, 'an include that is missing');
 {
-	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', "$root/migrations", '--layout', 'liquibase');
+	# The master file that \i's every numbered file: each would run twice.
+	my $m = Pgb::migrations('00_master_schema.sql' => "\\ir 01_users.sql\n\\ir 02_orders.sql\n",
+	    '01_users.sql' => "CREATE TABLE users (id int);\n",
+	    '02_orders.sql' => "CREATE TABLE orders (id int);\n");
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m, '--include-root', $m);
+	is($code, 1, 'a master file that includes the migrations: exit 1');
+	like($err, qr{^\Q$m\E/00_master_schema\.sql:1: error: includes '\Q$m\E/01_users\.sql', another migration of the folder: it would run twice, here and as itself$}m,
+	    'names both files') or diag($err);
+	like($err, qr{^\Q$m\E/00_master_schema\.sql:2: error: includes '\Q$m\E/02_orders\.sql', another migration}m,
+	    'every one of them');
+	my $b = Pgb::migrations('001_a.sql' => "\\i 002_b.down.sql\n", '002_b.sql' => $ok,
+	    '002_b.down.sql' => "DROP TABLE t;\n");
+	($code, undef, $err) = PgbTest::run({ cwd => $b }, $pgbundle, 'check', '.');
+	like($err, qr{^\./001_a\.sql:1: error: includes '\./002_b\.down\.sql', another migration of the folder}m,
+	    'a down script, through \\i and the include root, too') or diag($err);
+}
+{
+	my $m = Pgb::migrations('001_a.sql' => "\\ir lib/part.sql\n");
+	PgbTest::write_file("$m/lib/part.sql", "$ok-- migrate:down\nDROP TABLE t;\n");
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m, '--include-root', $m);
+	is($code, 1, 'an included file with a marker: exit 1');
+	like($err, qr{/lib/part\.sql:2: error: dbmate marker '-- migrate:down' in an included file: only a migration's own file may hold sections},
+	    'an included file with a marker: message') or diag($err);
+}
+{
+	my $m = Pgb::migrations('001_a.sql' => "$ok-- changeset: not a Liquibase marker\n"
+	    . "-- +goose StatementBegin is harmless here\nSELECT '-- +goose Down';\n");
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', $m);
+	is($code, 0, 'comments that only look like markers are comments') or diag($err);
+}
+{
+	my ($code, undef, $err) = PgbTest::run($pgbundle, 'check', "$root/migrations", '--layout', 'hibernate');
 	is($code, 2, 'an unknown --layout is a usage error');
-	like($err, qr/unknown layout 'liquibase'/, 'and says so');
+	like($err, qr/unknown layout 'hibernate'/, 'and says so');
 }
 
 done_testing();

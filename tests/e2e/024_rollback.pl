@@ -77,6 +77,7 @@ sub history {
 	is($code, 0, 'rollback --steps 1 needs only the last down script');
 
 	PgbTest::write_file("$m/001_a.sql", "CREATE TABLE a (id int);\n");
+	Pgb::sum_fix($m);
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'rollback', Pgb::bundle($m), '--to', '2');
 	is($code, 4, 'drift: rollback refuses');
 	like($err, qr/checksum mismatch for applied migration '001_a'/, 'names the drifted migration');

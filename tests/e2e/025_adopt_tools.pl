@@ -53,7 +53,7 @@ SKIP: {
 
 SKIP: {
 	my $sm = '/usr/bin/sql-migrate';
-	skip 'sql-migrate is not installed (scripts/deps.sh installs it)', 5 unless -x $sm;
+	skip 'sql-migrate is not installed (scripts/deps.sh installs it)', 6 unless -x $sm;
 	my $d = PgbTest::tempdir();
 	mkdir "$d/m";
 	PgbTest::write_file("$d/m/1_one.sql", "-- +migrate Up\nCREATE TABLE one (id int);\n"
@@ -73,6 +73,9 @@ SKIP: {
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'adopt', $b, '--from', 'sql-migrate');
 	is($code, 0, 'adopt --from sql-migrate') or diag($err);
 	is(history($db), '1:adopt:sql-migrate,2:adopt:sql-migrate', 'records what sql-migrate ran');
+	is($pg->psql($db, "SELECT string_agg(applied_at::text, ',' ORDER BY version) FROM pgbundle.history"),
+	    $pg->psql($db, "SELECT string_agg(applied_at::text, ',' ORDER BY id) FROM gorp_migrations"),
+	    'each at the time sql-migrate applied it');
 	is($pg->dump_schema($db, data => 1, exclude_schema => ['pgbundle']), $foreign,
 	    "sql-migrate's gorp_migrations is untouched");
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b);
@@ -81,7 +84,7 @@ SKIP: {
 
 SKIP: {
 	my $sqitch = '/usr/bin/sqitch';
-	skip 'sqitch is not installed (scripts/deps.sh installs it)', 6 unless -x $sqitch;
+	skip 'sqitch is not installed (scripts/deps.sh installs it)', 7 unless -x $sqitch;
 	my $d = PgbTest::tempdir();
 	my %env = (HOME => $d, SQITCH_FULLNAME => 'Test', SQITCH_EMAIL => 'test@example.invalid');
 	my $db = $pg->createdb;
@@ -104,6 +107,9 @@ SKIP: {
 	($code, undef, $err) = Pgb::pgapply($pg, $db, 'adopt', $b, '--from', 'sqitch');
 	is($code, 0, 'adopt --from sqitch matches changes to migrations by name') or diag($err);
 	is(history($db), '1:adopt:sqitch,2:adopt:sqitch', 'records what Sqitch deployed');
+	is($pg->psql($db, "SELECT string_agg(applied_at::text, ',' ORDER BY version) FROM pgbundle.history"),
+	    $pg->psql($db, "SELECT string_agg(committed_at::text, ',' ORDER BY committed_at) FROM sqitch.changes"),
+	    'each at the time Sqitch deployed it');
 	is($pg->dump_schema($db, data => 1, exclude_schema => ['pgbundle']), $foreign,
 	    "Sqitch's registry is untouched");
 	my $other = Pgb::bundle(Pgb::migrations('001_create_users.sql' => "CREATE TABLE create_users (id int);\n"));

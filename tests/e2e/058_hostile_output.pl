@@ -257,7 +257,7 @@ my @usage = (
 	'squash takes no --scratch, -o, --key, --unsigned, --locks or --json'],
     [$pgbundle, ['inspect', 'a', 'b', '--json'], "unexpected argument 'b'"],
     [$pgbundle, ['check', '--json', '--layout', 'rails'],
-	"unknown layout 'rails' (pgbundle, golang-migrate, diesel, flyway, dbmate or auto)"],
+	"unknown layout 'rails' (pgbundle, golang-migrate, diesel, flyway, dbmate, goose, sql-migrate, prisma, atlas, sqitch, liquibase or auto)"],
     [$pgbundle, ['frobnicate', '--json'], "unknown command 'frobnicate'"],
 );
 for my $u (@usage) {

@@ -20,25 +20,26 @@ my $tmp = PgbTest::tempdir();
 my $json = JSON::PP->new->utf8;
 
 my $pw = 'Sup3rSecret';
-# [name, conninfo, exit, the detail pgapply gives, what must not show]
+# [name, conninfo, pgapply's exit (8: retrying will not make it), the
+# detail pgapply gives, what must not show]
 my @cases = (
-    ['bad percent escape in the password', "postgres://u:$pw%ZZ\@db.example/app", 2,
+    ['bad percent escape in the password', "postgres://u:$pw%ZZ\@db.example/app", 8,
 	'invalid percent-encoded token: "***"', "$pw%ZZ", $pw],
-    ['unclosed [ of an IPv6 host', "postgres://u:$pw\@[::1/app", 2,
+    ['unclosed [ of an IPv6 host', "postgres://u:$pw\@[::1/app", 8,
 	'end of string reached when looking for matching "]" in IPv6 host '
 	. 'address in URI: "postgres://u:***@[::1/app"', $pw],
-    ['unclosed [, the password percent-encoded', "postgresql://u:p%40ss$pw\@[::1", 2,
+    ['unclosed [, the password percent-encoded', "postgresql://u:p%40ss$pw\@[::1", 8,
 	'end of string reached when looking for matching "]" in IPv6 host '
 	. 'address in URI: "postgresql://u:***@[::1"', "p%40ss$pw", "p\@ss$pw", $pw],
-    ['unknown URI parameter', "postgres://u:$pw\@db.example/app?bogus=1", 2,
+    ['unknown URI parameter', "postgres://u:$pw\@db.example/app?bogus=1", 8,
 	'invalid URI query parameter: "bogus"', $pw],
     ['bad port', "postgres://u:$pw\@127.0.0.1:99x/app", 75,
 	'invalid integer value "99x" for connection option "port"', $pw],
-    ['password in the query, bad escape', "postgres://u\@db.example/app?password=$pw%G1", 2,
+    ['password in the query, bad escape', "postgres://u\@db.example/app?password=$pw%G1", 8,
 	'invalid percent-encoded token: "***"', "$pw%G1", $pw],
-    ['key=value, unknown keyword', "host=db.example password=$pw bogus=1", 2,
+    ['key=value, unknown keyword', "host=db.example password=$pw bogus=1", 8,
 	'invalid connection option "bogus"', $pw],
-    ['key=value, quote left open', "host=db.example password='$pw", 2,
+    ['key=value, quote left open', "host=db.example password='$pw", 8,
 	'unterminated quoted string in connection info string', $pw],
 );
 
@@ -100,7 +101,8 @@ for my $c (@cases[0, 1]) {
 	is($code, 2, "check --db --json, $name: exit 2");
 	no_secret("check --db --json, $name", $out . $err, @secrets);
 	my @o = objects("check --db --json, $name", $out);
-	is($o[0]{detail}, $detail, "check --db --json, $name: the detail, masked") if @o;
+	# check's one object says why it stopped in its "error" member.
+	is($o[0]{error}{detail}, $detail, "check --db --json, $name: the detail, masked") if @o;
 	my $arch = PgbTest::tempdir();
 	($code, $out, $err) = PgbTest::run($pgbundle, 'squash', $mig, '--through', '1',
 	    '--archive', $arch, '--db', $ci);

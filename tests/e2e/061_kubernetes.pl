@@ -108,7 +108,8 @@ for my $r (@{ $spec->{podFailurePolicy}{rules} }) {
 	$set->{$_} = 1 for @{ $r->{onExitCodes}{values} };
 }
 ok($fail{$_}, "exit $_ fails the Job at once ($codes{$_})")
-    for grep { exists $codes{$_} } 3, 4, 5, 6;
+    for grep { exists $codes{$_} } 3, 4, 5, 6, 8;
+ok(exists $codes{8}, "pgapply --help documents exit 8 (cannot connect, for good)");
 ok($count{75} && !$fail{75}, 'exit 75 (retryable) is retried');
 ok(!$fail{0} && !$count{0}, 'exit 0 is in no rule');
 for my $code (sort { $a <=> $b } keys %codes) {

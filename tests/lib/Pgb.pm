@@ -74,6 +74,15 @@ sub bundle {
 	return $out;
 }
 
+# pgbundle sum DIR --fix, or die: what a team that fixed a released
+# migration runs before it builds again (build refuses the edit).
+sub sum_fix {
+	my ($dir) = @_;
+	my ($code, undef, $err) = PgbTest::run(PgbTest::bin('pgbundle'), 'sum',
+	    $dir, '--fix');
+	die "sum --fix failed ($code): $err" if $code != 0;
+}
+
 # pgapply CMD BUNDLE --db CONNINFO --pubkey test.pub @opts
 sub pgapply {
 	my ($pg, $db, $cmd, $bundle, @opts) = @_;

@@ -60,6 +60,10 @@ sub bin {
 	return "$ROOT/bin/$name";
 }
 
+# Private keys are 0600, as keygen writes them: git checks them out 0644,
+# and pgbundle warns about a key others can read.
+chmod 0600, glob("$ROOT/tests/data/keys/*.key");
+
 # Private key and public key used by the tests: ($key_path, $pub_path).
 sub test_key {
 	return ("$ROOT/tests/data/keys/test.key",

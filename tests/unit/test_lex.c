@@ -922,20 +922,31 @@ test_lex_directives(void **state)
 	    "SELECT 1; -- verify: select 1\n"
 	    "SELECT '-- pgbundle:in-string';\n"
 	    "/* -- pgbundle:in-comment */\n"
-	    "-- migrate:down", &lx);
-	assert_int_equal(lx.ndirs, 6);
+	    "-- migrate:down\n"
+	    "-- Verify : x", &lx);
+	/* Almost directives come as written, for the compiler to refuse. */
+	assert_int_equal(lx.ndirs, 8);
 	assert_int_equal(lx.dirs[0].line, 1);
 	assert_string_equal(lx.dirs[0].text, "pgbundle:no-transaction");
+	assert_false(lx.dirs[0].near);
 	assert_int_equal(lx.dirs[1].line, 2);
-	assert_string_equal(lx.dirs[1].text, "verify: SELECT true");
+	assert_string_equal(lx.dirs[1].text, "--verify: SELECT true");
+	assert_true(lx.dirs[1].near);
 	assert_int_equal(lx.dirs[2].line, 3);
 	assert_string_equal(lx.dirs[2].text, "migrate:up");
-	assert_int_equal(lx.dirs[3].line, 6);
-	assert_string_equal(lx.dirs[3].text, "pgbundle:allow drop-table");
-	assert_int_equal(lx.dirs[4].line, 7);
-	assert_string_equal(lx.dirs[4].text, "verify: select 1");
-	assert_int_equal(lx.dirs[5].line, 10);
-	assert_string_equal(lx.dirs[5].text, "migrate:down");
+	assert_int_equal(lx.dirs[3].line, 5);
+	assert_string_equal(lx.dirs[3].text, "-- Pgbundle:caps");
+	assert_true(lx.dirs[3].near);
+	assert_int_equal(lx.dirs[4].line, 6);
+	assert_string_equal(lx.dirs[4].text, "pgbundle:allow drop-table");
+	assert_false(lx.dirs[4].near);
+	assert_int_equal(lx.dirs[5].line, 7);
+	assert_string_equal(lx.dirs[5].text, "verify: select 1");
+	assert_int_equal(lx.dirs[6].line, 10);
+	assert_string_equal(lx.dirs[6].text, "migrate:down");
+	assert_false(lx.dirs[6].near);
+	assert_string_equal(lx.dirs[7].text, "-- Verify : x");
+	assert_true(lx.dirs[7].near);
 	assert_int_equal(lx.nstmts, 2);
 	pgb_lex_release(&lx);
 }

@@ -685,6 +685,43 @@ test_manifest_roundtrip(void **state)
 	assert_int_equal(m.nmigs, 0);
 }
 
+/*
+ * A script of comments only has no statement, and a zero-byte one has
+ * no room for one: both parse, and a statement in a zero-byte script is
+ * out of bounds.
+ */
+static void
+test_manifest_empty_scripts(void **state)
+{
+	struct pgb_manifest	 m, p;
+	struct pgb_diag		 d;
+	char			*t;
+	size_t			 len;
+
+	(void)state;
+	sample(&m);
+	free(m.migs[1].up.stmts);
+	m.migs[1].up.stmts = NULL;
+	m.migs[1].up.nstmts = 0;
+	m.migs[1].has_down = 1;
+	set_script(&m.migs[1].down, "migrations/005.down.sql", "", 0,
+	    PGB_MODE_TX, 0);
+	chain_all(&m);
+	t = write_text(&m, &len);
+	assert_int_equal(pgb_manifest_parse(t, len, &p, &d), 0);
+	assert_manifest_eq(&m, &p);
+	assert_int_equal(p.migs[1].up.nstmts, 0);
+	assert_int_equal(p.migs[1].down.nstmts, 0);
+	assert_int_equal(p.migs[1].down.size, 0);
+	pgb_manifest_release(&p);
+	/* The last "end" is migration 5's: a statement goes before it. */
+	assert_string_equal(t + len - 5, "\nend\n");
+	t = pgb_xreallocarray(t, len + 32, 1);
+	memcpy(t + len - 4, "down-stmt 0 1 1\nend\n", 21);
+	pgb_manifest_release(&m);
+	expect_bad(t, 1, "is outside the script (0 bytes)");
+}
+
 /* bundle-id is SHA-256 of the text without its own line. */
 static void
 test_manifest_bundle_id(void **state)
@@ -940,6 +977,7 @@ main(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manifest_roundtrip),
 		cmocka_unit_test(test_manifest_bundle_id),
+		cmocka_unit_test(test_manifest_empty_scripts),
 		cmocka_unit_test(test_manifest_variants),
 		cmocka_unit_test(test_manifest_malformed),
 		cmocka_unit_test(test_manifest_malformed_tail),

@@ -365,6 +365,44 @@ test_scan_layout_dbmate_detected(void **state)
 	remove_tree(dir);
 }
 
+/* goose and sql-migrate files are told apart by their up marker. */
+static void
+test_scan_layout_goose_sql_migrate_detected(void **state)
+{
+	static const struct tfile g[] = {
+		{ "00001_a.sql", "-- +goose NO TRANSACTION\n-- +goose Up\n"
+		    "SELECT 1;\n-- +goose Down\nSELECT 2;\n" },
+		{ "20230706000000_b.sql", "-- +goose up\nSELECT 1;\n" },
+		{ "00003_c.go", "package migrations\n" },
+	};
+	static const struct tfile m[] = {
+		{ "1_a.sql", "-- +migrate Up\nSELECT 1;\n" },
+		{ "10_b.sql", "-- +migrate Up\nSELECT 1;\n-- +migrate Down\n" },
+	};
+	struct pgb_scan		s;
+	struct pgb_report	r;
+	char			*dir = scan_tree(g, 3, PGB_LAYOUT_AUTO, &s, &r);
+
+	(void)state;
+	assert_int_equal(s.layout, PGB_LAYOUT_GOOSE);
+	assert_int_equal(r.nerrors, 1);	/* the Go migration */
+	assert_int_equal(s.n, 2);
+	assert_true(s.v[0].sections);
+	assert_string_equal(s.v[0].down_base, "00001_a.down.sql");
+	pgb_scan_release(&s);
+	pgb_report_release(&r);
+	remove_tree(dir);
+	dir = scan_tree(m, 2, PGB_LAYOUT_AUTO, &s, &r);
+	assert_int_equal(r.nerrors, 0);
+	assert_int_equal(s.layout, PGB_LAYOUT_SQL_MIGRATE);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.v[1].version, 10);
+	assert_true(s.v[1].sections);
+	pgb_scan_release(&s);
+	pgb_report_release(&r);
+	remove_tree(dir);
+}
+
 static void
 test_scan_layout_diesel_detected(void **state)
 {
@@ -503,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_scan_layout_flyway_detected),
 		cmocka_unit_test(test_scan_layout_flyway_duplicates_and_repeatable),
 		cmocka_unit_test(test_scan_layout_dbmate_detected),
+		cmocka_unit_test(test_scan_layout_goose_sql_migrate_detected),
 		cmocka_unit_test(test_scan_layout_diesel_detected),
 		cmocka_unit_test(test_scan_layout_rollback_files),
 		cmocka_unit_test(test_scan_layout_mixed),
