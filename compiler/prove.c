@@ -66,9 +66,10 @@ server_words(const struct pgb_diag *d, char *out, size_t len)
 
 /*
  * The "(file:line)" the runtime puts after "failed at statement N of M"
- * in a failed statement's message, at its end or before ": " and the
- * runtime's own reason.  0 and *file (caller frees), *line and *why
- * (the reason, or NULL), or -1.
+ * in a failed statement's message: at its end, before "; " and what
+ * became of the transaction, or before ": " and the runtime's own reason.
+ * 0 and *file (caller frees), *line and *why (that reason, or NULL), or
+ * -1.
  */
 static int
 failed_at(const struct pgb_diag *d, char **file, unsigned *line,
@@ -80,8 +81,8 @@ failed_at(const struct pgb_diag *d, char **file, unsigned *line,
 
 	if ((at = strstr(d->msg, " failed at statement ")) == NULL ||
 	    (open = strchr(at, '(')) == NULL ||
-	    (close = strchr(open, ')')) == NULL ||
-	    (close[1] != '\0' && strncmp(close + 1, ": ", 2) != 0))
+	    (close = strchr(open, ')')) == NULL || (close[1] != '\0' &&
+	    strncmp(close + 1, ": ", 2) != 0 && strncmp(close + 1, "; ", 2) != 0))
 		return -1;
 	for (colon = close - 1; colon > open && *colon != ':'; colon--)
 		;
@@ -93,7 +94,7 @@ failed_at(const struct pgb_diag *d, char **file, unsigned *line,
 		return -1;
 	*file = pgb_xstrndup(open + 1, (size_t)(colon - open - 1));
 	*line = (unsigned)v;
-	*why = close[1] != '\0' ? close + 3 : NULL;
+	*why = close[1] == ':' ? close + 3 : NULL;
 	return 0;
 }
 
