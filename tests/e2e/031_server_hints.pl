@@ -47,7 +47,7 @@ for my $c (@cases) {
 
 	my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $b);
 	is($code, 5, "$what: apply exits 5");
-	like($err, qr/^pgapply: migration '001_a' failed at statement 2 of 2 \(migrations\/001_a\.sql:3\)\n  SQLSTATE $state: \Q$msg\E\n/m,
+	like($err, qr/^pgapply: migration '001_a' failed at statement 2 of 2 \(migrations\/001_a\.sql:3\); it was rolled back\n  SQLSTATE $state: \Q$msg\E\n/m,
 	    "$what: the statement and the server's message");
 	if (defined $detail) {
 		like($err, qr/^  DETAIL: \Q$detail\E$/m, "$what: apply shows the DETAIL");
