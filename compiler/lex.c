@@ -56,6 +56,9 @@ enum {
 	SCAN_COMMENT		/* slash-star ... */
 };
 
+/* SET SESSION standard_conforming_strings TO on ; */
+#define STD_TOKS	6
+
 struct lexer {
 	const char	*s;
 	size_t		 len;
@@ -68,6 +71,15 @@ struct lexer {
 	unsigned	 lline;	/* byte 'lpos' */
 	unsigned	*errline;
 	struct pgb_diag	*d;
+	/* standard_conforming_strings, as psql follows it */
+	int		 std;		/* in effect: 1 on, 0 off */
+	int		 std0;		/* the session's (RESET's) */
+	int		 std_next;	/* from byte std_at on; -1: no change */
+	size_t		 std_at;
+	struct pgb_lex_token std_tok[STD_TOKS];	/* the open statement's */
+	size_t		 std_n;		/* first tokens, comments left out */
+	int		 cfg;		/* set_config( 'name' , seen so far */
+	enum pgb_std	 cfg_set;	/* what its calls set */
 };
 
 static size_t	scan_quoted(const char *, size_t, size_t, char, int);
@@ -76,7 +88,7 @@ static int	scan_block(const char *, size_t, size_t, size_t *);
 static size_t	skip_ident(const char *, size_t, size_t);
 static size_t	scan_number(const char *, size_t, size_t);
 static size_t	scan_var(const char *, size_t, size_t);
-static int	scan_token(const char *, size_t, size_t *,
+static int	scan_token(const char *, size_t, size_t *, int,
 		    struct pgb_lex_token *);
 static int	scan_fail(const char *, const struct pgb_lex_token *, int,
 		    struct pgb_diag *);
@@ -88,6 +100,9 @@ static void	add_meta(struct lexer *, size_t, size_t, int);
 static void	add_var(struct lexer *, size_t, size_t);
 static void	add_directive(struct lexer *, size_t, size_t);
 static int	take_copy(struct lexer *, size_t, size_t, size_t *);
+static void	std_track(struct lexer *, const struct pgb_lex_token *);
+static enum pgb_std std_effect(struct lexer *);
+static void	std_switch(struct lexer *, enum pgb_std, size_t);
 
 /*
  * Byte classes, as in PostgreSQL's scanner: {space} (no \v), {ident_start}
@@ -337,9 +352,12 @@ scan_var(const char *s, size_t len, size_t i)
 /*
  * The token at or after *posp.  SCAN_OK with kind PGB_TOK_EOF at the end;
  * otherwise a SCAN_* code with t->off at the opening of the construct.
+ * 'std' is standard_conforming_strings: off, a backslash escapes the next
+ * byte in '...' and N'...' strings too, as in E'...'.
  */
 static int
-scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
+scan_token(const char *s, size_t len, size_t *posp, int std,
+    struct pgb_lex_token *t)
 {
 	size_t	 i = *posp, j, end;
 	unsigned char c, c1, c2, lc;
@@ -378,7 +396,7 @@ scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
 			return SCAN_COMMENT;
 	} else if (c == '\'') {
 		t->kind = PGB_TOK_STRING;
-		if ((end = scan_quoted(s, len, i + 1, '\'', 0)) == 0)
+		if ((end = scan_quoted(s, len, i + 1, '\'', !std)) == 0)
 			return SCAN_QUOTE;
 	} else if ((c == 'e' || c == 'E') && c1 == '\'') {
 		t->kind = PGB_TOK_STRING;
@@ -386,8 +404,10 @@ scan_token(const char *s, size_t len, size_t *posp, struct pgb_lex_token *t)
 			return SCAN_QUOTE;
 	} else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X' ||
 	    c == 'n' || c == 'N') && c1 == '\'') {
+		/* psql takes the N alone, then a '...' string */
 		t->kind = PGB_TOK_STRING;
-		if ((end = scan_quoted(s, len, i + 2, '\'', 0)) == 0)
+		if ((end = scan_quoted(s, len, i + 2, '\'',
+		    !std && (c == 'n' || c == 'N'))) == 0)
 			return SCAN_QUOTE;
 	} else if ((c == 'u' || c == 'U') && c1 == '&' &&
 	    (c2 == '\'' || c2 == '"')) {
@@ -491,7 +511,7 @@ pgb_lex_token(const char *text, size_t len, size_t *pos,
 
 	if (*pos > len)
 		*pos = len;
-	if ((rc = scan_token(text, len, pos, tok)) != SCAN_OK)
+	if ((rc = scan_token(text, len, pos, 1, tok)) != SCAN_OK)
 		return scan_fail(text, tok, rc, d);
 	return 0;
 }
@@ -554,6 +574,7 @@ add_stmt(struct lexer *lx, size_t off, size_t end, int is_copy)
 	st->is_copy = is_copy;
 	st->copy_off = 0;
 	st->copy_len = 0;
+	st->sets_std = PGB_STD_KEEP;
 	return 0;
 }
 
@@ -672,8 +693,218 @@ take_copy(struct lexer *lx, size_t si, size_t start, size_t *next)
 	return pgb_fail(lx->d, PGB_ESOURCE, "unterminated COPY data");
 }
 
+/*
+ * The server's parse_bool() on s[0..n): any case, a prefix of "true",
+ * "false", "yes" or "no", "on", "of" or "off", "1" or "0".  1 true,
+ * 0 false, -1 neither.
+ */
+static int
+parse_bool(const char *s, size_t n)
+{
+	static const struct {
+		const char	*word;
+		size_t		 min;
+		int		 val;
+	} b[] = {
+		{ "true", 1, 1 }, { "false", 1, 0 }, { "yes", 1, 1 },
+		{ "no", 1, 0 }, { "on", 2, 1 }, { "off", 2, 0 }, { "1", 1, 1 },
+		{ "0", 1, 0 }, { NULL, 0, 0 }
+	};
+	size_t	i, k;
+	unsigned char c;
+
+	for (i = 0; b[i].word != NULL; i++) {
+		if (n < b[i].min || n > strlen(b[i].word))
+			continue;
+		for (k = 0; k < n; k++) {
+			c = (unsigned char)s[k];
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c - 'A' + 'a');
+			if (c != (unsigned char)b[i].word[k])
+				break;
+		}
+		if (k == n)
+			return b[i].val;
+	}
+	return -1;
+}
+
+/*
+ * The text of a name or value token without its quotes: an identifier,
+ * a "quoted identifier" or a '...' or E'...' string that holds no escape
+ * or doubled quote.  0 and *p, *n; -1 for anything else.
+ */
+static int
+plain_text(const struct lexer *lx, const struct pgb_lex_token *t,
+    const char **p, size_t *n)
+{
+	const char	*s = lx->s + t->off;
+	size_t		 k = t->len;
+
+	if (t->kind == PGB_TOK_IDENT || t->kind == PGB_TOK_NUMBER) {
+		*p = s;
+		*n = k;
+		return 0;
+	}
+	if (t->kind == PGB_TOK_STRING && (*s == 'e' || *s == 'E')) {
+		s++;
+		k--;
+	}
+	if ((t->kind != PGB_TOK_STRING && t->kind != PGB_TOK_QIDENT) ||
+	    k < 2 || (*s != '\'' && *s != '"') ||
+	    memchr(s + 1, *s, k - 2) != NULL || memchr(s, '\\', k) != NULL)
+		return -1;
+	*p = s + 1;
+	*n = k - 2;
+	return 0;
+}
+
+/* Is token 't' the name standard_conforming_strings (any case, quoted)? */
+static int
+std_name(const struct lexer *lx, const struct pgb_lex_token *t)
+{
+	const char	*p;
+	size_t		 n;
+
+	return t->kind != PGB_TOK_NUMBER && plain_text(lx, t, &p, &n) == 0 &&
+	    pgb_lex_kw_eq(p, n, "standard_conforming_strings");
+}
+
+/* What setting standard_conforming_strings to token 't' does. */
+static enum pgb_std
+std_value(const struct lexer *lx, const struct pgb_lex_token *t)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (t->kind == PGB_TOK_IDENT &&
+	    pgb_lex_kw_eq(lx->s + t->off, t->len, "default"))
+		return PGB_STD_DEFAULT;
+	if (plain_text(lx, t, &p, &n) == -1)
+		return PGB_STD_OFF;	/* not known to be on */
+	return parse_bool(p, n) == 1 ? PGB_STD_ON : PGB_STD_OFF;
+}
+
+static int
+is_char(const struct lexer *lx, const struct pgb_lex_token *t, char c)
+{
+	return t->kind == PGB_TOK_CHAR && lx->s[t->off] == c;
+}
+
+/*
+ * Follow one token of the open statement (no comments): keep the first
+ * STD_TOKS for std_effect(), and watch for
+ * set_config ( 'standard_conforming_strings' , VALUE anywhere in it.
+ */
+static void
+std_track(struct lexer *lx, const struct pgb_lex_token *t)
+{
+	int	next = 0;
+
+	if (lx->std_n < STD_TOKS)
+		lx->std_tok[lx->std_n++] = *t;
+	switch (lx->cfg) {
+	case 1:
+		next = is_char(lx, t, '(') ? 2 : 0;
+		break;
+	case 2:
+		next = t->kind == PGB_TOK_STRING && std_name(lx, t) ? 3 : 0;
+		break;
+	case 3:
+		next = is_char(lx, t, ',') ? 4 : 0;
+		break;
+	case 4:
+		if (lx->cfg_set != PGB_STD_OFF)
+			lx->cfg_set = std_value(lx, t);
+		break;
+	}
+	if (next == 0 && t->kind == PGB_TOK_IDENT &&
+	    pgb_lex_kw_eq(lx->s + t->off, t->len, "set_config"))
+		next = 1;
+	lx->cfg = next;
+}
+
+/*
+ * What the statement just ended does to standard_conforming_strings:
+ * SET [SESSION | LOCAL] name {= | TO} value, RESET name, RESET ALL,
+ * DISCARD ALL, and set_config() calls; a SET of it that is not plainly
+ * on counts as off.
+ */
+static enum pgb_std
+std_effect(struct lexer *lx)
+{
+	const struct pgb_lex_token *t = lx->std_tok;
+	size_t		 n = lx->std_n, k = 1;
+	enum pgb_std	 e = PGB_STD_KEEP;
+
+	if (n > 0 && is_char(lx, &t[n - 1], ';'))
+		n--;
+	if (n == 2 && t[0].kind == PGB_TOK_IDENT && t[1].kind ==
+	    PGB_TOK_IDENT && ((pgb_lex_kw_eq(lx->s + t[0].off, t[0].len,
+	    "reset") && (std_name(lx, &t[1]) || pgb_lex_kw_eq(lx->s +
+	    t[1].off, t[1].len, "all"))) || (pgb_lex_kw_eq(lx->s + t[0].off,
+	    t[0].len, "discard") && pgb_lex_kw_eq(lx->s + t[1].off, t[1].len,
+	    "all"))))
+		e = PGB_STD_DEFAULT;
+	else if (n > 1 && t[0].kind == PGB_TOK_IDENT &&
+	    pgb_lex_kw_eq(lx->s + t[0].off, t[0].len, "set")) {
+		if (t[1].kind == PGB_TOK_IDENT &&
+		    (pgb_lex_kw_eq(lx->s + t[1].off, t[1].len, "session") ||
+		    pgb_lex_kw_eq(lx->s + t[1].off, t[1].len, "local")))
+			k = 2;
+		if (k < n && std_name(lx, &t[k]))
+			e = n == k + 3 && ((t[k + 1].kind == PGB_TOK_OP &&
+			    t[k + 1].len == 1 && lx->s[t[k + 1].off] == '=') ||
+			    (t[k + 1].kind == PGB_TOK_IDENT && pgb_lex_kw_eq(
+			    lx->s + t[k + 1].off, t[k + 1].len, "to"))) ?
+			    std_value(lx, &t[k + 2]) : PGB_STD_OFF;
+	}
+	if (lx->cfg_set == PGB_STD_OFF || e == PGB_STD_KEEP)
+		e = e == PGB_STD_OFF ? e : lx->cfg_set;
+	lx->std_n = 0;
+	lx->cfg = 0;
+	lx->cfg_set = PGB_STD_KEEP;
+	return e;
+}
+
+/*
+ * The statement that ended at 'end' set standard_conforming_strings:
+ * psql reads on to the end of the line with the value it had, and the
+ * next line with the new one.
+ */
+static void
+std_switch(struct lexer *lx, enum pgb_std e, size_t end)
+{
+	const char	*nl;
+
+	if (e == PGB_STD_KEEP)
+		return;
+	nl = memchr(lx->s + end, '\n', lx->len - end);
+	lx->std_at = nl != NULL ? (size_t)(nl - lx->s) + 1 : lx->len;
+	lx->std_next = e == PGB_STD_ON ? 1 : e == PGB_STD_OFF ? 0 : lx->std0;
+}
+
+/* Before the token at or after 'pos': switch if it starts a later line. */
+static void
+std_apply(struct lexer *lx, size_t pos, size_t lim)
+{
+	while (lx->std_next != -1 && pos < lim && IS(lx->s[pos], C_SPACE))
+		pos++;
+	if (lx->std_next != -1 && pos >= lx->std_at) {
+		lx->std = lx->std_next;
+		lx->std_next = -1;
+	}
+}
+
 int
 pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
+    unsigned *errline, struct pgb_diag *d)
+{
+	return pgb_lex_split_std(text, len, 1, out, errline, d);
+}
+
+int
+pgb_lex_split_std(const char *text, size_t len, int std, struct pgb_lex *out,
     unsigned *errline, struct pgb_diag *d)
 {
 	struct lexer	 lx;
@@ -693,11 +924,14 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 	lx.lline = 1;
 	lx.errline = errline;
 	lx.d = d;
+	lx.std = lx.std0 = std != 0;
+	lx.std_next = -1;
 	*errline = 0;
 	memset(ids, 0, sizeof(ids));
 
 	for (;;) {
-		if ((rc = scan_token(text, lim, &pos, &t)) != SCAN_OK) {
+		std_apply(&lx, pos, lim);
+		if ((rc = scan_token(text, lim, &pos, lx.std, &t)) != SCAN_OK) {
 			if (lim < len)
 				return lex_fail(&lx, t.off, "statement after "
 				    "COPY ... FROM stdin continues past its "
@@ -723,6 +957,8 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 				if (add_stmt(&lx, st_off, last_end,
 				    copy_st == 3) < 0)
 					return -1;
+				out->stmts[out->nstmts - 1].sets_std =
+				    std_effect(&lx);
 				if (copy_st == 3) {
 					*errline = out->stmts[out->nstmts -
 					    1].line;
@@ -761,6 +997,7 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 			    pgb_lex_kw_eq(text + t.off, t.len, "copy");
 		}
 		last_end = t.off + t.len;
+		std_track(&lx, &t);
 
 		if (t.kind == PGB_TOK_IDENT) {
 			/*
@@ -820,6 +1057,9 @@ pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 		} else if (text[t.off] == ';' && paren == 0 && begin == 0) {
 			if (add_stmt(&lx, st_off, last_end, copy_st == 3) < 0)
 				return -1;
+			out->stmts[out->nstmts - 1].sets_std = std_effect(&lx);
+			std_switch(&lx, out->stmts[out->nstmts - 1].sets_std,
+			    last_end);
 			open = 0;
 			idcount = 0;
 			if (copy_st != 3)

@@ -65,34 +65,36 @@ server_words(const struct pgb_diag *d, char *out, size_t len)
 }
 
 /*
- * The "(file:line)" the runtime puts after a failed statement's label,
- * at the end of its message or before "; it was rolled back".  0 and
- * *file (caller frees) and *line, or -1.
+ * The "(file:line)" the runtime puts after "failed at statement N of M"
+ * in a failed statement's message: at its end, before "; " and what
+ * became of the transaction, or before ": " and the runtime's own reason.
+ * 0 and *file (caller frees), *line and *why (that reason, or NULL), or
+ * -1.
  */
 static int
-failed_at(const struct pgb_diag *d, char **file, unsigned *line)
+failed_at(const struct pgb_diag *d, char **file, unsigned *line,
+    const char **why)
 {
-	const char	*open, *colon, *end = strstr(d->msg, "); ");
+	const char	*open, *close, *colon, *at;
 	char		*stop;
 	unsigned long	 v;
 
-	end = end != NULL ? end + 1 : d->msg + strlen(d->msg);
-	if (end == d->msg || end[-1] != ')')
+	if ((at = strstr(d->msg, " failed at statement ")) == NULL ||
+	    (open = strchr(at, '(')) == NULL ||
+	    (close = strchr(open, ')')) == NULL || (close[1] != '\0' &&
+	    strncmp(close + 1, ": ", 2) != 0 && strncmp(close + 1, "; ", 2) != 0))
 		return -1;
-	for (open = end - 1; open > d->msg && *open != '('; open--)
-		;
-	if (*open != '(')
-		return -1;
-	for (colon = end - 1; colon > open && *colon != ':'; colon--)
+	for (colon = close - 1; colon > open && *colon != ':'; colon--)
 		;
 	if (colon == open)
 		return -1;
 	errno = 0;
 	v = strtoul(colon + 1, &stop, 10);
-	if (errno || stop != end - 1 || v == 0 || v > 0xffffffffUL)
+	if (errno || stop != close || v == 0 || v > 0xffffffffUL)
 		return -1;
 	*file = pgb_xstrndup(open + 1, (size_t)(colon - open - 1));
 	*line = (unsigned)v;
+	*why = close[1] == ':' ? close + 3 : NULL;
 	return 0;
 }
 
@@ -154,7 +156,7 @@ report_failure(struct prover *p, const char *dir,
     const struct pgb_diag *d)
 {
 	char		 words[sizeof(d->detail)], *file = NULL, *where;
-	const char	*q;
+	const char	*q, *why;
 	unsigned	 line = 0;
 	long		 k;
 
@@ -169,11 +171,11 @@ report_failure(struct prover *p, const char *dir,
 		else
 			pgb_report_add(p->r, sev, where, line, NULL, "%sverify "
 			    "query failed: %s", prefix, words);
-	} else if (failed_at(d, &file, &line) == 0) {
+	} else if (failed_at(d, &file, &line, &why) == 0) {
 		free(where);
 		where = src_path(dir, file);
 		pgb_report_add(p->r, sev, where, line, NULL, "%s%s", prefix,
-		    words);
+		    why != NULL ? why : words);
 	} else
 		pgb_report_add(p->r, sev, where, 0, NULL, "%s%s", prefix,
 		    d->msg);
@@ -380,46 +382,6 @@ fail:
 	return -1;
 }
 
-/* One statement, outside the runtime, streaming COPY data. */
-static int
-exec_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
-    struct pgb_diag *d)
-{
-	const struct pgb_stmt	*s = &sc->stmts[i];
-	struct pgb_buf		 sql;
-	PGresult		*res;
-	ExecStatusType		 st;
-	int			 rc = 0;
-
-	pgb_buf_init(&sql);
-	pgb_buf_append(&sql, sc->text + s->off, s->len);
-	res = PQexec(db->conn, sql.data);
-	pgb_buf_release(&sql);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (st == PGRES_COPY_IN) {
-		PQclear(res);
-		if (s->copy_len > 0 && PQputCopyData(db->conn,
-		    (const char *)sc->text + s->copy_off,
-		    (int)s->copy_len) != 1)
-			rc = -1;
-		if (PQputCopyEnd(db->conn, rc == 0 ? NULL : "no data") != 1)
-			rc = -1;
-		while ((res = PQgetResult(db->conn)) != NULL) {
-			if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
-				rc = pgb_db_error(db, res, d);
-			PQclear(res);
-		}
-		if (rc == -1 && d->code == 0)
-			pgb_db_error(db, NULL, d);
-		return rc;
-	}
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-	    st != PGRES_EMPTY_QUERY)
-		rc = pgb_db_error(db, res, d);
-	PQclear(res);
-	return rc;
-}
-
 static const char *
 lock_words(const char *mode)
 {
@@ -526,7 +488,8 @@ lock_pass(struct prover *p, size_t upto, struct pgb_diag *d)
 		if (tx)
 			rc = pgb_db_exec(&p->db, "BEGIN", 0, NULL, NULL, d);
 		for (k = 0; k < mig->up.nstmts && rc == 0; k++) {
-			if ((rc = exec_stmt(&p->db, &mig->up, k, d)) == 0 && tx)
+			rc = pgb_run_stmt(&p->db, &mig->up, k, d);
+			if (rc == 0 && tx)
 				rc = watch_locks(p, mig, k, tables, &seen, d);
 		}
 		if (rc == 0 && tx)

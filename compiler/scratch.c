@@ -616,6 +616,9 @@ pgb_server_newdb(struct pgb_server *s, struct pgb_db *db, const char *history,
 	return rc;
 }
 
+/* Seconds a DROP DATABASE may take once pgbundle was interrupted. */
+#define DROP_WAIT	30
+
 void
 pgb_server_dropdb(struct pgb_server *s, struct pgb_db *db, const char *name)
 {
@@ -623,6 +626,9 @@ pgb_server_dropdb(struct pgb_server *s, struct pgb_db *db, const char *name)
 
 	if (db != NULL)
 		pgb_db_close(db);
+	/* Interrupted or not, what this module made goes. */
+	if (pgb_interrupted)
+		pgb_db_cleanup(&s->admin, DROP_WAIT);
 	(void)exec_on(s, s->admin.server_version >= 130000 ?
 	    "DROP DATABASE IF EXISTS %s WITH (FORCE)" :
 	    "DROP DATABASE IF EXISTS %s", name, &ignore);

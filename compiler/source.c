@@ -223,6 +223,26 @@ check_vars(struct script_acc *a, const char *file, const char *text,
 	}
 }
 
+/*
+ * pgbundle splits every script as psql does with standard_conforming_strings
+ * on, and pgapply runs every migration with it on: a statement that turns
+ * it off would have the server read the statements after it otherwise
+ * ('a\'' is a whole string then), so it is refused.
+ */
+static void
+check_std(struct script_acc *a, const char *file, const struct pgb_lex *lx)
+{
+	size_t	i;
+
+	for (i = 0; i < lx->nstmts; i++)
+		if (lx->stmts[i].sets_std == PGB_STD_OFF)
+			acc_error(a, file, lx->stmts[i].line, "turning "
+			    "standard_conforming_strings off is not supported: "
+			    "pgbundle splits statements, and pgapply runs them, "
+			    "with it on (write E'...' strings for backslash "
+			    "escapes)");
+}
+
 /* Whether the PEM label lab[0..n) names a private key. */
 static int
 says_private_key(const char *lab, size_t n)
@@ -519,6 +539,7 @@ expand_file(struct script_acc *a, const char *path, const char *display,
 	for (mi = 0; line0 > 0 && mi < lx.nmetas; mi++)
 		lx.metas[mi].line += line0;
 	check_vars(a, display, text, &lx, line0);
+	check_std(a, display, &lx);
 	a->stack[a->depth++] = pgb_xstrdup(realpath(path, real) ? real : path);
 	for (mi = 0; mi < lx.nmetas; mi++) {
 		const struct pgb_lex_meta *m = &lx.metas[mi];

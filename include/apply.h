@@ -132,6 +132,15 @@ int	pgb_accept(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, long long version,
 	    const char *reason, struct pgb_diag *);
 
+/*
+ * Run statement 'i' of 'sc' as pgapply does, streaming its COPY data
+ * when the manifest announces some (any other COPY fails it, see
+ * pgb_db_result); 0 or -1 with 'd' filled.  The one statement runner:
+ * pgbundle check uses it too.
+ */
+int	pgb_run_stmt(struct pgb_db *, const struct pgb_script *sc, size_t i,
+	    struct pgb_diag *);
+
 /* "003_create_orders" into 'buf'. */
 const char *pgb_mig_label(const struct pgb_migration *, char *buf, size_t);
 

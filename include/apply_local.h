@@ -62,18 +62,32 @@ double	pgb_now_ms(void);	/* CLOCK_MONOTONIC, in milliseconds */
 int	pgb_stmt_failed(const struct pgb_migration *,
 	    const struct pgb_script *sc, size_t i, const char *what,
 	    struct pgb_diag *);
-/* Run statement 'i' of 'sc', streaming its COPY data; 0 or -1. */
-int	pgb_run_stmt(struct pgb_db *, const struct pgb_script *sc, size_t i,
-	    struct pgb_diag *);
 /*
  * Run the verify queries of 'mig': 0 when each returned true, else -1
  * naming the query (PGB_ESQL, the query's SQL in the detail).
  */
 int	pgb_run_verify(struct pgb_db *, const struct pgb_migration *,
 	    struct pgb_diag *);
-/* o's lock and statement timeouts, for the transaction if 'local'. */
+/*
+ * o's lock and statement timeouts, for the transaction if 'local'; a
+ * transaction is marked, for pgb_own_writes(), so call it first thing.
+ */
 int	pgb_set_timeouts(struct pgb_db *, const struct pgb_apply_opts *,
 	    int local, struct pgb_diag *);
+/*
+ * Before pgapply's own writes in a migration's transaction (its history
+ * row, COMMIT): lift the statement_timeout the migration may have set,
+ * and fail with SQLSTATE 22012 unless the transaction is still the one
+ * pgb_set_timeouts() marked.  Only queued in pipeline mode.
+ */
+int	pgb_own_writes(struct pgb_db *, struct pgb_diag *);
+/*
+ * After pgb_own_writes() failed: when its check did (not the connection),
+ * say so in 'd' ('what' names the script: "migration", "down script of")
+ * and return 1; else 0.
+ */
+int	pgb_ended_tx(const char *what, const struct pgb_migration *,
+	    struct pgb_diag *);
 /*
  * Insert or update the history row of a migration; 'ms' -1: the server's
  * time since BEGIN; 'origin' "apply", "baseline" or "adopt:TOOL".

@@ -39,7 +39,20 @@ struct pgb_db {
 				   failed, whatever the server answers */
 	int	 hung_up;	/* socket shut: 1 a cancel after a signal went
 				   unanswered, 2 one past 'deadline' did */
+	int	 cleanup;	/* commands run even once pgb_interrupted is
+				   set (pgb_db_cleanup) */
+	int	 copy_in_ok;	/* the next COPY FROM STDIN is the one the
+				   statement announced: pgb_db_copy() feeds it */
+	const char *stray;	/* the command started a COPY the bundle did
+				   not announce (what it was), which pgapply
+				   ended: it fails, whatever the server says */
+	int	 ended;		/* PGB_ENDED_* bits: what the results read
+				   since the command went out (pipeline: since
+				   it began) ended a transaction with */
 };
+
+#define PGB_ENDED_COMMIT	1	/* COMMIT, END, PREPARE TRANSACTION */
+#define PGB_ENDED_ROLLBACK	2	/* ROLLBACK, ABORT */
 
 enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
 
@@ -172,6 +185,13 @@ int	pgb_db_exec(struct pgb_db *, const char *sql, int n,
 void	pgb_db_bound(struct pgb_db *, long long ms, const char *timeout);
 /* The next answer is due 'bound' from now (pipeline mode). */
 void	pgb_db_due(struct pgb_db *);
+/*
+ * From now on, commands on 'db' run even after SIGTERM or SIGINT, each
+ * bounded by 'seconds' (then cancelled, and hung up on 5 s later): for
+ * clean-up that must happen once interrupted, such as dropping a
+ * scratch database.
+ */
+void	pgb_db_cleanup(struct pgb_db *, int seconds);
 
 /*
  * Run 'sql' as one statement of the extended protocol, and only if the
@@ -195,6 +215,15 @@ int	pgb_db_exec_one(struct pgb_db *, const char *sql, int ncols,
  */
 PGresult *pgb_db_query(struct pgb_db *, const char *sql, int n,
 	    const char *const *params);
+/*
+ * The next result of the command in flight, as PQgetResult, with the same
+ * waits.  A COPY is handed back only when it is the COPY FROM STDIN that
+ * db->copy_in_ok announced; any other (COPY TO STDOUT, COPY FROM STDIN
+ * without data, COPY BOTH) is ended here, the command is marked failed
+ * (db->stray) and its final result follows: a COPY FROM STDIN gets a
+ * CopyFail, a COPY TO STDOUT a cancel request, its rows are dropped
+ * unread, and a server that has not ended it 5 s later is hung up on.
+ */
 PGresult *pgb_db_result(struct pgb_db *);
 /*
  * After a COPY ... FROM STDIN answered PGRES_COPY_IN: send 'len' bytes

@@ -23,6 +23,14 @@
 
 #include "diag.h"
 
+/* What a statement does to standard_conforming_strings. */
+enum pgb_std {
+	PGB_STD_KEEP = 0,	/* nothing */
+	PGB_STD_ON,		/* SET ... = on (true, yes, 1, 'on', ...) */
+	PGB_STD_OFF,		/* SET ... = off, or a value not known to be on */
+	PGB_STD_DEFAULT		/* RESET, RESET ALL, DISCARD ALL, TO DEFAULT */
+};
+
 struct pgb_lex_stmt {
 	size_t	 off;		/* first byte of the first token */
 	size_t	 len;		/* through the terminating ';' if any */
@@ -30,6 +38,8 @@ struct pgb_lex_stmt {
 	int	 is_copy;	/* COPY ... FROM stdin: data follows */
 	size_t	 copy_off;	/* first byte of the data lines */
 	size_t	 copy_len;	/* up to, not including, the "\." line */
+	enum pgb_std sets_std;	/* SET [SESSION|LOCAL], RESET or set_config()
+				   of standard_conforming_strings */
 };
 
 struct pgb_lex_meta {		/* a psql backslash command */
@@ -72,9 +82,20 @@ struct pgb_lex {
  * -1 on an unterminated string, quoted identifier, dollar quote, block
  * comment or COPY data: d->msg names the construct and the line where it
  * opened is in *errline.  Release 'out' with pgb_lex_release() either way.
+ * The session starts with standard_conforming_strings on.
  */
 int	pgb_lex_split(const char *text, size_t len, struct pgb_lex *out,
 	    unsigned *errline, struct pgb_diag *d);
+/*
+ * pgb_lex_split() from a session whose standard_conforming_strings is
+ * 'std' (1 on, 0 off), following it as psql does: off, a backslash
+ * escapes the next byte in '...' strings too; a statement that changes
+ * it (each one's sets_std) changes it from the next line on, since psql
+ * reads a line with the value the server reported before it; RESET goes
+ * back to 'std'.
+ */
+int	pgb_lex_split_std(const char *text, size_t len, int std,
+	    struct pgb_lex *out, unsigned *errline, struct pgb_diag *d);
 void	pgb_lex_release(struct pgb_lex *);
 
 /*

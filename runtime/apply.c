@@ -125,15 +125,46 @@ exec_or_send(struct pgb_db *db, const char *sql, int n,
 }
 
 /*
- * The history row and COMMIT are pgapply's own: a statement_timeout the
- * migration set for itself (SET, not SET LOCAL) must not cut them short.
- * Local to the migration's transaction, like the migration's own SET.
+ * Mark the transaction pgapply just began with its id, for
+ * pgb_own_writes(): local to it, so the mark goes when it ends.
  */
 static int
-own_timeout(struct pgb_db *db, struct pgb_diag *d)
+mark_tx(struct pgb_db *db, struct pgb_diag *d)
 {
+	return exec_or_send(db, "SELECT pg_catalog.set_config('pgbundle.xact', "
+	    "pg_catalog.txid_current()::pg_catalog.text, true)", 0, NULL, d);
+}
+
+int
+pgb_own_writes(struct pgb_db *db, struct pgb_diag *d)
+{
+	/*
+	 * 1 / 0 (SQLSTATE 22012) unless the mark is this transaction's: a
+	 * statement ended it (COMMIT, ROLLBACK; in a pipeline the next ones
+	 * then run in a transaction of their own, which the error aborts).
+	 */
 	return exec_or_send(db, "SELECT pg_catalog.set_config("
-	    "'statement_timeout', '0', true)", 0, NULL, d);
+	    "'statement_timeout', '0', true), 1 OPERATOR(pg_catalog./) "
+	    "(COALESCE(pg_catalog.current_setting('pgbundle.xact', true), '') "
+	    "OPERATOR(pg_catalog.=) pg_catalog.txid_current()::"
+	    "pg_catalog.text)::pg_catalog.int4", 0, NULL, d);
+}
+
+int
+pgb_ended_tx(const char *what, const struct pgb_migration *mig,
+    struct pgb_diag *d)
+{
+	char	label[PGB_NAME_MAX + 8];
+
+	if (strcmp(d->sqlstate, "22012") != 0)
+		return 0;
+	pgb_fail(d, PGB_EOPERATOR, "%s '%s': a statement ended the "
+	    "transaction pgapply runs it in", what, pgb_mig_label(mig, label,
+	    sizeof(label)));
+	pgb_detail(d, "a COMMIT, END or ROLLBACK in the script: what it "
+	    "committed stays, without a history row, and the rest was rolled "
+	    "back; look at the database before running it again");
+	return 1;
 }
 
 /*
@@ -152,6 +183,94 @@ mig_failed(const struct pgb_migration *mig, struct pgb_diag *d)
 	    d->code == PGB_ESQL ? " failed" : "", server);
 }
 
+/*
+ * Whether statement 'i' holds a backslash: the only byte whose meaning
+ * standard_conforming_strings changes (in '...' strings), so the only
+ * statements the server could split otherwise than pgbundle did.
+ */
+static int
+has_backslash(const struct pgb_script *sc, size_t i)
+{
+	return memchr(sc->text + sc->stmts[i].off, '\\',
+	    sc->stmts[i].len) != NULL;
+}
+
+/*
+ * pgbundle split the statements as the server does with
+ * standard_conforming_strings on, which the session reset sets.  A
+ * migration may have turned it off since (set_config(), RESET to a role's
+ * default): the server reports every change, and a statement it would
+ * read otherwise does not go out.
+ */
+static int
+std_strings_ok(struct pgb_db *db, const struct pgb_script *sc, size_t i,
+    struct pgb_diag *d)
+{
+	const char	*v;
+
+	if (!has_backslash(sc, i))
+		return 0;
+	v = PQparameterStatus(db->conn, "standard_conforming_strings");
+	if (v != NULL && strcmp(v, "on") == 0)
+		return 0;
+	pgb_fail(d, PGB_ESQL, "standard_conforming_strings is %s, and the "
+	    "statement holds a backslash", v != NULL ? v : "unknown");
+	pgb_detail(d, "pgbundle splits statements as the server does with "
+	    "standard_conforming_strings on; pgapply sets it on for each "
+	    "migration, and a statement before this one turned it off: "
+	    "leave it on and write E'...' strings for backslash escapes");
+	return -1;
+}
+
+/*
+ * A command of the statements that failed committed part of the
+ * migration (PGB_ENDED_COMMIT): no rollback undoes that, a human must
+ * look.  Returns -1.
+ */
+static int
+committed_part(int ended, struct pgb_diag *d)
+{
+	char	server[sizeof(d->detail)];
+
+	if (!(ended & PGB_ENDED_COMMIT) || d->code != PGB_ESQL)
+		return -1;
+	d->code = PGB_EOPERATOR;
+	snprintf(server, sizeof(server), "%s", d->detail);
+	pgb_detail(d, "%s%sa COMMIT or END in the script ended the "
+	    "transaction pgapply runs the migration in: what ran before it "
+	    "stays, without a history row; look at the database before running "
+	    "it again", server, server[0] ? "\n" : "");
+	return -1;
+}
+
+/*
+ * After a statement that succeeded: one of a transactional script runs in
+ * pgapply's transaction and must leave it open, and end no transaction
+ * on the way ("COMMIT; BEGIN"); one of a no-transaction script must
+ * leave none open (pgapply records its progress after it).
+ */
+static int
+tx_state_ok(struct pgb_db *db, const struct pgb_script *sc,
+    struct pgb_diag *d)
+{
+	PGTransactionStatusType	ts = PQtransactionStatus(db->conn);
+
+	if (sc->mode == PGB_MODE_NOTX) {
+		if (ts == PQTRANS_IDLE)
+			return 0;
+		return pgb_fail(d, PGB_ESQL, "the statement left a transaction "
+		    "open (BEGIN): in a no-transaction migration each "
+		    "statement commits alone");
+	}
+	if (ts == PQTRANS_INTRANS && db->ended == 0)
+		return 0;
+	pgb_fail(d, PGB_ESQL, "the statement %s the transaction pgapply runs "
+	    "the migration in", db->ended == PGB_ENDED_ROLLBACK ? "rolled "
+	    "back" : "ended");
+	return committed_part(db->ended == PGB_ENDED_ROLLBACK ?
+	    db->ended : PGB_ENDED_COMMIT, d);
+}
+
 /* Run one statement, streaming its COPY data when it has some. */
 int
 pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
@@ -163,22 +282,28 @@ pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	ExecStatusType	 st;
 	int		 rc = 0;
 
+	if (std_strings_ok(db, sc, i, d) == -1)
+		return -1;
 	pgb_buf_init(&sql);
 	pgb_buf_append(&sql, sc->text + s->off, s->len);
+	/* Only the COPY the manifest announced gets its data. */
+	db->copy_in_ok = s->is_copy;
 	res = pgb_db_query(db, sql.data, 0, NULL);
+	db->copy_in_ok = 0;
 	pgb_buf_release(&sql);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COPY_IN) {
 		PQclear(res);
-		return pgb_db_copy(db, sc->text + s->copy_off, s->copy_len, d);
+		rc = pgb_db_copy(db, sc->text + s->copy_off, s->copy_len, d);
+	} else {
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+		    st != PGRES_EMPTY_QUERY)
+			rc = pgb_db_error(db, res, d);
+		PQclear(res);
 	}
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-	    st != PGRES_EMPTY_QUERY) {
-		pgb_db_error(db, res, d);
-		rc = -1;
-	}
-	PQclear(res);
-	return rc;
+	if (rc == 0)
+		return tx_state_ok(db, sc, d);
+	return sc->mode == PGB_MODE_TX ? committed_part(db->ended, d) : -1;
 }
 
 int
@@ -228,6 +353,8 @@ pgb_set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
 	const char	*p[3];
 
 	p[2] = local ? "true" : "false";
+	if (local && mark_tx(db, d) == -1)
+		return -1;
 	if (o->lock_timeout != NULL) {
 		p[0] = "lock_timeout";
 		p[1] = o->lock_timeout;
@@ -358,25 +485,22 @@ pgb_rollback_tx(struct pgb_db *db)
 }
 
 /*
- * Whether 'mig' can go through libpq's pipeline mode: not with COPY data
- * (refused in a pipeline), verify queries (their answer decides the
- * COMMIT) or a baseline's extra history rows.
- */
-/*
  * In a pipeline the server keeps one statement_timeout armed until the
  * next Sync, so a migration that sets it would time the statements after
  * it together, and pgapply's own bookkeeping with them; psql times each
- * statement alone.  Such migrations take the one-statement-a-trip path.
+ * statement alone.  And a COPY to or from the client runs only as a
+ * statement of its own, starting with the word: in a pipeline one would
+ * send rows the COMMIT queued behind it does not wait for.  Statements
+ * that mention either take the one-statement-a-trip path.
  */
 static int
-mentions_statement_timeout(const struct pgb_script *sc, size_t i)
+mentions(const struct pgb_script *sc, size_t i, const char *word)
 {
-	static const char	 word[] = "statement_timeout";
 	const unsigned char	*p = sc->text + sc->stmts[i].off;
-	size_t			 n = sc->stmts[i].len, k, j;
+	size_t			 n = sc->stmts[i].len, w = strlen(word), k, j;
 
-	for (k = 0; k + sizeof(word) - 1 <= n; k++) {
-		for (j = 0; j < sizeof(word) - 1; j++) {
+	for (k = 0; k + w <= n; k++) {
+		for (j = 0; j < w; j++) {
 			unsigned char c = p[k + j];
 
 			if (c >= 'A' && c <= 'Z')
@@ -384,12 +508,19 @@ mentions_statement_timeout(const struct pgb_script *sc, size_t i)
 			if (c != (unsigned char)word[j])
 				break;
 		}
-		if (j == sizeof(word) - 1)
+		if (j == w)
 			return 1;
 	}
 	return 0;
 }
 
+/*
+ * Whether 'mig' can go through libpq's pipeline mode: not with a COPY
+ * (see mentions()), verify queries (their answer decides the COMMIT), a
+ * baseline's extra history rows, a statement_timeout set, or a backslash
+ * in a statement (std_strings_ok() looks at the session before each one
+ * goes out).
+ */
 static int
 can_pipeline(const struct pgb_migration *mig)
 {
@@ -398,8 +529,9 @@ can_pipeline(const struct pgb_migration *mig)
 	if (mig->nverify > 0 || mig->baseline)
 		return 0;
 	for (i = 0; i < mig->up.nstmts; i++)
-		if (mig->up.stmts[i].is_copy ||
-		    mentions_statement_timeout(&mig->up, i))
+		if (mig->up.stmts[i].is_copy || has_backslash(&mig->up, i) ||
+		    mentions(&mig->up, i, "copy") ||
+		    mentions(&mig->up, i, "statement_timeout"))
 			return 0;
 	return 1;
 }
@@ -408,9 +540,11 @@ can_pipeline(const struct pgb_migration *mig)
  * Pipeline mode: send a sync and read every result up to it.  The queued
  * commands were 'npre' of the runtime's own, statements s0 to s1 - 1,
  * then more of its own.  0, or -1 with 'd' from the first failure and
- * '*bad' the index of the statement that failed or did not answer
- * ((size_t)-1: none did).  Each answer is due db->bound after the one
- * before it, so a bound times each statement, as the server does.
+ * '*bad' the index of the statement that failed or did not answer, s1
+ * for the command right after them (pgb_own_writes(), in the last
+ * drain), (size_t)-1 for any other of the runtime's own.  Each answer is
+ * due db->bound after the one before it, so a bound times each
+ * statement, as the server does.
  */
 static int
 pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
@@ -432,7 +566,7 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 				continue;
 			if (rc == -1)
 				return rc;
-			if (k >= npre && k - npre < s1 - s0)
+			if (k >= npre && k - npre <= s1 - s0)
 				*bad = s0 + (k - npre);
 			return pgb_db_error(db, NULL, d);
 		}
@@ -445,11 +579,16 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 				rc = pgb_db_error(db, NULL, d);
 			return rc;
 		}
+		/*
+		 * No COPY comes here: can_pipeline() keeps them out, and
+		 * pgb_db_result() would end one.
+		 */
 		if (rc == 0 && ((st != PGRES_COMMAND_OK &&
 		    st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY &&
-		    st != PGRES_PIPELINE_ABORTED) || db->gave_up)) {
+		    st != PGRES_PIPELINE_ABORTED) || db->gave_up ||
+		    db->stray)) {
 			rc = pgb_db_error(db, res, d);
-			if (k >= npre && k - npre < s1 - s0)
+			if (k >= npre && k - npre <= s1 - s0)
 				*bad = s0 + (k - npre);
 		}
 		PQclear(res);
@@ -476,11 +615,12 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	struct pgb_buf	 sql;
 	struct pgb_diag	 ignore;
 	size_t		 i, s0 = 0, npre, queued = 0, bad = (size_t)-1;
-	int		 rc, retry;
+	int		 rc, retry, ended;
 
 	if (PQenterPipelineMode(db->conn) != 1)
 		return pgb_db_error(db, NULL, d);
-	npre = 1 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
+	db->ended = 0;
+	npre = 2 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
 	rc = exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
 	    pgb_set_timeouts(db, o, 1, d) == -1 ? -1 : 0;
 	pgb_buf_init(&sql);
@@ -507,7 +647,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 		queued += sc->stmts[i].len;
 	}
 	pgb_buf_release(&sql);
-	if (rc == 0 && (own_timeout(db, d) == -1 ||
+	if (rc == 0 && (pgb_own_writes(db, d) == -1 ||
 	    record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
 	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
 		rc = -1;
@@ -518,20 +658,25 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	(void)PQexitPipelineMode(db->conn);
 	if (rc == 0)
 		return 0;
+	ended = db->ended;
 	retry = strcmp(d->sqlstate, "55P03") == 0 && d->code == PGB_ESQL;
 	if (d->code != PGB_ERETRY)
 		pgb_rollback_tx(db);
-	if (bad == (size_t)-1) {
+	if (bad == sc->nstmts && pgb_ended_tx("migration", mig, d))
+		return -1;
+	if (bad >= sc->nstmts) {
 		if (d->code == PGB_ESQL || d->sqlstate[0] == '\0')
 			mig_failed(mig, d);
-		return -1;
+		return committed_part(ended, d);
 	}
 	if (strcmp(d->sqlstate, "42601") == 0 && d->code == PGB_ESQL &&
-	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE &&
+	    !(ended & PGB_ENDED_COMMIT))
 		return 2;
+	committed_part(ended, d);
 	pgb_stmt_failed(mig, sc, bad, "migration", d);
 	rolled_back(d, "it was rolled back");
-	return retry ? 1 : -1;
+	return retry && d->code == PGB_ESQL ? 1 : -1;
 }
 
 /*
@@ -568,8 +713,13 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (pgb_run_verify(db, mig, d) == -1)
 		goto fail;
-	if (own_timeout(db, d) == -1 || record(db, mig, o, "applied",
-	    mig->up.nstmts, (long long)(pgb_now_ms() - t0), d) == -1 ||
+	if (pgb_own_writes(db, d) == -1) {
+		if (!pgb_ended_tx("migration", mig, d))
+			mig_failed(mig, d);
+		goto fail;
+	}
+	if (record(db, mig, o, "applied", mig->up.nstmts,
+	    (long long)(pgb_now_ms() - t0), d) == -1 ||
 	    (mig->baseline && record_replaced(db, mig, o, d) == -1)) {
 		mig_failed(mig, d);
 		goto fail;
@@ -654,6 +804,8 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 			if (d->code == PGB_ESQL)
 				d->code = PGB_EOPERATOR;
 			keep = *d;
+			/* A statement that left a transaction open. */
+			pgb_rollback_tx(db);
 			(void)pgb_db_reset_session(db, d);
 			*d = keep;
 			return -1;

@@ -155,14 +155,31 @@ pgb_db_due(struct pgb_db *db)
 	db->deadline = db->bound > 0 ? now_s() + db->bound : 0;
 }
 
+void
+pgb_db_cleanup(struct pgb_db *db, int seconds)
+{
+	db->cleanup = 1;
+	db->bound = seconds;
+	snprintf(db->what, sizeof(db->what), "%d s", seconds);
+}
+
+/* Whether a signal ends the command in flight. */
+static int
+interrupted(const struct pgb_db *db)
+{
+	return pgb_interrupted && !db->cleanup;
+}
+
 /* A new command goes out: it has its own deadline and its own fate. */
 static void
 arm(struct pgb_db *db)
 {
-	if (!pgb_interrupted) {
+	if (!interrupted(db)) {
 		db->gave_up = 0;
 		db->stop_at = 0;
 	}
+	db->stray = NULL;
+	db->ended = 0;
 	pgb_db_due(db);
 }
 
@@ -212,6 +229,18 @@ send_cancel(struct pgb_db *db)
 }
 
 /*
+ * Shut the session's socket: libpq then reports a lost connection (and
+ * leaves any COPY state) instead of waiting for the server for ever.
+ */
+static void
+hang_up(struct pgb_db *db)
+{
+	(void)shutdown(PQsocket(db->conn), SHUT_RDWR);
+	db->hung_up = interrupted(db) ? 1 : 2;
+	(void)PQconsumeInput(db->conn);
+}
+
+/*
  * Wait at most 100 ms for the session's socket to be ready for 'events'.
  * This is where pgapply gives up on the server: once a signal came, or
  * the answer is past db->deadline, a cancel request goes out, and a
@@ -229,15 +258,14 @@ wait_step(struct pgb_db *db, short events)
 	reap(db, 0);
 	if (db->hung_up)
 		return -1;
-	if (db->stop_at == 0 && (pgb_interrupted ||
+	if (db->stop_at == 0 && (interrupted(db) ||
 	    (db->deadline != 0 && t > db->deadline))) {
-		db->gave_up = !pgb_interrupted;
+		db->gave_up = !interrupted(db);
 		db->stop_at = t + CANCEL_GRACE;
 		send_cancel(db);
 	}
 	if (db->stop_at != 0 && t > db->stop_at) {
-		(void)shutdown(PQsocket(db->conn), SHUT_RDWR);
-		db->hung_up = pgb_interrupted ? 1 : 2;
+		hang_up(db);
 		return -1;
 	}
 	pfd.fd = PQsocket(db->conn);
@@ -283,13 +311,91 @@ wait_readable(struct pgb_db *db)
 	}
 }
 
+/*
+ * End a COPY that no statement announced ('st' is what libpq answered):
+ * a COPY FROM STDIN gets a CopyFail, so the server ends it with an error;
+ * a COPY TO STDOUT gets a cancel request, and whatever rows come until
+ * the server ends it are dropped.  Every wait goes through wait_step(),
+ * so a signal, the deadline or CANCEL_GRACE ends it; on any failure the
+ * connection is hung up on.  Either way libpq leaves the COPY state.
+ */
+static void
+end_copy(struct pgb_db *db, ExecStatusType st)
+{
+	char	*row;
+	int	 r;
+
+	db->stray = st == PGRES_COPY_OUT ? "COPY ... TO STDOUT" :
+	    st == PGRES_COPY_IN ? "COPY ... FROM STDIN without data" :
+	    "COPY BOTH";
+	if (st != PGRES_COPY_OUT) {
+		while ((r = PQputCopyEnd(db->conn, "pgapply: the bundle carries "
+		    "no data for this COPY")) == 0 && flush_out(db) == 0)
+			;
+		if (r != 1 || flush_out(db) == -1) {
+			hang_up(db);
+			return;
+		}
+		if (st == PGRES_COPY_IN)
+			return;
+	}
+	if (db->stop_at == 0) {
+		db->stop_at = now_s() + CANCEL_GRACE;
+		send_cancel(db);
+	}
+	while ((r = PQgetCopyData(db->conn, &row, 1)) != -1) {
+		if (r > 0) {
+			PQfreemem(row);
+			continue;
+		}
+		if (r == -2 || wait_step(db, POLLIN) == -1 ||
+		    PQconsumeInput(db->conn) == 0) {
+			hang_up(db);
+			return;
+		}
+	}
+}
+
+/* A command that ended a transaction, by its tag: db->ended. */
+static void
+note_end(struct pgb_db *db, const char *tag)
+{
+	if (strcmp(tag, "COMMIT") == 0 ||
+	    strcmp(tag, "PREPARE TRANSACTION") == 0)
+		db->ended |= PGB_ENDED_COMMIT;
+	else if (strcmp(tag, "ROLLBACK") == 0)
+		db->ended |= PGB_ENDED_ROLLBACK;
+}
+
 static PGresult	*answer(struct pgb_db *);
 
 PGresult *
 pgb_db_result(struct pgb_db *db)
 {
-	wait_readable(db);
-	return PQgetResult(db->conn);
+	PGresult	*res;
+	ExecStatusType	 st;
+
+	for (;;) {
+		wait_readable(db);
+		if ((res = PQgetResult(db->conn)) == NULL)
+			return NULL;
+		st = PQresultStatus(res);
+		if (st == PGRES_COMMAND_OK)
+			note_end(db, PQcmdStatus(res));
+		if (st != PGRES_COPY_IN && st != PGRES_COPY_OUT &&
+		    st != PGRES_COPY_BOTH)
+			return res;
+		if (st == PGRES_COPY_IN && db->copy_in_ok) {
+			db->copy_in_ok = 0;
+			return res;
+		}
+		PQclear(res);
+		/*
+		 * Bounded: end_copy() leaves the COPY state, and libpq answers
+		 * a lost connection with an error result, then NULL.
+		 */
+		end_copy(db, st);
+	}
 }
 
 PGresult *
@@ -336,7 +442,7 @@ answer(struct pgb_db *db)
 	 * success, and that request may then cancel the next command
 	 * instead: this one failed.
 	 */
-	if (db->gave_up && last != NULL &&
+	if ((db->gave_up || db->stray) && last != NULL &&
 	    PQresultStatus(last) != PGRES_FATAL_ERROR) {
 		PQclear(last);
 		last = NULL;
@@ -369,7 +475,7 @@ pgb_db_copy(struct pgb_db *db, const unsigned char *data, size_t len,
 			rc = pgb_db_error(db, res, d);
 		PQclear(res);
 	}
-	if (rc == 0 && db->gave_up)
+	if (rc == 0 && (db->gave_up || db->stray))
 		rc = -1;
 	if (rc == -1 && d->code == 0)
 		pgb_db_error(db, NULL, d);
@@ -397,6 +503,22 @@ cancelled(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	return -1;
 }
 
+/* The command started a COPY the bundle did not announce: end_copy(). */
+static int
+stray_copy(struct pgb_db *db, struct pgb_diag *d)
+{
+	pgb_fail(d, PGB_ESQL, "it started %s, which the bundle does not "
+	    "announce", db->stray);
+	pgb_detail(d, "%s%s", strncmp(db->stray, "COPY ... TO", 11) == 0 ?
+	    "a migration cannot send rows to pgapply: pgapply cancelled the "
+	    "COPY and dropped what it sent" : "only a COPY ... FROM stdin "
+	    "followed by its data lines and \\. carries data: pgapply ended "
+	    "this one with an error", db->hung_up ? "; the server did not end "
+	    "it in time, so pgapply closed the connection, and the server "
+	    "rolls the transaction back" : "");
+	return -1;
+}
+
 /*
  * libpq's message as the detail, its first line, with the password of
  * 'conninfo' (and the one the connection used) masked: libpq quotes
@@ -420,6 +542,8 @@ pgb_db_error(struct pgb_db *db, const PGresult *res, struct pgb_diag *d)
 	const char	*state, *msg, *detail, *hint;
 	struct pgb_buf	 b;
 
+	if (db->stray != NULL && !pgb_interrupted)
+		return stray_copy(db, d);
 	if (db->hung_up == 2) {
 		pgb_fail(d, PGB_ERETRY, "the server did not answer within %s; "
 		    "pgapply closed the connection", db->what);
@@ -825,11 +949,15 @@ pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
 	/*
 	 * What DISCARD ALL does, less pg_advisory_unlock_all(): the next
 	 * migration starts as if psql had run its file alone.  The backend
-	 * check rides in the same round trip.
+	 * check rides in the same round trip.  standard_conforming_strings
+	 * is on whatever the role's or database's default: pgbundle split
+	 * the statements so (apply.c checks it before each that it matters
+	 * to).
 	 */
 	pgb_buf_init(&sql);
 	pgb_buf_puts(&sql, "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
-	    "DEALLOCATE ALL; CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; ");
+	    "DEALLOCATE ALL; CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
+	    "SET standard_conforming_strings = on; ");
 	/* PostgreSQL 14+: a killed runner's backend and lock go in a second. */
 	if (db->server_version >= 140000)
 		pgb_buf_puts(&sql, "SET client_connection_check_interval = "

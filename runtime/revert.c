@@ -145,6 +145,10 @@ revert_one(struct pgb_db *db, const struct pgb_migration *mig,
 			goto fail;
 		}
 	}
+	if (tx && pgb_own_writes(db, d) == -1) {
+		pgb_ended_tx("down script of", mig, d);
+		goto fail;
+	}
 	if (delete_row(db, mig->version, d) == -1)
 		goto fail;
 	if (tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)

@@ -9,7 +9,12 @@
 # signed bundles that pass every check of the bundle itself, holding what
 # the compiler refuses, which pgapply must refuse when it applies them;
 # "io" holds bundles that pass every check but carry text meant to break
-# pgapply's output (058_hostile_output.pl).
+# pgapply's output (058_hostile_output.pl); "copy" is the list
+# 054_copy_loops.pl reads: bundles that verify, whose SQL the compiler
+# would refuse (a COPY the manifest does not announce,
+# standard_conforming_strings turned off), so that pgapply must fail them
+# while applying; its lines are NAME <TAB> EXIT <TAB> substring, and the
+# fixture "base" (exit 0) is the migration 1 every other one starts with.
 #
 # For each fixture NAME it writes OUTDIR/NAME.pgb and, when the fixture is
 # signed, OUTDIR/NAME.pgb.sig (made with `openssl pkeyutl -sign -rawin`
@@ -34,12 +39,10 @@ use File::Basename qw(dirname);
 use File::Spec;
 use MIME::Base64 qw(decode_base64);
 
-my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more|apply|io]
-";
+my $out = shift or die "usage: gen-hostile.pl OUTDIR [core|more|apply|io|copy]\n";
 my $set = shift // 'core';
-die "usage: gen-hostile.pl OUTDIR [core|more|apply|io]
-"
-    unless $set =~ /^(?:core|more|apply|io)$/;
+die "usage: gen-hostile.pl OUTDIR [core|more|apply|io|copy]\n"
+    unless $set =~ /^(?:core|more|apply|io|copy)$/;
 -d $out or mkdir $out or die "gen-hostile.pl: cannot create $out: $!\n";
 my $keys = File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
     'data', 'keys');
@@ -268,6 +271,12 @@ sub entries {
 
 sub bundle_from {
 	return gzip(tar(map { tar_entry(@$_) } @_));
+}
+
+if ($set eq 'copy') {
+	copy_set();
+	print "$_\n" for @lines;
+	exit 0;
 }
 
 my $valid = bundle_from(entries());
@@ -790,4 +799,78 @@ sub io {
 	$m =~ s/^target prod\n/target prod\n\xff\xfe\xc3(evil\xe2\x82 x\n/m;
 	fixture('io-manifest-bytes', 'manifest line 4: unknown key',
 	    bundle_from(['MANIFEST', $m], ['migrations/001_ok.sql', "SELECT 1;\n"]));
+}
+
+# ---- the "copy" set ---------------------------------------------------------
+
+# Signed bundles of migration 1 ("base") and a migration 2 that pgapply
+# must fail as it applies it: PgbForge writes what the compiler refuses.
+sub copy_set {
+	require lib;
+	lib->import(File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)),
+	    'lib'));
+	require PgbForge;
+	my $base = { version => 1, name => 'base', up => ['CREATE TABLE t (a int);',
+	    'INSERT INTO t VALUES (1), (2);'] };
+	my $forge = sub {
+		my ($name, $exit, $want, %m) = @_;
+		PgbForge::bundle("$out/$name.pgb", $base,
+		    { version => 2, name => 'hostile', %m });
+		push @lines, "$name\t$exit\t$want";
+	};
+	PgbForge::bundle("$out/base.pgb", $base);
+	push @lines, "base\t0\t";
+
+	my $out_msg = 'it started COPY ... TO STDOUT, which the bundle does not announce';
+	my $in_msg = 'it started COPY ... FROM STDIN without data, which the bundle '
+	    . 'does not announce';
+	my $std_msg = 'standard_conforming_strings is off, and the statement holds a '
+	    . 'backslash';
+	my @verify = (verify => ['SELECT true']);
+	my @notx = (mode => 'no-transaction');
+	my @x = ('CREATE TABLE x (a int);');
+
+	# In a transaction (with a verify query too: the pipeline keeps out
+	# any statement that mentions COPY either way) and alone in
+	# no-transaction mode (exit 6: a human looks at the failed row).
+	$forge->('copy-out', 5, $out_msg, up => [@x, 'COPY t TO STDOUT;']);
+	$forge->('copy-out-verify', 5, $out_msg, up => [@x, 'COPY t TO STDOUT;'],
+	    @verify);
+	$forge->('copy-out-no-transaction', 6, $out_msg, @notx,
+	    up => ['SELECT 1;', 'COPY t TO STDOUT;']);
+	$forge->('copy-in', 5, $in_msg, up => [@x, 'COPY t FROM STDIN;']);
+	$forge->('copy-in-verify', 5, $in_msg, up => [@x, 'COPY t FROM STDIN;'],
+	    @verify);
+	$forge->('copy-in-no-transaction', 6, $in_msg, @notx,
+	    up => ['SELECT 1;', 'COPY t FROM STDIN;']);
+	# COPY TO STDOUT spelt other ways, and rows the server would send
+	# for hours, or slowly: the cancel ends it at the first.
+	$forge->('copy-out-query', 5, $out_msg,
+	    up => [@x, 'copy (SELECT a FROM t) TO STDOUT WITH (FORMAT csv);']);
+	$forge->('copy-out-stdin', 5, $out_msg, up => [@x, 'COPY t TO STDIN;']);
+	$forge->('copy-out-endless', 5, $out_msg, up => [@x,
+	    'COPY (SELECT generate_series(1, 1000000000)) TO STDOUT;']);
+	$forge->('copy-out-slow', 5, $out_msg, up => [@x, 'SELECT pg_sleep(1);',
+	    "COPY (SELECT repeat('x', 20000), pg_sleep(0.1) FROM "
+	    . 'generate_series(1, 600)) TO STDOUT;']);
+	# Several commands in one statement: the pipeline refuses them, and
+	# the one-by-one run finds the COPY behind the first command, or after
+	# the announced COPY's data.
+	$forge->('copy-out-second-command', 5, $out_msg,
+	    up => [@x, 'SELECT 1; COPY t TO STDOUT; SELECT 2;']);
+	$forge->('copy-out-after-data', 5, $out_msg, up => [@x,
+	    { sql => 'COPY t FROM stdin; COPY t TO STDOUT;', data => "3\n" }],
+	    @verify);
+	$forge->('copy-in-after-data', 5, $in_msg, up => [@x,
+	    { sql => 'COPY t FROM stdin; COPY t FROM stdin;', data => "3\n" }],
+	    @verify);
+	# standard_conforming_strings turned off: the next statement with a
+	# backslash does not go out (the server would read it as a COPY TO
+	# STDOUT where the compiler saw a COPY to a file).
+	$forge->('std-strings-set-off', 5, $std_msg, up => [@x,
+	    'SET standard_conforming_strings = off;',
+	    q{COPY (SELECT 'a\'') TO STDOUT --') TO '/tmp/pgbundle-never';}]);
+	$forge->('std-strings-set-config', 5, $std_msg, up => [@x,
+	    q{SELECT set_config('standard_' || 'conforming_strings', 'off', false);},
+	    q{SELECT 'a\'; DROP TABLE t; --';}]);
 }

@@ -22,8 +22,9 @@ sub cores {
 
 # The files that take longest here (docs/RELIABILITY.md has the times):
 # started first.  Any other order would give the same results.
-my @slow = qw(052_hung_server 055_history_trust 050_faults 064_image
-    057_archive_differential 053_hostile_more 030_verify 066_setup);
+my @slow = qw(052_hung_server 055_history_trust 050_faults 054_copy_loops
+    064_image 068_result_fuzz 057_archive_differential 053_hostile_more
+    030_verify 066_setup);
 my %rank = map { $slow[$_] => $_ + 1 } 0 .. $#slow;
 sub rank {
 	my ($f) = $_[0] =~ m{([^/]+)\.pl$};

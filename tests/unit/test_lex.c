@@ -232,6 +232,169 @@ test_lex_escape_string(void **state)
 	check_split("SELECT xe'\\';SELECT 1;", want2);
 }
 
+/* Split 's' from a session whose standard_conforming_strings is 'std'. */
+static const char *
+split_std_ok(const char *s, int std, struct pgb_lex *lx)
+{
+	struct pgb_diag	d;
+	unsigned	errline = 99;
+	const char	*t = own(s, strlen(s));
+
+	memset(&d, 0, sizeof(d));
+	if (pgb_lex_split_std(t, strlen(s), std, lx, &errline, &d) != 0)
+		fail_msg("split failed at line %u: %s", errline, d.msg);
+	return t;
+}
+
+/* 's' splits into exactly 'want' when the session starts with 'std'. */
+static void
+check_split_std(const char *s, int std, const char *const *want)
+{
+	struct pgb_lex	 lx;
+	const char	*t = split_std_ok(s, std, &lx);
+	size_t		 n;
+
+	for (n = 0; want[n] != NULL; n++) {
+		if (n >= lx.nstmts)
+			fail_msg("%zu statements, want more", lx.nstmts);
+		if (lx.stmts[n].len != strlen(want[n]) ||
+		    memcmp(t + lx.stmts[n].off, want[n], strlen(want[n])) != 0)
+			fail_msg("statement %zu is '%.*s', want '%s'", n,
+			    (int)lx.stmts[n].len, t + lx.stmts[n].off, want[n]);
+	}
+	assert_int_equal(lx.nstmts, n);
+	pgb_lex_release(&lx);
+}
+
+static void
+test_lex_std_strings_off(void **state)
+{
+	/* off: a backslash escapes in '...' and N'...', as in E'...' */
+	static const char *const off[] = {
+		"SELECT 'a\\';', N'b\\';';", "SELECT 2;", NULL
+	};
+	/* never in B'', X'', U&'' or dollar quotes */
+	static const char *const raw[] = {
+		"SELECT B'1\\', X'f\\', U&'\\0041\\', $$\\$$;",
+		"SELECT 2;", NULL
+	};
+
+	(void)state;
+	check_split_std("SELECT 'a\\';', N'b\\';';SELECT 2;", 0, off);
+	check_split_std("SELECT B'1\\', X'f\\', U&'\\0041\\', $$\\$$;"
+	    "SELECT 2;", 0, raw);
+}
+
+static void
+test_lex_std_strings_follow_set(void **state)
+{
+	/* from the line after the SET, as psql reads line by line */
+	static const char *const next_line[] = {
+		"SET standard_conforming_strings = off;",
+		"SELECT 'a\\';', 1;", "SELECT 2;", NULL
+	};
+	static const char *const same_line[] = {
+		"SET standard_conforming_strings = off;", "SELECT 'a\\';",
+		"SELECT 'b\\';', 2;", NULL
+	};
+	/* RESET goes back to the session's value, here off */
+	static const char *const reset[] = {
+		"SET standard_conforming_strings TO on;", "SELECT 'a\\';",
+		"RESET standard_conforming_strings;", "SELECT 'b\\';', 2;",
+		NULL
+	};
+	/* a string that spans the switch keeps the rules it started with */
+	static const char *const spans[] = {
+		"SET standard_conforming_strings = off;", "SELECT 'x\n\\';",
+		"SELECT 1;", NULL
+	};
+	struct pgb_lex	lx;
+
+	(void)state;
+	check_split_std("SET standard_conforming_strings = off;\n"
+	    "SELECT 'a\\';', 1;\nSELECT 2;", 1, next_line);
+	check_split_std("SET standard_conforming_strings = off; "
+	    "SELECT 'a\\';\nSELECT 'b\\';', 2;", 1, same_line);
+	check_split_std("SET standard_conforming_strings TO on;\n"
+	    "SELECT 'a\\';\nRESET standard_conforming_strings;\n"
+	    "SELECT 'b\\';', 2;", 0, reset);
+	check_split_std("SET standard_conforming_strings = off; SELECT 'x\n"
+	    "\\';\nSELECT 1;", 1, spans);
+	(void)split_std_ok("SELECT 1;\nSET standard_conforming_strings = 0;", 1,
+	    &lx);
+	assert_int_equal(lx.stmts[0].sets_std, PGB_STD_KEEP);
+	assert_int_equal(lx.stmts[1].sets_std, PGB_STD_OFF);
+	pgb_lex_release(&lx);
+}
+
+/* What the one statement 's' does to standard_conforming_strings. */
+static enum pgb_std
+sets_std(const char *s)
+{
+	struct pgb_lex	lx;
+	enum pgb_std	e;
+
+	(void)split_std_ok(s, 1, &lx);
+	assert_int_equal(lx.nstmts, 1);
+	e = lx.stmts[0].sets_std;
+	pgb_lex_release(&lx);
+	return e;
+}
+
+static void
+test_lex_std_strings_forms(void **state)
+{
+	static const struct {
+		const char	*sql;
+		enum pgb_std	 e;
+	} c[] = {
+		{ "SET standard_conforming_strings = off;", PGB_STD_OFF },
+		{ "set session STANDARD_CONFORMING_STRINGS to 'on'", PGB_STD_ON },
+		{ "SET LOCAL standard_conforming_strings = false;", PGB_STD_OFF },
+		{ "SET standard_conforming_strings = 1;", PGB_STD_ON },
+		{ "SET standard_conforming_strings = 0;", PGB_STD_OFF },
+		{ "SET standard_conforming_strings = t;", PGB_STD_ON },
+		{ "SET standard_conforming_strings = 'TRUE';", PGB_STD_ON },
+		{ "SET standard_conforming_strings = E'yes';", PGB_STD_ON },
+		{ "SET \"standard_conforming_strings\" = \"on\";", PGB_STD_ON },
+		{ "SET standard_conforming_strings = 'of';", PGB_STD_OFF },
+		/* the server refuses these; none is plainly on */
+		{ "SET standard_conforming_strings = o;", PGB_STD_OFF },
+		{ "SET standard_conforming_strings = 'truex';", PGB_STD_OFF },
+		{ "SET standard_conforming_strings = on, off;", PGB_STD_OFF },
+		{ "SET standard_conforming_strings FROM CURRENT;", PGB_STD_OFF },
+		{ "SET /* c */ standard_conforming_strings -- c\n= off;",
+		    PGB_STD_OFF },
+		{ "SET standard_conforming_strings TO DEFAULT;", PGB_STD_DEFAULT },
+		{ "RESET standard_conforming_strings;", PGB_STD_DEFAULT },
+		{ "RESET ALL;", PGB_STD_DEFAULT },
+		{ "discard all", PGB_STD_DEFAULT },
+		{ "SELECT pg_catalog.set_config('standard_conforming_strings', "
+		    "'off', false);", PGB_STD_OFF },
+		{ "SELECT 1, set_config('STANDARD_CONFORMING_STRINGS', 'on', "
+		    "true);", PGB_STD_ON },
+		{ "SELECT set_config('standard_conforming_strings', $1, false);",
+		    PGB_STD_OFF },
+		{ "SELECT set_config('standard_conforming_strings', 'on', false), "
+		    "set_config('standard_conforming_strings', 'off', false);",
+		    PGB_STD_OFF },
+		{ "SELECT set_config('search_path', 'off', false);", PGB_STD_KEEP },
+		{ "SET search_path = off;", PGB_STD_KEEP },
+		{ "SET SESSION AUTHORIZATION DEFAULT;", PGB_STD_KEEP },
+		{ "ALTER ROLE r SET standard_conforming_strings = off;",
+		    PGB_STD_KEEP },
+		{ "SHOW standard_conforming_strings;", PGB_STD_KEEP },
+		{ "RESET search_path;", PGB_STD_KEEP },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (sets_std(c[i].sql) != c[i].e)
+			fail_msg("'%s': %d, want %d", c[i].sql,
+			    (int)sets_std(c[i].sql), (int)c[i].e);
+}
+
 static void
 test_lex_no_string_continuation(void **state)
 {
@@ -1111,6 +1274,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_lex_standard_string, teardown),
 		cmocka_unit_test_teardown(test_lex_escape_string, teardown),
+		cmocka_unit_test_teardown(test_lex_std_strings_off, teardown),
+		cmocka_unit_test_teardown(test_lex_std_strings_follow_set,
+		    teardown),
+		cmocka_unit_test_teardown(test_lex_std_strings_forms, teardown),
 		cmocka_unit_test_teardown(test_lex_no_string_continuation,
 		    teardown),
 		cmocka_unit_test_teardown(test_lex_unicode_strings, teardown),
