@@ -245,9 +245,9 @@ committed_part(int ended, struct pgb_diag *d)
 
 /*
  * After a statement that succeeded: one of a transactional script runs in
- * pgapply's transaction and must leave it open, and end no transaction
- * on the way ("COMMIT; BEGIN"); one of a no-transaction script must
- * leave none open (pgapply records its progress after it).
+ * pgapply's transaction and must leave it open, and commit nothing on the
+ * way ("COMMIT; BEGIN"); one of a no-transaction script must leave none
+ * open (pgapply records its progress after it).
  */
 static int
 tx_state_ok(struct pgb_db *db, const struct pgb_script *sc,
@@ -262,7 +262,11 @@ tx_state_ok(struct pgb_db *db, const struct pgb_script *sc,
 		    "open (BEGIN): in a no-transaction migration each "
 		    "statement commits alone");
 	}
-	if (ts == PQTRANS_INTRANS && db->ended == 0)
+	/*
+	 * A ROLLBACK tag in a transaction still open is ROLLBACK TO
+	 * SAVEPOINT, or "ROLLBACK; BEGIN", which pgb_own_writes() catches.
+	 */
+	if (ts == PQTRANS_INTRANS && !(db->ended & PGB_ENDED_COMMIT))
 		return 0;
 	pgb_fail(d, PGB_ESQL, "the statement %s the transaction pgapply runs "
 	    "the migration in", db->ended == PGB_ENDED_ROLLBACK ? "rolled "
