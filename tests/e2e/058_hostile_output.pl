@@ -82,7 +82,7 @@ sub harmless {
 	is($code, 5, 'io-cut-escape: the failing statement exits 5');
 	my ($first) = split /\n/, $err;
 	is($first, "pgapply: migration '001_io_cut' failed at statement 1 of 1 "
-	    . "(lib/\\x1b[2J\\x1b[31mforged\\x0apgapply: applied all.sql:1)",
+	    . "(lib/\\x1b[2J\\x1b[31mforged\\x0apgapply: applied all.sql:1); it was rolled back",
 	    'io-cut-escape: src= is shown with its ESC and newline escaped');
 	harmless('io-cut-escape, stderr', $err);
 	my $euro = "\xe2\x82\xac";
@@ -98,7 +98,7 @@ sub harmless {
 	my @o = json_lines('io-cut-escape', $out);
 	my ($e) = grep { $_->{event} eq 'error' } @o;
 	is($e->{message}, "migration '001_io_cut' failed at statement 1 of 1 "
-	    . "(lib/\e[2J\e[31mforged\npgapply: applied all.sql:1)",
+	    . "(lib/\e[2J\e[31mforged\npgapply: applied all.sql:1); it was rolled back",
 	    'io-cut-escape, --json: the message, its control characters escaped in JSON');
 	like($out, qr/\\u001b\[2J/, 'io-cut-escape, --json: ESC written as \u001b');
 	like($e->{detail}, qr/\nSQL: SELECT  '\x{20ac}{50} \.\.\.\z/,
