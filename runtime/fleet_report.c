@@ -99,9 +99,11 @@ describe(const struct pgb_fleet *f, size_t t, char *buf, size_t n)
 		snprintf(buf, n, "%zu pending", r->count);
 	else if (c == C_FAILED && strcmp(f->cmd, "status") == 0)
 		snprintf(buf, n, "a failed migration in its history");
-	else if ((c == C_FAILED || c == C_OPERATOR) && r->at >= 0)
+	else if ((c == C_FAILED || c == C_OPERATOR || c == C_INTERRUPTED) &&
+	    r->at >= 0)
 		snprintf(buf, n, "%s at %s", c == C_FAILED ? "failed" :
-		    "needs an operator", r->at_label);
+		    c == C_OPERATOR ? "needs an operator" : "interrupted",
+		    r->at_label);
 	else
 		snprintf(buf, n, "%s", c == C_OPERATOR ? "needs an operator" :
 		    classes[c].label);

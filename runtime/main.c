@@ -239,6 +239,8 @@ static int
 exit_for(int code)
 {
 	switch (code) {
+	case PGB_OK:
+		return EXIT_OK;
 	case PGB_EUSAGE:
 		return EXIT_USAGE;
 	case PGB_EKEY:
