@@ -526,7 +526,7 @@ my $glist = list('g', map { "$_ " . $pg->connstr($_) } @g);
 	my $man = PgbTest::read_file(PgbTest::root() . '/runtime/pgapply.1');
 	for my $o (qw(targets targets-query jobs keep-going fail-fast canary
 	    shard)) {
-		like($man, qr/^\.Fl -\Q$o\E\b/m, "pgapply.1 documents --$o");
+		like($man, qr/\bFl -\Q$o\E\b/, "pgapply.1 documents --$o");
 	}
 }
 
