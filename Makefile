@@ -100,6 +100,11 @@ $(SB)/.done: scripts/build-static.sh
 bench: all
 	perl bench/run.pl
 
+# One bundle to 100 databases: a shell loop of pgapply against --targets
+# -j 1 and -j 4 (bench/fleet.pl, docs/BENCHMARKS.md).
+bench-fleet: all
+	perl bench/fleet.pl
+
 # libFuzzer targets (clang, from Debian): the bundle reader behind the
 # signature, the manifest parser, the SQL lexer and classifier, built into
 # $(FB) with ASan and UBSan.  Each runs FUZZ_TIME seconds from seeds made
@@ -156,7 +161,7 @@ clean:
 distclean: clean
 	rm -rf $(B)
 
-.PHONY: all units test check check-unit check-e2e demo bench install uninstall clean \
+.PHONY: all units test check check-unit check-e2e demo bench bench-fleet install uninstall clean \
 	distclean static
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/sobj/*/*.d)
