@@ -14,7 +14,8 @@
  * SIGINT reach main.c's handler, which raises pgb_interrupted; the loop
  * here then starts no more targets and sends SIGTERM to each running
  * child, which cancels and rolls back as a single run does.  Should the
- * parent die, the kernel sends each child SIGTERM (PR_SET_PDEATHSIG).
+ * parent die, the kernel sends each child SIGTERM (PR_SET_PDEATHSIG), and
+ * the child, whose output now goes nowhere, still rolls back and ends.
  *
  * Trusts: the results its own children send.  Bounds: a child's line is
  * relayed in pieces of at most RELAY_MAX bytes.
@@ -165,6 +166,9 @@ int
 pgb_fleet_check(const struct pgb_fleet_opts *o, const char *cmd,
     const char *db, struct pgb_diag *d)
 {
+	struct pgb_buf	b;
+	size_t		i;
+
 	if (!o->any)
 		return 0;
 	if (o->list == NULL && o->query == NULL)
@@ -174,10 +178,17 @@ pgb_fleet_check(const struct pgb_fleet_opts *o, const char *cmd,
 	if (o->list != NULL && o->query != NULL)
 		return pgb_fail(d, PGB_EUSAGE, "--targets and --targets-query "
 		    "exclude each other");
-	if (!pgb_fleet_cmd_ok(cmd))
-		return pgb_fail(d, PGB_EUSAGE, "'%s' does not run on a fleet: "
-		    "--targets works with plan, apply, status and rollback",
-		    cmd);
+	if (!pgb_fleet_cmd_ok(cmd)) {
+		pgb_buf_init(&b);
+		for (i = 0; fleet_cmds[i] != NULL; i++)
+			pgb_buf_printf(&b, "%s%s", i == 0 ? "" :
+			    fleet_cmds[i + 1] == NULL ? " and " : ", ",
+			    fleet_cmds[i]);
+		pgb_fail(d, PGB_EUSAGE, "'%s' does not run on a fleet: "
+		    "--targets works with %s", cmd, b.data);
+		pgb_buf_release(&b);
+		return -1;
+	}
 	if (o->list != NULL && db != NULL)
 		return pgb_fail(d, PGB_EUSAGE, "--db names the control "
 		    "database of --targets-query; with --targets each line "
@@ -277,6 +288,8 @@ child(struct pgb_fleet *f, size_t t, int out, int err, int res)
 #endif
 	if (getppid() != f->parent)
 		_exit(1);
+	/* With the parent gone, a write fails: still roll back and leave. */
+	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < f->nslots; i++) {
 		if (f->slots[i].pid == 0)
 			continue;

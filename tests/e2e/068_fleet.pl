@@ -347,6 +347,34 @@ my $glist = list('g', map { "$_ " . $pg->connstr($_) } @g);
 	    'SIGTERM: each migration ran once in the end');
 }
 
+# --- kill -9 of pgapply itself: its children still roll back and end -----------
+{
+	my @x = map { "x$_" } 1 .. 4;
+	for (@x) {
+		$pg->createdb($_);
+		$pg->psql('postgres', "ALTER DATABASE $_ SET fleet.sleep = '60'");
+	}
+	my $xl = list('x', map { "$_ " . $pg->connstr($_) } @x);
+	my $p = spawn_fleet('apply', '--targets', $xl, '-j', '2');
+	ok(PgbTest::wait_until(60, sub { $pg->psql('postgres', 'SELECT '
+	    . "count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT "
+	    . "pg_sleep(%'") eq '2' }), 'kill -9: two targets are inside 002');
+	$p->signal('KILL');
+	my ($code) = $p->wait(30);
+	is($code, 137, 'kill -9: pgapply is gone');
+	ok(PgbTest::wait_until(20, sub { $pg->psql('postgres', 'SELECT count(*) '
+	    . "FROM pg_stat_activity WHERE application_name = 'pgapply'") eq
+	    '0' }), 'kill -9: its children cancelled, rolled back and ended');
+	is(history('x1') . ' ' . history('x2'), '1 1',
+	    'kill -9: the running migrations rolled back, 001 stays');
+	$pg->psql('postgres', "ALTER DATABASE $_ RESET fleet.sleep") for @x;
+	my $err;
+	($code, undef, $err) = fleet('apply', '--targets', $xl, '-j', '4');
+	is($code, 0, 'kill -9: the rerun converges') or diag($err);
+	is(join(' ', map { runs($_) } @x), join(' ', ('1,2,3') x 4),
+	    'kill -9: each migration ran once in the end');
+}
+
 # --- --canary and --fail-fast -------------------------------------------------------------
 {
 	my @c = map { "c$_" } 1 .. 5;
