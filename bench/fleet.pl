@@ -56,7 +56,7 @@ sub slurp {
 	my ($p) = @_;
 	open(my $fh, '<', $p) or return '';
 	local $/;
-	return scalar <$fh>;
+	return scalar(<$fh>) // '';
 }
 
 sub spew {
@@ -232,7 +232,6 @@ for my $r (1 .. $RUNS) {
 $res{$_->{id}}{opens} = bundle_opens($_->{cmd}) for @WAYS;
 
 # --- report ---------------------------------------------------------------------------
-my $loopm = stats(@{ $res{loop}{ms} })->{med};
 my $single = stats(@single_rss);
 my @md;
 push @md, sprintf('%d databases on one local PostgreSQL %s (fsync, '
@@ -242,15 +241,21 @@ push @md, sprintf('%d databases on one local PostgreSQL %s (fsync, '
     `psql -XAt -d postgres -c 'show server_version'` =~ s/\s+$//r,
     $SRC eq "$ROOT/migrations" ? 'migrations/' : $SRC, $nmig, $RUNS,
     `uname -srm` =~ s/\s+$//r, `nproc` =~ s/\s+$//r);
-push @md, '', '| way | wall ms, median (min–max) | × loop | bundle opened '
-    . '(verified) | peak RSS, largest process, MB | peak PSS, whole tree, MB '
-    . '| load average during the runs |', '|---|---|---|---|---|---|---|';
+push @md, '', '| way | wall ms, median (min–max) | × loop, run by run: '
+    . 'median (min–max) | bundle opened (verified) | peak RSS, largest '
+    . 'process, MB | peak PSS, whole tree, MB | load average during the '
+    . 'runs |', '|---|---|---|---|---|---|---|';
 for my $w (@WAYS) {
 	my $R = $res{$w->{id}};
 	my $s = stats(@{ $R->{ms} });
 	my $l = stats(@{ $R->{load} });
-	push @md, sprintf('| %s | %s | %.2f | %s | %.1f | %.1f | %.1f–%.1f |',
-	    $w->{name}, f0($s), $s->{med} / $loopm, $R->{opens} // '?',
+	# Each run against the loop's run of the same round, which met
+	# about the same neighbours.
+	my $x = stats(map { $R->{ms}[$_] / $res{loop}{ms}[$_] }
+	    0 .. $#{ $R->{ms} });
+	push @md, sprintf('| %s | %s | %.2f (%.2f–%.2f) | %s | %.1f | %.1f | '
+	    . '%.1f–%.1f |', $w->{name}, f0($s), $x->{med}, $x->{min}, $x->{max},
+	    $R->{opens} // '?',
 	    stats(@{ $R->{rss} })->{max} / 1024,
 	    stats(@{ $R->{pss} })->{max} / 1024, $l->{min}, $l->{max});
 }
