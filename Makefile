@@ -116,6 +116,11 @@ image:
 bench: all
 	perl bench/run.pl
 
+# One bundle to 100 databases: a shell loop of pgapply against --targets
+# -j 1 and -j 4 (bench/fleet.pl, docs/BENCHMARKS.md).
+bench-fleet: all
+	perl bench/fleet.pl
+
 # libFuzzer targets (clang, from Debian): the bundle reader behind the
 # signature, the manifest parser, the SQL lexer and classifier, built into
 # $(FB) with ASan and UBSan.  Each runs FUZZ_TIME seconds from seeds made
@@ -190,7 +195,7 @@ distclean: clean
 	sh scripts/image.sh clean
 	rm -rf $(B)
 
-.PHONY: all units test check check-unit check-e2e demo bench install uninstall clean \
-	distclean static image
+.PHONY: all units test check check-unit check-e2e demo bench bench-fleet install \
+	uninstall clean distclean static image
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/sobj/*/*.d)

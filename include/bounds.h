@@ -48,5 +48,14 @@
 #define PGB_SIGFILES_MAX	(2 * PGB_KEYS_MAX)
 /* A trust file: PGB_KEYS_MAX PEM keys, comments, min-signatures. */
 #define PGB_TRUSTFILE_MAX	(64u * 1024)
+/* A fleet: targets in one list (a few bytes of memory each), the list. */
+#define PGB_TARGETS_MAX		100000u
+#define PGB_TARGETS_FILE_MAX	(32u * 1024 * 1024)
+/* One line of a target list (a conninfo with its TLS options fits). */
+#define PGB_TARGET_LINE_MAX	8192u
+/* A target's name, the prefix of each of its lines. */
+#define PGB_TARGET_NAME_MAX	128u
+/* Targets run at once: each is a process, a connection and three pipes. */
+#define PGB_JOBS_MAX		128u
 
 #endif /* PGB_BOUNDS_H */

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "db.h"
 #include "text.h"
+#include "fleet.h"
 #include "banned.h"
 
 /* Exit statuses: stable, one per class of outcome (see --help). */
@@ -49,7 +50,9 @@ static const char usage_text[] =
 "       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
 "       pgapply baseline FILE --version N [--no-verify] [options]\n"
 "       pgapply adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n"
-"       pgapply accept FILE --version N --reason TEXT [options]\n";
+"       pgapply accept FILE --version N --reason TEXT [options]\n"
+"       pgapply plan|apply|status|rollback FILE (--targets LIST |\n"
+"                --targets-query SQL [--db CONTROL]) [-j N] [options]\n";
 
 static const char help_text[] =
 "pgapply verifies a pgbundle bundle completely, then applies it to a\n"
@@ -120,6 +123,27 @@ static const char help_text[] =
 "  --adopt-from TOOL      with no pgbundle history yet, adopt TOOL's first\n"
 "                         (as adopt; --table, --map); without it, apply\n"
 "                         refuses a database another tool migrated\n"
+"Fleet options (plan, apply, status, rollback on many databases):\n"
+"  --targets LIST         one target per line of file LIST (- for stdin):\n"
+"                         NAME CONNINFO, or a conninfo or URL alone (named\n"
+"                         host/dbname); '#' comments; never --db\n"
+"  --targets-query SQL    the targets are the rows (columns name, conninfo)\n"
+"                         SQL returns in a read-only transaction on the\n"
+"                         control database (--db or $DATABASE_URL)\n"
+"  -j, --jobs N           run N targets at once (default 1), each in its own\n"
+"                         process, connection, lock and transactions\n"
+"  --keep-going           after a target fails, run the others (default)\n"
+"  --fail-fast            after a target fails, start no other\n"
+"  --canary K             run the first K targets first; run the rest only\n"
+"                         if all K succeeded\n"
+"  --shard I/N            only the targets k (0-based, list order) with\n"
+"                         k mod N = I: a Kubernetes Indexed Job passes\n"
+"                         $(JOB_COMPLETION_INDEX)/N\n"
+"  The bundle is verified once.  Each line of a target is prefixed with\n"
+"  [NAME]; --json adds \"target\" to its events, then one \"target\" event\n"
+"  per target and a \"fleet\" event.  status prints one row per target.\n"
+"  The exit status is the worst over the targets, from best to worst:\n"
+"  0, 9, 75, 7, 8, 4, 5, 6, 3, 2, 1.\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
 "  -q, --quiet            no progress lines\n"
@@ -149,7 +173,7 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
 	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_NO_VERIFY,
-	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK };
+	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK, OPT_FLEET };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -180,6 +204,13 @@ static const struct option longopts[] = {
 	{ "reason",		required_argument, NULL, OPT_REASON },
 	{ "adopt-from",		required_argument, NULL, OPT_ADOPT_FROM },
 	{ "map",		required_argument, NULL, OPT_MAP },
+	{ "targets",		required_argument, NULL, OPT_FLEET },
+	{ "targets-query",	required_argument, NULL, OPT_FLEET },
+	{ "jobs",		required_argument, NULL, OPT_FLEET },
+	{ "keep-going",		no_argument,	   NULL, OPT_FLEET },
+	{ "fail-fast",		no_argument,	   NULL, OPT_FLEET },
+	{ "canary",		required_argument, NULL, OPT_FLEET },
+	{ "shard",		required_argument, NULL, OPT_FLEET },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -211,6 +242,9 @@ struct args {
 	int		 json, quiet, help;
 	long long	 stmt_ms;	/* --statement-timeout, parsed */
 	struct pgb_apply_opts ao;
+	struct pgb_fleet_opts fleet;
+	struct pgb_bundle *bundle;	/* a fleet's, verified once */
+	struct pgb_fleet_result *res;	/* in a fleet's child: its result */
 };
 
 /* Set while libpq connects; 'json' mirrors --json for the handler. */
@@ -315,6 +349,8 @@ static int
 exit_for(int code)
 {
 	switch (code) {
+	case PGB_OK:
+		return EXIT_OK;
 	case PGB_EUSAGE:
 		return EXIT_USAGE;
 	case PGB_EKEY:
@@ -380,6 +416,8 @@ fail(const struct args *a, const struct pgb_diag *d)
 
 	d = own_output_failed(d, &own);
 	rc = exit_for(d->code);
+	if (a->res != NULL)
+		pgb_fleet_failed(a->res, d, rc);
 	fputs("pgapply: ", stderr);
 	eputs(d->msg);
 	fputs("\n", stderr);
@@ -685,6 +723,8 @@ on_event(void *ctx, const struct pgb_event *ev)
 {
 	const struct args *a = ctx;
 
+	if (a->res != NULL && pgb_fleet_note(a->res, ev))
+		return;
 	if (a->json)
 		emit_json(ev);
 	else
@@ -781,28 +821,16 @@ report_verified(const struct args *a, const struct pgb_bundle *b)
 		    "signer, which did not sign it\n", b->manifest.key_id);
 }
 
+/* Connect with 'conninfo' and run the command: one target. */
 static int
-run(struct args *a)
+run_one(struct args *a, struct pgb_bundle *b, const char *conninfo)
 {
-	struct pgb_bundle	*b = NULL;
 	struct pgb_db		 db;
 	struct pgb_diag		 d;
-	const char		*conninfo;
 	int			 rc;
 
 	pgb_diag_clear(&d);
 	memset(&db, 0, sizeof(db));
-	if (a->file != NULL && open_bundle(a, &b, &d) == -1)
-		return fail(a, &d);
-	if (strcmp(a->cmd, "verify") == 0) {
-		report_verified(a, b);
-		pgb_bundle_free(b);
-		return EXIT_OK;
-	}
-	conninfo = a->db_read ? a->db_read : a->db ? a->db :
-	    getenv("DATABASE_URL");
-	if (conninfo != NULL && *conninfo == '\0')
-		conninfo = NULL;
 	json = a->json;
 	connecting = 1;
 	pgb_db_on_wait(on_wait, a);
@@ -814,9 +842,10 @@ run(struct args *a)
 	if (rc == -1) {
 		rc = fail(a, &d);
 		pgb_db_close(&db);
-		pgb_bundle_free(b);
 		return rc;
 	}
+	if (a->res != NULL)
+		a->res->connected = 1;
 	/* Past the statement timeout plus 5 s, pgapply gives up too. */
 	if (a->stmt_ms > 0)
 		pgb_db_bound(&db, a->stmt_ms, a->ao.statement_timeout);
@@ -841,6 +870,67 @@ run(struct args *a)
 		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
 	rc = rc == -1 ? fail(a, &d) : EXIT_OK;
 	pgb_db_close(&db);
+	return rc;
+}
+
+/* In a fleet's child process: one target, as a single run would do it. */
+static int
+run_target(void *ctx, const struct pgb_target *t, struct pgb_fleet_result *r)
+{
+	struct args	*a = ctx;
+
+	a->res = r;
+	return run_one(a, a->bundle, t->conninfo);
+}
+
+/* --targets, --targets-query: the bundle verified once, then each target. */
+static int
+run_fleet(struct args *a, struct pgb_bundle *b, const char *control)
+{
+	struct pgb_fleet_hooks	h = { run_target, exit_for, a };
+	struct pgb_targets	ts;
+	struct pgb_diag		d;
+	int			rc;
+
+	pgb_diag_clear(&d);
+	json = a->json;
+	connecting = 1;
+	rc = pgb_targets_load(&a->fleet, control, a->wait, a->history, &ts,
+	    &d);
+	connecting = 0;
+	if (rc == -1)
+		return fail(a, &d);
+	a->bundle = b;
+	rc = exit_for(pgb_fleet_run(a->cmd, &a->fleet, &ts, a->json, a->quiet,
+	    &h));
+	pgb_targets_release(&ts);
+	return rc;
+}
+
+static int
+run(struct args *a)
+{
+	struct pgb_bundle	*b = NULL;
+	struct pgb_diag		 d;
+	const char		*conninfo;
+	int			 rc;
+
+	pgb_diag_clear(&d);
+	if (a->file != NULL && open_bundle(a, &b, &d) == -1)
+		return fail(a, &d);
+	if (strcmp(a->cmd, "verify") == 0) {
+		report_verified(a, b);
+		pgb_bundle_free(b);
+		return EXIT_OK;
+	}
+	conninfo = a->db_read ? a->db_read : a->db ? a->db :
+	    getenv("DATABASE_URL");
+	if (conninfo != NULL && *conninfo == '\0')
+		conninfo = NULL;
+	if (a->fleet.any)
+		rc = run_fleet(a, b, conninfo);
+	else
+		rc = run_one(a, b, conninfo);
 	pgb_bundle_free(b);
 	return rc;
 }
@@ -853,10 +943,11 @@ static int
 parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 {
 	long long	v;
-	int		ch;
+	int		ch, li;
 
 	struct option	opts[sizeof(longopts) / sizeof(longopts[0])];
 	size_t		i;
+	struct pgb_diag	d;
 
 	/*
 	 * "baseline --version N" and "accept --version N" take a value;
@@ -873,8 +964,16 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 	a->ao.lock_retries = 3;
 	optind = 1;
 	opterr = 0;		/* the reasons go through usage_error() */
-	while ((ch = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":qhj:", opts, &li)) != -1) {
 		switch (ch) {
+		case 'j':
+		case OPT_FLEET:
+			if (pgb_fleet_opt(&a->fleet, ch == 'j' ? "jobs" :
+			    opts[li].name, optarg, &d) == -1) {
+				snprintf(why, len, "%s", d.msg);
+				return -1;
+			}
+			break;
 		case OPT_PUBKEY:
 			if (a->npubkeys == PGB_KEYS_MAX) {
 				snprintf(why, len, "at most %u --pubkey",
@@ -1035,6 +1134,8 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 	else if (a->trust != NULL && (a->npubkeys > 0 || a->min_sigs > 0))
 		snprintf(why, len, "--trust excludes --pubkey and "
 		    "--min-signatures: the trust file holds both");
+	else if (pgb_fleet_check(&a->fleet, a->cmd, a->db, &d) == -1)
+		snprintf(why, len, "%s", d.msg);
 	else if (a->file == NULL && strcmp(a->cmd, "status") != 0)
 		snprintf(why, len, "%s needs a bundle FILE", a->cmd);
 	else if (strcmp(a->cmd, "rollback") == 0 &&
