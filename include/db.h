@@ -39,7 +39,14 @@ struct pgb_db {
 				   failed, whatever the server answers */
 	int	 hung_up;	/* socket shut: 1 a cancel after a signal went
 				   unanswered, 2 one past 'deadline' did */
+	unsigned prepared;	/* bit i: own statement i is prepared in the
+				   session (pgb_db_prepare); a reset clears */
+	char	*reported;	/* the reported settings after the last reset
+				   (pgb_db_needs_reset) */
 };
+
+/* The runtime's own prepared statements, one name each. */
+enum pgb_prep { PGB_PREP_RECORD, PGB_PREP_OWN, PGB_PREP_COUNT };
 
 enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
 
@@ -102,6 +109,35 @@ int	pgb_db_check_backend(struct pgb_db *, struct pgb_diag *);
 int	pgb_db_same_backend(struct pgb_db *, int pid, struct pgb_diag *);
 /* Put the session back to its connection-time settings (and --role). */
 int	pgb_db_reset_session(struct pgb_db *, struct pgb_diag *);
+/*
+ * Whether the script itself asks for a reset of the session after it: 1
+ * unless it ran in a transaction and the compiler marked it
+ * keeps-session (a manifest without the mark asks for one).  'sc' NULL:
+ * 1.
+ */
+int	pgb_db_script_resets(const struct pgb_script *sc);
+/*
+ * Whether the session needs pgb_db_reset_session() after 'sc' ran: when
+ * the script asks for it, or a setting the server reports (role,
+ * search_path from PostgreSQL 18, encoding, DateStyle, TimeZone, ...)
+ * changed since the last reset, as code the compiler does not read (a
+ * function the script calls) could do.
+ */
+int	pgb_db_needs_reset(struct pgb_db *, const struct pgb_script *sc);
+
+/*
+ * The runtime's own statements, parsed once per session.  pgb_db_prepare
+ * makes statement 'which' (text 'sql', 'n' parameters) ready: nothing
+ * when the session has it (since its last reset), else a Parse, a round
+ * trip of its own outside pipeline mode.  In pipeline mode the Parse is
+ * only queued: returns 1 then (one more result to read), else 0; -1 with
+ * 'd' on failure.  pgb_db_exec_prepared runs it as pgb_db_exec would, or
+ * queues it in pipeline mode.
+ */
+int	pgb_db_prepare(struct pgb_db *, enum pgb_prep which, const char *sql,
+	    int n, struct pgb_diag *);
+int	pgb_db_exec_prepared(struct pgb_db *, enum pgb_prep which, int n,
+	    const char *const *params, PGresult **res, struct pgb_diag *);
 
 /*
  * history.c.  The history table is trusted only when it is exactly what

@@ -92,11 +92,55 @@ exec_or_send(struct pgb_db *db, const char *sql, int n,
  * migration set for itself (SET, not SET LOCAL) must not cut them short.
  * Local to the migration's transaction, like the migration's own SET.
  */
+static const char own_sql[] = "SELECT pg_catalog.set_config("
+    "'statement_timeout', '0', true)";
+
 static int
 own_timeout(struct pgb_db *db, struct pgb_diag *d)
 {
-	return exec_or_send(db, "SELECT pg_catalog.set_config("
-	    "'statement_timeout', '0', true)", 0, NULL, d);
+	if (pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 0, d) == -1)
+		return -1;
+	return pgb_db_exec_prepared(db, PGB_PREP_OWN, 0, NULL, NULL, d);
+}
+
+/* The history row's INSERT ... ON CONFLICT, for pgb_record_as(). */
+static void
+record_sql(const struct pgb_db *db, struct pgb_buf *sql)
+{
+	pgb_buf_printf(sql, "INSERT INTO %s (version, name, checksum, "
+	    "bundle_id, chain, mode, status, statements_done, statements_total, "
+	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
+	    "$4, $5, $6, $7, $8::integer, $9::integer, coalesce($10::bigint, "
+	    "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() "
+	    "OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) "
+	    "1000)::bigint), $11, $12) "
+	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
+	    "statements_done = EXCLUDED.statements_done, "
+	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
+	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
+	    "runtime_version = EXCLUDED.runtime_version, "
+	    "origin = EXCLUDED.origin", db->qname);
+}
+
+/*
+ * Make pgapply's own statements ready for a migration: once per session
+ * (until a reset), and in pipeline mode queued first, so that nothing the
+ * migration does can skip them.  Returns the results queued (pipeline
+ * mode), or -1.
+ */
+static int
+prepare_own(struct pgb_db *db, struct pgb_diag *d)
+{
+	struct pgb_buf	sql;
+	int		a, b;
+
+	if ((a = pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 0, d)) == -1)
+		return -1;
+	pgb_buf_init(&sql);
+	record_sql(db, &sql);
+	b = pgb_db_prepare(db, PGB_PREP_RECORD, sql.data, 12, d);
+	pgb_buf_release(&sql);
+	return b == -1 ? -1 : a + b;
 }
 
 /*
@@ -217,11 +261,9 @@ pgb_record_as(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, const char *status, size_t done,
     long long ms, const char *origin, struct pgb_diag *d)
 {
-	struct pgb_buf	 sql;
 	char		 version[24], sha[PGB_HEX256_LEN + 8], chain[PGB_HEX256_LEN + 1];
 	char		 sdone[24], stotal[24], sms[24];
 	const char	*p[12];
-	int		 rc;
 
 	snprintf(version, sizeof(version), "%lld", mig->version);
 	memcpy(sha, "sha256:", 7);
@@ -242,23 +284,10 @@ pgb_record_as(struct pgb_db *db, const struct pgb_migration *mig,
 	p[9] = ms < 0 ? NULL : sms;	/* NULL: time since BEGIN, server side */
 	p[10] = "pgapply " PGB_VERSION;
 	p[11] = origin;
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
-	    "bundle_id, chain, mode, status, statements_done, statements_total, "
-	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
-	    "$4, $5, $6, $7, $8::integer, $9::integer, coalesce($10::bigint, "
-	    "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() "
-	    "OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) "
-	    "1000)::bigint), $11, $12) "
-	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
-	    "statements_done = EXCLUDED.statements_done, "
-	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
-	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
-	    "runtime_version = EXCLUDED.runtime_version, "
-	    "origin = EXCLUDED.origin", db->qname);
-	rc = exec_or_send(db, sql.data, 12, p, d);
-	pgb_buf_release(&sql);
-	return rc;
+	/* Prepared once per session; in a pipeline prepare_own() did. */
+	if (prepare_own(db, d) == -1)
+		return -1;
+	return pgb_db_exec_prepared(db, PGB_PREP_RECORD, 12, p, NULL, d);
 }
 
 static int
@@ -439,13 +468,15 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	struct pgb_buf	 sql;
 	struct pgb_diag	 ignore;
 	size_t		 i, s0 = 0, npre, queued = 0, bad = (size_t)-1;
-	int		 rc, retry;
+	int		 rc, retry, k = 0;
 
 	if (PQenterPipelineMode(db->conn) != 1)
 		return pgb_db_error(db, NULL, d);
 	npre = 1 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
-	rc = exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
+	rc = (k = prepare_own(db, d)) == -1 ||
+	    exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
 	    pgb_set_timeouts(db, o, 1, d) == -1 ? -1 : 0;
+	npre += k > 0 ? (size_t)k : 0;
 	pgb_buf_init(&sql);
 	for (i = 0; i < sc->nstmts && rc == 0; i++) {
 		if (queued >= PIPE_CHUNK) {
@@ -672,7 +703,8 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (rc == -1)
 		return -1;
-	if (pgb_db_reset_session(db, d) == -1)
+	if (pgb_db_needs_reset(db, &mig->up) &&
+	    pgb_db_reset_session(db, d) == -1)
 		return -1;
 	pgb_emit(o, PGB_EV_APPLIED, mig, NULL, "applied",
 	    (long long)(pgb_now_ms() - t0), 0);

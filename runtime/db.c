@@ -688,10 +688,12 @@ pgb_db_close(struct pgb_db *db)
 	free(db->table);
 	free(db->qname);
 	free(db->qrole);
+	free(db->reported);
 	memset(db, 0, sizeof(*db));
 }
 
 static int	pooler_refusal(struct pgb_db *, int, struct pgb_diag *);
+static char	*reported_now(PGconn *);
 
 int
 pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
@@ -718,13 +720,110 @@ pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
 	pgb_buf_puts(&sql, "SELECT pg_catalog.pg_backend_pid()");
 	rc = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
 	pgb_buf_release(&sql);
+	/* DEALLOCATE ALL went first: even on failure, nothing is prepared. */
+	db->prepared = 0;
 	if (rc == -1)
 		return -1;
+	free(db->reported);
+	db->reported = reported_now(db->conn);
 	pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	if (db->pid == 0)
 		db->pid = pid;
 	return pid != db->pid ? pooler_refusal(db, pid, d) : 0;
+}
+
+/*
+ * Settings the server reports to the client as they change: a function
+ * or trigger that set one of them for the session is seen without a
+ * round trip (search_path is reported from PostgreSQL 18 on).
+ */
+static const char *const reported[] = { "session_authorization",
+    "is_superuser", "search_path", "standard_conforming_strings",
+    "client_encoding", "DateStyle", "IntervalStyle", "TimeZone",
+    "application_name", "default_transaction_read_only", NULL };
+
+/* The reported settings, one per line ("\001" for one not reported). */
+static char *
+reported_now(PGconn *conn)
+{
+	struct pgb_buf	 b;
+	const char	*v;
+	size_t		 i;
+
+	pgb_buf_init(&b);
+	for (i = 0; reported[i] != NULL; i++) {
+		v = conn != NULL ? PQparameterStatus(conn, reported[i]) : NULL;
+		pgb_buf_printf(&b, "%s\n", v != NULL ? v : "\001");
+	}
+	return pgb_buf_steal(&b, NULL);
+}
+
+int
+pgb_db_script_resets(const struct pgb_script *sc)
+{
+	return sc == NULL || sc->mode != PGB_MODE_TX || !sc->keeps_session;
+}
+
+int
+pgb_db_needs_reset(struct pgb_db *db, const struct pgb_script *sc)
+{
+	char	*now;
+	int	 changed;
+
+	if (pgb_db_script_resets(sc))
+		return 1;
+	now = reported_now(db->conn);
+	changed = db->reported == NULL || strcmp(now, db->reported) != 0;
+	free(now);
+	return changed;
+}
+
+/* Statement names, one per enum pgb_prep. */
+static const char *const prep_names[PGB_PREP_COUNT] = {
+	"pgbundle_record", "pgbundle_own"
+};
+
+int
+pgb_db_prepare(struct pgb_db *db, enum pgb_prep which, const char *sql,
+    int n, struct pgb_diag *d)
+{
+	if (db->prepared & (1u << which))
+		return 0;
+	if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+		/*
+		 * Queued first, before anything that could fail and skip it,
+		 * so that a pipeline that ran at all prepared it.
+		 */
+		if (PQsendPrepare(db->conn, prep_names[which], sql, n,
+		    NULL) != 1)
+			return pgb_db_error(db, NULL, d);
+		db->prepared |= 1u << which;
+		return 1;
+	}
+	arm(db);
+	if (succeeded(db, PQsendPrepare(db->conn, prep_names[which], sql, n,
+	    NULL) == 1 ? answer(db) : NULL, NULL, d) == -1)
+		return -1;
+	db->prepared |= 1u << which;
+	return 0;
+}
+
+int
+pgb_db_exec_prepared(struct pgb_db *db, enum pgb_prep which, int n,
+    const char *const *params, PGresult **res, struct pgb_diag *d)
+{
+	if (res != NULL)
+		*res = NULL;
+	if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+		if (PQsendQueryPrepared(db->conn, prep_names[which], n, params,
+		    NULL, NULL, 0) != 1)
+			return pgb_db_error(db, NULL, d);
+		return 0;
+	}
+	arm(db);
+	return succeeded(db, PQsendQueryPrepared(db->conn, prep_names[which],
+	    n, params, NULL, NULL, 0) == 1 ? answer(db) : NULL, res, d);
 }
 
 static void

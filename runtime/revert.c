@@ -149,6 +149,8 @@ revert_one(struct pgb_db *db, const struct pgb_migration *mig,
 		goto fail;
 	if (tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)
 		return -1;
+	if (!pgb_db_needs_reset(db, &mig->down))
+		return 0;
 	return pgb_db_reset_session(db, d);
 fail:
 	pgb_rollback_tx(db);
