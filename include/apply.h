@@ -48,6 +48,11 @@ struct pgb_apply_opts {
 	int		 lock_retries;
 	int		 lock_wait;		/* seconds for the runner lock */
 	const char	*bundle_id;
+	/*
+	 * The caller closes the session right after: apply's unlock is sent
+	 * but not waited for (pgb_db_release), a round trip less.
+	 */
+	int		 session_ends;
 	pgb_emit_fn	 emit;
 	void		*ctx;
 };

@@ -43,6 +43,16 @@ struct pgb_db {
 				   session (pgb_db_prepare); a reset clears */
 	char	*reported;	/* the reported settings after the last reset
 				   (pgb_db_needs_reset) */
+	int	 fresh;		/* a new session: its reset goes out with the
+				   first command */
+	int	 ending;	/* pgb_db_release() ran: only close follows */
+};
+
+/* One command of a pgb_db_batch(). */
+struct pgb_cmd {
+	const char		*sql;
+	int			 n;
+	const char *const	*params;
 };
 
 /* The runtime's own prepared statements, one name each. */
@@ -96,9 +106,18 @@ void	pgb_db_close(struct pgb_db *);
  */
 int	pgb_db_set_role(struct pgb_db *, const char *role, struct pgb_diag *);
 
-/* Poll pg_try_advisory_lock for up to 'wait' seconds; name the holder. */
+/*
+ * Poll pg_try_advisory_lock for up to 'wait' seconds; name the holder.
+ * A new session's reset rides in the first poll's round trip.
+ */
 int	pgb_db_lock(struct pgb_db *, int wait, struct pgb_diag *);
 void	pgb_db_unlock(struct pgb_db *);
+/*
+ * Give the lock back at the end of the session: the unlock is sent but
+ * not waited for (a round trip less), so nothing but pgb_db_close() may
+ * follow.  In a transaction (a failure), as pgb_db_unlock().
+ */
+void	pgb_db_release(struct pgb_db *);
 /*
  * Refuse when the backend changed under us (a transaction pooler).  The
  * reset and the history lookup after the lock check it too, in their own
@@ -220,6 +239,16 @@ PGresult *pgb_db_result(struct pgb_db *);
  */
 int	pgb_db_copy(struct pgb_db *, const unsigned char *data, size_t len,
 	    struct pgb_diag *);
+/*
+ * Send 'n' commands in one round trip (libpq's pipeline mode, extended
+ * protocol, one sync) and read their answers, with the waits of
+ * pgb_db_query.  res[i] is command i's result (the caller PQclear()s
+ * each; NULL for one the server skipped after a failure).  0 when every
+ * command succeeded, else -1 with 'd' from the first failure and *bad
+ * its index.
+ */
+int	pgb_db_batch(struct pgb_db *, const struct pgb_cmd *, size_t n,
+	    PGresult **res, size_t *bad, struct pgb_diag *);
 /* Fill 'd' (and d->sqlstate) from a failed result or the connection. */
 int	pgb_db_error(struct pgb_db *, const PGresult *, struct pgb_diag *);
 

@@ -351,8 +351,8 @@ pgb_rollback_tx(struct pgb_db *db)
 
 /*
  * Whether 'mig' can go through libpq's pipeline mode: not with COPY data
- * (refused in a pipeline), verify queries (their answer decides the
- * COMMIT) or a baseline's extra history rows.
+ * (refused in a pipeline) or a baseline's extra history rows.  Verify
+ * queries go as guards (verify_guard()).
  */
 /*
  * In a pipeline the server keeps one statement_timeout armed until the
@@ -387,7 +387,7 @@ can_pipeline(const struct pgb_migration *mig)
 {
 	size_t	i;
 
-	if (mig->nverify > 0 || mig->baseline)
+	if (mig->baseline)
 		return 0;
 	for (i = 0; i < mig->up.nstmts; i++)
 		if (mig->up.stmts[i].is_copy ||
@@ -398,15 +398,17 @@ can_pipeline(const struct pgb_migration *mig)
 
 /*
  * Pipeline mode: send a sync and read every result up to it.  The queued
- * commands were 'npre' of the runtime's own, statements s0 to s1 - 1,
- * then more of its own.  0, or -1 with 'd' from the first failure and
- * '*bad' the index of the statement that failed or did not answer
- * ((size_t)-1: none did).  Each answer is due db->bound after the one
- * before it, so a bound times each statement, as the server does.
+ * commands were 'npre' of the runtime's own, statements from s0 on, then
+ * maybe more of its own.  0, or -1 with 'd' from the first failure and
+ * '*bad' the index of the command that failed or did not answer, counted
+ * as statements are from s0 (so past the last statement for one queued
+ * after them), (size_t)-1 for one of the first 'npre'.  Each answer is due
+ * db->bound after the one before it, so a bound times each statement, as
+ * the server does.
  */
 static int
-pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
-    size_t *bad, struct pgb_diag *d)
+pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t *bad,
+    struct pgb_diag *d)
 {
 	PGresult	*res;
 	ExecStatusType	 st;
@@ -424,7 +426,7 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 				continue;
 			if (rc == -1)
 				return rc;
-			if (k >= npre && k - npre < s1 - s0)
+			if (k >= npre)
 				*bad = s0 + (k - npre);
 			return pgb_db_error(db, NULL, d);
 		}
@@ -441,7 +443,7 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 		    st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY &&
 		    st != PGRES_PIPELINE_ABORTED) || db->gave_up)) {
 			rc = pgb_db_error(db, res, d);
-			if (k >= npre && k - npre < s1 - s0)
+			if (k >= npre)
 				*bad = s0 + (k - npre);
 		}
 		PQclear(res);
@@ -450,15 +452,44 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 }
 
 /*
+ * Verify query 'q' as a command that fails unless it returns exactly one
+ * row of one column, true: inside the migration's pipeline, its failure
+ * skips the history row and COMMIT, as the server skips everything after
+ * a failure up to the sync.  As a subquery it cannot be transaction
+ * control, a second statement is refused by the extended protocol, and
+ * the UNION refuses another number of columns before anything runs.  A
+ * final ';' (a statement's end, or inside a final comment) is left out;
+ * the query is on lines of its own, so a final comment ends there.
+ */
+static void
+verify_guard(const char *q, struct pgb_buf *sql)
+{
+	size_t	n = strlen(q);
+
+	while (n > 0 && (q[n - 1] == ';' || q[n - 1] == ' ' ||
+	    q[n - 1] == '\t' || q[n - 1] == '\n' || q[n - 1] == '\r'))
+		n--;
+	sql->len = 0;
+	pgb_buf_puts(sql, "SELECT 1 OPERATOR(pg_catalog./) "
+	    "(pg_catalog.count(*) OPERATOR(pg_catalog.=) 2 AND "
+	    "pg_catalog.every(v.ok IS TRUE))::pg_catalog.int4 "
+	    "FROM (SELECT true UNION ALL (\n");
+	pgb_buf_append(sql, q, n);
+	pgb_buf_puts(sql, "\n)) AS v (ok)");
+}
+
+/*
  * apply_tx() in one round trip: BEGIN, the timeouts, every statement, the
- * history row and COMMIT go out in libpq's pipeline mode (extended
- * protocol, one statement per command), with a sync every PIPE_CHUNK
- * bytes so that neither side's buffers fill.  Results come back in order,
- * so the first failing one names its statement; the server skips the rest
- * and COMMIT with them.  Same returns as apply_tx(), and 2 when a
- * statement was refused as a syntax error: it may be several commands in
- * one (psql's split allows that, the extended protocol does not), so the
- * caller runs the migration again without a pipeline.
+ * verify queries, the history row and COMMIT go out in libpq's pipeline
+ * mode (extended protocol, one statement per command), with a sync every
+ * PIPE_CHUNK bytes so that neither side's buffers fill.  Results come
+ * back in order, so the first failing one names its statement; the
+ * server skips the rest and COMMIT with them.  Same returns as
+ * apply_tx(), and 2 when the caller should run the migration again
+ * without a pipeline: a statement refused as a syntax error may be
+ * several commands in one (psql's split allows that, the extended
+ * protocol does not), and a verify query that failed is run there alone
+ * to say how (apply_tx() names its failure exactly).
  */
 static int
 apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
@@ -480,7 +511,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	pgb_buf_init(&sql);
 	for (i = 0; i < sc->nstmts && rc == 0; i++) {
 		if (queued >= PIPE_CHUNK) {
-			if ((rc = pipe_drain(db, npre, s0, i, &bad, d)) == -1)
+			if ((rc = pipe_drain(db, npre, s0, &bad, d)) == -1)
 				break;
 			npre = 0;
 			s0 = i;
@@ -500,22 +531,34 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 			rc = pgb_db_error(db, NULL, d);
 		queued += sc->stmts[i].len;
 	}
+	for (i = 0; i < mig->nverify && rc == 0; i++) {
+		verify_guard(mig->verify[i], &sql);
+		if (PQsendQueryParams(db->conn, sql.data, 0, NULL, NULL, NULL,
+		    NULL, 0) != 1 || (db->bound > 0 &&
+		    PQsendFlushRequest(db->conn) != 1))
+			rc = pgb_db_error(db, NULL, d);
+	}
 	pgb_buf_release(&sql);
 	if (rc == 0 && (own_timeout(db, d) == -1 ||
 	    record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
 	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
 		rc = -1;
 	if (rc == 0)
-		rc = pipe_drain(db, npre, s0, sc->nstmts, &bad, d);
+		rc = pipe_drain(db, npre, s0, &bad, d);
 	else if (bad == (size_t)-1 && PQstatus(db->conn) == CONNECTION_OK)
-		(void)pipe_drain(db, 0, 0, 0, &i, &ignore);
+		(void)pipe_drain(db, 0, 0, &i, &ignore);
 	(void)PQexitPipelineMode(db->conn);
 	if (rc == 0)
 		return 0;
 	retry = strcmp(d->sqlstate, "55P03") == 0 && d->code == PGB_ESQL;
 	if (d->code != PGB_ERETRY)
 		pgb_rollback_tx(db);
-	if (bad == (size_t)-1) {
+	/* A verify query failed: say how, running it alone. */
+	if (bad != (size_t)-1 && bad >= sc->nstmts &&
+	    bad - sc->nstmts < mig->nverify && d->code == PGB_ESQL &&
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return 2;
+	if (bad >= sc->nstmts) {
 		if (d->code == PGB_ESQL || d->sqlstate[0] == '\0')
 			mig_failed(mig, d);
 		return -1;
@@ -787,6 +830,9 @@ out:
 		d->code = PGB_ECANCEL;
 	free(pending);
 	pgb_history_release(&h);
-	pgb_db_unlock(db);
+	if (o->session_ends)
+		pgb_db_release(db);
+	else
+		pgb_db_unlock(db);
 	return rc;
 }

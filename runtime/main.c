@@ -654,8 +654,10 @@ run(struct args *a)
 	a->ao.ctx = a;
 	if (strcmp(a->cmd, "plan") == 0)
 		rc = pgb_plan(&db, &b->manifest, &a->ao, &d);
-	else if (strcmp(a->cmd, "apply") == 0)
+	else if (strcmp(a->cmd, "apply") == 0) {
+		a->ao.session_ends = 1;		/* pgb_db_close() follows */
 		rc = pgb_apply(&db, &b->manifest, &a->ao, &d);
+	}
 	else if (strcmp(a->cmd, "rollback") == 0)
 		rc = pgb_rollback(&db, &b->manifest, &a->ao, &d);
 	else if (strcmp(a->cmd, "baseline") == 0)

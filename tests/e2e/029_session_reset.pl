@@ -46,12 +46,12 @@ is_deeply(\%keeps, { 1 => 1, 2 => 1, 3 => 0, 4 => 1, 5 => 0, 6 => 1, 7 => 1,
 
 # --- apply: resets where needed, and only there ----------------------------
 my $db = $pg->createdb;
-my $before = () = $pg->log_content =~ /^pgapply\[\d+\]: .*statement: SET SESSION AUTHORIZATION DEFAULT/mg;
+my $before = () = $pg->log_content =~ /^pgapply\[\d+\]: .*(?:statement|execute <unnamed>): SET SESSION AUTHORIZATION DEFAULT/mg;
 my $err;
 ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $bundle);
 is($code, 0, 'apply succeeds') or diag($err);
 my $log = $pg->log_content;
-my $resets = (() = $log =~ /^pgapply\[\d+\]: .*statement: SET SESSION AUTHORIZATION DEFAULT/mg) - $before;
+my $resets = (() = $log =~ /^pgapply\[\d+\]: .*(?:statement|execute <unnamed>): SET SESSION AUTHORIZATION DEFAULT/mg) - $before;
 # One when connecting, then after 003 (SET), 005 (a temporary table) and
 # 007 (keeps-session by its text, but its function changed TimeZone,
 # which the server reported).
