@@ -120,14 +120,17 @@ $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(CC_LIB) $(RT_LIB)
 	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ \
 	    $(filter %.c %.a,$^) $(LIBS)
 
-# Longer runs than CI's: each fuzzer SOAK_FUZZ_TIME seconds, and the kill
-# -9 sweep of tests/e2e/050_faults.pl SOAK_KILLS times (docs/RELIABILITY.md).
+# Longer runs than CI's: each fuzzer SOAK_FUZZ_TIME seconds, the kill -9
+# sweep of tests/e2e/050_faults.pl SOAK_KILLS times and the server crashes
+# of tests/e2e/048_commit_crash.pl SOAK_CRASHES times (docs/RELIABILITY.md).
 SOAK_FUZZ_TIME ?= 600
 SOAK_KILLS ?= 300
+SOAK_CRASHES ?= 100
 
 soak: all
 	$(MAKE) fuzz FUZZ_TIME=$(SOAK_FUZZ_TIME)
 	PGB_SOAK=$(SOAK_KILLS) perl tests/run.pl tests/e2e/050_faults.pl
+	PGB_SOAK=$(SOAK_CRASHES) perl tests/run.pl tests/e2e/048_commit_crash.pl
 
 # The runtime's end-to-end tests that cover the most of it, with pgapply
 # under valgrind's memcheck: any error or leak fails the test (exit 99).

@@ -43,6 +43,7 @@ struct pgb_apply_opts {
 	int		 allow_out_of_order;
 	int		 retry_failed;
 	int		 single_tx;
+	int		 sync_each;	/* every commit waits for its flush */
 	const char	*lock_timeout;		/* e.g. "5s"; NULL: server's */
 	const char	*statement_timeout;
 	int		 lock_retries;

@@ -46,6 +46,8 @@ struct pgb_db {
 	int	 fresh;		/* a new session: its reset goes out with the
 				   first command */
 	int	 ending;	/* pgb_db_release() ran: only close follows */
+	int	 cleanup;	/* commands run even once pgb_interrupted is
+				   set (pgb_db_cleanup) */
 };
 
 /* One command of a pgb_db_batch(). */
@@ -207,6 +209,13 @@ int	pgb_db_exec(struct pgb_db *, const char *sql, int n,
 void	pgb_db_bound(struct pgb_db *, long long ms, const char *timeout);
 /* The next answer is due 'bound' from now (pipeline mode). */
 void	pgb_db_due(struct pgb_db *);
+/*
+ * From now on, commands on 'db' run even after SIGTERM or SIGINT, each
+ * bounded by 'seconds' (then cancelled, and hung up on 5 s later): for
+ * clean-up that must happen once interrupted, such as dropping a
+ * scratch database.
+ */
+void	pgb_db_cleanup(struct pgb_db *, int seconds);
 
 /*
  * Run 'sql' as one statement of the extended protocol, and only if the

@@ -24,6 +24,7 @@
 #include "banned.h"
 
 #define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
+#define FLUSH_WAIT	10	/* seconds the flush at a failure may take */
 
 double
 pgb_now_ms(void)
@@ -93,14 +94,24 @@ exec_or_send(struct pgb_db *db, const char *sql, int n,
  * Local to the migration's transaction, like the migration's own SET.
  */
 static const char own_sql[] = "SELECT pg_catalog.set_config("
-    "'statement_timeout', '0', true)";
+    "'statement_timeout', '0', true), pg_catalog.set_config("
+    "'synchronous_commit', COALESCE($1::pg_catalog.text, "
+    "pg_catalog.current_setting('synchronous_commit')), true)";
 
+/*
+ * Also the commit's durability: 'async', the COMMIT does not wait for
+ * its WAL to be flushed (nor for a synchronous standby): a later commit
+ * that waits covers it (docs/RELIABILITY.md, "Commits").  Else the
+ * session's synchronous_commit stands.
+ */
 static int
-own_timeout(struct pgb_db *db, struct pgb_diag *d)
+own_timeout(struct pgb_db *db, int async, struct pgb_diag *d)
 {
-	if (pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 0, d) == -1)
+	const char	*p[1] = { async ? "off" : NULL };
+
+	if (pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 1, d) == -1)
 		return -1;
-	return pgb_db_exec_prepared(db, PGB_PREP_OWN, 0, NULL, NULL, d);
+	return pgb_db_exec_prepared(db, PGB_PREP_OWN, 1, p, NULL, d);
 }
 
 /* The history row's INSERT ... ON CONFLICT, for pgb_record_as(). */
@@ -134,7 +145,7 @@ prepare_own(struct pgb_db *db, struct pgb_diag *d)
 	struct pgb_buf	sql;
 	int		a, b;
 
-	if ((a = pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 0, d)) == -1)
+	if ((a = pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 1, d)) == -1)
 		return -1;
 	pgb_buf_init(&sql);
 	record_sql(db, &sql);
@@ -493,7 +504,7 @@ verify_guard(const char *q, struct pgb_buf *sql)
  */
 static int
 apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
+    const struct pgb_apply_opts *o, int async, struct pgb_diag *d)
 {
 	const struct pgb_script *sc = &mig->up;
 	struct pgb_buf	 sql;
@@ -539,7 +550,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 			rc = pgb_db_error(db, NULL, d);
 	}
 	pgb_buf_release(&sql);
-	if (rc == 0 && (own_timeout(db, d) == -1 ||
+	if (rc == 0 && (own_timeout(db, async, d) == -1 ||
 	    record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
 	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
 		rc = -1;
@@ -572,18 +583,20 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 
 /*
  * One transactional migration: BEGIN, statements, verify queries, history
- * row, COMMIT.  Returns 1 when lock_timeout cut it short (retry), 0, -1.
+ * row, COMMIT ('async': not waiting for its flush, own_timeout()).
+ * Returns 1 when lock_timeout cut it short (retry), 0, -1.
  */
 static int
 apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_apply_opts *o, int in_outer_tx, struct pgb_diag *d)
+    const struct pgb_apply_opts *o, int in_outer_tx, int async,
+    struct pgb_diag *d)
 {
 	double	t0 = pgb_now_ms();
 	size_t	i;
 	int	rc;
 
 	if (!in_outer_tx && can_pipeline(mig)) {
-		if ((rc = apply_tx_piped(db, mig, o, d)) != 2)
+		if ((rc = apply_tx_piped(db, mig, o, async, d)) != 2)
 			return rc;
 		pgb_diag_clear(d);
 	}
@@ -602,7 +615,7 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (run_verify(db, mig, d) == -1)
 		goto fail;
-	if (own_timeout(db, d) == -1 || record(db, mig, o, "applied",
+	if (own_timeout(db, async, d) == -1 || record(db, mig, o, "applied",
 	    mig->up.nstmts, (long long)(pgb_now_ms() - t0), d) == -1 ||
 	    (mig->baseline && record_replaced(db, mig, o, d) == -1)) {
 		mig_failed(mig, d);
@@ -717,7 +730,7 @@ sleep_backoff(int attempt)
 
 static int
 apply_one(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_hrow *prev, const struct pgb_apply_opts *o,
+    const struct pgb_hrow *prev, const struct pgb_apply_opts *o, int async,
     struct pgb_diag *d)
 {
 	double	t0 = pgb_now_ms();
@@ -733,7 +746,7 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 		if (mig->up.mode == PGB_MODE_NOTX)
 			rc = apply_notx(db, mig, o, prev, d);
 		else
-			rc = apply_tx(db, mig, o, 0, d);
+			rc = apply_tx(db, mig, o, 0, async, d);
 		if (rc != 1)
 			break;
 		if (attempt >= o->lock_retries) {
@@ -752,6 +765,50 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 	pgb_emit(o, PGB_EV_APPLIED, mig, NULL, "applied",
 	    (long long)(pgb_now_ms() - t0), 0);
 	return 0;
+}
+
+/*
+ * Whether pending migration 'i' of 'n' may commit without waiting for
+ * its flush: not with --sync-each, not a no-transaction one (it commits
+ * statement by statement), not the last of the run, and not the one
+ * before a no-transaction migration, whose progress rows must not outlive
+ * what came before them.  The commit that waits flushes (and, with
+ * synchronous replication, has confirmed) all WAL before it.
+ */
+static int
+commit_async(const struct pgb_manifest *m, const size_t *pending, size_t n,
+    size_t i, const struct pgb_apply_opts *o)
+{
+	return !o->sync_each && m->migs[pending[i]].up.mode == PGB_MODE_TX &&
+	    i + 1 < n && m->migs[pending[i + 1]].up.mode == PGB_MODE_TX;
+}
+
+/*
+ * pgapply is giving up after migrations that committed without waiting
+ * for their flush, 'last' the latest of them: before it exits, a commit
+ * that waits, so that every migration it reported applied is durable.
+ * A commit that wrote nothing would not wait, so it rewrites the history
+ * row of 'last' as it is.  Even after a signal, bounded; a server that is
+ * gone has nothing left to flush.
+ */
+static void
+flush_commits(struct pgb_db *db, const struct pgb_migration *last)
+{
+	struct pgb_buf	 sql;
+	struct pgb_diag	 ignore;
+	char		 v[24];
+	const char	*p[1] = { v };
+
+	if (PQstatus(db->conn) != CONNECTION_OK || db->hung_up)
+		return;
+	pgb_db_cleanup(db, FLUSH_WAIT);
+	pgb_rollback_tx(db);
+	snprintf(v, sizeof(v), "%lld", last->version);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "UPDATE %s SET status = status WHERE version "
+	    "OPERATOR(pg_catalog.=) $1::bigint", db->qname);
+	(void)pgb_db_exec(db, sql.data, 1, p, NULL, &ignore);
+	pgb_buf_release(&sql);
 }
 
 /* --single-transaction: every pending migration in one transaction. */
@@ -773,7 +830,7 @@ apply_all_in_one(struct pgb_db *db, const struct pgb_manifest *m,
 		t0 = pgb_now_ms();
 		pgb_emit(o, PGB_EV_BEGIN, &m->migs[pending[i]], NULL, NULL, 0,
 		    0);
-		if (apply_tx(db, &m->migs[pending[i]], o, 1, d) != 0) {
+		if (apply_tx(db, &m->migs[pending[i]], o, 1, 0, d) != 0) {
 			if (d->code == 0 || strcmp(d->sqlstate, "55P03") == 0)
 				d->code = PGB_ERETRY;
 			pgb_rollback_tx(db);
@@ -789,10 +846,11 @@ int
 pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_diag *d)
 {
+	const struct pgb_migration *unflushed = NULL;
 	struct pgb_history	 h;
 	size_t			*pending = NULL, n = 0, i;
 	char			 label[PGB_NAME_MAX + 8];
-	int			 rc = -1;
+	int			 rc = -1, async;
 
 	memset(&h, 0, sizeof(h));
 	/* The history table is created, and read, only under the lock. */
@@ -818,14 +876,18 @@ pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
 		for (i = 0; i < n; i++) {
 			const struct pgb_migration *mig = &m->migs[pending[i]];
 
+			async = commit_async(m, pending, n, i, o);
 			if (apply_one(db, mig, pgb_find_row(&h, mig->version),
-			    o, d) == -1)
+			    o, async, d) == -1)
 				goto out;
+			unflushed = async ? mig : NULL;
 		}
 	}
 	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "apply", 0, n);
 	rc = 0;
 out:
+	if (rc == -1 && unflushed != NULL)
+		flush_commits(db, unflushed);
 	if (rc == -1 && pgb_interrupted && d->code != PGB_EOPERATOR)
 		d->code = PGB_ECANCEL;
 	free(pending);

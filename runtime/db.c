@@ -154,11 +154,26 @@ pgb_db_due(struct pgb_db *db)
 	db->deadline = db->bound > 0 ? now_s() + db->bound : 0;
 }
 
+void
+pgb_db_cleanup(struct pgb_db *db, int seconds)
+{
+	db->cleanup = 1;
+	db->bound = seconds;
+	snprintf(db->what, sizeof(db->what), "%d s", seconds);
+}
+
+/* Whether a signal ends the command in flight. */
+static int
+interrupted(const struct pgb_db *db)
+{
+	return pgb_interrupted && !db->cleanup;
+}
+
 /* A new command goes out: it has its own deadline and its own fate. */
 static void
 arm(struct pgb_db *db)
 {
-	if (!pgb_interrupted) {
+	if (!interrupted(db)) {
 		db->gave_up = 0;
 		db->stop_at = 0;
 	}
@@ -228,15 +243,15 @@ wait_step(struct pgb_db *db, short events)
 	reap(db, 0);
 	if (db->hung_up)
 		return -1;
-	if (db->stop_at == 0 && (pgb_interrupted ||
+	if (db->stop_at == 0 && (interrupted(db) ||
 	    (db->deadline != 0 && t > db->deadline))) {
-		db->gave_up = !pgb_interrupted;
+		db->gave_up = !interrupted(db);
 		db->stop_at = t + CANCEL_GRACE;
 		send_cancel(db);
 	}
 	if (db->stop_at != 0 && t > db->stop_at) {
 		(void)shutdown(PQsocket(db->conn), SHUT_RDWR);
-		db->hung_up = pgb_interrupted ? 1 : 2;
+		db->hung_up = interrupted(db) ? 1 : 2;
 		return -1;
 	}
 	pfd.fd = PQsocket(db->conn);

@@ -100,6 +100,9 @@ static const char help_text[] =
 "  --allow-out-of-order   apply pending versions older than applied ones\n"
 "  --retry-failed         resume a failed no-transaction migration\n"
 "  --single-transaction   apply all pending migrations in one transaction\n"
+"  --sync-each            wait for each migration's commit to be flushed\n"
+"                         (default: only the last of the run, and any\n"
+"                         before a no-transaction migration or an exit)\n"
 "Output:\n"
 "  --json                 one JSON object per event on stdout\n"
 "  -q, --quiet            no progress lines\n"
@@ -124,7 +127,7 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE };
+	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_SYNC_EACH };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -146,6 +149,7 @@ static const struct option longopts[] = {
 	{ "allow-out-of-order",	no_argument,	   NULL, OPT_OOO },
 	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
 	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
+	{ "sync-each",		no_argument,	   NULL, OPT_SYNC_EACH },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "steps",		required_argument, NULL, OPT_STEPS },
 	{ "from",		required_argument, NULL, OPT_FROM },
@@ -812,6 +816,9 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 			break;
 		case OPT_SINGLE:
 			a->ao.single_tx = 1;
+			break;
+		case OPT_SYNC_EACH:
+			a->ao.sync_each = 1;
 			break;
 		case OPT_JSON:
 			a->json = 1;
