@@ -12,6 +12,9 @@ PGB_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	   -DPGB_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
 	   $(shell $(PKG_CONFIG) --cflags libpq libarchive libcrypto zlib) -MMD -MP
 LIBS	 = $(shell $(PKG_CONFIG) --libs libpq libarchive libcrypto zlib)
+# pgapply reads bundles with its own ustar reader (runtime/ustar.c): no
+# libarchive, a dozen shared libraries fewer to load at every start.
+RT_LIBS	 = $(shell $(PKG_CONFIG) --libs libpq libcrypto zlib)
 TESTLIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 ifneq ($(SANITIZE),)
 PGB_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -31,7 +34,7 @@ all: bin/pgbundle bin/pgapply
 
 bin/pgapply: $(B)/runtime/main.o $(RT_LIB)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
 
 bin/pgbundle: $(B)/compiler/main.o $(CC_LIB) $(RT_LIB)
 	@mkdir -p bin
@@ -74,10 +77,10 @@ demo: all
 # bin/pgapply-static: pgapply with no shared libraries, stripped, for
 # FROM-scratch images (docs/DEPLOY.md).  scripts/build-static.sh builds
 # libpq once into $(SB), which "make clean" keeps and "make distclean"
-# removes; OpenSSL, libarchive and zlib are Debian's static libraries.
+# removes; OpenSSL and zlib are Debian's static libraries.
 SB	 = $(B)/static
 SRT_OBJS = $(patsubst %.c,$(B)/sobj/%.o,$(wildcard runtime/*.c))
-SLIBS	 = -L$(SB)/lib -lpq -lpgcommon_shlib -lpgport_shlib -larchive -lssl \
+SLIBS	 = -L$(SB)/lib -lpq -lpgcommon_shlib -lpgport_shlib -lssl \
 	   -lcrypto -lz -lpthread
 
 static: bin/pgapply-static

@@ -560,6 +560,8 @@ open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
 	}
 	o.allow_unsigned = a->allow_unsigned;
 	o.expect_target = a->target;
+	/* verify checks every script as the others do, and runs none. */
+	o.check_only = strcmp(a->cmd, "verify") == 0;
 	return pgb_bundle_open(&o, b, d);
 }
 

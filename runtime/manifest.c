@@ -67,6 +67,7 @@ struct parser {
 
 static int	 perr(struct parser *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static int	 maybe_control(const char *);
 static int	 next_line(struct parser *);
 static int	 split(struct parser *);
 static int	 is_token(const char *, size_t);
@@ -118,6 +119,22 @@ perr(struct parser *p, const char *fmt, ...)
 }
 
 /*
+ * Whether one of the 8 bytes at 's' may be below 0x20 or 0x7f: a word at
+ * a time (no false negative; a byte of 0xa0 and more may look like one).
+ */
+static int
+maybe_control(const char *s)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	highs = 0x8080808080808080ULL;
+	uint64_t	w, x;
+
+	memcpy(&w, s, sizeof(w));
+	x = w ^ (ones * 0x7f);
+	return (((w - ones * 0x20) & ~w) | ((x - ones) & ~x)) & highs ? 1 : 0;
+}
+
+/*
  * Copy the next line into p->line.  1: a line; 0: end of text; -1: error.
  * Tabs are the only control character a line may hold.
  */
@@ -143,6 +160,11 @@ next_line(struct parser *p)
 	}
 	p->linelen = (size_t)(nl - s);
 	for (i = 0; i < p->linelen; i++) {
+		/* Eight bytes at a time while none can be a control byte. */
+		if (i + 8 <= p->linelen && !maybe_control(s + i)) {
+			i += 7;
+			continue;
+		}
 		c = (unsigned char)s[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return perr(p, "control character 0x%02x at byte %zu",
