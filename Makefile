@@ -12,6 +12,9 @@ PGB_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	   -DPGB_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
 	   $(shell $(PKG_CONFIG) --cflags libpq libarchive libcrypto zlib) -MMD -MP
 LIBS	 = $(shell $(PKG_CONFIG) --libs libpq libarchive libcrypto zlib)
+# pgapply reads bundles with its own ustar reader (runtime/ustar.c): no
+# libarchive, a dozen shared libraries fewer to load at every start.
+RT_LIBS	 = $(shell $(PKG_CONFIG) --libs libpq libcrypto zlib)
 TESTLIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 ifneq ($(SANITIZE),)
 PGB_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -31,7 +34,7 @@ all: bin/pgbundle bin/pgapply
 
 bin/pgapply: $(B)/runtime/main.o $(RT_LIB)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
 
 bin/pgbundle: $(B)/compiler/main.o $(CC_LIB) $(RT_LIB)
 	@mkdir -p bin
@@ -79,10 +82,10 @@ demo: all
 # bin/pgapply-static: pgapply with no shared libraries, stripped, for
 # FROM-scratch images (docs/DEPLOY.md).  scripts/build-static.sh builds
 # libpq once into $(SB), which "make clean" keeps and "make distclean"
-# removes; OpenSSL, libarchive and zlib are Debian's static libraries.
+# removes; OpenSSL and zlib are Debian's static libraries.
 SB	 = $(B)/static
 SRT_OBJS = $(patsubst %.c,$(B)/sobj/%.o,$(wildcard runtime/*.c))
-SLIBS	 = -L$(SB)/lib -lpq -lpgcommon_shlib -lpgport_shlib -larchive -lssl \
+SLIBS	 = -L$(SB)/lib -lpq -lpgcommon_shlib -lpgport_shlib -lssl \
 	   -lcrypto -lz -lpthread
 
 static: bin/pgapply-static
@@ -141,14 +144,17 @@ $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(CC_LIB) $(RT_LIB)
 	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ \
 	    $(filter %.c %.a,$^) $(LIBS)
 
-# Longer runs than CI's: each fuzzer SOAK_FUZZ_TIME seconds, and the kill
-# -9 sweep of tests/e2e/050_faults.pl SOAK_KILLS times (docs/RELIABILITY.md).
+# Longer runs than CI's: each fuzzer SOAK_FUZZ_TIME seconds, the kill -9
+# sweep of tests/e2e/050_faults.pl SOAK_KILLS times and the server crashes
+# of tests/e2e/048_commit_crash.pl SOAK_CRASHES times (docs/RELIABILITY.md).
 SOAK_FUZZ_TIME ?= 600
 SOAK_KILLS ?= 300
+SOAK_CRASHES ?= 100
 
 soak: all
 	$(MAKE) fuzz FUZZ_TIME=$(SOAK_FUZZ_TIME)
 	PGB_SOAK=$(SOAK_KILLS) $(RUN) tests/e2e/050_faults.pl
+	PGB_SOAK=$(SOAK_CRASHES) $(RUN) tests/e2e/048_commit_crash.pl
 
 # The runtime's end-to-end tests that cover the most of it, with pgapply
 # under valgrind's memcheck: any error or leak fails the test (exit 99).

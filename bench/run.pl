@@ -1,20 +1,27 @@
 #!/usr/bin/perl
 # run.pl - `make bench`: pgapply against psql and the peers, side by side,
-# on one throwaway PostgreSQL with default durability.
+# on one throwaway PostgreSQL with default durability, then on a primary
+# with a local synchronous standby.
 #
-#   perl bench/run.pl            full run (long: N = 100, 1000, 10000, 100 MB)
+#   perl bench/run.pl            full run (long: N = 100, 1000, 5000, 100 MB)
 #   BENCH_QUICK=1 perl bench/run.pl     N = 100 and 1000, 20 MB, 3 runs
 #
 # Environment: BENCH_DIR (work folder, default /tmp/pgbundle-bench),
-# BENCH_PORT (default 55491), BENCH_RUNS, BENCH_TOOLS (comma list to run a
-# subset), BENCH_SETS (e.g. 100,nodata), BENCH_PEERS_MAX_N (largest N the peers get, default 1000).
+# BENCH_PORT (default 55491; the standby takes the next one), BENCH_RUNS,
+# BENCH_TOOLS (comma list to run a subset), BENCH_SETS (e.g. 100,nodata,
+# nosync; 10000 too if wanted), BENCH_SYNC_N (the N run against the
+# synchronous standby, default 1000), BENCH_PEERS_MAX_N (largest N the
+# peers get, default 1000).
 #
 # Every timed run gets a fresh database; runs are interleaved across tools
 # (run 1 of every tool, then run 2, ...) so that a noisy neighbour hits
-# them all alike.  Figures are medians with min and max.  After its first
-# run each tool's schema (pg_dump --schema-only, less the tool's own
-# history table) is compared with psql's.  Results: BENCH_DIR/results.md
-# and results.json; the markdown is printed at the end.
+# them all alike, and each tool's run is also divided by psql (b)'s run of
+# the same round: the median of those paired ratios is the figure least
+# moved by the machine's load, which is recorded at every run.  Figures
+# are medians with min and max.  After its first run each tool's schema
+# (pg_dump --schema-only, less the tool's own history table) is compared
+# with psql's.  Results: BENCH_DIR/results.md; the markdown is printed at
+# the end.
 use strict;
 use warnings;
 use Cwd qw(abs_path);
@@ -29,9 +36,11 @@ my $W = $ENV{BENCH_DIR} // '/tmp/pgbundle-bench';
 my $PORT = $ENV{BENCH_PORT} // 55491;
 my $RUNS = $ENV{BENCH_RUNS} // ($QUICK ? 3 : 5);
 my $PEERS_MAX_N = $ENV{BENCH_PEERS_MAX_N} // 1000;
-my @SETS = $QUICK ? (100, 1000) : (100, 1000, 10000);
+my @SETS = $QUICK ? (100, 1000) : (100, 1000, 5000);
 @SETS = split /,/, $ENV{BENCH_SETS} if $ENV{BENCH_SETS};
 my $DATA = !grep { $_ eq 'nodata' } @SETS;
+my $SYNC = !grep { $_ eq 'nosync' } @SETS;
+my $SYNC_N = $ENV{BENCH_SYNC_N} // 1000;
 @SETS = grep { /^\d+$/ } @SETS;
 my $DATA_MB = $QUICK ? 20 : 100;
 my $NPM = "$W/npm";
@@ -51,6 +60,9 @@ $ENV{SQITCH_EMAIL} = 'bench@example.com';
 $ENV{NODE_PATH} = $NM;
 
 sub say_ { print STDERR "bench: @_\n" }
+
+# The 1-minute load average now.
+sub load { return (split ' ', slurp('/proc/loadavg'))[0] // 0 }
 
 sub sh {
 	my (@cmd) = @_;
@@ -79,10 +91,11 @@ sub cpu_ms {
 	my ($cmd) = @_;
 	my ($ok, $ms, $kb, $log, $cpu);
 	return ((timed($cmd))[0, 4]) unless $PERF;
-	($ok) = timed(['perf', 'stat', '-x,', '-e', 'task-clock', '-o', "$W/perf.txt",
-	    '--', @$cmd]);
+	($ok) = timed(['perf', 'stat', '-x,', '-e', 'task-clock,page-faults', '-o',
+	    "$W/perf.txt", '--', @$cmd]);
 	($cpu) = slurp("$W/perf.txt") =~ /^([\d.]+),msec,task-clock/m;
-	return ($ok, $cpu);
+	my ($pf) = slurp("$W/perf.txt") =~ /^(\d+),,page-faults/m;
+	return ($ok, $cpu, $pf);
 }
 
 # CPU ms the server has used so far: the postmaster with its reaped
@@ -162,23 +175,34 @@ my $KEY = "$W/bench";
 my %bundle;	# N => bundle path
 my @TOOLS = (
     { name => 'psql -1 (a)', id => 'psql-a', layout => 'psql-a', maxn => 1e9,
+      sync => 1,
       apply => sub { ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1',
 	  '-d', $_[1], '-f', "$_[0]/all.sql"] },
       version => ['psql', '--version'] },
     { name => 'psql per-migration tx (b)', id => 'psql-b', layout => 'psql-b',
-      maxn => 1e9, exclude => ['-T', 'public.bench_history'],
+      maxn => 1e9, exclude => ['-T', 'public.bench_history'], sync => 1,
       apply => sub { ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
-	  '-d', $_[1], '-f', "$_[0]/all.sql"] } },
+	  '-d', $_[1], '-f', "$_[0]/all.sql"] },
+      # psql's no-op: what (b) needs to find nothing to do, verifying
+      # nothing: connect, read the history, exit.
+      noop_cmd => sub { ['psql', '-X', '-q', '-A', '-t', '-o', '/dev/null',
+	  '-d', $_[1], '-c', 'SELECT version FROM public.bench_history '
+	  . 'ORDER BY version'] } },
     { name => 'pgapply', id => 'pgapply', layout => 'pgbundle', maxn => 1e9,
       noop => 1, exclude => ['-N', 'pgbundle'],
       apply => sub { ["$BIN/pgapply", 'apply', $bundle{$_[2]}, '--pubkey',
 	  "$KEY.pub", '-q', '--db', "dbname=$_[1]"] },
       version => ["$BIN/pgapply", '--version'] },
     { name => 'pgapply (static)', id => 'pgapply-static', layout => 'pgbundle',
-      maxn => 1e9, noop => 1, exclude => ['-N', 'pgbundle'],
+      maxn => 1e9, noop => 1, exclude => ['-N', 'pgbundle'], sync => 1,
       apply => sub { ["$W/pgapply-static", 'apply', $bundle{$_[2]}, '--pubkey',
 	  "$KEY.pub", '-q', '--db', "dbname=$_[1]"] },
       version => ["$W/pgapply-static", '--version'] },
+    { name => 'pgapply --sync-each (static)', id => 'pgapply-sync',
+      layout => 'pgbundle', maxn => 1e9, exclude => ['-N', 'pgbundle'],
+      sync => 1,
+      apply => sub { ["$W/pgapply-static", 'apply', $bundle{$_[2]}, '--pubkey',
+	  "$KEY.pub", '-q', '--db', "dbname=$_[1]", '--sync-each'] } },
     { name => 'dbmate', id => 'dbmate', layout => 'dbmate', noop => 1,
       exclude => ['-T', 'public.schema_migrations'],
       apply => sub { ["$NM/.bin/dbmate", '--url', url($_[1]) . '?sslmode=disable',
@@ -239,7 +263,9 @@ $_->{maxn} //= $PEERS_MAX_N for @TOOLS;
 
 # --- setup ------------------------------------------------------------
 make_path($W);
-sh('sh', "$ROOT/bench/peers.sh", $NPM);
+# The peers are installed only when some of them are to run.
+sh('sh', "$ROOT/bench/peers.sh", $NPM)
+    if grep { $_->{id} !~ /^(psql-[ab]|pgapply.*)$/ } @TOOLS;
 sh('make', '-s', '-C', $ROOT, 'all');
 if (-d $PG) {
 	system('sh', "$ROOT/scripts/pgserver.sh", 'stop', $PG);
@@ -318,9 +344,9 @@ sub fresh_db {
 
 sub drop_db { psql_admin("DROP DATABASE IF EXISTS $_[0] WITH (FORCE)") }
 
-# One set: every tool, $runs interleaved runs.
+# One set: every tool, $runs interleaved runs; results under $res{$key}.
 sub bench_set {
-	my ($set, $runs, @tools) = @_;
+	my ($set, $runs, $key, @tools) = @_;
 	my %dir;
 	for my $t (@tools) {
 		$dir{$t->{id}} = gen($set, $t->{layout});
@@ -331,14 +357,15 @@ sub bench_set {
 			# Sqitch (a psql per migration) and Liquibase (a JVM) take
 			# minutes from N = 1000 on: one run there.
 			next if $t->{slow} && $r > 1 && $set ne 'data' && $set >= 1000;
-			my $R = $res{$set}{$id} //= { apply => [], noop => [], rss => [],
-			    cpu => [], scpu => [] };
+			my $R = $res{$key}{$id} //= { apply => [], noop => [], rss => [],
+			    cpu => [], scpu => [], load => [], round => [] };
 			next if $R->{failed};
 			my $db = fresh_db();
 			my $d = $dir{$id};
 			my %o = (cwd => $t->{cwd} ? $d : undef,
 			    env => $t->{env} ? $t->{env}->($d, $db) : {});
 			my $cmd = $t->{apply}->($d, $db, $set);
+			push @{$R->{load}}, load();
 			my $s0 = server_cpu();
 			my ($ok, $ms, $kb, $log, $cpu) = timed($cmd, %o);
 			backends_gone($db);
@@ -351,11 +378,13 @@ sub bench_set {
 				next;
 			}
 			push @{$R->{apply}}, $ms;
+			push @{$R->{round}}, $r;
 			push @{$R->{rss}}, $kb;
 			push @{$R->{cpu}}, $cpu;
 			push @{$R->{scpu}}, $scpu;
-			if ($t->{noop}) {
-				my ($ok2, $ms2) = timed($cmd, %o);
+			if ($t->{noop} || $t->{noop_cmd}) {
+				my ($ok2, $ms2) = timed($t->{noop_cmd} ?
+				    $t->{noop_cmd}->($d, $db) : $cmd, %o);
 				push @{$R->{noop}}, $ms2 if $ok2;
 			}
 			if ($r == 1) {
@@ -376,7 +405,8 @@ sub bench_set {
 				}
 			}
 			drop_db($db);
-			say_(sprintf('set %s run %d %-20s %8.0f ms', $set, $r, $id, $ms));
+			say_(sprintf('%s run %d %-20s %8.0f ms (load %s)', $key, $r,
+			    $id, $ms, $R->{load}[-1]));
 		}
 	}
 }
@@ -402,7 +432,7 @@ for my $set (@SETS) {
 		$res{compile}{$set} = { ms => stats(@ms), cpu => stats(@cpu),
 		    size => -s $b, src => dir_size($src) };
 	}
-	bench_set($set, $runs, @t);
+	bench_set($set, $runs, $set, @t);
 	report();
 }
 
@@ -427,21 +457,72 @@ if ($DATA) {
 	$bundle{data} = $b;
 	$res{compile}{data} = { ms => stats($ms), cpu => stats($cpu),
 	    size => -s $b, src => dir_size($src) };
-	bench_set('data', $QUICK ? 3 : 3, @t) if @t;
+	bench_set('data', $QUICK ? 3 : 3, 'data', @t) if @t;
+}
+
+# --- a primary with a local synchronous standby ----------------------------
+# What an HA production cluster does at every commit that waits: wait for
+# the standby to have flushed it.  The standby is a pg_basebackup -R of
+# the bench's server on the next port, started here and stopped at the end.
+my $STANDBY = "$W/standby";
+sub as_pg {
+	my (@cmd) = @_;
+	unshift @cmd, 'runuser', '-u', 'postgres', '--' if $> == 0;
+	return system(@cmd) == 0;
+}
+sub standby_stop {
+	return unless -d "$STANDBY/data";
+	# First the primary stops waiting, then the standby goes.
+	system('psql', '-X', '-q', '-d', 'postgres', '-c',
+	    'ALTER SYSTEM RESET synchronous_standby_names', '-c',
+	    'SELECT pg_reload_conf()');
+	system('sh', "$ROOT/scripts/pgserver.sh", 'stop', $STANDBY);
+	remove_tree($STANDBY);
+}
+END { standby_stop() }
+if ($SYNC && grep { $_ == $SYNC_N } @SETS) {
+	my $bin = (split /\n/, `pg_config --bindir 2>/dev/null`)[0] //
+	    '/usr/lib/postgresql/15/bin';
+	$bin = '/usr/lib/postgresql/15/bin' unless -x "$bin/pg_basebackup";
+	standby_stop();
+	make_path($STANDBY);
+	system('chown', 'postgres:', $STANDBY) if $> == 0;
+	as_pg("$bin/pg_basebackup", '-D', "$STANDBY/data", '-R', '-X', 'stream',
+	    '-h', '127.0.0.1', '-p', $PORT, '-U', 'postgres', '-c', 'fast')
+	    or die "bench: pg_basebackup failed\n";
+	sh('sh', "$ROOT/scripts/pgserver.sh", 'start', $STANDBY, $PORT + 1);
+	psql_admin("ALTER SYSTEM SET synchronous_standby_names = '*'");
+	psql_admin('SELECT pg_reload_conf()');
+	my $ok;
+	for (1 .. 600) {
+		$ok = `psql -X -At -d postgres -c "SELECT count(*) FROM pg_catalog.pg_stat_replication WHERE sync_state = 'sync' AND state = 'streaming'"` =~ /^1$/m and last;
+		select(undef, undef, undef, 0.1);
+	}
+	die "bench: the standby did not become synchronous\n" unless $ok;
+	$res{sync_setup} = 'pg_basebackup -R of the primary on port '
+	    . ($PORT + 1) . ", synchronous_standby_names = '*', sync_state "
+	    . 'sync, both on this machine';
+	my @t = grep { $_->{sync} && !$unavailable{$_->{id}} } @TOOLS;
+	bench_set($SYNC_N, $RUNS, "$SYNC_N-sync", @t);
+	standby_stop();
+	report();
 }
 
 # --- verify and check throughput, cold start -----------------------------
 # The floor for verify: gzip(1) decompressing the same file, no more.
 for my $set (grep { defined $bundle{$_} } (@SETS, 'data')) {
-	my (@v, @vs, @g, @c, $ok, $ms, $cpu);
-	for (1 .. 5) {
+	my (@v, @vs, @g, @c, @pf, $ok, $ms, $cpu);
+	my $n = $set ne 'data' && $set <= 1000 ? 20 : 5;
+	for (1 .. $n) {
 		($ok, $cpu) = cpu_ms(["$BIN/pgapply", 'verify', $bundle{$set},
 		    '--pubkey', "$KEY.pub", '-q']);
 		push @v, $cpu if $ok;
 		if (-x "$W/pgapply-static") {
-			($ok, $cpu) = cpu_ms(["$W/pgapply-static", 'verify',
-			    $bundle{$set}, '--pubkey', "$KEY.pub", '-q']);
+			($ok, $cpu, my $pf) = cpu_ms(["$W/pgapply-static",
+			    'verify', $bundle{$set}, '--pubkey', "$KEY.pub",
+			    '-q']);
 			push @vs, $cpu if $ok;
+			push @pf, $pf if $ok && defined $pf;
 		}
 		($ok, $cpu) = cpu_ms(['sh', '-c', 'exec gzip -dc < "$1" > /dev/null',
 		    'sh', $bundle{$set}]);
@@ -452,6 +533,14 @@ for my $set (grep { defined $bundle{$_} } (@SETS, 'data')) {
 	}
 	$res{verify}{$set} = stats(@v);
 	$res{verify_static}{$set} = stats(@vs);
+	$res{verify_faults}{$set} = stats(@pf);
+	$res{verify_load}{$set} = load();
+	# Instructions do not depend on the load: callgrind counts them.
+	if (-x "$W/pgapply-static" && $set ne 'data' && $set <= 1000 &&
+	    system('valgrind --version >/dev/null 2>&1') == 0) {
+		my $o = `valgrind --tool=callgrind --callgrind-out-file=/dev/null '$W/pgapply-static' verify '$bundle{$set}' --pubkey '$KEY.pub' -q 2>&1`;
+		($res{verify_instr}{$set}) = $o =~ /refs:\s+([\d,]+)/;
+	}
 	$res{gunzip}{$set} = stats(@g);
 	$res{check}{$set} = stats(@c);
 }
@@ -494,27 +583,38 @@ sub report {
 	    . ', synchronous_commit ' . ver("psql -XAtc 'show synchronous_commit' -d postgres")
 	    . ", TCP 127.0.0.1, $RUNS runs" . ($QUICK ? ' (BENCH_QUICK=1)' : '');
 	push @md, '';
-	for my $set (@SETS, 'data') {
+	for my $set ((map { ($_, "$_-sync") } @SETS), 'data') {
 		next unless $res{$set};
-		my $b = $res{$set}{'psql-b'} && stats(@{$res{$set}{'psql-b'}{apply}});
+		my $B = $res{$set}{'psql-b'};
+		my $b = $B && stats(@{$B->{apply}});
 		push @md, $set eq 'data' ? "### Data-heavy set ($DATA_MB MB of COPY data)" :
+		    $set =~ /^(\d+)-sync$/ ? "### N = $1, primary with a synchronous standby" :
 		    "### N = $set";
-		push @md, '', '| tool | apply ms, median (min–max) | × (b) | no-op ms | '
-		    . 'client CPU ms | server CPU ms | CPU × (b) | peak RSS MB | schema |',
-		    '|---|---|---|---|---|---|---|---|---|';
-		my $bc = $res{$set}{'psql-b'} &&
-		    stats(map { $res{$set}{'psql-b'}{cpu}[$_] + $res{$set}{'psql-b'}{scpu}[$_] }
-		    0 .. $#{$res{$set}{'psql-b'}{cpu}});
+		push @md, '', "$res{sync_setup}." if $set =~ /-sync$/ && $res{sync_setup};
+		push @md, '', 'Load average (1 min) during the runs: ' . f1(stats(map {
+		    @{$_->{load}} } values %{$res{$set}})) . '.';
+		push @md, '', '| tool | apply ms, median (min–max) | × (b) | paired × (b), median (min–max) | no-op ms | '
+		    . 'client CPU ms | server CPU ms | server CPU µs per migration | CPU × (b) | peak RSS MB | schema |',
+		    '|---|---|---|---|---|---|---|---|---|---|---|';
+		my $bc = $B && stats(map { $B->{cpu}[$_] + $B->{scpu}[$_] } 0 .. $#{$B->{cpu}});
+		my %bround = $B ? map { ($B->{round}[$_] => $B->{apply}[$_]) } 0 .. $#{$B->{apply}} : ();
 		for my $t (@TOOLS) {
 			my $R = $res{$set}{$t->{id}} or next;
 			my $a = stats(@{$R->{apply}});
 			my $rss = stats(@{$R->{rss}});
 			my $tc = stats(map { $R->{cpu}[$_] + $R->{scpu}[$_] } 0 .. $#{$R->{cpu}});
-			push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s |', $t->{name},
+			# Each run against (b)'s run of the same round.
+			my $paired = stats(map { $bround{$R->{round}[$_]} ?
+			    $R->{apply}[$_] / $bround{$R->{round}[$_]} : () } 0 .. $#{$R->{apply}});
+			my $sc = stats(@{$R->{scpu}});
+			my $n = $set =~ /^(\d+)/ ? $1 : 0;
+			push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', $t->{name},
 			    $R->{failed} && !$a ? "failed: $R->{failed}" : f($a),
 			    $a && $b ? sprintf('%.2f', $a->{med} / $b->{med}) : '–',
+			    $paired && $t->{id} ne 'psql-b' ? sprintf('%.2f (%.2f–%.2f)',
+			    $paired->{med}, $paired->{min}, $paired->{max}) : '–',
 			    f(stats(@{$R->{noop}})), f(stats(@{$R->{cpu}})),
-			    f(stats(@{$R->{scpu}})),
+			    f($sc), $sc && $n ? sprintf('%.0f', $sc->{med} * 1000 / $n) : '–',
 			    $tc && $bc && $bc->{med} ? sprintf('%.2f', $tc->{med} / $bc->{med}) : '–',
 			    $rss ? sprintf('%.1f', $rss->{max} / 1024) : '–',
 			    $R->{schema} // '–');
@@ -529,17 +629,21 @@ sub report {
 		push @md, '';
 	}
 	push @md, '### pgbundle: compile, verify, check (CPU time, user + sys, one core)', '',
-	    '| set | sources MB | compile ms (wall) | compile CPU ms | bundle KB | verify CPU ms | verify MB/s (bundle) | verify MB/s (sources) | verify CPU ms (static) | `gzip -dc` CPU ms | verify ÷ `gzip -dc` | check CPU ms | check MB/s |',
-	    '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
+	    '| set | sources MB | compile ms (wall) | compile CPU ms | bundle KB | verify CPU ms | verify MB/s (bundle) | verify MB/s (sources) | verify CPU ms (static) | static: page faults, M instructions (callgrind), load | `gzip -dc` CPU ms | verify ÷ `gzip -dc` | check CPU ms | check MB/s |',
+	    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
 	for my $set (grep { $res{compile}{$_} } (@SETS, 'data')) {
 		my $c = $res{compile}{$set};
 		my $v = $res{verify}{$set};
 		my $g = $res{gunzip}{$set};
 		my $k = $res{check}{$set};
-		push @md, sprintf('| %s | %.1f | %s | %s | %.0f | %s | %.0f | %.0f | %s | %s | %s | %s | %.0f |', $set,
+		my $ins = $res{verify_instr}{$set};
+		$ins =~ tr/,//d if defined $ins;
+		push @md, sprintf('| %s | %.1f | %s | %s | %.0f | %s | %.0f | %.0f | %s | %s, %s, %s | %s | %s | %s | %.0f |', $set,
 		    $c->{src} / 1048576, f1($c->{ms}), f1($c->{cpu}), $c->{size} / 1024, f1($v),
 		    rate($c->{size}, $v), rate($c->{src}, $v), f1($res{verify_static}{$set}),
-		    f1($g), $v && $g && $g->{med} ? sprintf('%.2f', $v->{med} / $g->{med}) : '–',
+		    $res{verify_faults}{$set} ? sprintf('%.0f', $res{verify_faults}{$set}{med}) : '–',
+		    defined $ins ? sprintf('%.1f', $ins / 1e6) : '–',
+		    $res{verify_load}{$set} // '–', f1($g), $v && $g && $g->{med} ? sprintf('%.2f', $v->{med} / $g->{med}) : '–',
 		    f1($k), rate($c->{src}, $k));
 	}
 	push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',

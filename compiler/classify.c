@@ -11,7 +11,10 @@
  * what it does not know stays plain (no txctl, no notx, not idempotent,
  * no lint), which the compiler treats as the cautious answer.  The notx
  * list is PostgreSQL 15's PreventInTransactionBlock() callers that can be
- * seen from the text; a procedure that commits cannot.
+ * seen from the text; a procedure that commits cannot.  What a statement
+ * leaves in the session (cls_session) errs the other way: anything that
+ * might is named, and only a statement that shows none of it keeps the
+ * session as its transaction found it.
  */
 #include <string.h>
 
@@ -84,6 +87,12 @@ static void	cls_commit(struct cur *, struct pgb_class *, int);
 static void	cls_reindex(struct cur *, struct pgb_class *);
 static void	cls_cluster(struct cur *, struct pgb_class *);
 static void	cls_copy(struct cur *, struct pgb_class *);
+static int	is_fname(const struct cur *, const char *);
+static int	is_true_value(const struct cur *);
+static int	config_is_local(struct cur);
+static const char *session_head(struct cur *);
+static const char *session_token(const struct cur *);
+static void	cls_session(const char *, size_t, struct pgb_class *);
 
 /* Read the next token that is not a comment into c->t. */
 static void
@@ -882,6 +891,175 @@ cls_copy(struct cur *c, struct pgb_class *o)
 	}
 }
 
+/*
+ * A function name: an identifier in any case, or the same in double
+ * quotes (lowercase, as the server stores it).
+ */
+static int
+is_fname(const struct cur *c, const char *name)
+{
+	size_t	n = strlen(name);
+
+	if (c->t.kind == PGB_TOK_IDENT)
+		return pgb_lex_kw_eq(c->s + c->t.off, c->t.len, name);
+	return c->t.kind == PGB_TOK_QIDENT && c->t.len == n + 2 &&
+	    c->s[c->t.off] == '"' && memcmp(c->s + c->t.off + 1, name, n) == 0;
+}
+
+/* true, or a string the server reads as true ('true', 't', 'on', ...). */
+static int
+is_true_value(const struct cur *c)
+{
+	static const char *const yes[] = { "true", "t", "on", "yes", "y",
+	    "1", NULL };
+	const char	*p = c->s + c->t.off;
+	size_t		 i;
+
+	if (is_kw(c, "true"))
+		return 1;
+	if (c->t.kind != PGB_TOK_STRING || c->t.len < 2 || p[0] != '\'')
+		return 0;
+	for (i = 0; yes[i] != NULL; i++)
+		if (pgb_lex_kw_eq(p + 1, c->t.len - 2, yes[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * At the '(' after set_config: 1 when its third argument is literally
+ * true (SET LOCAL), 0 for false or anything the text does not settle.
+ */
+static int
+config_is_local(struct cur c)
+{
+	size_t	depth, commas = 0;
+
+	adv(&c);
+	depth = c.depth;
+	while (c.t.kind != PGB_TOK_EOF && c.depth >= depth) {
+		if (c.depth == depth && is_char(&c, ',') && ++commas == 2) {
+			adv(&c);
+			if (!is_true_value(&c))
+				return 0;
+			adv(&c);
+			return is_char(&c, ')');
+		}
+		adv(&c);
+	}
+	return 0;
+}
+
+/*
+ * What the statement's head leaves in the session: SET (but SET LOCAL,
+ * SET TRANSACTION and SET CONSTRAINTS end with the transaction), RESET,
+ * DISCARD, PREPARE (not PREPARE TRANSACTION), DEALLOCATE, LISTEN,
+ * UNLISTEN, DECLARE ... WITH HOLD, LOAD, CREATE TEMP ..., and DO and
+ * CALL, whose code is not read here.  NULL for any other head.
+ */
+static const char *
+session_head(struct cur *c)
+{
+	if (accept(c, "set")) {
+		if (is_kw(c, "local") || is_kw(c, "transaction") ||
+		    is_kw(c, "constraints"))
+			return NULL;
+		accept(c, "session");
+		if (is_kw(c, "role"))
+			return "SET ROLE";
+		if (is_kw(c, "authorization"))
+			return "SET SESSION AUTHORIZATION";
+		return "SET";
+	}
+	if (accept(c, "prepare"))
+		return is_kw(c, "transaction") ? NULL : "PREPARE";
+	if (accept(c, "declare")) {
+		while (!at_end(c) && !(c->depth == 0 && is_kw(c, "for"))) {
+			if (c->depth == 0 && accept2(c, "with", "hold"))
+				return "a cursor WITH HOLD";
+			adv(c);
+		}
+		return NULL;
+	}
+	if (accept(c, "create")) {
+		accept2(c, "or", "replace");
+		while (accept(c, "global") || accept(c, "local") ||
+		    accept(c, "unlogged"))
+			;
+		return is_kw(c, "temp") || is_kw(c, "temporary") ?
+		    "a temporary object" : NULL;
+	}
+	return is_kw(c, "reset") ? "RESET" : is_kw(c, "discard") ? "DISCARD" :
+	    is_kw(c, "deallocate") ? "DEALLOCATE" : is_kw(c, "listen") ?
+	    "LISTEN" : is_kw(c, "unlisten") ? "UNLISTEN" : is_kw(c, "load") ?
+	    "LOAD" : is_kw(c, "do") ? "DO" : is_kw(c, "call") ? "CALL" : NULL;
+}
+
+/*
+ * Anywhere in the statement: a call of set_config() that is not local,
+ * of a session-level advisory lock function, setseed() or
+ * dblink_connect(); a pg_temp schema; SELECT ... INTO TEMP.
+ */
+static const char *
+session_token(const struct cur *c)
+{
+	static const char *const locks[] = { "pg_advisory_lock",
+	    "pg_advisory_lock_shared", "pg_try_advisory_lock",
+	    "pg_try_advisory_lock_shared", "pg_advisory_unlock",
+	    "pg_advisory_unlock_shared", "pg_advisory_unlock_all", NULL };
+	struct cur	n = *c;
+	size_t		i;
+
+	if (!is_name(c))
+		return NULL;
+	adv(&n);
+	if (is_char(&n, '(')) {
+		if (is_fname(c, "set_config"))
+			return config_is_local(n) ? NULL :
+			    "set_config(..., false)";
+		for (i = 0; locks[i] != NULL; i++)
+			if (is_fname(c, locks[i]))
+				return "a session advisory lock";
+		if (is_fname(c, "setseed"))
+			return "setseed()";
+		if (is_fname(c, "dblink_connect") ||
+		    is_fname(c, "dblink_connect_u"))
+			return "a dblink connection";
+		return NULL;
+	}
+	if (is_char(&n, '.') && c->t.kind == PGB_TOK_IDENT &&
+	    c->t.len >= 7 && pgb_lex_kw_eq(c->s + c->t.off, 7, "pg_temp") &&
+	    (c->t.len == 7 || c->s[c->t.off + 7] == '_'))
+		return "a temporary object";
+	if (is_kw(c, "into")) {
+		if (!accept(&n, "local"))
+			accept(&n, "global");
+		if (is_kw(&n, "temp") || is_kw(&n, "temporary"))
+			return "a temporary object";
+	}
+	return NULL;
+}
+
+/* Set o->session: see classify.h. */
+static void
+cls_session(const char *sql, size_t len, struct pgb_class *o)
+{
+	struct cur	c;
+
+	memset(&c, 0, sizeof(c));
+	c.s = sql;
+	c.len = len;
+	fetch(&c);
+	if ((o->session = session_head(&c)) != NULL)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.s = sql;
+	c.len = len;
+	fetch(&c);
+	for (; c.t.kind != PGB_TOK_EOF; adv(&c))
+		if ((o->session = session_token(&c)) != NULL)
+			return;
+}
+
 int
 pgb_classify(const char *sql, size_t len, struct pgb_class *out)
 {
@@ -952,6 +1130,7 @@ pgb_classify(const char *sql, size_t len, struct pgb_class *out)
 		}
 	} else if (accept(&c, "copy"))
 		cls_copy(&c, out);
+	cls_session(sql, len, out);
 	return 0;
 }
 

@@ -53,6 +53,8 @@ struct script_acc {
 	int		 broken;	/* the top file could not be read or
 					   split: nothing more to check */
 	int		 idempotent;	/* every statement can run twice */
+	int		 keeps_session;	/* no statement outlives its
+					   transaction in the session */
 	const struct pgb_section *sec;	/* the part of the top file (dbmate,
 					   goose, sql-migrate), or NULL */
 };
@@ -1016,6 +1018,7 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 		return;
 	}
 	a->idempotent = 1;
+	a->keeps_session = 1;
 	for (i = 0; i < a->nstmts; i++) {
 		struct pgb_stmt *s = &a->stmts[i];
 		const char *f = stmt_file(s, file);
@@ -1023,6 +1026,8 @@ check_statements(struct script_acc *a, const char *file, int is_down,
 		pgb_classify(a->text.data + s->off, s->len, &c);
 		if (!c.idempotent)
 			a->idempotent = 0;
+		if (c.session != NULL)
+			a->keeps_session = 0;
 		if (c.txctl != PGB_TXCTL_NONE) {
 			acc_error(a, f, s->line, "transaction control statement "
 			    "not allowed: pgapply runs each migration in its own "
@@ -1137,6 +1142,8 @@ compile_script(const struct pgb_srcmig *sm, int is_down,
 	sc->path = pgb_buf_steal(&name, NULL);
 	sc->mode = dv->notx ? PGB_MODE_NOTX : PGB_MODE_TX;
 	sc->idempotent = a.idempotent;
+	/* Outside a transaction the runtime resets anyway: no mark. */
+	sc->keeps_session = a.keeps_session && !dv->notx;
 	sc->stmts = a.stmts;
 	sc->nstmts = a.nstmts;
 	sc->size = a.text.len;

@@ -49,6 +49,7 @@ struct pgb_apply_opts {
 	int		 retry_failed;
 	int		 check;		/* status: fail unless all is applied */
 	int		 single_tx;
+	int		 sync_each;	/* every commit waits for its flush */
 	const char	*lock_timeout;		/* e.g. "5s"; NULL: server's */
 	const char	*statement_timeout;
 	int		 lock_retries;
@@ -59,6 +60,11 @@ struct pgb_apply_opts {
 	const char	*adopt_from;	/* apply --adopt-from TOOL, or NULL */
 	const char	*adopt_table;	/* --table: the tool's table */
 	const char	*adopt_map;	/* --map FILE (alembic) */
+	/*
+	 * The caller closes the session right after: apply's unlock is sent
+	 * but not waited for (pgb_db_release), a round trip less.
+	 */
+	int		 session_ends;
 	pgb_emit_fn	 emit;
 	void		*ctx;
 };

@@ -77,10 +77,11 @@ int	pgb_set_timeouts(struct pgb_db *, const struct pgb_apply_opts *,
 /*
  * Before pgapply's own writes in a migration's transaction (its history
  * row, COMMIT): lift the statement_timeout the migration may have set,
- * and fail with SQLSTATE 22012 unless the transaction is still the one
+ * with 'async' let the COMMIT skip waiting for its flush, and fail with
+ * SQLSTATE 22012 unless the transaction is still the one
  * pgb_set_timeouts() marked.  Only queued in pipeline mode.
  */
-int	pgb_own_writes(struct pgb_db *, struct pgb_diag *);
+int	pgb_own_writes(struct pgb_db *, int async, struct pgb_diag *);
 /*
  * After pgb_own_writes() failed: when its check did (not the connection),
  * say so in 'd' ('what' names the script: "migration", "down script of")

@@ -27,6 +27,8 @@ struct pgb_bundle_opts {
 					   0: 1, or the trust file's */
 	int		  allow_unsigned; /* accept a bundle with no .sig */
 	const char	 *expect_target; /* NULL: any target */
+	int		  check_only;	/* check every script, keep none:
+					   each 'text' stays NULL */
 };
 
 struct pgb_bundle {
@@ -40,7 +42,12 @@ struct pgb_bundle {
 	size_t	 required;		/* signers that were required */
 	size_t	 ntrusted;		/* distinct trusted keys */
 	size_t	 filelen;		/* bytes of the bundle file */
-	/* The script texts belong to the bundle: pgb_bundle_free frees them. */
+	/*
+	 * The script texts, each followed by a NUL: they belong to the
+	 * bundle, in one mapping that pgb_bundle_free unmaps.
+	 */
+	unsigned char *arena;
+	size_t	 arenalen;
 };
 
 /*

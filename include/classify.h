@@ -78,6 +78,16 @@ struct pgb_class {
 	 * locks on it yet.
 	 */
 	int		 creates_table;
+	/*
+	 * Static text naming how the statement may leave the session other
+	 * than its transaction found it ("SET", "RESET", "set_config(...,
+	 * false)", "a temporary object", "PREPARE", "LISTEN", "a session
+	 * advisory lock", "a cursor WITH HOLD", "DISCARD", "LOAD", "DO",
+	 * "CALL", ...), else NULL.  What its text shows, no more: code it
+	 * only calls (a function, a trigger) is not read.  SET LOCAL, SET
+	 * TRANSACTION and SET CONSTRAINTS end with the transaction.
+	 */
+	const char	*session;
 	unsigned	 lint;		/* PGB_LINT_* bits */
 };
 

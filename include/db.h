@@ -49,7 +49,24 @@ struct pgb_db {
 	int	 ended;		/* PGB_ENDED_* bits: what the results read
 				   since the command went out (pipeline: since
 				   it began) ended a transaction with */
+	unsigned prepared;	/* bit i: own statement i is prepared in the
+				   session (pgb_db_prepare); a reset clears */
+	char	*reported;	/* the reported settings after the last reset
+				   (pgb_db_needs_reset) */
+	int	 fresh;		/* a new session: its reset goes out with the
+				   first command */
+	int	 ending;	/* pgb_db_release() ran: only close follows */
 };
+
+/* One command of a pgb_db_batch(). */
+struct pgb_cmd {
+	const char		*sql;
+	int			 n;
+	const char *const	*params;
+};
+
+/* The runtime's own prepared statements, one name each. */
+enum pgb_prep { PGB_PREP_RECORD, PGB_PREP_OWN, PGB_PREP_COUNT };
 
 #define PGB_ENDED_COMMIT	1	/* COMMIT, END, PREPARE TRANSACTION */
 #define PGB_ENDED_ROLLBACK	2	/* ROLLBACK, ABORT */
@@ -122,9 +139,18 @@ void	pgb_db_close(struct pgb_db *);
  */
 int	pgb_db_set_role(struct pgb_db *, const char *role, struct pgb_diag *);
 
-/* Poll pg_try_advisory_lock for up to 'wait' seconds; name the holder. */
+/*
+ * Poll pg_try_advisory_lock for up to 'wait' seconds; name the holder.
+ * A new session's reset rides in the first poll's round trip.
+ */
 int	pgb_db_lock(struct pgb_db *, int wait, struct pgb_diag *);
 void	pgb_db_unlock(struct pgb_db *);
+/*
+ * Give the lock back at the end of the session: the unlock is sent but
+ * not waited for (a round trip less), so nothing but pgb_db_close() may
+ * follow.  In a transaction (a failure), as pgb_db_unlock().
+ */
+void	pgb_db_release(struct pgb_db *);
 /*
  * Refuse when the backend changed under us (a transaction pooler).  The
  * reset and the history lookup after the lock check it too, in their own
@@ -135,6 +161,35 @@ int	pgb_db_check_backend(struct pgb_db *, struct pgb_diag *);
 int	pgb_db_same_backend(struct pgb_db *, int pid, struct pgb_diag *);
 /* Put the session back to its connection-time settings (and --role). */
 int	pgb_db_reset_session(struct pgb_db *, struct pgb_diag *);
+/*
+ * Whether the script itself asks for a reset of the session after it: 1
+ * unless it ran in a transaction and the compiler marked it
+ * keeps-session (a manifest without the mark asks for one).  'sc' NULL:
+ * 1.
+ */
+int	pgb_db_script_resets(const struct pgb_script *sc);
+/*
+ * Whether the session needs pgb_db_reset_session() after 'sc' ran: when
+ * the script asks for it, or a setting the server reports (role,
+ * search_path from PostgreSQL 18, encoding, DateStyle, TimeZone, ...)
+ * changed since the last reset, as code the compiler does not read (a
+ * function the script calls) could do.
+ */
+int	pgb_db_needs_reset(struct pgb_db *, const struct pgb_script *sc);
+
+/*
+ * The runtime's own statements, parsed once per session.  pgb_db_prepare
+ * makes statement 'which' (text 'sql', 'n' parameters) ready: nothing
+ * when the session has it (since its last reset), else a Parse, a round
+ * trip of its own outside pipeline mode.  In pipeline mode the Parse is
+ * only queued: returns 1 then (one more result to read), else 0; -1 with
+ * 'd' on failure.  pgb_db_exec_prepared runs it as pgb_db_exec would, or
+ * queues it in pipeline mode.
+ */
+int	pgb_db_prepare(struct pgb_db *, enum pgb_prep which, const char *sql,
+	    int n, struct pgb_diag *);
+int	pgb_db_exec_prepared(struct pgb_db *, enum pgb_prep which, int n,
+	    const char *const *params, PGresult **res, struct pgb_diag *);
 
 /*
  * history.c.  The history table is trusted only when it is exactly what
@@ -233,6 +288,16 @@ PGresult *pgb_db_result(struct pgb_db *);
  */
 int	pgb_db_copy(struct pgb_db *, const unsigned char *data, size_t len,
 	    struct pgb_diag *);
+/*
+ * Send 'n' commands in one round trip (libpq's pipeline mode, extended
+ * protocol, one sync) and read their answers, with the waits of
+ * pgb_db_query.  res[i] is command i's result (the caller PQclear()s
+ * each; NULL for one the server skipped after a failure).  0 when every
+ * command succeeded, else -1 with 'd' from the first failure and *bad
+ * its index.
+ */
+int	pgb_db_batch(struct pgb_db *, const struct pgb_cmd *, size_t n,
+	    PGresult **res, size_t *bad, struct pgb_diag *);
 /* Fill 'd' (and d->sqlstate) from a failed result or the connection. */
 int	pgb_db_error(struct pgb_db *, const PGresult *, struct pgb_diag *);
 

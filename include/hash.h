@@ -10,6 +10,18 @@
 #define PGB_HEX256_LEN	64	/* without the NUL */
 
 void	pgb_sha256(const void *, size_t, unsigned char out[PGB_SHA256_LEN]);
+/*
+ * SHA-256 of a message that comes in pieces: pgb_sha256_start, then
+ * pgb_sha256_add for each piece, then pgb_sha256_done; the context is
+ * reused from one message to the next.  pgb_sha256_new aborts when out
+ * of memory, as pgb_xmalloc does.
+ */
+struct pgb_sha256;
+struct pgb_sha256 *pgb_sha256_new(void);
+void	pgb_sha256_free(struct pgb_sha256 *);	/* accepts NULL */
+void	pgb_sha256_start(struct pgb_sha256 *);
+void	pgb_sha256_add(struct pgb_sha256 *, const void *, size_t);
+void	pgb_sha256_done(struct pgb_sha256 *, unsigned char out[PGB_SHA256_LEN]);
 /* Writes 2*n hex digits and a NUL into 'out' (room for 2*n+1). */
 void	pgb_hex(const unsigned char *, size_t, char *out);
 /* Parses exactly 2*n lowercase hex digits; -1 on anything else. */

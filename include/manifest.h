@@ -37,6 +37,12 @@ struct pgb_script {
 	size_t	 size;
 	enum pgb_mode mode;
 	int	 idempotent;	/* every statement can run twice safely */
+	/*
+	 * The compiler found nothing in it that outlives its transaction in
+	 * the session (classify.h, 'session'): pgapply need not reset the
+	 * session after it.  0 in a manifest that does not say so.
+	 */
+	int	 keeps_session;
 	struct pgb_stmt *stmts;
 	size_t	 nstmts;
 	const unsigned char *text;	/* set by bundle.c once the entry

@@ -3,9 +3,10 @@
 
 /*
  * ustar.h - check, as it streams past, that a tar stream is the plain
- * ustar pgbundle writes (docs/FORMAT.md, "The tar stream"), so that the
- * tar reader behind it is only ever handed that subset.  The runtime's
- * bundle reader feeds it every inflated byte before libarchive sees it.
+ * ustar pgbundle writes (docs/FORMAT.md, "The tar stream"), and read the
+ * entries out of it: the runtime's bundle reader feeds it every inflated
+ * byte and takes each entry from its sink, so no other tar reader ever
+ * parses a header.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,21 @@ struct pgb_ustar_entry {
 	char		name[PGB_NAME_MAX + 1];	/* prefix "/" name, safe */
 };
 
+/*
+ * Where the entries go when the check is also the reader (bundle.c): each
+ * header the check passed, then its data in pieces as it streams past,
+ * then its end, once its padding was checked too.  Each returns 0, or -1
+ * with 'd' filled to stop the feed.
+ */
+struct pgb_ustar_sink {
+	int	(*entry)(void *ctx, const struct pgb_ustar_entry *,
+		    struct pgb_diag *);
+	int	(*data)(void *ctx, const unsigned char *, size_t,
+		    struct pgb_diag *);
+	int	(*end)(void *ctx, struct pgb_diag *);
+	void	*ctx;
+};
+
 /* The state of one check; on the stack, fields private to ustar.c. */
 struct pgb_ustar {
 	uint64_t		 pos;		/* tar bytes seen */
@@ -31,10 +47,18 @@ struct pgb_ustar {
 	unsigned char		 blk[512];
 	struct pgb_ustar_entry	*v;
 	size_t			 n, cap;	/* headers seen */
+	const struct pgb_ustar_sink *sink;	/* NULL: check only */
+	int			 open;		/* the sink's entry has not
+						   ended yet */
 };
 
 void	pgb_ustar_init(struct pgb_ustar *);
 void	pgb_ustar_release(struct pgb_ustar *);
+/*
+ * Hand every entry to 'sink' (kept by reference) as it streams past.  The
+ * check then keeps only the last header: pgb_ustar_entry() knows no other.
+ */
+void	pgb_ustar_sink(struct pgb_ustar *, const struct pgb_ustar_sink *);
 
 /*
  * The next 'n' bytes of the stream.  0, or -1 (PGB_EBUNDLE) at the first

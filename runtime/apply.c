@@ -24,6 +24,7 @@
 #include "banned.h"
 
 #define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
+#define FLUSH_WAIT	10	/* seconds the flush at a failure may take */
 
 double
 pgb_now_ms(void)
@@ -135,19 +136,35 @@ mark_tx(struct pgb_db *db, struct pgb_diag *d)
 	    "pg_catalog.txid_current()::pg_catalog.text, true)", 0, NULL, d);
 }
 
+/*
+ * The history row and COMMIT are pgapply's own: a statement_timeout the
+ * migration set for itself (SET, not SET LOCAL) must not cut them short;
+ * local to the migration's transaction, like the migration's own SET.
+ * The commit's durability: $1 'off', the COMMIT does not wait for its WAL
+ * to be flushed (nor for a synchronous standby): a later commit that
+ * waits covers it (docs/RELIABILITY.md, "Commits"); NULL, the session's
+ * synchronous_commit stands.  Then 1 / 0 (SQLSTATE 22012) unless the
+ * mark is this transaction's: a statement ended it (COMMIT, ROLLBACK; in
+ * a pipeline the next ones then run in a transaction of their own, which
+ * the error aborts).
+ */
+static const char own_sql[] = "SELECT pg_catalog.set_config("
+    "'statement_timeout', '0', true), pg_catalog.set_config("
+    "'synchronous_commit', COALESCE($1::pg_catalog.text, "
+    "pg_catalog.current_setting('synchronous_commit')), true), "
+    "1 OPERATOR(pg_catalog./) "
+    "(COALESCE(pg_catalog.current_setting('pgbundle.xact', true), '') "
+    "OPERATOR(pg_catalog.=) pg_catalog.txid_current()::"
+    "pg_catalog.text)::pg_catalog.int4";
+
 int
-pgb_own_writes(struct pgb_db *db, struct pgb_diag *d)
+pgb_own_writes(struct pgb_db *db, int async, struct pgb_diag *d)
 {
-	/*
-	 * 1 / 0 (SQLSTATE 22012) unless the mark is this transaction's: a
-	 * statement ended it (COMMIT, ROLLBACK; in a pipeline the next ones
-	 * then run in a transaction of their own, which the error aborts).
-	 */
-	return exec_or_send(db, "SELECT pg_catalog.set_config("
-	    "'statement_timeout', '0', true), 1 OPERATOR(pg_catalog./) "
-	    "(COALESCE(pg_catalog.current_setting('pgbundle.xact', true), '') "
-	    "OPERATOR(pg_catalog.=) pg_catalog.txid_current()::"
-	    "pg_catalog.text)::pg_catalog.int4", 0, NULL, d);
+	const char	*p[1] = { async ? "off" : NULL };
+
+	if (pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 1, d) == -1)
+		return -1;
+	return pgb_db_exec_prepared(db, PGB_PREP_OWN, 1, p, NULL, d);
 }
 
 int
@@ -165,6 +182,46 @@ pgb_ended_tx(const char *what, const struct pgb_migration *mig,
 	    "committed stays, without a history row, and the rest was rolled "
 	    "back; look at the database before running it again");
 	return 1;
+}
+
+/* The history row's INSERT ... ON CONFLICT, for pgb_record_as(). */
+static void
+record_sql(const struct pgb_db *db, struct pgb_buf *sql)
+{
+	pgb_buf_printf(sql, "INSERT INTO %s (version, name, checksum, "
+	    "bundle_id, chain, mode, status, statements_done, statements_total, "
+	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
+	    "$4, $5, $6, $7, $8::integer, $9::integer, coalesce($10::bigint, "
+	    "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() "
+	    "OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) "
+	    "1000)::bigint), $11, $12) "
+	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
+	    "statements_done = EXCLUDED.statements_done, "
+	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
+	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
+	    "runtime_version = EXCLUDED.runtime_version, "
+	    "origin = EXCLUDED.origin", db->qname);
+}
+
+/*
+ * Make pgapply's own statements ready for a migration: once per session
+ * (until a reset), and in pipeline mode queued first, so that nothing the
+ * migration does can skip them.  Returns the results queued (pipeline
+ * mode), or -1.
+ */
+static int
+prepare_own(struct pgb_db *db, struct pgb_diag *d)
+{
+	struct pgb_buf	sql;
+	int		a, b;
+
+	if ((a = pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 1, d)) == -1)
+		return -1;
+	pgb_buf_init(&sql);
+	record_sql(db, &sql);
+	b = pgb_db_prepare(db, PGB_PREP_RECORD, sql.data, 12, d);
+	pgb_buf_release(&sql);
+	return b == -1 ? -1 : a + b;
 }
 
 /*
@@ -385,11 +442,9 @@ pgb_record_as(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, const char *status, size_t done,
     long long ms, const char *origin, struct pgb_diag *d)
 {
-	struct pgb_buf	 sql;
 	char		 version[24], sha[PGB_HEX256_LEN + 8], chain[PGB_HEX256_LEN + 1];
 	char		 sdone[24], stotal[24], sms[24];
 	const char	*p[12];
-	int		 rc;
 
 	snprintf(version, sizeof(version), "%lld", mig->version);
 	memcpy(sha, "sha256:", 7);
@@ -410,23 +465,10 @@ pgb_record_as(struct pgb_db *db, const struct pgb_migration *mig,
 	p[9] = ms < 0 ? NULL : sms;	/* NULL: time since BEGIN, server side */
 	p[10] = "pgapply " PGB_VERSION;
 	p[11] = origin;
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
-	    "bundle_id, chain, mode, status, statements_done, statements_total, "
-	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
-	    "$4, $5, $6, $7, $8::integer, $9::integer, coalesce($10::bigint, "
-	    "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() "
-	    "OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) "
-	    "1000)::bigint), $11, $12) "
-	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
-	    "statements_done = EXCLUDED.statements_done, "
-	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
-	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
-	    "runtime_version = EXCLUDED.runtime_version, "
-	    "origin = EXCLUDED.origin", db->qname);
-	rc = exec_or_send(db, sql.data, 12, p, d);
-	pgb_buf_release(&sql);
-	return rc;
+	/* Prepared once per session; in a pipeline prepare_own() did. */
+	if (prepare_own(db, d) == -1)
+		return -1;
+	return pgb_db_exec_prepared(db, PGB_PREP_RECORD, 12, p, NULL, d);
 }
 
 static int
@@ -520,8 +562,7 @@ mentions(const struct pgb_script *sc, size_t i, const char *word)
 
 /*
  * Whether 'mig' can go through libpq's pipeline mode: not with a COPY
- * (see mentions()), verify queries (their answer decides the COMMIT), a
- * baseline's extra history rows, a statement_timeout set, or a backslash
+ * (see mentions()), a baseline's extra history rows, a statement_timeout set, or a backslash
  * in a statement (std_strings_ok() looks at the session before each one
  * goes out).
  */
@@ -530,7 +571,7 @@ can_pipeline(const struct pgb_migration *mig)
 {
 	size_t	i;
 
-	if (mig->nverify > 0 || mig->baseline)
+	if (mig->baseline)
 		return 0;
 	for (i = 0; i < mig->up.nstmts; i++)
 		if (mig->up.stmts[i].is_copy || has_backslash(&mig->up, i) ||
@@ -542,17 +583,18 @@ can_pipeline(const struct pgb_migration *mig)
 
 /*
  * Pipeline mode: send a sync and read every result up to it.  The queued
- * commands were 'npre' of the runtime's own, statements s0 to s1 - 1,
- * then more of its own.  0, or -1 with 'd' from the first failure and
- * '*bad' the index of the statement that failed or did not answer, s1
- * for the command right after them (pgb_own_writes(), in the last
- * drain), (size_t)-1 for any other of the runtime's own.  Each answer is
- * due db->bound after the one before it, so a bound times each
- * statement, as the server does.
+ * commands were 'npre' of the runtime's own, statements from s0 on, then
+ * more of its own (verify guards, pgb_own_writes(), the history row,
+ * COMMIT).  0, or -1 with 'd' from the first failure and
+ * '*bad' the index of the command that failed or did not answer, counted
+ * as statements are from s0 (so past the last statement for one queued
+ * after them), (size_t)-1 for one of the first 'npre'.  Each answer is due
+ * db->bound after the one before it, so a bound times each statement, as
+ * the server does.
  */
 static int
-pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
-    size_t *bad, struct pgb_diag *d)
+pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t *bad,
+    struct pgb_diag *d)
 {
 	PGresult	*res;
 	ExecStatusType	 st;
@@ -570,7 +612,7 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 				continue;
 			if (rc == -1)
 				return rc;
-			if (k >= npre && k - npre <= s1 - s0)
+			if (k >= npre)
 				*bad = s0 + (k - npre);
 			return pgb_db_error(db, NULL, d);
 		}
@@ -592,7 +634,7 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 		    st != PGRES_PIPELINE_ABORTED) || db->gave_up ||
 		    db->stray)) {
 			rc = pgb_db_error(db, res, d);
-			if (k >= npre && k - npre <= s1 - s0)
+			if (k >= npre)
 				*bad = s0 + (k - npre);
 		}
 		PQclear(res);
@@ -601,36 +643,67 @@ pipe_drain(struct pgb_db *db, size_t npre, size_t s0, size_t s1,
 }
 
 /*
+ * Verify query 'q' as a command that fails unless it returns exactly one
+ * row of one column, true: inside the migration's pipeline, its failure
+ * skips the history row and COMMIT, as the server skips everything after
+ * a failure up to the sync.  As a subquery it cannot be transaction
+ * control, a second statement is refused by the extended protocol, and
+ * the UNION refuses another number of columns before anything runs.  A
+ * final ';' (a statement's end, or inside a final comment) is left out;
+ * the query is on lines of its own, so a final comment ends there.
+ */
+static void
+verify_guard(const char *q, struct pgb_buf *sql)
+{
+	size_t	n = strlen(q);
+
+	while (n > 0 && (q[n - 1] == ';' || q[n - 1] == ' ' ||
+	    q[n - 1] == '\t' || q[n - 1] == '\n' || q[n - 1] == '\r'))
+		n--;
+	sql->len = 0;
+	pgb_buf_puts(sql, "SELECT 1 OPERATOR(pg_catalog./) "
+	    "(pg_catalog.count(*) OPERATOR(pg_catalog.=) 2 AND "
+	    "pg_catalog.every(v.ok IS TRUE))::pg_catalog.int4 "
+	    "FROM (SELECT true UNION ALL (\n");
+	pgb_buf_append(sql, q, n);
+	pgb_buf_puts(sql, "\n)) AS v (ok)");
+}
+
+/*
  * apply_tx() in one round trip: BEGIN, the timeouts, every statement, the
- * history row and COMMIT go out in libpq's pipeline mode (extended
- * protocol, one statement per command), with a sync every PIPE_CHUNK
- * bytes so that neither side's buffers fill.  Results come back in order,
- * so the first failing one names its statement; the server skips the rest
- * and COMMIT with them.  Same returns as apply_tx(), and 2 when a
- * statement was refused as a syntax error: it may be several commands in
- * one (psql's split allows that, the extended protocol does not), so the
- * caller runs the migration again without a pipeline.
+ * verify queries, the history row and COMMIT go out in libpq's pipeline
+ * mode (extended protocol, one statement per command), with a sync every
+ * PIPE_CHUNK bytes so that neither side's buffers fill.  Results come
+ * back in order, so the first failing one names its statement; the
+ * server skips the rest and COMMIT with them.  Same returns as
+ * apply_tx(), and 2 when the caller should run the migration again
+ * without a pipeline: a statement refused as a syntax error may be
+ * several commands in one (psql's split allows that, the extended
+ * protocol does not), and a verify query that failed is run there alone
+ * to say how (apply_tx() names its failure exactly).
  */
 static int
 apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
+    const struct pgb_apply_opts *o, int async, struct pgb_diag *d)
 {
 	const struct pgb_script *sc = &mig->up;
 	struct pgb_buf	 sql;
 	struct pgb_diag	 ignore;
 	size_t		 i, s0 = 0, npre, queued = 0, bad = (size_t)-1;
-	int		 rc, retry, ended;
+	int		 rc, retry, ended, k = 0;
 
 	if (PQenterPipelineMode(db->conn) != 1)
 		return pgb_db_error(db, NULL, d);
 	db->ended = 0;
 	npre = 2 + (o->lock_timeout != NULL) + (o->statement_timeout != NULL);
-	rc = exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
+	rc = (k = prepare_own(db, d)) == -1 ||
+	    exec_or_send(db, "BEGIN", 0, NULL, d) == -1 ||
 	    pgb_set_timeouts(db, o, 1, d) == -1 ? -1 : 0;
+	npre += k > 0 ? (size_t)k : 0;
 	pgb_buf_init(&sql);
 	for (i = 0; i < sc->nstmts && rc == 0; i++) {
 		if (queued >= PIPE_CHUNK) {
-			if ((rc = pipe_drain(db, npre, s0, i, &bad, d)) == -1)
+			if ((rc = pipe_drain(db, npre, s0, &bad, d)) == -1)
 				break;
 			npre = 0;
 			s0 = i;
@@ -650,15 +723,22 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 			rc = pgb_db_error(db, NULL, d);
 		queued += sc->stmts[i].len;
 	}
+	for (i = 0; i < mig->nverify && rc == 0; i++) {
+		verify_guard(mig->verify[i], &sql);
+		if (PQsendQueryParams(db->conn, sql.data, 0, NULL, NULL, NULL,
+		    NULL, 0) != 1 || (db->bound > 0 &&
+		    PQsendFlushRequest(db->conn) != 1))
+			rc = pgb_db_error(db, NULL, d);
+	}
 	pgb_buf_release(&sql);
-	if (rc == 0 && (pgb_own_writes(db, d) == -1 ||
+	if (rc == 0 && (pgb_own_writes(db, async, d) == -1 ||
 	    record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
 	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
 		rc = -1;
 	if (rc == 0)
-		rc = pipe_drain(db, npre, s0, sc->nstmts, &bad, d);
+		rc = pipe_drain(db, npre, s0, &bad, d);
 	else if (bad == (size_t)-1 && PQstatus(db->conn) == CONNECTION_OK)
-		(void)pipe_drain(db, 0, 0, 0, &i, &ignore);
+		(void)pipe_drain(db, 0, 0, &i, &ignore);
 	(void)PQexitPipelineMode(db->conn);
 	if (rc == 0)
 		return 0;
@@ -666,8 +746,16 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	retry = strcmp(d->sqlstate, "55P03") == 0 && d->code == PGB_ESQL;
 	if (d->code != PGB_ERETRY)
 		pgb_rollback_tx(db);
-	if (bad == sc->nstmts && pgb_ended_tx("migration", mig, d))
+	/* pgb_own_writes() failed: a statement ended the transaction. */
+	if (bad == sc->nstmts + mig->nverify && pgb_ended_tx("migration", mig,
+	    d))
 		return -1;
+	/* A verify query failed: say how, running it alone. */
+	if (bad != (size_t)-1 && bad >= sc->nstmts &&
+	    bad - sc->nstmts < mig->nverify && d->code == PGB_ESQL &&
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE &&
+	    !(ended & PGB_ENDED_COMMIT))
+		return 2;
 	if (bad >= sc->nstmts) {
 		if (d->code == PGB_ESQL || d->sqlstate[0] == '\0')
 			mig_failed(mig, d);
@@ -685,18 +773,20 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 
 /*
  * One transactional migration: BEGIN, statements, verify queries, history
- * row, COMMIT.  Returns 1 when lock_timeout cut it short (retry), 0, -1.
+ * row, COMMIT ('async': not waiting for its flush, own_timeout()).
+ * Returns 1 when lock_timeout cut it short (retry), 0, -1.
  */
 static int
 apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_apply_opts *o, int in_outer_tx, struct pgb_diag *d)
+    const struct pgb_apply_opts *o, int in_outer_tx, int async,
+    struct pgb_diag *d)
 {
 	double	t0 = pgb_now_ms();
 	size_t	i;
 	int	rc;
 
 	if (!in_outer_tx && can_pipeline(mig)) {
-		if ((rc = apply_tx_piped(db, mig, o, d)) != 2)
+		if ((rc = apply_tx_piped(db, mig, o, async, d)) != 2)
 			return rc;
 		pgb_diag_clear(d);
 	}
@@ -717,7 +807,7 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (pgb_run_verify(db, mig, d) == -1)
 		goto fail;
-	if (pgb_own_writes(db, d) == -1) {
+	if (pgb_own_writes(db, async, d) == -1) {
 		if (!pgb_ended_tx("migration", mig, d))
 			mig_failed(mig, d);
 		goto fail;
@@ -839,7 +929,7 @@ sleep_backoff(int attempt)
 
 static int
 apply_one(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_hrow *prev, const struct pgb_apply_opts *o,
+    const struct pgb_hrow *prev, const struct pgb_apply_opts *o, int async,
     struct pgb_diag *d)
 {
 	double	t0 = pgb_now_ms();
@@ -855,7 +945,7 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 		if (mig->up.mode == PGB_MODE_NOTX)
 			rc = apply_notx(db, mig, o, prev, d);
 		else
-			rc = apply_tx(db, mig, o, 0, d);
+			rc = apply_tx(db, mig, o, 0, async, d);
 		if (rc != 1)
 			break;
 		if (attempt >= o->lock_retries) {
@@ -868,11 +958,56 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	if (rc == -1)
 		return -1;
-	if (pgb_db_reset_session(db, d) == -1)
+	if (pgb_db_needs_reset(db, &mig->up) &&
+	    pgb_db_reset_session(db, d) == -1)
 		return -1;
 	pgb_emit(o, PGB_EV_APPLIED, mig, NULL, "applied",
 	    (long long)(pgb_now_ms() - t0), 0);
 	return 0;
+}
+
+/*
+ * Whether pending migration 'i' of 'n' may commit without waiting for
+ * its flush: not with --sync-each, not a no-transaction one (it commits
+ * statement by statement), not the last of the run, and not the one
+ * before a no-transaction migration, whose progress rows must not outlive
+ * what came before them.  The commit that waits flushes (and, with
+ * synchronous replication, has confirmed) all WAL before it.
+ */
+static int
+commit_async(const struct pgb_manifest *m, const size_t *pending, size_t n,
+    size_t i, const struct pgb_apply_opts *o)
+{
+	return !o->sync_each && m->migs[pending[i]].up.mode == PGB_MODE_TX &&
+	    i + 1 < n && m->migs[pending[i + 1]].up.mode == PGB_MODE_TX;
+}
+
+/*
+ * pgapply is giving up after migrations that committed without waiting
+ * for their flush, 'last' the latest of them: before it exits, a commit
+ * that waits, so that every migration it reported applied is durable.
+ * A commit that wrote nothing would not wait, so it rewrites the history
+ * row of 'last' as it is.  Even after a signal, bounded; a server that is
+ * gone has nothing left to flush.
+ */
+static void
+flush_commits(struct pgb_db *db, const struct pgb_migration *last)
+{
+	struct pgb_buf	 sql;
+	struct pgb_diag	 ignore;
+	char		 v[24];
+	const char	*p[1] = { v };
+
+	if (PQstatus(db->conn) != CONNECTION_OK || db->hung_up)
+		return;
+	pgb_db_cleanup(db, FLUSH_WAIT);
+	pgb_rollback_tx(db);
+	snprintf(v, sizeof(v), "%lld", last->version);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "UPDATE %s SET status = status WHERE version "
+	    "OPERATOR(pg_catalog.=) $1::bigint", db->qname);
+	(void)pgb_db_exec(db, sql.data, 1, p, NULL, &ignore);
+	pgb_buf_release(&sql);
 }
 
 /* --single-transaction: every pending migration in one transaction. */
@@ -894,7 +1029,7 @@ apply_all_in_one(struct pgb_db *db, const struct pgb_manifest *m,
 		t0 = pgb_now_ms();
 		pgb_emit(o, PGB_EV_BEGIN, &m->migs[pending[i]], NULL, NULL, 0,
 		    0);
-		if (apply_tx(db, &m->migs[pending[i]], o, 1, d) != 0) {
+		if (apply_tx(db, &m->migs[pending[i]], o, 1, 0, d) != 0) {
 			if (d->code == 0 || strcmp(d->sqlstate, "55P03") == 0)
 				d->code = PGB_ERETRY;
 			pgb_rollback_tx(db);
@@ -910,10 +1045,11 @@ int
 pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_diag *d)
 {
+	const struct pgb_migration *unflushed = NULL;
 	struct pgb_history	 h;
 	size_t			*pending = NULL, n = 0, i;
 	char			 label[PGB_NAME_MAX + 8];
-	int			 rc = -1;
+	int			 rc = -1, async;
 
 	memset(&h, 0, sizeof(h));
 	/* The history table is created, and read, only under the lock. */
@@ -942,18 +1078,25 @@ pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
 		for (i = 0; i < n; i++) {
 			const struct pgb_migration *mig = &m->migs[pending[i]];
 
+			async = commit_async(m, pending, n, i, o);
 			if (apply_one(db, mig, pgb_find_row(&h, mig->version),
-			    o, d) == -1)
+			    o, async, d) == -1)
 				goto out;
+			unflushed = async ? mig : NULL;
 		}
 	}
 	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "apply", 0, n);
 	rc = 0;
 out:
+	if (rc == -1 && unflushed != NULL)
+		flush_commits(db, unflushed);
 	if (rc == -1 && pgb_interrupted && d->code != PGB_EOPERATOR)
 		d->code = PGB_ECANCEL;
 	free(pending);
 	pgb_history_release(&h);
-	pgb_db_unlock(db);
+	if (o->session_ends)
+		pgb_db_release(db);
+	else
+		pgb_db_unlock(db);
 	return rc;
 }

@@ -3,9 +3,9 @@
  * it entry by entry.  The security core of pgapply.
  *
  * Trusts: the trusted public keys it is given (checked by sig.c), and
- * after the signature verifies, OpenSSL, zlib's inflate and libarchive's
- * tar reader with bytes from memory.  Nothing else: the archive is read as
- * if hostile even though it is signed.
+ * after the signature verifies, OpenSSL and zlib's inflate with bytes
+ * from memory.  Nothing else: the archive is read as if hostile even
+ * though it is signed.
  * Rejects, before reading a byte of archive: a bundle that is not a
  * regular file or is over PGB_BUNDLE_MAX, signatures short of trust.c's
  * policy (64 bytes each, enough distinct trusted keys), an unsigned bundle
@@ -20,14 +20,15 @@
  * bytes, or a gzip trailer whose CRC or length is wrong.  Names in
  * messages are escaped.
  *
- * The gzip stream is inflated once, here, with zlib.  Every inflated byte
- * goes through the ustar check before libarchive reads it, and each entry
- * libarchive returns must be the one the check passed (same offset, name
- * and size): so libarchive only ever parses headers of that one plain
- * form.  The tail past the end-of-archive blocks (which libarchive never
- * reads) is inflated and checked in the same pass, and when the bundle
- * was read from a file, the compressed bytes already inflated are given
- * back to the system as the reading goes on.
+ * The gzip stream is inflated once, here, with zlib, through a window
+ * that is reused.  Every inflated byte goes through the ustar check, which
+ * is also the reader: it hands each entry it passed to this file (no
+ * other tar reader parses a header), whose data is hashed as it streams
+ * past and copied to the bundle's one mapping of script texts (not for
+ * check_only).  The tail past the end-of-archive blocks is checked in the
+ * same pass, and when the bundle was read from a file, the compressed
+ * bytes already inflated are given back to the system as the reading
+ * goes on.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -40,8 +41,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #define ZLIB_CONST
 #include <zlib.h>
 
@@ -62,99 +61,85 @@
 
 #define CHUNK		(64u * 1024)	/* tar bytes inflated at once */
 #define GIVE_BACK	(1024u * 1024)	/* compressed bytes freed at once */
+#define POPULATE_MAX	(8u * 1024 * 1024)	/* a script arena faulted in
+						   at once, up to this */
 
 /* A manifest script, by path, and whether its entry was seen. */
 struct slot {
 	const char		*path;
 	struct pgb_script	*sc;
+	unsigned char		*at;	/* where its bytes go in the arena */
 	int			 seen;
 };
 
 /*
- * State of one unpacking.  libarchive is handed the inflated stream in
- * two alternating windows: when it asks for the next one it has copied
- * what it still needed of the other.
+ * State of one unpacking: the inflated stream goes through the ustar
+ * check, which hands each entry it passed to take_entry(), its data to
+ * take_data() and its end to end_entry().
  */
 struct unpack {
-	struct archive		*a;
 	z_stream		 z;
-	struct pgb_ustar	 tar;		/* sees every byte first */
+	struct pgb_ustar	 tar;
+	struct pgb_ustar_sink	 sink;
 	int			 zend;		/* the gzip member ended */
-	int			 failed;	/* 'd' already says why */
-	unsigned char		*win[2];
-	int			 cur;
+	unsigned char		*win;		/* inflated tar bytes */
 	unsigned char		*data;		/* compressed; may be given
 						   back when 'give_back' */
 	size_t			 complen;
 	int			 give_back;
 	size_t			 given;		/* bytes of data given back */
-	size_t			 held;		/* entry bytes kept so far */
-	struct slot		*slots;
+	struct pgb_bundle	*b;
+	struct slot		*slots;		/* sorted by path */
 	size_t			 nslots;
+	size_t			 next;		/* the slot the next entry
+						   is, in pgbundle's order */
+	size_t			 nentries;	/* headers taken */
+	struct slot		*cur;		/* the entry read; NULL: the
+						   manifest */
+	unsigned char		*buf;		/* its bytes so far; NULL:
+						   only hashed (check_only) */
+	size_t			 got;
+	struct pgb_sha256	*hash;		/* of the script read */
+	int			 check_only;
+	uint64_t		 badsize;	/* its header's size, when
+						   not the manifest's; else 0 */
 	struct pgb_diag		*d;
 };
 
-static int	 corrupt(struct unpack *);
 static int	 inflate_failed(struct unpack *, const char *);
 static int	 check_caps(struct unpack *);
 static void	 give_back(struct unpack *);
 static int	 inflate_some(struct unpack *, unsigned char *, size_t,
 		    size_t *);
-static int	 inflate_tar(struct unpack *, unsigned char *, size_t,
-		    size_t *);
-static la_ssize_t next_window(struct archive *, void *, const void **);
-static int	 read_entry(struct unpack *, const char *, size_t,
-		    unsigned char **, size_t *);
 static void	 huge_pages(void *, size_t);
 static int	 cmp_slot(const void *, const void *);
 static int	 index_manifest(struct unpack *, struct pgb_manifest *);
-static int	 take_manifest(struct unpack *, struct archive_entry *,
-		    const char *, struct pgb_bundle *);
-static int	 take_script(struct unpack *, struct archive_entry *,
-		    const char *);
-static int	 same_entry(struct unpack *, struct archive_entry *, size_t,
-		    const char **);
-static int	 check_tail(struct unpack *, size_t);
-static int	 read_entries(struct unpack *, struct pgb_bundle *);
+static struct slot *find_slot(struct unpack *, const char *);
+static int	 take_entry(void *, const struct pgb_ustar_entry *,
+		    struct pgb_diag *);
+static int	 take_data(void *, const unsigned char *, size_t,
+		    struct pgb_diag *);
+static int	 end_entry(void *, struct pgb_diag *);
+static int	 read_stream(struct unpack *);
 static int	 check_complete(struct unpack *, const struct pgb_bundle *,
 		    const char *);
 static int	 unpack(const unsigned char *, size_t, unsigned char *,
-		    const char *, struct pgb_bundle *, struct pgb_diag *);
+		    const char *, int, struct pgb_bundle *, struct pgb_diag *);
 static int	 accept_sig(const unsigned char *, size_t,
 		    const struct pgb_sigset *, const struct pgb_pubkey *,
 		    size_t, size_t, struct pgb_bundle *, struct pgb_diag *);
 static int	 load(const unsigned char *, size_t, unsigned char *,
 		    const struct pgb_sigset *, const struct pgb_pubkey *,
-		    size_t, size_t, int, const char *, struct pgb_bundle **,
-		    struct pgb_diag *);
+		    size_t, size_t, int, const char *, int,
+		    struct pgb_bundle **, struct pgb_diag *);
 static int	 read_bundle(const char *, unsigned char **, size_t *,
 		    struct pgb_diag *);
 static int	 trusted_keys(const struct pgb_bundle_opts *,
 		    struct pgb_trust *, struct pgb_diag *);
-static void	 free_texts(struct pgb_manifest *);
-
-/* libarchive refused the stream; its words go to the detail. */
-static int
-corrupt(struct unpack *u)
-{
-	const char	*why;
-	char		 e[PGB_ESC_MAX];
-
-	if (u->failed)		/* the inflating said why */
-		return -1;
-	why = archive_error_string(u->a);
-	pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid tar.gz archive");
-	if (why) {
-		pgb_esc(why, e, sizeof(e));
-		pgb_detail(u->d, "libarchive: %s", e);
-	}
-	return -1;
-}
 
 static int
 inflate_failed(struct unpack *u, const char *why)
 {
-	u->failed = 1;
 	pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid tar.gz archive");
 	pgb_detail(u->d, "zlib: %s", why);
 	return -1;
@@ -166,12 +151,10 @@ check_caps(struct unpack *u)
 {
 	uint64_t	out = u->z.total_out;
 
-	if (out > PGB_RATIO_FLOOR && out > (uint64_t)u->complen * PGB_RATIO_MAX) {
-		u->failed = 1;
+	if (out > PGB_RATIO_FLOOR && out > (uint64_t)u->complen * PGB_RATIO_MAX)
 		return pgb_fail(u->d, PGB_EBUNDLE, "bundle expands more than "
 		    "%u times: %llu bytes from %zu", PGB_RATIO_MAX,
 		    (unsigned long long)out, u->complen);
-	}
 	return 0;
 }
 
@@ -229,85 +212,6 @@ inflate_some(struct unpack *u, unsigned char *out, size_t size, size_t *n)
 }
 
 /*
- * The next piece of the tar stream, into 'out' ('size' bytes); *n is how
- * many came, 0 at its end.  The ustar check sees it first, and the end.
- */
-static int
-inflate_tar(struct unpack *u, unsigned char *out, size_t size, size_t *n)
-{
-	if (inflate_some(u, out, size, n) == -1)
-		return -1;
-	if ((*n > 0 ? pgb_ustar_feed(&u->tar, out, *n, u->d) :
-	    pgb_ustar_end(&u->tar, u->d)) == -1) {
-		u->failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/* libarchive's read callback: the next window of the tar stream. */
-static la_ssize_t
-next_window(struct archive *a, void *arg, const void **buf)
-{
-	struct unpack	*u = arg;
-	size_t		 n;
-
-	(void)a;
-	*buf = NULL;
-	u->cur ^= 1;
-	if (inflate_tar(u, u->win[u->cur], CHUNK, &n) == -1)
-		return ARCHIVE_FATAL;
-	*buf = u->win[u->cur];
-	return (la_ssize_t)n;
-}
-
-/*
- * Read the current entry's data: exactly 'size' bytes (its header's size,
- * within its cap: the ustar check saw to it).  Every chunk is checked
- * against the caps as it is inflated, so a bomb stops at them.  *out is
- * NUL-terminated, caller frees.
- */
-static int
-read_entry(struct unpack *u, const char *name, size_t size,
-    unsigned char **out, size_t *outlen)
-{
-	unsigned char	*buf;
-	size_t		 got = 0, ask;
-	la_ssize_t	 r;
-	char		 e[PGB_ESC_MAX];
-
-	*out = NULL;
-	*outlen = 0;
-	if (size > PGB_TOTAL_MAX - u->held)
-		return pgb_fail(u->d, PGB_EBUNDLE, "bundle holds more than %u "
-		    "bytes uncompressed", PGB_TOTAL_MAX);
-	buf = pgb_xmalloc(size + 1);
-	huge_pages(buf, size + 1);
-	while (got < size) {
-		ask = size - got < CHUNK ? size - got : CHUNK;
-		r = archive_read_data(u->a, buf + got, ask);
-		if (r < 0) {
-			corrupt(u);
-			free(buf);
-			return -1;
-		}
-		if (r == 0) {
-			pgb_esc(name, e, sizeof(e));
-			pgb_fail(u->d, PGB_EBUNDLE, "'%s' has size %zu but its "
-			    "header says %zu", e, got, size);
-			free(buf);
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	u->held += got;
-	*out = buf;
-	*outlen = got;
-	return 0;
-}
-
-/*
  * A script of many megabytes (COPY data) is faulted in page by page as it
  * is inflated: ask for transparent huge pages for its aligned middle, a
  * 512th of the page faults.  Only a hint; the kernel may say no.
@@ -333,138 +237,181 @@ cmp_slot(const void *a, const void *b)
 	    ((const struct slot *)b)->path);
 }
 
-/* Sorted slots for every script the manifest names. */
+/*
+ * Sorted slots for every script the manifest names, and the arena their
+ * bytes go to, each followed by a NUL: one mapping for all of them, whose
+ * pages are faulted in at once when it is small.
+ */
 static int
 index_manifest(struct unpack *u, struct pgb_manifest *m)
 {
-	size_t	i;
+	struct pgb_bundle	*b = u->b;
+	size_t			 i, total = 0, off = 0;
 
 	u->slots = pgb_xreallocarray(NULL, m->nmigs * 2 + 1,
 	    sizeof(*u->slots));
 	u->nslots = 0;
 	for (i = 0; i < m->nmigs; i++) {
 		u->slots[u->nslots].path = m->migs[i].up.path;
-		u->slots[u->nslots].sc = &m->migs[i].up;
-		u->slots[u->nslots++].seen = 0;
+		u->slots[u->nslots++].sc = &m->migs[i].up;
 		if (m->migs[i].has_down) {
 			u->slots[u->nslots].path = m->migs[i].down.path;
-			u->slots[u->nslots].sc = &m->migs[i].down;
-			u->slots[u->nslots++].seen = 0;
+			u->slots[u->nslots++].sc = &m->migs[i].down;
 		}
 	}
-	qsort(u->slots, u->nslots, sizeof(*u->slots), cmp_slot);
-	return 0;
-}
-
-/*
- * libarchive's entry 'k' (0-based) must be the header the ustar check
- * passed: at the same offset, with the same name and size, a regular
- * file of a plain ustar archive.  It always is; checking it proves that
- * no header reaches libarchive in a form the check did not see.
- * *namep is the name, owned by the check.
- */
-static int
-same_entry(struct unpack *u, struct archive_entry *ae, size_t k,
-    const char **namep)
-{
-	const struct pgb_ustar_entry	*t = pgb_ustar_entry(&u->tar, k);
-	const char			*name = archive_entry_pathname(ae);
-	char				 e[PGB_ESC_MAX];
-
-	if (t == NULL || name == NULL || strcmp(name, t->name) != 0 ||
-	    archive_read_header_position(u->a) != (la_int64_t)t->off ||
-	    !archive_entry_size_is_set(ae) ||
-	    archive_entry_size(ae) != (la_int64_t)t->size ||
-	    archive_format(u->a) != ARCHIVE_FORMAT_TAR_USTAR ||
-	    archive_entry_filetype(ae) != AE_IFREG ||
-	    archive_entry_hardlink(ae) != NULL ||
-	    archive_entry_symlink(ae) != NULL ||
-	    archive_entry_sparse_count(ae) > 0) {
-		pgb_esc(t ? t->name : name ? name : "", e, sizeof(e));
-		return pgb_fail(u->d, PGB_EBUNDLE, "tar readers disagree about "
-		    "entry %zu '%s'", k + 1, e);
+	for (i = 0; i < u->nslots; i++) {
+		/* Sizes are under PGB_SQL_MAX each: this cannot wrap. */
+		total += u->slots[i].sc->size;
+		if (total > PGB_TOTAL_MAX)
+			return pgb_fail(u->d, PGB_EBUNDLE, "bundle holds more "
+			    "than %u bytes uncompressed", PGB_TOTAL_MAX);
 	}
-	*namep = t->name;
+	qsort(u->slots, u->nslots, sizeof(*u->slots), cmp_slot);
+	for (i = 0; i < u->nslots; i++)
+		u->slots[i].seen = 0;
+	if (u->check_only)
+		return 0;
+	b->arenalen = total + u->nslots + 1;
+	b->arena = mmap(NULL, b->arenalen, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | (b->arenalen <= POPULATE_MAX ?
+	    MAP_POPULATE : 0), -1, 0);
+	if (b->arena == MAP_FAILED) {
+		b->arena = NULL;
+		return pgb_fail(u->d, PGB_EINTERNAL, "cannot map %zu bytes for "
+		    "the scripts", b->arenalen);
+	}
+	huge_pages(b->arena, b->arenalen);
+	for (i = 0; i < u->nslots; i++) {
+		u->slots[i].at = b->arena + off;
+		off += u->slots[i].sc->size + 1;
+	}
 	return 0;
 }
 
-static int
-take_manifest(struct unpack *u, struct archive_entry *ae, const char *name,
-    struct pgb_bundle *b)
+/* The slot of entry 'name': the next in order, as pgbundle writes them. */
+static struct slot *
+find_slot(struct unpack *u, const char *name)
 {
-	unsigned char	*text;
-	size_t		 len;
-	int		 rc;
+	struct slot	key;
 
-	if (read_entry(u, name, (size_t)archive_entry_size(ae), &text,
-	    &len) == -1)
-		return -1;
-	rc = pgb_manifest_parse((const char *)text, len, &b->manifest, u->d);
-	free(text);
-	u->held -= len;		/* the parsed form replaces the text */
-	if (rc == -1)
-		return -1;
-	return index_manifest(u, &b->manifest);
+	if (u->next < u->nslots && strcmp(u->slots[u->next].path, name) == 0)
+		return &u->slots[u->next++];
+	key.path = name;
+	return bsearch(&key, u->slots, u->nslots, sizeof(*u->slots),
+	    cmp_slot);
 }
 
+/* A header the ustar check passed: which entry it is, or a refusal. */
 static int
-take_script(struct unpack *u, struct archive_entry *ae, const char *name)
+take_entry(void *arg, const struct pgb_ustar_entry *en, struct pgb_diag *d)
 {
-	struct slot	 key, *s;
-	unsigned char	*text, sha[PGB_SHA256_LEN];
-	size_t		 len;
+	struct unpack	*u = arg;
+	struct slot	*s;
 	char		 e[PGB_ESC_MAX];
 
-	key.path = name;
-	s = bsearch(&key, u->slots, u->nslots, sizeof(*u->slots), cmp_slot);
-	if (s == NULL || s->seen) {
-		pgb_esc(name, e, sizeof(e));
+	u->got = 0;
+	if (u->nentries++ == 0) {
+		if (strcmp(en->name, PGB_MANIFEST_NAME) != 0) {
+			pgb_esc(en->name, e, sizeof(e));
+			return pgb_fail(d, PGB_EBUNDLE, "first entry is '%s', "
+			    "expected '%s'", e, PGB_MANIFEST_NAME);
+		}
+		/* Its size is under PGB_MANIFEST_MAX: the ustar check saw. */
+		u->cur = NULL;
+		u->buf = pgb_xmalloc((size_t)en->size + 1);
+		return 0;
+	}
+	if (strcmp(en->name, PGB_MANIFEST_NAME) == 0)
+		return pgb_fail(d, PGB_EBUNDLE, "duplicate entry '%s'",
+		    PGB_MANIFEST_NAME);
+	if ((s = find_slot(u, en->name)) == NULL || s->seen) {
+		pgb_esc(en->name, e, sizeof(e));
 		if (s == NULL)
-			return pgb_fail(u->d, PGB_EBUNDLE, "'%s' is present in "
+			return pgb_fail(d, PGB_EBUNDLE, "'%s' is present in "
 			    "bundle but not in manifest", e);
-		return pgb_fail(u->d, PGB_EBUNDLE, "duplicate entry '%s'", e);
+		return pgb_fail(d, PGB_EBUNDLE, "duplicate entry '%s'", e);
 	}
 	s->seen = 1;
-	if ((uint64_t)archive_entry_size(ae) != s->sc->size) {
-		pgb_esc(name, e, sizeof(e));
-		return pgb_fail(u->d, PGB_EBUNDLE, "'%s' has size %lld but "
-		    "manifest says %zu", e, (long long)archive_entry_size(ae),
-		    s->sc->size);
+	u->cur = s;
+	u->buf = u->check_only ? NULL : s->at;
+	pgb_sha256_start(u->hash);
+	/*
+	 * Said once the ustar check has seen the entry to its end, which
+	 * may find the stream damaged first; its bytes are not kept.
+	 */
+	u->badsize = en->size != s->sc->size ? en->size : 0;
+	if (en->size == 0 && s->sc->size != 0)
+		u->badsize = UINT64_MAX;
+	return 0;
+}
+
+/* The next bytes of the entry taken: within its size, ustar.c saw to it. */
+static int
+take_data(void *arg, const unsigned char *p, size_t n, struct pgb_diag *d)
+{
+	struct unpack	*u = arg;
+
+	(void)d;
+	/* Hashed as it streams past, while the bytes are in the cache. */
+	if (u->cur != NULL)
+		pgb_sha256_add(u->hash, p, n);
+	if (u->badsize == 0 && u->buf != NULL)
+		memcpy(u->buf + u->got, p, n);
+	u->got += n;
+	return 0;
+}
+
+/* The entry is complete: parse the manifest, or check the script. */
+static int
+end_entry(void *arg, struct pgb_diag *d)
+{
+	struct unpack	*u = arg;
+	unsigned char	 sha[PGB_SHA256_LEN];
+	char		 e[PGB_ESC_MAX];
+	int		 rc;
+
+	if (u->cur != NULL && u->badsize != 0) {
+		pgb_esc(u->cur->path, e, sizeof(e));
+		return pgb_fail(d, PGB_EBUNDLE, "'%s' has size %zu but "
+		    "manifest says %zu", e, u->got, u->cur->sc->size);
 	}
-	if (read_entry(u, name, s->sc->size, &text, &len) == -1)
-		return -1;
-	pgb_sha256(text, len, sha);
-	if (!pgb_digest_eq(sha, s->sc->sha256, PGB_SHA256_LEN)) {
-		free(text);
-		pgb_esc(name, e, sizeof(e));
-		return pgb_fail(u->d, PGB_EBUNDLE, "checksum mismatch for "
-		    "'%s'", e);
+	if (u->buf != NULL)
+		u->buf[u->got] = '\0';
+	if (u->cur == NULL) {
+		rc = pgb_manifest_parse((const char *)u->buf, u->got,
+		    &u->b->manifest, d);
+		free(u->buf);
+		u->buf = NULL;
+		return rc == -1 ? -1 : index_manifest(u, &u->b->manifest);
 	}
-	s->sc->text = text;
+	pgb_sha256_done(u->hash, sha);
+	if (!pgb_digest_eq(sha, u->cur->sc->sha256, PGB_SHA256_LEN)) {
+		pgb_esc(u->cur->path, e, sizeof(e));
+		return pgb_fail(d, PGB_EBUNDLE, "checksum mismatch for '%s'",
+		    e);
+	}
+	u->cur->sc->text = u->buf;
+	u->buf = NULL;
 	return 0;
 }
 
 /*
- * libarchive read 'n' entries and stopped after the end-of-archive blocks:
- * where the ustar check saw them end.  Inflate the rest of the member
- * through the check (zeros to the end of the record, nothing more); the
- * member must end at the last byte of the bundle.
+ * Inflate the whole gzip member through the ustar check, which reads the
+ * entries out of it; the tar stream must end as pgbundle ends it, and
+ * the member at the last byte of the bundle.
  */
 static int
-check_tail(struct unpack *u, size_t n)
+read_stream(struct unpack *u)
 {
-	uint64_t	end = (uint64_t)archive_filter_bytes(u->a, 0);
-	size_t		got;
+	size_t	n;
 
-	if (u->failed)
-		return -1;
-	if (n != pgb_ustar_count(&u->tar) || end != pgb_ustar_eoa(&u->tar))
-		return pgb_fail(u->d, PGB_EBUNDLE, "tar readers disagree about "
-		    "the end of the archive");
 	do {
-		if (inflate_tar(u, u->win[0], CHUNK, &got) == -1)
+		if (inflate_some(u, u->win, CHUNK, &n) == -1 ||
+		    (n > 0 && pgb_ustar_feed(&u->tar, u->win, n, u->d) == -1))
 			return -1;
-	} while (got > 0);
+	} while (n > 0);
+	if (pgb_ustar_end(&u->tar, u->d) == -1)
+		return -1;
 	if (u->z.avail_in != 0) {
 		pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the "
 		    "archive");
@@ -472,50 +419,10 @@ check_tail(struct unpack *u, size_t n)
 		    "second member, or bytes appended)", u->z.avail_in);
 		return -1;
 	}
-	return 0;
-}
-
-/* The entries, in order, each checked and kept or refused. */
-static int
-read_entries(struct unpack *u, struct pgb_bundle *b)
-{
-	struct archive_entry	*ae;
-	const char		*name = NULL;
-	char			 e[PGB_ESC_MAX];
-	size_t			 nentries = 0;
-	int			 r;
-
-	for (;;) {
-		r = archive_read_next_header(u->a, &ae);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK || u->failed)
-			return corrupt(u);
-		if (same_entry(u, ae, nentries++, &name) == -1)
-			return -1;
-		if (nentries == 1) {
-			if (strcmp(name, PGB_MANIFEST_NAME) != 0) {
-				pgb_esc(name, e, sizeof(e));
-				return pgb_fail(u->d, PGB_EBUNDLE, "first entry "
-				    "is '%s', expected '%s'", e,
-				    PGB_MANIFEST_NAME);
-			}
-			if (take_manifest(u, ae, name, b) == -1)
-				return -1;
-			continue;
-		}
-		if (strcmp(name, PGB_MANIFEST_NAME) == 0)
-			return pgb_fail(u->d, PGB_EBUNDLE, "duplicate entry "
-			    "'%s'", PGB_MANIFEST_NAME);
-		if (take_script(u, ae, name) == -1)
-			return -1;
-	}
-	if (u->failed)		/* libarchive may shrug off a read error */
-		return -1;
-	if (nentries == 0)
+	if (u->nentries == 0)
 		return pgb_fail(u->d, PGB_EBUNDLE, "bundle has no '%s' entry",
 		    PGB_MANIFEST_NAME);
-	return check_tail(u, nentries);
+	return 0;
 }
 
 /* What the manifest lists must all have been there, for this target. */
@@ -552,7 +459,8 @@ check_complete(struct unpack *u, const struct pgb_bundle *b,
  */
 static int
 unpack(const unsigned char *data, size_t len, unsigned char *givable,
-    const char *expect_target, struct pgb_bundle *b, struct pgb_diag *d)
+    const char *expect_target, int check_only, struct pgb_bundle *b,
+    struct pgb_diag *d)
 {
 	struct unpack	u;
 	int		rc = -1;
@@ -563,6 +471,14 @@ unpack(const unsigned char *data, size_t len, unsigned char *givable,
 		    "gzip-compressed");
 	memset(&u, 0, sizeof(u));
 	pgb_ustar_init(&u.tar);
+	u.sink.entry = take_entry;
+	u.sink.data = take_data;
+	u.sink.end = end_entry;
+	u.sink.ctx = &u;
+	pgb_ustar_sink(&u.tar, &u.sink);
+	u.b = b;
+	u.check_only = check_only;
+	u.hash = pgb_sha256_new();
 	u.data = givable;
 	u.give_back = givable != NULL;
 	u.complen = len;
@@ -571,30 +487,14 @@ unpack(const unsigned char *data, size_t len, unsigned char *givable,
 	u.z.avail_in = (uInt)len;	/* len <= PGB_BUNDLE_MAX */
 	if (inflateInit2(&u.z, 16 + MAX_WBITS) != Z_OK)
 		return pgb_fail(d, PGB_EINTERNAL, "out of memory");
-	u.win[0] = pgb_xmalloc(CHUNK);
-	u.win[1] = pgb_xmalloc(CHUNK);
-	if ((u.a = archive_read_new()) == NULL) {
-		pgb_fail(d, PGB_EINTERNAL, "out of memory");
-		goto out;
-	}
-	/* Tar only, with no filter: the gzip layer is ours. */
-	if (archive_read_support_format_tar(u.a) != ARCHIVE_OK) {
-		pgb_fail(d, PGB_EINTERNAL, "libarchive lacks tar support");
-		goto out;
-	}
-	if (archive_read_open(u.a, &u, NULL, next_window, NULL) !=
-	    ARCHIVE_OK) {
-		corrupt(&u);
-		goto out;
-	}
-	if (read_entries(&u, b) == 0 &&
-	    check_complete(&u, b, expect_target) == 0)
+	u.win = pgb_xmalloc(CHUNK);
+	if (read_stream(&u) == 0 && check_complete(&u, b, expect_target) == 0)
 		rc = 0;
-out:
-	archive_read_free(u.a);
 	inflateEnd(&u.z);
-	free(u.win[0]);
-	free(u.win[1]);
+	pgb_sha256_free(u.hash);
+	free(u.win);
+	if (u.cur == NULL)
+		free(u.buf);	/* a manifest cut short */
 	free(u.slots);
 	pgb_ustar_release(&u.tar);
 	return rc;
@@ -631,24 +531,11 @@ accept_sig(const unsigned char *data, size_t len,
 	return 0;
 }
 
-static void
-free_texts(struct pgb_manifest *m)
-{
-	size_t	i;
-
-	for (i = 0; i < m->nmigs; i++) {
-		free((void *)(uintptr_t)m->migs[i].up.text);
-		free((void *)(uintptr_t)m->migs[i].down.text);
-		m->migs[i].up.text = NULL;
-		m->migs[i].down.text = NULL;
-	}
-}
-
 static int
 load(const unsigned char *data, size_t len, unsigned char *givable,
     const struct pgb_sigset *sigs, const struct pgb_pubkey *keys,
     size_t nkeys, size_t min, int allow_unsigned, const char *expect_target,
-    struct pgb_bundle **out, struct pgb_diag *d)
+    int check_only, struct pgb_bundle **out, struct pgb_diag *d)
 {
 	struct pgb_bundle	*b;
 
@@ -663,7 +550,8 @@ load(const unsigned char *data, size_t len, unsigned char *givable,
 	pgb_manifest_init(&b->manifest);
 	b->filelen = len;
 	if (accept_sig(data, len, sigs, keys, nkeys, min, b, d) == -1 ||
-	    unpack(data, len, givable, expect_target, b, d) == -1) {
+	    unpack(data, len, givable, expect_target, check_only, b,
+	    d) == -1) {
 		pgb_bundle_free(b);
 		return -1;
 	}
@@ -688,7 +576,7 @@ pgb_bundle_load(const unsigned char *data, size_t len,
 	if (sig != NULL)
 		(void)pgb_sigset_add(&sigs, "signature", sig, PGB_ANY_KEY);
 	rc = load(data, len, NULL, &sigs, keys, nkeys, 1, allow_unsigned,
-	    expect_target, out, d);
+	    expect_target, 0, out, d);
 	pgb_sigset_release(&sigs);
 	return rc;
 }
@@ -831,7 +719,7 @@ pgb_bundle_open(const struct pgb_bundle_opts *o, struct pgb_bundle **out,
 		goto out;
 	}
 	rc = load(data, len, data, &sigs, t.keys, t.nkeys, t.min,
-	    o->allow_unsigned, o->expect_target, out, d);
+	    o->allow_unsigned, o->expect_target, o->check_only, out, d);
 out:
 	pgb_trust_release(&t);
 	pgb_sigset_release(&sigs);
@@ -845,7 +733,8 @@ pgb_bundle_free(struct pgb_bundle *b)
 {
 	if (b == NULL)
 		return;
-	free_texts(&b->manifest);
+	if (b->arena != NULL)
+		munmap(b->arena, b->arenalen);
 	pgb_manifest_release(&b->manifest);
 	free(b);
 }

@@ -627,6 +627,8 @@ pgb_db_exec(struct pgb_db *db, const char *sql, int n,
 {
 	if (out)
 		*out = NULL;
+	if (db->fresh && pgb_db_reset_session(db, d) == -1)
+		return -1;
 	return succeeded(db, pgb_db_query(db, sql, n, params), out, d);
 }
 
@@ -638,6 +640,8 @@ pgb_db_exec_one(struct pgb_db *db, const char *sql, int ncols,
 	int		 n;
 
 	*out = NULL;
+	if (db->fresh && pgb_db_reset_session(db, d) == -1)
+		return -1;
 	/* Parse only: nothing runs until the answer to Describe is known. */
 	arm(db);
 	if (succeeded(db, PQsendPrepare(db->conn, "", sql, 0, NULL) == 1 ?
@@ -655,6 +659,65 @@ pgb_db_exec_one(struct pgb_db *db, const char *sql, int ncols,
 	arm(db);
 	return succeeded(db, PQsendQueryPrepared(db->conn, "", 0, NULL, NULL,
 	    NULL, 0) == 1 ? answer(db) : NULL, out, d);
+}
+
+int
+pgb_db_batch(struct pgb_db *db, const struct pgb_cmd *cmds, size_t n,
+    PGresult **res, size_t *bad, struct pgb_diag *d)
+{
+	PGresult	*r;
+	ExecStatusType	 st;
+	size_t		 i, k = 0;
+	int		 rc = 0, nulls = 0;
+
+	*bad = (size_t)-1;
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	arm(db);
+	if (PQenterPipelineMode(db->conn) != 1)
+		return pgb_db_error(db, NULL, d);
+	for (i = 0; i < n && rc == 0; i++)
+		if (PQsendQueryParams(db->conn, cmds[i].sql, cmds[i].n, NULL,
+		    cmds[i].params, NULL, NULL, 0) != 1)
+			rc = -1;
+	if (rc == -1 || PQpipelineSync(db->conn) != 1) {
+		pgb_db_error(db, NULL, d);
+		(void)PQexitPipelineMode(db->conn);
+		return -1;
+	}
+	for (;;) {
+		pgb_db_due(db);
+		if ((r = pgb_db_result(db)) == NULL) {
+			/* One NULL ends each command; two: no sync is coming. */
+			if (++nulls < 2 && PQstatus(db->conn) != CONNECTION_BAD)
+				continue;
+			if (rc == 0) {
+				rc = pgb_db_error(db, NULL, d);
+				*bad = k;
+			}
+			break;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			if (rc == 0 && db->gave_up)
+				rc = pgb_db_error(db, NULL, d);
+			break;
+		}
+		if (rc == 0 && ((st != PGRES_COMMAND_OK &&
+		    st != PGRES_TUPLES_OK) || db->gave_up)) {
+			rc = pgb_db_error(db, r, d);
+			*bad = k;
+		}
+		if (k < n && st != PGRES_PIPELINE_ABORTED)
+			res[k] = r;
+		else
+			PQclear(r);
+		k++;
+	}
+	(void)PQexitPipelineMode(db->conn);
+	return rc;
 }
 
 /* Split "schema.table" (unquoted names) and build the quoted form. */
@@ -916,8 +979,14 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 		    "non-blocking");
 	if (set_history_name(db, history, d) == -1)
 		return -1;
-	db->pid = 0;		/* the reset learns it */
-	return pgb_db_reset_session(db, d);
+	/*
+	 * A new session needs its reset only for the runtime's own settings:
+	 * it goes out with the first command (in the first lock poll's round
+	 * trip, or before any other).  The backend pid is learnt then.
+	 */
+	db->pid = 0;
+	db->fresh = 1;
+	return 0;
 }
 
 void
@@ -934,47 +1003,182 @@ pgb_db_close(struct pgb_db *db)
 	free(db->table);
 	free(db->qname);
 	free(db->qrole);
+	free(db->reported);
 	memset(db, 0, sizeof(*db));
 }
 
 static int	pooler_refusal(struct pgb_db *, int, struct pgb_diag *);
+static char	*reported_now(PGconn *);
+
+/*
+ * The reset, command by command, into 'v' (RESET_MAX at most): what
+ * DISCARD ALL does, less pg_advisory_unlock_all(), so that the next
+ * migration starts as if psql had run its file alone.  'role' holds the
+ * text of SET ROLE, when there is one.  Returns the number of commands.
+ */
+#define RESET_MAX	10
+static size_t
+reset_cmds(const struct pgb_db *db, const char **v, struct pgb_buf *role)
+{
+	static const char *const discard[] = {
+		"SET SESSION AUTHORIZATION DEFAULT", "RESET ALL",
+		"DEALLOCATE ALL", "CLOSE ALL", "DISCARD TEMP",
+		"DISCARD SEQUENCES",
+		/*
+		 * Whatever the role's or database's default: pgbundle split
+		 * the statements so (apply.c checks it before each that it
+		 * matters to).
+		 */
+		"SET standard_conforming_strings = on", NULL
+	};
+	size_t	n;
+
+	for (n = 0; discard[n] != NULL; n++)
+		v[n] = discard[n];
+	/* PostgreSQL 14+: a killed runner's backend and lock go in a second. */
+	if (db->server_version >= 140000)
+		v[n++] = "SET client_connection_check_interval = 1000";
+	/* --role: SET SESSION AUTHORIZATION DEFAULT has just ended it. */
+	if (db->qrole != NULL) {
+		pgb_buf_printf(role, "SET ROLE %s", db->qrole);
+		v[n++] = role->data;
+	}
+	return n;
+}
+
+/* After the reset's commands ran: what they dropped and what is now. */
+static void
+reset_done(struct pgb_db *db)
+{
+	db->fresh = 0;
+	db->prepared = 0;
+	free(db->reported);
+	db->reported = reported_now(db->conn);
+}
 
 int
 pgb_db_reset_session(struct pgb_db *db, struct pgb_diag *d)
 {
 	PGresult	*res;
-	struct pgb_buf	 sql;
+	struct pgb_buf	 sql, role;
+	const char	*v[RESET_MAX];
+	size_t		 i, n;
 	int		 pid, rc;
 
-	/*
-	 * What DISCARD ALL does, less pg_advisory_unlock_all(): the next
-	 * migration starts as if psql had run its file alone.  The backend
-	 * check rides in the same round trip.  standard_conforming_strings
-	 * is on whatever the role's or database's default: pgbundle split
-	 * the statements so (apply.c checks it before each that it matters
-	 * to).
-	 */
+	/* The backend check rides in the same round trip. */
+	pgb_buf_init(&role);
+	n = reset_cmds(db, v, &role);
 	pgb_buf_init(&sql);
-	pgb_buf_puts(&sql, "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; "
-	    "DEALLOCATE ALL; CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; "
-	    "SET standard_conforming_strings = on; ");
-	/* PostgreSQL 14+: a killed runner's backend and lock go in a second. */
-	if (db->server_version >= 140000)
-		pgb_buf_puts(&sql, "SET client_connection_check_interval = "
-		    "1000; ");
-	/* --role: SET SESSION AUTHORIZATION DEFAULT has just ended it. */
-	if (db->qrole != NULL)
-		pgb_buf_printf(&sql, "SET ROLE %s; ", db->qrole);
+	for (i = 0; i < n; i++)
+		pgb_buf_printf(&sql, "%s; ", v[i]);
 	pgb_buf_puts(&sql, "SELECT pg_catalog.pg_backend_pid()");
+	db->fresh = 0;
 	rc = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
 	pgb_buf_release(&sql);
+	pgb_buf_release(&role);
+	/* DEALLOCATE ALL went first: even on failure, nothing is prepared. */
+	db->prepared = 0;
 	if (rc == -1)
 		return -1;
+	reset_done(db);
 	pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	if (db->pid == 0)
 		db->pid = pid;
 	return pid != db->pid ? pooler_refusal(db, pid, d) : 0;
+}
+
+/*
+ * Settings the server reports to the client as they change: a function
+ * or trigger that set one of them for the session is seen without a
+ * round trip (search_path is reported from PostgreSQL 18 on).
+ */
+static const char *const reported[] = { "session_authorization",
+    "is_superuser", "search_path", "standard_conforming_strings",
+    "client_encoding", "DateStyle", "IntervalStyle", "TimeZone",
+    "application_name", "default_transaction_read_only", NULL };
+
+/* The reported settings, one per line ("\001" for one not reported). */
+static char *
+reported_now(PGconn *conn)
+{
+	struct pgb_buf	 b;
+	const char	*v;
+	size_t		 i;
+
+	pgb_buf_init(&b);
+	for (i = 0; reported[i] != NULL; i++) {
+		v = conn != NULL ? PQparameterStatus(conn, reported[i]) : NULL;
+		pgb_buf_printf(&b, "%s\n", v != NULL ? v : "\001");
+	}
+	return pgb_buf_steal(&b, NULL);
+}
+
+int
+pgb_db_script_resets(const struct pgb_script *sc)
+{
+	return sc == NULL || sc->mode != PGB_MODE_TX || !sc->keeps_session;
+}
+
+int
+pgb_db_needs_reset(struct pgb_db *db, const struct pgb_script *sc)
+{
+	char	*now;
+	int	 changed;
+
+	if (pgb_db_script_resets(sc))
+		return 1;
+	now = reported_now(db->conn);
+	changed = db->reported == NULL || strcmp(now, db->reported) != 0;
+	free(now);
+	return changed;
+}
+
+/* Statement names, one per enum pgb_prep. */
+static const char *const prep_names[PGB_PREP_COUNT] = {
+	"pgbundle_record", "pgbundle_own"
+};
+
+int
+pgb_db_prepare(struct pgb_db *db, enum pgb_prep which, const char *sql,
+    int n, struct pgb_diag *d)
+{
+	if (db->prepared & (1u << which))
+		return 0;
+	if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+		/*
+		 * Queued first, before anything that could fail and skip it,
+		 * so that a pipeline that ran at all prepared it.
+		 */
+		if (PQsendPrepare(db->conn, prep_names[which], sql, n,
+		    NULL) != 1)
+			return pgb_db_error(db, NULL, d);
+		db->prepared |= 1u << which;
+		return 1;
+	}
+	arm(db);
+	if (succeeded(db, PQsendPrepare(db->conn, prep_names[which], sql, n,
+	    NULL) == 1 ? answer(db) : NULL, NULL, d) == -1)
+		return -1;
+	db->prepared |= 1u << which;
+	return 0;
+}
+
+int
+pgb_db_exec_prepared(struct pgb_db *db, enum pgb_prep which, int n,
+    const char *const *params, PGresult **res, struct pgb_diag *d)
+{
+	if (res != NULL)
+		*res = NULL;
+	if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+		if (PQsendQueryPrepared(db->conn, prep_names[which], n, params,
+		    NULL, NULL, 0) != 1)
+			return pgb_db_error(db, NULL, d);
+		return 0;
+	}
+	arm(db);
+	return succeeded(db, PQsendQueryPrepared(db->conn, prep_names[which],
+	    n, params, NULL, NULL, 0) == 1 ? answer(db) : NULL, res, d);
 }
 
 static void
@@ -1038,9 +1242,18 @@ static int
 poll_lock(struct pgb_db *db, double deadline, const char *const *params,
     PGresult **res, struct pgb_diag *d)
 {
-	char	what[sizeof(db->what)];
-	double	bound = db->bound;
-	int	rc;
+	static const char poll_sql[] = "SELECT CASE WHEN "
+	    "pg_catalog.pg_backend_pid() OPERATOR(pg_catalog.=) $2::integer "
+	    "THEN pg_catalog.pg_try_advisory_lock($1::bigint) END, "
+	    "pg_catalog.pg_backend_pid()";
+	struct pgb_cmd	 cmds[RESET_MAX + 1];
+	PGresult	*r[RESET_MAX + 1];
+	struct pgb_buf	 role;
+	const char	*v[RESET_MAX];
+	char		 what[sizeof(db->what)];
+	double		 bound = db->bound;
+	size_t		 i, n, bad;
+	int		 rc;
 
 	memcpy(what, db->what, sizeof(what));
 	snprintf(db->what, sizeof(db->what), "the lock wait");
@@ -1048,11 +1261,32 @@ poll_lock(struct pgb_db *db, double deadline, const char *const *params,
 	/*
 	 * Only on our own backend: behind a transaction pooler the lock
 	 * would stay with a server connection we cannot reach again to
-	 * release it.
+	 * release it.  A new session's reset goes in the same round trip.
 	 */
-	rc = pgb_db_exec(db, "SELECT CASE WHEN pg_catalog.pg_backend_pid()"
-	    " OPERATOR(pg_catalog.=) $2::integer THEN pg_catalog.pg_try_advisory_lock("
-	    "$1::bigint) END, pg_catalog.pg_backend_pid()", 2, params, res, d);
+	if (!db->fresh) {
+		rc = pgb_db_exec(db, poll_sql, 2, params, res, d);
+	} else {
+		pgb_buf_init(&role);
+		n = reset_cmds(db, v, &role);
+		for (i = 0; i < n; i++) {
+			cmds[i].sql = v[i];
+			cmds[i].n = 0;
+			cmds[i].params = NULL;
+		}
+		cmds[n].sql = poll_sql;
+		cmds[n].n = 2;
+		cmds[n].params = params;
+		rc = pgb_db_batch(db, cmds, n + 1, r, &bad, d);
+		pgb_buf_release(&role);
+		db->prepared = 0;
+		for (i = 0; i < n; i++)
+			PQclear(r[i]);
+		*res = r[n];
+		if (rc == 0)
+			reset_done(db);
+		else
+			PQclear(r[n]);
+	}
 	db->bound = bound;
 	memcpy(db->what, what, sizeof(what));
 	return rc;
@@ -1089,10 +1323,18 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 	double		 start = now_s(), deadline = start + wait, next = 0;
 	long		 step = 50;
 	PGresult	*res;
-	int		 got, moved, other;
+	int		 got, moved, other, guess;
 
 	snprintf(key, sizeof(key), "%lld", db->lock_key);
-	snprintf(pid, sizeof(pid), "%d", db->pid);
+	/*
+	 * Not yet known (a new session): the pid libpq got when connecting,
+	 * the backend's own unless something stands in between; if it is
+	 * not, the poll takes no lock and tells the pid, and the next poll
+	 * uses that.
+	 */
+	guess = db->pid == 0;
+	snprintf(pid, sizeof(pid), "%d", guess ? PQbackendPID(db->conn) :
+	    db->pid);
 	/*
 	 * Poll rather than block: a blocked pg_advisory_lock() waiter would
 	 * deadlock against another runner's CREATE INDEX CONCURRENTLY, which
@@ -1105,6 +1347,13 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 		got = PQgetvalue(res, 0, 0)[0] == 't';
 		other = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
 		PQclear(res);
+		if (guess) {
+			db->pid = other;
+			snprintf(pid, sizeof(pid), "%d", other);
+			guess = 0;
+			if (moved)
+				continue;
+		}
 		if (moved)
 			return pooler_refusal(db, other, d);
 		if (got)
@@ -1129,13 +1378,38 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 }
 
 void
+pgb_db_release(struct pgb_db *db)
+{
+	char		 key[24];
+	const char	*params[1] = { key };
+
+	if (!db->locked || PQstatus(db->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		pgb_db_unlock(db);
+		return;
+	}
+	/*
+	 * Sent, not waited for: the server runs it as it reads it, and the
+	 * session's end (which ends the lock anyway) follows.
+	 */
+	snprintf(key, sizeof(key), "%lld", db->lock_key);
+	if (PQsendQueryParams(db->conn, "SELECT "
+	    "pg_catalog.pg_advisory_unlock($1::bigint)", 1, NULL, params, NULL,
+	    NULL, 0) == 1)
+		(void)flush_out(db);
+	db->locked = 0;
+	db->history_seen = 0;
+	db->ending = 1;
+}
+
+void
 pgb_db_unlock(struct pgb_db *db)
 {
 	char		 key[24];
 	const char	*params[1] = { key };
 	struct pgb_diag	 ignore;
 
-	if (!db->locked || PQstatus(db->conn) != CONNECTION_OK)
+	if (!db->locked || db->ending || PQstatus(db->conn) != CONNECTION_OK)
 		return;
 	snprintf(key, sizeof(key), "%lld", db->lock_key);
 	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)

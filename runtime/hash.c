@@ -26,14 +26,63 @@ sha256_md(void)
 	return md;
 }
 
+/*
+ * The EVP calls fail only on allocation failure or a broken provider:
+ * abort, as pgb_xmalloc() does when out of memory.
+ */
+struct pgb_sha256 *
+pgb_sha256_new(void)
+{
+	EVP_MD_CTX	*ctx;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		abort();
+	return (struct pgb_sha256 *)ctx;
+}
+
 void
-pgb_sha256(const void *p, size_t n, unsigned char out[PGB_SHA256_LEN])
+pgb_sha256_free(struct pgb_sha256 *h)
+{
+	EVP_MD_CTX_free((EVP_MD_CTX *)h);
+}
+
+void
+pgb_sha256_start(struct pgb_sha256 *h)
+{
+	if (EVP_DigestInit_ex2((EVP_MD_CTX *)h, sha256_md(), NULL) != 1)
+		abort();
+}
+
+void
+pgb_sha256_add(struct pgb_sha256 *h, const void *p, size_t n)
+{
+	if (EVP_DigestUpdate((EVP_MD_CTX *)h, p, n) != 1)
+		abort();
+}
+
+void
+pgb_sha256_done(struct pgb_sha256 *h, unsigned char out[PGB_SHA256_LEN])
 {
 	unsigned int	len = PGB_SHA256_LEN;
 
-	/* EVP_Digest fails only on allocation failure or a broken provider. */
-	if (EVP_Digest(p, n, out, &len, sha256_md(), NULL) != 1)
+	if (EVP_DigestFinal_ex((EVP_MD_CTX *)h, out, &len) != 1)
 		abort();
+}
+
+/*
+ * One context for the life of the process: a bundle has a hash per chain
+ * link, and allocating one each time costs a fifth of hashing a link.
+ */
+void
+pgb_sha256(const void *p, size_t n, unsigned char out[PGB_SHA256_LEN])
+{
+	static struct pgb_sha256	*h;
+
+	if (h == NULL)
+		h = pgb_sha256_new();
+	pgb_sha256_start(h);
+	pgb_sha256_add(h, p, n);
+	pgb_sha256_done(h, out);
 }
 
 void

@@ -98,14 +98,15 @@ static const struct hcol {
 
 #define EQ	" OPERATOR(pg_catalog.=) "
 #define T	"::pg_catalog.text"
-#define OID	"$1::pg_catalog.oid"
+#define OID	"(SELECT oid FROM h)"
 /* A deparsed expression, as it reads with only pg_catalog visible. */
 #define PLAIN(e) "pg_catalog.replace(pg_catalog.replace(" e ", " \
 	"'OPERATOR(pg_catalog.=)', '='), 'pg_catalog.', '')"
 
 /*
- * Everything that hangs on the table ($1, its oid), one row each: kind,
- * name, and up to three values.
+ * Everything that hangs on the table ($1 its schema, $2 its name: the
+ * same round trip as FACTS_SQL, which finds it), one row each: kind,
+ * name, and up to three values; no row when there is no such table.
  *   column	attname, type oid, flags (n NOT NULL, m a typmod, c another
  *		collation, then attidentity and attgenerated), type shown
  *   default	column, expression
@@ -121,6 +122,10 @@ static const struct hcol {
  *   grant	grantee, TRIGGER or REFERENCES: a role that could add one
  */
 #define SHAPE_SQL \
+	"WITH h AS (SELECT c.oid FROM pg_catalog.pg_class c " \
+	"JOIN pg_catalog.pg_namespace n ON n.oid" EQ "c.relnamespace " \
+	"WHERE n.nspname" EQ "$1::pg_catalog.name " \
+	"AND c.relname" EQ "$2::pg_catalog.name) " \
 	"SELECT 'column'" T ", a.attname" T ", a.atttypid" T ", " \
 	"pg_catalog.concat(CASE WHEN a.attnotnull THEN 'n' END, " \
 	"CASE WHEN a.atttypmod OPERATOR(pg_catalog.>=) 0 THEN 'm' END, " \
@@ -352,22 +357,17 @@ shape_complete(const struct shape *s, struct pgb_diag *d)
 	return 0;
 }
 
+/* The rows of SHAPE_SQL for the table 'hist'. */
 static int
-check_shape(struct pgb_db *db, const char *hist, const char *oid,
-    struct pgb_diag *d)
+check_shape(const PGresult *res, const char *hist, struct pgb_diag *d)
 {
-	const char	*params[1] = { oid };
 	struct shape	 s;
-	PGresult	*res;
 	int		 i, rc = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.hist = hist;
-	if (pgb_db_exec(db, SHAPE_SQL, 1, params, &res, d) == -1)
-		return -1;
 	for (i = 0; i < PQntuples(res) && rc == 0; i++)
 		rc = shape_row(&s, res, i, d);
-	PQclear(res);
 	return rc == 0 ? shape_complete(&s, d) : rc;
 }
 
@@ -398,30 +398,44 @@ relkind_name(char k)
 
 /*
  * Whether the history table exists, and when it does, that pgapply may
- * use it (owners and shape).  The backend check rides in the first round
- * trip.  0 with *exists set, or -1.
+ * use it (owners and shape).  Its facts and its shape come in one round
+ * trip (catalog reads only: nothing of the table runs), which also
+ * checks the backend.  0 with *exists set, or -1.
  */
 static int
 history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
 {
 	const char	*params[2] = { db->schema, db->table };
 	const char	*user, *owner;
+	struct pgb_cmd	 cmds[2];
 	struct pgb_buf	 hist;
-	PGresult	*res;
+	PGresult	*r[2], *res;
+	size_t		 bad;
 	int		 rc = 0;
 
 	if (db->history_seen) {
 		*exists = 1;
 		return 0;
 	}
-	if (pgb_db_exec(db, FACTS_SQL, 2, params, &res, d) == -1)
+	if (db->fresh && pgb_db_reset_session(db, d) == -1)
 		return -1;
+	cmds[0].sql = FACTS_SQL;
+	cmds[1].sql = SHAPE_SQL;
+	cmds[0].n = cmds[1].n = 2;
+	cmds[0].params = cmds[1].params = params;
+	if (pgb_db_batch(db, cmds, 2, r, &bad, d) == -1) {
+		PQclear(r[0]);
+		PQclear(r[1]);
+		return -1;
+	}
+	res = r[0];
 	if (PQntuples(res) != 1 || pgb_db_same_backend(db,
 	    (int)strtol(PQgetvalue(res, 0, 0), NULL, 10), d) == -1) {
 		if (d->code == 0)
 			pgb_fail(d, PGB_EINTERNAL, "the database '%s' is not "
 			    "in pg_database", PQdb(db->conn));
 		PQclear(res);
+		PQclear(r[1]);
 		return -1;
 	}
 	pgb_buf_init(&hist);
@@ -453,8 +467,9 @@ history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
 		rc = not_ours(d, hist.data, "it uses table access method "
 		    "'%.63s'", PQgetvalue(res, 0, 11));
 	else
-		rc = check_shape(db, hist.data, PQgetvalue(res, 0, 5), d);
+		rc = check_shape(r[1], hist.data, d);
 	PQclear(res);
+	PQclear(r[1]);
 	pgb_buf_release(&hist);
 	/* Under the lock no other runner drops or changes it: look once. */
 	db->history_seen = rc == 0 && *exists && db->locked;

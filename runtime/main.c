@@ -123,6 +123,9 @@ static const char help_text[] =
 "  --adopt-from TOOL      with no pgbundle history yet, adopt TOOL's first\n"
 "                         (as adopt; --table, --map); without it, apply\n"
 "                         refuses a database another tool migrated\n"
+"  --sync-each            wait for each migration's commit to be flushed\n"
+"                         (default: only the last of the run, and any\n"
+"                         before a no-transaction migration or an exit)\n"
 "Fleet options (plan, apply, status, rollback on many databases):\n"
 "  --targets LIST         one target per line of file LIST (- for stdin):\n"
 "                         NAME CONNINFO, or a conninfo or URL alone (named\n"
@@ -173,7 +176,8 @@ enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
 	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
 	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_NO_VERIFY,
-	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK, OPT_FLEET };
+	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK, OPT_FLEET,
+	OPT_SYNC_EACH };
 
 static const struct option longopts[] = {
 	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
@@ -196,6 +200,7 @@ static const struct option longopts[] = {
 	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
 	{ "check",		no_argument,	   NULL, OPT_CHECK },
 	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
+	{ "sync-each",		no_argument,	   NULL, OPT_SYNC_EACH },
 	{ "json",		no_argument,	   NULL, OPT_JSON },
 	{ "steps",		required_argument, NULL, OPT_STEPS },
 	{ "from",		required_argument, NULL, OPT_FROM },
@@ -766,6 +771,8 @@ open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
 	}
 	o.allow_unsigned = a->allow_unsigned;
 	o.expect_target = a->target;
+	/* verify checks every script as the others do, and runs none. */
+	o.check_only = strcmp(a->cmd, "verify") == 0;
 	return pgb_bundle_open(&o, b, d);
 }
 
@@ -855,8 +862,10 @@ run_one(struct args *a, struct pgb_bundle *b, const char *conninfo)
 	a->ao.ctx = a;
 	if (strcmp(a->cmd, "plan") == 0)
 		rc = pgb_plan(&db, &b->manifest, &a->ao, &d);
-	else if (strcmp(a->cmd, "apply") == 0)
+	else if (strcmp(a->cmd, "apply") == 0) {
+		a->ao.session_ends = 1;		/* pgb_db_close() follows */
 		rc = pgb_apply(&db, &b->manifest, &a->ao, &d);
+	}
 	else if (strcmp(a->cmd, "rollback") == 0)
 		rc = pgb_rollback(&db, &b->manifest, &a->ao, &d);
 	else if (strcmp(a->cmd, "baseline") == 0)
@@ -1103,6 +1112,9 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 			break;
 		case OPT_SINGLE:
 			a->ao.single_tx = 1;
+			break;
+		case OPT_SYNC_EACH:
+			a->ao.sync_each = 1;
 			break;
 		case OPT_JSON:
 			a->json = 1;

@@ -67,6 +67,7 @@ struct parser {
 
 static int	 perr(struct parser *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static int	 maybe_control(const char *);
 static int	 next_line(struct parser *);
 static int	 split(struct parser *);
 static int	 is_token(const char *, size_t);
@@ -77,6 +78,8 @@ static int	 parse_size(struct parser *, const char *, const char *,
 static int	 parse_hex(struct parser *, const char *, const char *,
 		    unsigned char *, size_t);
 static int	 parse_mode(struct parser *, const char *, enum pgb_mode *);
+static int	 parse_mode_flags(struct parser *, size_t, size_t,
+		    struct pgb_script *);
 static int	 parse_path(struct parser *, const char *, char **);
 static int	 pct_decode(struct parser *, const char *, const char *,
 		    char **);
@@ -116,6 +119,22 @@ perr(struct parser *p, const char *fmt, ...)
 }
 
 /*
+ * Whether one of the 8 bytes at 's' may be below 0x20 or 0x7f: a word at
+ * a time (no false negative; a byte of 0xa0 and more may look like one).
+ */
+static int
+maybe_control(const char *s)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	highs = 0x8080808080808080ULL;
+	uint64_t	w, x;
+
+	memcpy(&w, s, sizeof(w));
+	x = w ^ (ones * 0x7f);
+	return (((w - ones * 0x20) & ~w) | ((x - ones) & ~x)) & highs ? 1 : 0;
+}
+
+/*
  * Copy the next line into p->line.  1: a line; 0: end of text; -1: error.
  * Tabs are the only control character a line may hold.
  */
@@ -141,6 +160,11 @@ next_line(struct parser *p)
 	}
 	p->linelen = (size_t)(nl - s);
 	for (i = 0; i < p->linelen; i++) {
+		/* Eight bytes at a time while none can be a control byte. */
+		if (i + 8 <= p->linelen && !maybe_control(s + i)) {
+			i += 7;
+			continue;
+		}
 		c = (unsigned char)s[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return perr(p, "control character 0x%02x at byte %zu",
@@ -247,6 +271,26 @@ parse_hex(struct parser *p, const char *what, const char *s,
 	if (strlen(s) != 2 * n || pgb_unhex(s, n, out) == -1)
 		return perr(p, "%s must be %zu lowercase hex digits", what,
 		    2 * n);
+	return 0;
+}
+
+/*
+ * "MODE [keeps-session]" from field 'i' of a "mode" or "down" line, up
+ * to field 'end': the script's mode and whether it keeps the session.
+ */
+static int
+parse_mode_flags(struct parser *p, size_t i, size_t end,
+    struct pgb_script *sc)
+{
+	if (parse_mode(p, p->f[i], &sc->mode) == -1)
+		return -1;
+	sc->keeps_session = 0;
+	if (i + 1 == end)
+		return 0;
+	if (i + 2 != end || strcmp(p->f[i + 1], "keeps-session") != 0)
+		return perr(p, "unknown flag '%.40s' after the mode (only "
+		    "'keeps-session')", p->f[i + 1]);
+	sc->keeps_session = 1;
 	return 0;
 }
 
@@ -676,8 +720,10 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 	    parse_size(p, "size", p->f[1], PGB_SQL_MAX, &mg->up.size) == -1)
 		return -1;
 	NEXT();
-	if (expect(p, "mode", 2) == -1 ||
-	    parse_mode(p, p->f[1], &mg->up.mode) == -1)
+	if (strcmp(p->f[0], "mode") == 0 && (p->nf == 2 || p->nf == 3)) {
+		if (parse_mode_flags(p, 1, p->nf, &mg->up) == -1)
+			return -1;
+	} else if (expect(p, "mode", 2) == -1)
 		return -1;
 	NEXT();
 	if (expect(p, "chain", 2) == -1 ||
@@ -731,18 +777,24 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 		NEXT();
 	}
 	if (strcmp(p->f[0], "down") == 0) {
-		if (p->nf != 5 && (p->nf != 6 ||
-		    strcmp(p->f[5], "idempotent") != 0))
+		/* MODE [idempotent] [keeps-session] */
+		i = p->nf;
+		if (i >= 6 && strcmp(p->f[5], "idempotent") == 0) {
+			mg->down.idempotent = 1;
+			memmove(&p->f[5], &p->f[6], (p->nf - 6) *
+			    sizeof(p->f[0]));
+			i--;
+		}
+		if (i < 5 || i > 6)
 			return perr(p, "'down' takes a path, a sha256, a size "
 			    "and a mode");
-		mg->down.idempotent = p->nf == 6;
 		mg->has_down = 1;
 		if (parse_path(p, p->f[1], &mg->down.path) == -1 ||
 		    parse_hex(p, "down sha256", p->f[2], mg->down.sha256,
 		    PGB_SHA256_LEN) == -1 ||
 		    parse_size(p, "down size", p->f[3], PGB_SQL_MAX,
 		    &mg->down.size) == -1 ||
-		    parse_mode(p, p->f[4], &mg->down.mode) == -1)
+		    parse_mode_flags(p, 4, i, &mg->down) == -1)
 			return -1;
 		NEXT();
 		while (strcmp(p->f[0], "down-stmt") == 0) {
@@ -1023,7 +1075,8 @@ pgb_manifest_write(struct pgb_manifest *m, struct pgb_buf *out)
 		pgb_hex(mg->up.sha256, PGB_SHA256_LEN, hex);
 		pgb_buf_printf(&b, "sha256 %s\n", hex);
 		pgb_buf_printf(&b, "size %zu\n", mg->up.size);
-		pgb_buf_printf(&b, "mode %s\n", pgb_mode_name(mg->up.mode));
+		pgb_buf_printf(&b, "mode %s%s\n", pgb_mode_name(mg->up.mode),
+		    mg->up.keeps_session ? " keeps-session" : "");
 		pgb_hex(mg->chain, PGB_SHA256_LEN, hex);
 		pgb_buf_printf(&b, "chain %s\n", hex);
 		if (mg->baseline)
@@ -1042,9 +1095,11 @@ pgb_manifest_write(struct pgb_manifest *m, struct pgb_buf *out)
 			pgb_buf_printf(&b, "verify %s\n", mg->verify[j]);
 		if (mg->has_down) {
 			pgb_hex(mg->down.sha256, PGB_SHA256_LEN, hex);
-			pgb_buf_printf(&b, "down %s %s %zu %s%s\n", mg->down.path,
-			    hex, mg->down.size, pgb_mode_name(mg->down.mode),
-			    mg->down.idempotent ? " idempotent" : "");
+			pgb_buf_printf(&b, "down %s %s %zu %s%s%s\n",
+			    mg->down.path, hex, mg->down.size,
+			    pgb_mode_name(mg->down.mode),
+			    mg->down.idempotent ? " idempotent" : "",
+			    mg->down.keeps_session ? " keeps-session" : "");
 			write_stmts(&b, "down-stmt", &mg->down);
 		}
 		pgb_buf_puts(&b, "end\n");

@@ -145,7 +145,7 @@ revert_one(struct pgb_db *db, const struct pgb_migration *mig,
 			goto fail;
 		}
 	}
-	if (tx && pgb_own_writes(db, d) == -1) {
+	if (tx && pgb_own_writes(db, 0, d) == -1) {
 		pgb_ended_tx("down script of", mig, d);
 		goto fail;
 	}
@@ -153,6 +153,8 @@ revert_one(struct pgb_db *db, const struct pgb_migration *mig,
 		goto fail;
 	if (tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)
 		return -1;
+	if (!pgb_db_needs_reset(db, &mig->down))
+		return 0;
 	return pgb_db_reset_session(db, d);
 fail:
 	pgb_rollback_tx(db);

@@ -1,6 +1,7 @@
 /*
  * ustar.c - check that a tar stream is the plain ustar pgbundle writes,
- * block by block as it streams past, before the tar reader sees it.
+ * block by block as it streams past, and hand each entry it passed to a
+ * sink: the runtime's only tar reader.
  *
  * Trusts: nothing; the stream comes in pieces of any size.
  * Accepts exactly what compiler/pack.c produces (libarchive's ustar
@@ -58,6 +59,7 @@ static int	 nuls_after_text(const unsigned char *, size_t);
 static size_t	 zero_run(const unsigned char *, size_t);
 static uint64_t	 checksum(const unsigned char *);
 static const char *type_name(int);
+static const struct pgb_ustar_entry *last(const struct pgb_ustar *);
 static void	 last_name(const struct pgb_ustar *, char *, size_t);
 static int	 bad(struct pgb_ustar *, const char *, struct pgb_diag *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
@@ -71,6 +73,12 @@ pgb_ustar_init(struct pgb_ustar *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->state = T_HEADER;
+}
+
+void
+pgb_ustar_sink(struct pgb_ustar *t, const struct pgb_ustar_sink *sink)
+{
+	t->sink = sink;
 }
 
 void
@@ -108,13 +116,22 @@ nuls_after_text(const unsigned char *p, size_t n)
 	return zero_run(p + len, n - len) == n - len;
 }
 
+/* How many of the 'n' bytes at 'p' are zero before the first that is not. */
 static size_t
 zero_run(const unsigned char *p, size_t n)
 {
-	size_t	i;
+	static const unsigned char	zeros[BLOCK];
+	size_t				i = 0, k;
 
-	for (i = 0; i < n && p[i] == 0; i++)
-		;
+	/* A block at a time (memcmp is vectorised), then byte by byte. */
+	while (i < n) {
+		k = n - i < BLOCK ? n - i : BLOCK;
+		if (memcmp(p + i, zeros, k) != 0)
+			break;
+		i += k;
+	}
+	while (i < n && p[i] == 0)
+		i++;
 	return i;
 }
 
@@ -158,6 +175,13 @@ type_name(int c)
 	}
 }
 
+/* The last header passed (t->n > 0). */
+static const struct pgb_ustar_entry *
+last(const struct pgb_ustar *t)
+{
+	return &t->v[t->sink != NULL ? 0 : t->n - 1];
+}
+
 /* "entry N 'NAME'" for the last header passed, or "" before any. */
 static void
 last_name(const struct pgb_ustar *t, char *out, size_t n)
@@ -168,7 +192,7 @@ last_name(const struct pgb_ustar *t, char *out, size_t n)
 		out[0] = '\0';
 		return;
 	}
-	pgb_esc(t->v[t->n - 1].name, e, sizeof(e));
+	pgb_esc(last(t)->name, e, sizeof(e));
 	snprintf(out, n, "entry %zu '%s'", t->n, e);
 }
 
@@ -265,16 +289,25 @@ header(struct pgb_ustar *t, struct pgb_diag *d)
 	if (size > cap)
 		return bad(t, name, d, "is %llu bytes, over the limit of %llu",
 		    (unsigned long long)size, (unsigned long long)cap);
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
+	/* A reader keeps only the header it reads (slot 0). */
+	if (t->sink != NULL ? t->cap == 0 : t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : t->sink != NULL ? 1 : 64;
 		t->v = pgb_xreallocarray(t->v, t->cap, sizeof(*t->v));
 	}
-	en = &t->v[t->n++];
+	en = &t->v[t->sink != NULL ? 0 : t->n];
+	t->n++;
 	en->off = t->pos - BLOCK;
 	en->size = size;
 	memcpy(en->name, name, len + 1);	/* len <= PGB_NAME_MAX */
 	t->skip = size;
 	t->zeros = (BLOCK - size % BLOCK) % BLOCK;
+	if (t->sink == NULL)
+		return 0;
+	if (t->sink->entry(t->sink->ctx, en, d) == -1)
+		return -1;
+	if (size == 0)
+		return t->sink->end(t->sink->ctx, d);
+	t->open = 1;
 	return 0;
 }
 
@@ -314,12 +347,12 @@ not_zero(struct pgb_ustar *t, uint64_t at, struct pgb_diag *d)
 	char	e[PGB_ESC_MAX];
 
 	if (t->state == T_HEADER) {
-		pgb_esc(t->v[t->n - 1].name, e, sizeof(e));
+		pgb_esc(last(t)->name, e, sizeof(e));
 		pgb_fail(d, PGB_EBUNDLE, "entry %zu '%s' is longer than its "
 		    "header says", t->n, e);
 		pgb_detail(d, "the padding after its %llu bytes holds a byte "
 		    "that is not zero, at offset %llu of the tar stream",
-		    (unsigned long long)t->v[t->n - 1].size,
+		    (unsigned long long)last(t)->size,
 		    (unsigned long long)at);
 		return -1;
 	}
@@ -339,9 +372,12 @@ pgb_ustar_feed(struct pgb_ustar *t, const unsigned char *p, size_t n,
 
 	while (n > 0) {
 		full = 0;
-		if (t->skip > 0) {			/* data: not ours */
+		if (t->skip > 0) {			/* data */
 			k = n < t->skip ? n : (size_t)t->skip;
 			t->skip -= k;
+			if (t->sink != NULL && t->sink->data(t->sink->ctx, p,
+			    k, d) == -1)
+				return -1;
 		} else if (t->zeros > 0) {		/* padding */
 			k = n < t->zeros ? n : (size_t)t->zeros;
 			z = zero_run(p, k);
@@ -364,6 +400,12 @@ pgb_ustar_feed(struct pgb_ustar *t, const unsigned char *p, size_t n,
 		p += k;
 		n -= k;
 		t->pos += k;
+		/* An entry ends after its padding: all of it was checked. */
+		if (t->open && t->skip == 0 && t->zeros == 0) {
+			t->open = 0;
+			if (t->sink->end(t->sink->ctx, d) == -1)
+				return -1;
+		}
 		if (full) {
 			t->have = 0;
 			if (block(t, d) == -1)
@@ -397,6 +439,8 @@ pgb_ustar_end(const struct pgb_ustar *t, struct pgb_diag *d)
 const struct pgb_ustar_entry *
 pgb_ustar_entry(const struct pgb_ustar *t, size_t i)
 {
+	if (t->sink != NULL)
+		return t->n > 0 && i == t->n - 1 ? &t->v[0] : NULL;
 	return i < t->n ? &t->v[i] : NULL;
 }
 

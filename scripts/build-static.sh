@@ -5,9 +5,8 @@
 # Debian's own libpq.a is built with GSSAPI and LDAP, which have no static
 # libraries, so libpq is compiled here from Debian's postgresql-15 source
 # package with only what pgapply uses: OpenSSL, no GSSAPI, LDAP, readline,
-# ICU, zlib or NLS.  OpenSSL (libssl.a, libcrypto.a), libarchive
-# (libarchive.a; pgapply only reaches its tar and gzip code, so it needs
-# nothing but zlib) and zlib (libz.a) come from Debian's -dev packages.
+# ICU, zlib or NLS.  OpenSSL (libssl.a, libcrypto.a) and zlib (libz.a)
+# come from Debian's -dev packages; pgapply reads tar itself.
 #
 # The source is fetched with "apt-get source", which needs deb-src entries:
 # when there are none, a file under /etc/apt/sources.list.d is written with
@@ -59,7 +58,7 @@ libdir=/usr/lib/$multiarch
 
 # --- the Debian packages that ship the other static libraries --------------
 need=""
-for p in dpkg-dev libssl-dev zlib1g-dev libarchive-dev; do
+for p in dpkg-dev libssl-dev zlib1g-dev; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 	    grep -q ' ok installed$'; then
 		need="$need $p"
@@ -70,7 +69,7 @@ if [ -n "$need" ]; then
 	# shellcheck disable=SC2086 # one word per package
 	apt install -y -qq --no-install-recommends $need >/dev/null
 fi
-for a in libssl.a libcrypto.a libarchive.a libz.a; do
+for a in libssl.a libcrypto.a libz.a; do
 	[ -f "$libdir/$a" ] || die "$libdir/$a is missing"
 done
 
@@ -185,7 +184,6 @@ dv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
 {
 	echo "libpq      PostgreSQL $pgver (Debian source package postgresql-15, built here)"
 	echo "OpenSSL    $(dv libssl-dev) (Debian libssl-dev: libssl.a, libcrypto.a)"
-	echo "libarchive $(dv libarchive-dev) (Debian libarchive-dev: libarchive.a)"
 	echo "zlib       $(dv zlib1g-dev) (Debian zlib1g-dev: libz.a)"
 	echo "glibc      $(dv libc6-dev) (Debian libc6-dev: libc.a)"
 } >"$dir/VERSIONS"

@@ -4,7 +4,7 @@
  *
  * Trusts: nothing; the input is the whole bundle file.  The signature
  * check is skipped (no signature, unsigned allowed), so every byte
- * reaches libarchive, the caps, the manifest parser, the entry checks and
+ * reaches the ustar reader, the caps, the manifest parser, the entry checks and
  * the trailing-data check.  A crash, leak or sanitizer report is a bug;
  * a refusal is the expected outcome for almost every input.
  */

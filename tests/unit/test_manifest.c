@@ -102,6 +102,7 @@ sample(struct pgb_manifest *m)
 	set_script(&mg->down, "migrations/001_create_users.down.sql", "down1",
 	    30, PGB_MODE_TX, 1);
 	set_stmt(&mg->down.stmts[0], 0, 17, 1);
+	mg->down.keeps_session = 1;
 
 	mg = &m->migs[1];
 	mg->version = 5;
@@ -374,9 +375,19 @@ static const struct bad bads[] = {
 	    "down, down-stmt, end)" },
 	{ "verify SELECT true\n", "verify SELECT true\nstmt 190 1 1\n",
 	    "manifest line 19: 'stmt' out of place" },
-	{ " 30 transaction", " 30",
+	{ " 30 transaction keeps-session", " 30",
 	    "manifest line 20: 'down' takes a path, a sha256, a size and a "
 	    "mode" },
+	{ " 30 transaction keeps-session", " 30 transaction keeps",
+	    "manifest line 20: unknown flag 'keeps' after the mode (only "
+	    "'keeps-session')" },
+	{ " 30 transaction keeps-session", " 30 transaction keeps-session x",
+	    "manifest line 20: 'down' takes a path, a sha256, a size and a "
+	    "mode" },
+	{ "mode transaction\n", "mode transaction keeps-sessions\n",
+	    "manifest line 13: unknown flag 'keeps-sessions' after the mode" },
+	{ "mode transaction\n", "mode transaction keeps-session x\n",
+	    "manifest line 13: 'mode' takes 1 field" },
 	{ " 30 transaction", " 30 maybe",
 	    "manifest line 20: mode must be 'transaction'" },
 	{ "down-stmt 0 17 1", "down-stmt 0 31 1",
@@ -605,6 +616,7 @@ assert_script_eq(const struct pgb_script *a, const struct pgb_script *b)
 	assert_memory_equal(a->sha256, b->sha256, PGB_SHA256_LEN);
 	assert_int_equal(a->size, b->size);
 	assert_int_equal(a->mode, b->mode);
+	assert_int_equal(a->keeps_session, b->keeps_session);
 	assert_int_equal(a->nstmts, b->nstmts);
 	for (i = 0; i < a->nstmts; i++) {
 		assert_int_equal(a->stmts[i].off, b->stmts[i].off);
@@ -672,6 +684,10 @@ test_manifest_roundtrip(void **state)
 	assert_non_null(strstr(t, "index=Weird%20Name%22x "
 	    "src=common/fn%20v2.sql\n"));
 	assert_non_null(strstr(t, "\nmigration 5\n"));
+	assert_non_null(strstr(t, " 30 transaction keeps-session\n"));
+	assert_non_null(strstr(t, "\nmode no-transaction\n"));
+	assert_int_equal(p.migs[0].down.keeps_session, 1);
+	assert_int_equal(p.migs[0].up.keeps_session, 0);
 	assert_non_null(strstr(t, "\nverify SELECT  count(*) > 0 FROM t\t-- x\n"));
 	assert_string_equal(p.migs[1].name, "");
 	assert_string_equal(pgb_mode_name(p.migs[1].up.mode), "no-transaction");
@@ -781,6 +797,15 @@ test_manifest_variants(void **state)
 	    "key-id unsigned"), 1);
 	expect_good(replace(sample_text(), "created 1700000000",
 	    "created 0"), 1);
+	/* Both flags of a down script, and neither. */
+	expect_good(replace(sample_text(), " 30 transaction keeps-session",
+	    " 30 transaction idempotent keeps-session"), 1);
+	expect_good(replace(sample_text(), " 30 transaction keeps-session",
+	    " 30 no-transaction idempotent"), 1);
+	expect_good(replace(sample_text(), " 30 transaction keeps-session",
+	    " 30 transaction"), 1);
+	expect_good(replace(sample_text(), "mode transaction\n",
+	    "mode transaction keeps-session\n"), 1);
 }
 
 /*
