@@ -93,10 +93,12 @@ is($code, 0, 'status without a bundle exits 0');
 like($out, qr/^applied\s+1_one/m, 'status without a bundle lists history');
 
 # --- each migration starts from a clean session ------------------------------
+# 40 ms: far below 002's sleep, far above what pgapply's own statements after
+# 001 take even on a loaded machine (1 ms made them time out there).
 $m = Pgb::migrations(
     '001_elsewhere.sql' => "CREATE SCHEMA other;\nSET search_path = other;\n"
-	. "CREATE TABLE a (id int);\nSET statement_timeout = '1ms';\n",
-    '002_default.sql' => "CREATE TABLE b (id int);\nSELECT pg_sleep(0.05);\n");
+	. "CREATE TABLE a (id int);\nSET statement_timeout = '40ms';\n",
+    '002_default.sql' => "CREATE TABLE b (id int);\nSELECT pg_sleep(0.3);\n");
 my $db3 = $pg->createdb;
 ($code, undef, $err) = Pgb::pgapply($pg, $db3, 'apply', Pgb::bundle($m));
 is($code, 0, 'a SET in one migration does not break the next') or diag($err);
