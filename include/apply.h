@@ -111,8 +111,14 @@ int	pgb_adopt(struct pgb_db *, const struct pgb_manifest *,
  * When pgbundle's history is missing or empty: with o->adopt_from, adopt
  * that tool's table if it exists (else nothing to adopt); then, if
  * another tool's history table holds rows, refuse (PGB_ECONFLICT) naming
- * it and the command that adopts it.  0 when apply may go on.
+ * it and the command that adopts it.  0 when apply may go on.  Without
+ * adopt_from, when pgbundle's history exists (the look that checks it,
+ * which apply makes anyway), it returns 1 at once: the history read
+ * says whether it is empty, and only then does pgb_adopt_guard_empty()
+ * look for another tool's, so a no-op run costs no round trip more.
  */
+int	pgb_adopt_guard_empty(struct pgb_db *, const struct pgb_manifest *,
+	    const struct pgb_apply_opts *, struct pgb_diag *);
 int	pgb_adopt_guard(struct pgb_db *, const struct pgb_manifest *,
 	    const struct pgb_apply_opts *, struct pgb_diag *);
 

@@ -199,6 +199,12 @@ int	pgb_db_exec_prepared(struct pgb_db *, enum pgb_prep which, int n,
  * else is refused with PGB_ECONFLICT before any of it can run.
  */
 /* Create the history table if it is missing; check it either way. */
+/*
+ * Whether the history table exists and, when it does, that pgapply may
+ * use it (owners and shape), in one round trip; once seen under the
+ * lock, without one.  0 with *exists set, or -1.
+ */
+int	pgb_db_history_exists(struct pgb_db *, int *exists, struct pgb_diag *);
 int	pgb_db_ensure_history(struct pgb_db *, struct pgb_diag *);
 /*
  * The checked history ('times': with applied_at, for status); every row

@@ -757,6 +757,21 @@ int
 pgb_adopt_guard(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_diag *d)
 {
+	int	exists;
+
+	if (o->adopt_from == NULL) {
+		if (pgb_db_history_exists(db, &exists, d) == -1)
+			return -1;
+		if (exists)
+			return 1;
+	}
+	return pgb_adopt_guard_empty(db, m, o, d);
+}
+
+int
+pgb_adopt_guard_empty(struct pgb_db *db, const struct pgb_manifest *m,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
 	const struct tool	*t = NULL;
 	const char		*table;
 	char			*found = NULL, *qt = NULL;

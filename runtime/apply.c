@@ -1049,18 +1049,20 @@ pgb_apply(struct pgb_db *db, const struct pgb_manifest *m,
 	struct pgb_history	 h;
 	size_t			*pending = NULL, n = 0, i;
 	char			 label[PGB_NAME_MAX + 8];
-	int			 rc = -1, async;
+	int			 rc = -1, async, guard;
 
 	memset(&h, 0, sizeof(h));
 	/* The history table is created, and read, only under the lock. */
 	if (pgb_db_lock(db, o->lock_wait, d) == -1)
 		return -1;
 	/* Another tool's history: adopt it (--adopt-from), or refuse. */
-	if (pgb_adopt_guard(db, m, o, d) == -1)
+	if ((guard = pgb_adopt_guard(db, m, o, d)) == -1)
 		goto out;
 	if (pgb_db_ensure_history(db, d) == -1)
 		goto out;
 	if (pgb_read_and_compare(db, m, o, &h, &pending, &n, d) == -1)
+		goto out;
+	if (guard == 1 && h.n == 0 && pgb_adopt_guard_empty(db, m, o, d) == -1)
 		goto out;
 	if (o->single_tx) {
 		for (i = 0; i < n; i++) {

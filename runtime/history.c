@@ -402,8 +402,8 @@ relkind_name(char k)
  * trip (catalog reads only: nothing of the table runs), which also
  * checks the backend.  0 with *exists set, or -1.
  */
-static int
-history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
+int
+pgb_db_history_exists(struct pgb_db *db, int *exists, struct pgb_diag *d)
 {
 	const char	*params[2] = { db->schema, db->table };
 	const char	*user, *owner;
@@ -486,7 +486,7 @@ pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
 	int		 rc, exists;
 
 	/* Look first: IF NOT EXISTS would print a notice on every run. */
-	if (history_exists(db, &exists, d) == -1)
+	if (pgb_db_history_exists(db, &exists, d) == -1)
 		return -1;
 	if (exists)
 		return 0;
@@ -520,7 +520,7 @@ pgb_db_ensure_history(struct pgb_db *db, struct pgb_diag *d)
 	 * Another role may have created the schema or the table since the
 	 * look (IF NOT EXISTS then left theirs alone): check what is there.
 	 */
-	if (history_exists(db, &exists, d) == -1)
+	if (pgb_db_history_exists(db, &exists, d) == -1)
 		return -1;
 	if (!exists)
 		return pgb_fail(d, PGB_EINTERNAL, "history table '%s.%s' was "
@@ -662,7 +662,7 @@ pgb_db_read_history(struct pgb_db *db, struct pgb_history *h, int times,
 	int		 i, k, n, rc = 0;
 
 	memset(h, 0, sizeof(*h));
-	if (history_exists(db, &h->exists, d) == -1)
+	if (pgb_db_history_exists(db, &h->exists, d) == -1)
 		return -1;
 	if (!h->exists)
 		return 0;
