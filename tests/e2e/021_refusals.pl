@@ -58,9 +58,11 @@ my $ok1 = "CREATE TABLE t1 (id int PRIMARY KEY);\n";
 }
 
 # --- a migration's own SET statement_timeout does not cut the bookkeeping -------
+# 40 ms, not 1 ms: pgapply's first own statement, which lifts it, runs under
+# it, and a loaded machine can take a millisecond to schedule any statement.
 {
-	my $m = Pgb::migrations('001_short.sql' => "CREATE TABLE s ();\nSET statement_timeout = '1ms';\n",
-	    '002_next.sql' => "CREATE TABLE n ();\nSELECT pg_sleep(0.05);\n");
+	my $m = Pgb::migrations('001_short.sql' => "CREATE TABLE s ();\nSET statement_timeout = '40ms';\n",
+	    '002_next.sql' => "CREATE TABLE n ();\nSELECT pg_sleep(0.3);\n");
 	my $db = $pg->createdb;
 	my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', Pgb::bundle($m));
 	is($code, 0, "a migration's SET statement_timeout affects neither its history row nor the next migration")
