@@ -47,8 +47,8 @@
 #error "one entry cannot be allowed more than the whole bundle"
 #endif
 
-#define POPULATE_MAX	(8u * 1024 * 1024)	/* a script arena faulted in
-						   at once, up to this */
+#define POPULATE_MAX	(8u * 1024 * 1024)	/* a mapping faulted in at
+						   once, up to this */
 
 /* A manifest script, by path, and whether its entry was seen. */
 struct slot {
@@ -73,6 +73,7 @@ struct unpack {
 						   manifest */
 	unsigned char		*buf;		/* its bytes so far; NULL:
 						   only hashed (check_only) */
+	size_t			 buflen;	/* the manifest's mapping */
 	size_t			 got;
 	struct pgb_sha256	*hash;		/* of the script read */
 	int			 check_only;
@@ -82,6 +83,7 @@ struct unpack {
 };
 
 static void	 huge_pages(void *, size_t);
+static void	*map_bytes(size_t);
 static int	 cmp_slot(const void *, const void *);
 static int	 index_manifest(struct unpack *, struct pgb_manifest *);
 static struct slot *find_slot(struct unpack *, const char *);
@@ -123,6 +125,24 @@ huge_pages(void *p, size_t n)
 	to = ((uintptr_t)p + n) & ~(huge - 1);
 	if (to > from)
 		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
+
+/*
+ * 'n' bytes of zeroed memory in a mapping of their own (munmap() them), or
+ * NULL.  Faulted in at once up to POPULATE_MAX: one call instead of a
+ * page fault a page, which a virtual machine makes dear.
+ */
+static void *
+map_bytes(size_t n)
+{
+	void	*p;
+
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    (n <= POPULATE_MAX ? MAP_POPULATE : 0), -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	huge_pages(p, n);
+	return p;
 }
 
 static int
@@ -167,15 +187,9 @@ index_manifest(struct unpack *u, struct pgb_manifest *m)
 	if (u->check_only)
 		return 0;
 	b->arenalen = total + u->nslots + 1;
-	b->arena = mmap(NULL, b->arenalen, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | (b->arenalen <= POPULATE_MAX ?
-	    MAP_POPULATE : 0), -1, 0);
-	if (b->arena == MAP_FAILED) {
-		b->arena = NULL;
+	if ((b->arena = map_bytes(b->arenalen)) == NULL)
 		return pgb_fail(u->d, PGB_EINTERNAL, "cannot map %zu bytes for "
 		    "the scripts", b->arenalen);
-	}
-	huge_pages(b->arena, b->arenalen);
 	for (i = 0; i < u->nslots; i++) {
 		u->slots[i].at = b->arena + off;
 		off += u->slots[i].sc->size + 1;
@@ -213,7 +227,10 @@ take_entry(void *arg, const struct pgb_ustar_entry *en, struct pgb_diag *d)
 		}
 		/* Its size is under PGB_MANIFEST_MAX: the ustar check saw. */
 		u->cur = NULL;
-		u->buf = pgb_xmalloc((size_t)en->size + 1);
+		u->buflen = (size_t)en->size + 1;
+		if ((u->buf = map_bytes(u->buflen)) == NULL)
+			return pgb_fail(d, PGB_EINTERNAL, "cannot map %zu bytes "
+			    "for the manifest", u->buflen);
 		return 0;
 	}
 	if (strcmp(en->name, PGB_MANIFEST_NAME) == 0)
@@ -275,7 +292,7 @@ end_entry(void *arg, struct pgb_diag *d)
 	if (u->cur == NULL) {
 		rc = pgb_manifest_parse((const char *)u->buf, u->got,
 		    &u->b->manifest, d);
-		free(u->buf);
+		munmap(u->buf, u->buflen);
 		u->buf = NULL;
 		return rc == -1 ? -1 : index_manifest(u, &u->b->manifest);
 	}
@@ -348,8 +365,8 @@ unpack(const unsigned char *data, size_t len, unsigned char *givable,
 			rc = 0;
 	}
 	pgb_sha256_free(u.hash);
-	if (u.cur == NULL)
-		free(u.buf);	/* a manifest cut short */
+	if (u.cur == NULL && u.buf != NULL)
+		munmap(u.buf, u.buflen);	/* a manifest cut short */
 	free(u.slots);
 	return rc;
 }
@@ -477,14 +494,11 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 	 * One byte more than fstat said, to notice a file that grew.  Its
 	 * own mapping, so that unpack() can give pages of it back.
 	 */
-	buf = mmap(NULL, size + 1, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED) {
+	if ((buf = map_bytes(size + 1)) == NULL) {
 		close(fd);
 		return pgb_fail(d, PGB_EINTERNAL, "cannot map %zu bytes for "
 		    "bundle '%s': %s", size + 1, path, strerror(errno));
 	}
-	huge_pages(buf, size + 1);
 	while (got < size + 1) {
 		r = read(fd, buf + got, size + 1 - got);
 		if (r == -1 && errno == EINTR)
