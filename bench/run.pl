@@ -282,6 +282,8 @@ if (-d $PG) {
 END {
 	system('sh', "$ROOT/scripts/pgserver.sh", 'stop', $PG) if $PG && -d $PG;
 }
+# Interrupted: the END blocks still stop the servers.
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
 unlink("$KEY.key", "$KEY.pub", "$W/pgapply-static");
 # `make static` builds bin/pgapply-static; measured too when it is there
 # (or BENCH_STATIC names one).  A copy, so a rebuild cannot change it mid-run.
