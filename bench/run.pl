@@ -17,8 +17,13 @@
 # (run 1 of every tool, then run 2, ...) so that a noisy neighbour hits
 # them all alike, and each tool's run is also divided by psql (b)'s run of
 # the same round: the median of those paired ratios is the figure least
-# moved by the machine's load, which is recorded at every run.  Figures
-# are medians with min and max.  After its first run each tool's schema
+# moved by the machine's load, which is recorded at every run (the no-op
+# likewise, against psql's no-op of the same round).  Figures are medians
+# with min and max.  A last table sets each target of issue 18 against
+# its figure: the static pgapply (what the image ships) paired with psql
+# (b) and (a), with and without --sync-each, on the plain server and with
+# the synchronous standby; the no-op; verify CPU of the 1000-migration
+# bundle; server CPU per migration.  After its first run each tool's schema
 # (pg_dump --schema-only, less the tool's own history table) is compared
 # with psql's.  Results: BENCH_DIR/results.md; the markdown is printed at
 # the end.
