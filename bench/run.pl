@@ -718,7 +718,8 @@ sub report {
 	push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',
 	    '| tool | ms, median (min–max) | version |', '|---|---|---|';
 	for my $t (@TOOLS) {
-		next if $unavailable{$t->{id}};
+		# A second mode of a program already listed has no row.
+		next if $unavailable{$t->{id}} || !$t->{version} && $t->{id} !~ /^psql-/;
 		push @md, sprintf('| %s | %s | %s |', $t->{name}, f1($res{cold}{$t->{id}}),
 		    $versions{$t->{id}} // '');
 	}
