@@ -17,8 +17,13 @@
 # (run 1 of every tool, then run 2, ...) so that a noisy neighbour hits
 # them all alike, and each tool's run is also divided by psql (b)'s run of
 # the same round: the median of those paired ratios is the figure least
-# moved by the machine's load, which is recorded at every run.  Figures
-# are medians with min and max.  After its first run each tool's schema
+# moved by the machine's load, which is recorded at every run (the no-op
+# likewise, against psql's no-op of the same round).  Figures are medians
+# with min and max.  A last table sets each target of issue 18 against
+# its figure: the static pgapply (what the image ships) paired with psql
+# (b) and (a), with and without --sync-each, on the plain server and with
+# the synchronous standby; the no-op; verify CPU of the 1000-migration
+# bundle; server CPU per migration.  After its first run each tool's schema
 # (pg_dump --schema-only, less the tool's own history table) is compared
 # with psql's.  Results: BENCH_DIR/results.md; the markdown is printed at
 # the end.
@@ -282,6 +287,8 @@ if (-d $PG) {
 END {
 	system('sh', "$ROOT/scripts/pgserver.sh", 'stop', $PG) if $PG && -d $PG;
 }
+# Interrupted: the END blocks still stop the servers.
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
 unlink("$KEY.key", "$KEY.pub", "$W/pgapply-static");
 # `make static` builds bin/pgapply-static; measured too when it is there
 # (or BENCH_STATIC names one).  A copy, so a rebuild cannot change it mid-run.
@@ -358,7 +365,8 @@ sub bench_set {
 			# minutes from N = 1000 on: one run there.
 			next if $t->{slow} && $r > 1 && $set ne 'data' && $set >= 1000;
 			my $R = $res{$key}{$id} //= { apply => [], noop => [], rss => [],
-			    cpu => [], scpu => [], load => [], round => [] };
+			    cpu => [], scpu => [], load => [], round => [],
+			    nround => [] };
 			next if $R->{failed};
 			my $db = fresh_db();
 			my $d = $dir{$id};
@@ -386,6 +394,7 @@ sub bench_set {
 				my ($ok2, $ms2) = timed($t->{noop_cmd} ?
 				    $t->{noop_cmd}->($d, $db) : $cmd, %o);
 				push @{$R->{noop}}, $ms2 if $ok2;
+				push @{$R->{nround}}, $r if $ok2;
 			}
 			if ($r == 1) {
 				my $s = dump_schema($db, $t);
@@ -416,7 +425,7 @@ for my $set (@SETS) {
 	my @t = grep { !$unavailable{$_->{id}} && $set <= $_->{maxn} } @TOOLS;
 	my $runs = $set >= 10000 ? ($ENV{BENCH_RUNS_10K} // ($QUICK ? 1 : 3)) : $RUNS;
 	# pgbundle's compiler: build the bundle (timed) before applying it.
-	if (grep { $_->{id} eq 'pgapply' } @t) {
+	if (grep { $_->{id} =~ /^pgapply/ } @t) {
 		my $src = gen($set, 'pgbundle');
 		my $b = "$W/bundle-$set.pgb";
 		my (@ms, @cpu);
@@ -572,6 +581,63 @@ for my $exe ("$BIN/pgapply", "$W/pgapply-static") {
 }
 
 # --- report -------------------------------------------------------------
+# The median of tool 'id's runs of 'what' (apply, noop) each divided by
+# tool 'by's run of the same round in set 'set'; undef when either is
+# missing.
+sub paired {
+	my ($set, $id, $by, $what) = @_;
+	my ($R, $B) = ($res{$set}{$id}, $res{$set}{$by});
+	return undef unless $R && $B;
+	my $rk = $what eq 'noop' ? 'nround' : 'round';
+	my %b = map { ($B->{$rk}[$_] => $B->{$what}[$_]) } 0 .. $#{$B->{$what}};
+	return stats(map { $b{$R->{$rk}[$_]} ? $R->{$what}[$_] / $b{$R->{$rk}[$_]} : () }
+	    0 .. $#{$R->{$what}});
+}
+
+# Server CPU per migration, median, µs.
+sub scpu_per {
+	my ($set, $id) = @_;
+	my $R = $res{$set}{$id} or return undef;
+	my $n = $set =~ /^(\d+)/ ? $1 : 0;
+	my $s = stats(@{$R->{scpu}});
+	return $s && $n ? $s->{med} * 1000 / $n : undef;
+}
+
+sub fr { my ($s) = @_; return '–' unless $s; return sprintf('%.2f (%.2f–%.2f)', $s->{med}, $s->{min}, $s->{max}) }
+
+# The targets of issue 18, each against its measured figure: the static
+# pgapply (what the image ships), paired with psql's runs of the same round.
+sub targets {
+	my @md = ('### Targets', '',
+	    '| target | measured (paired median, min–max) | met? |', '|---|---|---|');
+	my $row = sub {
+		my ($what, $s, $limit) = @_;
+		push @md, sprintf('| %s | %s | %s |', $what, fr($s),
+		    !$s ? '–' : $s->{med} <= $limit ? 'yes' : 'no');
+	};
+	for my $set (@SETS) {
+		next unless $res{$set};
+		$row->("N = $set: apply ≤ 0.95× (b), default", paired($set, 'pgapply-static', 'psql-b', 'apply'), 0.95);
+		$row->("N = $set: apply ≤ 1.00× (b), `--sync-each`", paired($set, 'pgapply-sync', 'psql-b', 'apply'), 1.00);
+		$row->("N = $set: moonshot, apply ≤ 1.05× (a) (psql -1)", paired($set, 'pgapply-static', 'psql-a', 'apply'), 1.05);
+		my ($p, $b) = (scpu_per($set, 'pgapply-static'), scpu_per($set, 'psql-b'));
+		push @md, sprintf('| N = %s: server CPU per migration ≤ (b)\'s | %s µs against %s µs | %s |', $set,
+		    defined $p ? sprintf('%.0f', $p) : '–', defined $b ? sprintf('%.0f', $b) : '–',
+		    defined $p && defined $b ? ($p <= $b ? 'yes' : 'no') : '–');
+	}
+	for my $set (grep { $res{"$_-sync"} } @SETS) {
+		$row->("N = $set, synchronous standby: apply ≤ 0.70× (b)", paired("$set-sync", 'pgapply-static', 'psql-b', 'apply'), 0.70);
+		$row->("N = $set, synchronous standby: `--sync-each` (no target)", paired("$set-sync", 'pgapply-sync', 'psql-b', 'apply'), 1e9);
+	}
+	$row->('no-op with 1000 applied ≤ 1.00× psql\'s no-op', paired(1000, 'pgapply-static', 'psql-b', 'noop'), 1.00)
+	    if $res{1000};
+	my $v = $res{verify_static}{1000};
+	push @md, sprintf('| verify of the 1000-migration bundle ≤ 5 ms CPU (static, `perf stat` task-clock of the whole process) | %s ms, load %s | %s |',
+	    $v ? sprintf('%.1f (%.1f–%.1f)', $v->{med}, $v->{min}, $v->{max}) : '–',
+	    $res{verify_load}{1000} // '–', !$v ? '–' : $v->{med} <= 5 ? 'yes' : 'no') if $res{compile}{1000};
+	return @md;
+}
+
 # Write what has been measured so far to results.md.
 sub report {
 	my @md;
@@ -591,6 +657,9 @@ sub report {
 		    $set =~ /^(\d+)-sync$/ ? "### N = $1, primary with a synchronous standby" :
 		    "### N = $set";
 		push @md, '', "$res{sync_setup}." if $set =~ /-sync$/ && $res{sync_setup};
+		my $np = paired($set, 'pgapply-static', 'psql-b', 'noop');
+		push @md, '', 'No-op (a second run finding nothing to do), static pgapply paired '
+		    . "with psql's no-op of the same round: " . fr($np) . '.' if $np;
 		push @md, '', 'Load average (1 min) during the runs: ' . f1(stats(map {
 		    @{$_->{load}} } values %{$res{$set}})) . '.';
 		push @md, '', '| tool | apply ms, median (min–max) | × (b) | paired × (b), median (min–max) | no-op ms | '
@@ -649,13 +718,15 @@ sub report {
 	push @md, '', '### Cold start (`--version`, through /usr/bin/time)', '',
 	    '| tool | ms, median (min–max) | version |', '|---|---|---|';
 	for my $t (@TOOLS) {
-		next if $unavailable{$t->{id}};
+		# A second mode of a program already listed has no row.
+		next if $unavailable{$t->{id}} || !$t->{version} && $t->{id} !~ /^psql-/;
 		push @md, sprintf('| %s | %s | %s |', $t->{name}, f1($res{cold}{$t->{id}}),
 		    $versions{$t->{id}} // '');
 	}
 	push @md, '', map { sprintf('%s --version, bare fork and exec, 100 runs: %s ms',
 	    $_ =~ s{.*/}{}r, f1($res{cold_bare}{$_})) } sort keys %{$res{cold_bare} // {}};
 	push @md, '', map { "Not run: $_: $unavailable{$_}" } sort keys %unavailable;
+	push @md, '', targets();
 	my $md = join("\n", @md) . "\n";
 	open(my $fh, '>', "$W/results.md") or die;
 	print $fh $md;

@@ -1,34 +1,24 @@
 /*
  * bundle.c - read a bundle, check its signature, then unpack and verify
- * it entry by entry.  The security core of pgapply.
+ * it entry by entry: the policy of the verify path, the security core of
+ * pgapply.  gztar.c feeds it the entries.
  *
  * Trusts: the trusted public keys it is given (checked by sig.c), and
- * after the signature verifies, OpenSSL and zlib's inflate with bytes
- * from memory.  Nothing else: the archive is read as if hostile even
- * though it is signed.
+ * after the signature verifies, gztar.c and ustar.c with bytes from
+ * memory.  Nothing else: the archive is read as if hostile even though
+ * it is signed.
  * Rejects, before reading a byte of archive: a bundle that is not a
  * regular file or is over PGB_BUNDLE_MAX, signatures short of trust.c's
  * policy (64 bytes each, enough distinct trusted keys), an unsigned bundle
- * unless allowed.  While reading: anything but gzip'd tar,
- * decompression past PGB_RATIO_MAX or PGB_TOTAL_MAX, a tar stream that is
- * not the plain ustar pgbundle writes (ustar.c says what that is: regular
- * files only, no pax or GNU headers, two zero blocks at the end, zero
- * padding to the record, nothing after), a repeated name, a first entry
- * other than MANIFEST, an entry the manifest does not list or of another
- * size or SHA-256, a manifest file missing from the archive, a bundle for
- * another target, and after the tar stream a second gzip member, trailing
- * bytes, or a gzip trailer whose CRC or length is wrong.  Names in
- * messages are escaped.
+ * unless allowed.  While reading (gztar.c and ustar.c refuse what is not
+ * one gzip member holding the plain ustar pgbundle writes): a repeated
+ * name, a first entry other than MANIFEST, an entry the manifest does not
+ * list or of another size or SHA-256, more than PGB_TOTAL_MAX bytes of
+ * scripts, a manifest file missing from the archive, a bundle for another
+ * target.  Names in messages are escaped.
  *
- * The gzip stream is inflated once, here, with zlib, through a window
- * that is reused.  Every inflated byte goes through the ustar check, which
- * is also the reader: it hands each entry it passed to this file (no
- * other tar reader parses a header), whose data is hashed as it streams
- * past and copied to the bundle's one mapping of script texts (not for
- * check_only).  The tail past the end-of-archive blocks is checked in the
- * same pass, and when the bundle was read from a file, the compressed
- * bytes already inflated are given back to the system as the reading
- * goes on.
+ * Each entry's data is hashed as it streams past and copied to the
+ * bundle's one mapping of script texts (not for check_only).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -41,13 +31,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ZLIB_CONST
-#include <zlib.h>
-
 #include "bounds.h"
 #include "buf.h"
 #include "bundle.h"
 #include "diag.h"
+#include "gztar.h"
 #include "hash.h"
 #include "manifest.h"
 #include "sig.h"
@@ -59,10 +47,8 @@
 #error "one entry cannot be allowed more than the whole bundle"
 #endif
 
-#define CHUNK		(64u * 1024)	/* tar bytes inflated at once */
-#define GIVE_BACK	(1024u * 1024)	/* compressed bytes freed at once */
-#define POPULATE_MAX	(8u * 1024 * 1024)	/* a script arena faulted in
-						   at once, up to this */
+#define POPULATE_MAX	(8u * 1024 * 1024)	/* a mapping faulted in at
+						   once, up to this */
 
 /* A manifest script, by path, and whether its entry was seen. */
 struct slot {
@@ -73,21 +59,10 @@ struct slot {
 };
 
 /*
- * State of one unpacking: the inflated stream goes through the ustar
- * check, which hands each entry it passed to take_entry(), its data to
- * take_data() and its end to end_entry().
+ * State of one unpacking: gztar.c hands each entry the ustar check passed
+ * to take_entry(), its data to take_data() and its end to end_entry().
  */
 struct unpack {
-	z_stream		 z;
-	struct pgb_ustar	 tar;
-	struct pgb_ustar_sink	 sink;
-	int			 zend;		/* the gzip member ended */
-	unsigned char		*win;		/* inflated tar bytes */
-	unsigned char		*data;		/* compressed; may be given
-						   back when 'give_back' */
-	size_t			 complen;
-	int			 give_back;
-	size_t			 given;		/* bytes of data given back */
 	struct pgb_bundle	*b;
 	struct slot		*slots;		/* sorted by path */
 	size_t			 nslots;
@@ -98,6 +73,7 @@ struct unpack {
 						   manifest */
 	unsigned char		*buf;		/* its bytes so far; NULL:
 						   only hashed (check_only) */
+	size_t			 buflen;	/* the manifest's mapping */
 	size_t			 got;
 	struct pgb_sha256	*hash;		/* of the script read */
 	int			 check_only;
@@ -106,12 +82,8 @@ struct unpack {
 	struct pgb_diag		*d;
 };
 
-static int	 inflate_failed(struct unpack *, const char *);
-static int	 check_caps(struct unpack *);
-static void	 give_back(struct unpack *);
-static int	 inflate_some(struct unpack *, unsigned char *, size_t,
-		    size_t *);
 static void	 huge_pages(void *, size_t);
+static void	*map_bytes(size_t);
 static int	 cmp_slot(const void *, const void *);
 static int	 index_manifest(struct unpack *, struct pgb_manifest *);
 static struct slot *find_slot(struct unpack *, const char *);
@@ -120,7 +92,6 @@ static int	 take_entry(void *, const struct pgb_ustar_entry *,
 static int	 take_data(void *, const unsigned char *, size_t,
 		    struct pgb_diag *);
 static int	 end_entry(void *, struct pgb_diag *);
-static int	 read_stream(struct unpack *);
 static int	 check_complete(struct unpack *, const struct pgb_bundle *,
 		    const char *);
 static int	 unpack(const unsigned char *, size_t, unsigned char *,
@@ -136,80 +107,6 @@ static int	 read_bundle(const char *, unsigned char **, size_t *,
 		    struct pgb_diag *);
 static int	 trusted_keys(const struct pgb_bundle_opts *,
 		    struct pgb_trust *, struct pgb_diag *);
-
-static int
-inflate_failed(struct unpack *u, const char *why)
-{
-	pgb_fail(u->d, PGB_EBUNDLE, "bundle is not a valid tar.gz archive");
-	pgb_detail(u->d, "zlib: %s", why);
-	return -1;
-}
-
-/* Decompression so far against the ratio cap. */
-static int
-check_caps(struct unpack *u)
-{
-	uint64_t	out = u->z.total_out;
-
-	if (out > PGB_RATIO_FLOOR && out > (uint64_t)u->complen * PGB_RATIO_MAX)
-		return pgb_fail(u->d, PGB_EBUNDLE, "bundle expands more than "
-		    "%u times: %llu bytes from %zu", PGB_RATIO_MAX,
-		    (unsigned long long)out, u->complen);
-	return 0;
-}
-
-/*
- * Compressed bytes zlib has consumed are never read again: give whole
- * pages of them back to the system, so that the bundle is not held twice.
- */
-static void
-give_back(struct unpack *u)
-{
-	size_t	done, page, upto;
-
-	if (!u->give_back)
-		return;
-	done = (size_t)(u->z.next_in - u->data);
-	if (done - u->given < GIVE_BACK)
-		return;
-	page = (size_t)sysconf(_SC_PAGESIZE);
-	upto = done / page * page;
-	if (upto > u->given &&
-	    madvise(u->data + u->given, upto - u->given, MADV_DONTNEED) == 0)
-		u->given = upto;
-}
-
-/*
- * Inflate up to 'size' bytes into 'out'; *n is how many came.  0 with
- * *n == 0 only at the end of the gzip member.  zlib checks the gzip
- * header and, at the end, the trailer's CRC-32 and length.
- */
-static int
-inflate_some(struct unpack *u, unsigned char *out, size_t size, size_t *n)
-{
-	int	zr;
-
-	*n = 0;
-	if (u->zend)
-		return 0;
-	u->z.next_out = out;
-	u->z.avail_out = (uInt)size;
-	do {
-		zr = inflate(&u->z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END)
-			u->zend = 1;
-		else if (zr == Z_BUF_ERROR ||
-		    (zr == Z_OK && u->z.avail_in == 0 &&
-		    u->z.avail_out == size))
-			return inflate_failed(u, "truncated gzip stream");
-		else if (zr != Z_OK)
-			return inflate_failed(u, u->z.msg ? u->z.msg :
-			    "invalid deflate data");
-	} while (!u->zend && u->z.avail_out == size);
-	*n = size - u->z.avail_out;
-	give_back(u);
-	return check_caps(u);
-}
 
 /*
  * A script of many megabytes (COPY data) is faulted in page by page as it
@@ -228,6 +125,24 @@ huge_pages(void *p, size_t n)
 	to = ((uintptr_t)p + n) & ~(huge - 1);
 	if (to > from)
 		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
+
+/*
+ * 'n' bytes of zeroed memory in a mapping of their own (munmap() them), or
+ * NULL.  Faulted in at once up to POPULATE_MAX: one call instead of a
+ * page fault a page, which a virtual machine makes dear.
+ */
+static void *
+map_bytes(size_t n)
+{
+	void	*p;
+
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    (n <= POPULATE_MAX ? MAP_POPULATE : 0), -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	huge_pages(p, n);
+	return p;
 }
 
 static int
@@ -272,15 +187,9 @@ index_manifest(struct unpack *u, struct pgb_manifest *m)
 	if (u->check_only)
 		return 0;
 	b->arenalen = total + u->nslots + 1;
-	b->arena = mmap(NULL, b->arenalen, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | (b->arenalen <= POPULATE_MAX ?
-	    MAP_POPULATE : 0), -1, 0);
-	if (b->arena == MAP_FAILED) {
-		b->arena = NULL;
+	if ((b->arena = map_bytes(b->arenalen)) == NULL)
 		return pgb_fail(u->d, PGB_EINTERNAL, "cannot map %zu bytes for "
 		    "the scripts", b->arenalen);
-	}
-	huge_pages(b->arena, b->arenalen);
 	for (i = 0; i < u->nslots; i++) {
 		u->slots[i].at = b->arena + off;
 		off += u->slots[i].sc->size + 1;
@@ -318,7 +227,10 @@ take_entry(void *arg, const struct pgb_ustar_entry *en, struct pgb_diag *d)
 		}
 		/* Its size is under PGB_MANIFEST_MAX: the ustar check saw. */
 		u->cur = NULL;
-		u->buf = pgb_xmalloc((size_t)en->size + 1);
+		u->buflen = (size_t)en->size + 1;
+		if ((u->buf = map_bytes(u->buflen)) == NULL)
+			return pgb_fail(d, PGB_EINTERNAL, "cannot map %zu bytes "
+			    "for the manifest", u->buflen);
 		return 0;
 	}
 	if (strcmp(en->name, PGB_MANIFEST_NAME) == 0)
@@ -380,7 +292,7 @@ end_entry(void *arg, struct pgb_diag *d)
 	if (u->cur == NULL) {
 		rc = pgb_manifest_parse((const char *)u->buf, u->got,
 		    &u->b->manifest, d);
-		free(u->buf);
+		munmap(u->buf, u->buflen);
 		u->buf = NULL;
 		return rc == -1 ? -1 : index_manifest(u, &u->b->manifest);
 	}
@@ -392,36 +304,6 @@ end_entry(void *arg, struct pgb_diag *d)
 	}
 	u->cur->sc->text = u->buf;
 	u->buf = NULL;
-	return 0;
-}
-
-/*
- * Inflate the whole gzip member through the ustar check, which reads the
- * entries out of it; the tar stream must end as pgbundle ends it, and
- * the member at the last byte of the bundle.
- */
-static int
-read_stream(struct unpack *u)
-{
-	size_t	n;
-
-	do {
-		if (inflate_some(u, u->win, CHUNK, &n) == -1 ||
-		    (n > 0 && pgb_ustar_feed(&u->tar, u->win, n, u->d) == -1))
-			return -1;
-	} while (n > 0);
-	if (pgb_ustar_end(&u->tar, u->d) == -1)
-		return -1;
-	if (u->z.avail_in != 0) {
-		pgb_fail(u->d, PGB_EBUNDLE, "data after the end of the "
-		    "archive");
-		pgb_detail(u->d, "%u bytes after the end of the gzip stream (a "
-		    "second member, or bytes appended)", u->z.avail_in);
-		return -1;
-	}
-	if (u->nentries == 0)
-		return pgb_fail(u->d, PGB_EBUNDLE, "bundle has no '%s' entry",
-		    PGB_MANIFEST_NAME);
 	return 0;
 }
 
@@ -462,41 +344,30 @@ unpack(const unsigned char *data, size_t len, unsigned char *givable,
     const char *expect_target, int check_only, struct pgb_bundle *b,
     struct pgb_diag *d)
 {
-	struct unpack	u;
-	int		rc = -1;
+	struct unpack		u;
+	struct pgb_ustar_sink	sink;
+	int			rc = -1;
 
-	/* The gzip magic: anything else is not what the compiler writes. */
-	if (len < 2 || data[0] != 0x1f || data[1] != 0x8b)
-		return pgb_fail(d, PGB_EBUNDLE, "bundle is not "
-		    "gzip-compressed");
 	memset(&u, 0, sizeof(u));
-	pgb_ustar_init(&u.tar);
-	u.sink.entry = take_entry;
-	u.sink.data = take_data;
-	u.sink.end = end_entry;
-	u.sink.ctx = &u;
-	pgb_ustar_sink(&u.tar, &u.sink);
 	u.b = b;
 	u.check_only = check_only;
-	u.hash = pgb_sha256_new();
-	u.data = givable;
-	u.give_back = givable != NULL;
-	u.complen = len;
 	u.d = d;
-	u.z.next_in = data;
-	u.z.avail_in = (uInt)len;	/* len <= PGB_BUNDLE_MAX */
-	if (inflateInit2(&u.z, 16 + MAX_WBITS) != Z_OK)
-		return pgb_fail(d, PGB_EINTERNAL, "out of memory");
-	u.win = pgb_xmalloc(CHUNK);
-	if (read_stream(&u) == 0 && check_complete(&u, b, expect_target) == 0)
-		rc = 0;
-	inflateEnd(&u.z);
+	sink.entry = take_entry;
+	sink.data = take_data;
+	sink.end = end_entry;
+	sink.ctx = &u;
+	u.hash = pgb_sha256_new();
+	if (pgb_gztar_read(data, len, givable, &sink, d) == 0) {
+		if (u.nentries == 0)
+			pgb_fail(d, PGB_EBUNDLE, "bundle has no '%s' entry",
+			    PGB_MANIFEST_NAME);
+		else if (check_complete(&u, b, expect_target) == 0)
+			rc = 0;
+	}
 	pgb_sha256_free(u.hash);
-	free(u.win);
-	if (u.cur == NULL)
-		free(u.buf);	/* a manifest cut short */
+	if (u.cur == NULL && u.buf != NULL)
+		munmap(u.buf, u.buflen);	/* a manifest cut short */
 	free(u.slots);
-	pgb_ustar_release(&u.tar);
 	return rc;
 }
 
@@ -623,14 +494,11 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 	 * One byte more than fstat said, to notice a file that grew.  Its
 	 * own mapping, so that unpack() can give pages of it back.
 	 */
-	buf = mmap(NULL, size + 1, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED) {
+	if ((buf = map_bytes(size + 1)) == NULL) {
 		close(fd);
 		return pgb_fail(d, PGB_EINTERNAL, "cannot map %zu bytes for "
 		    "bundle '%s': %s", size + 1, path, strerror(errno));
 	}
-	huge_pages(buf, size + 1);
 	while (got < size + 1) {
 		r = read(fd, buf + got, size + 1 - got);
 		if (r == -1 && errno == EINTR)
