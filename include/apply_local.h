@@ -12,6 +12,7 @@
 #include "apply.h"
 #include "db.h"
 #include "diag.h"
+#include "history.h"
 #include "manifest.h"
 
 /* compare.c */
@@ -90,38 +91,10 @@ int	pgb_own_writes(struct pgb_db *, int async, struct pgb_diag *);
 int	pgb_ended_tx(const char *what, const struct pgb_migration *,
 	    struct pgb_diag *);
 /*
- * Insert or update the history row of a migration; 'ms' -1: the server's
- * time since BEGIN; 'origin' "apply", "baseline" or "adopt:TOOL".
- */
-int	pgb_record_as(struct pgb_db *, const struct pgb_migration *,
-	    const struct pgb_apply_opts *, const char *status, size_t done,
-	    long long ms, const char *origin, struct pgb_diag *);
-/*
  * ROLLBACK an open transaction, if the connection is up; errors ignored.
  * Not pgb_rollback(), which reverts migrations.
  */
 void	pgb_rollback_tx(struct pgb_db *);
-
-/* accept.c */
-
-/* A row 'pgapply accept' wrote: the checksum it had, and why. */
-struct pgb_accepted {
-	long long version;
-	char	*previous;	/* "sha256:..." */
-	char	*reason;
-};
-
-struct pgb_acceptlist {
-	struct pgb_accepted *v;	/* ascending version */
-	size_t	 n;
-};
-
-/* The accepted rows of the history table (which must exist); 0 or -1. */
-int	pgb_accepted_read(struct pgb_db *, struct pgb_acceptlist *,
-	    struct pgb_diag *);
-const struct pgb_accepted *pgb_accepted_find(const struct pgb_acceptlist *,
-	    long long version);
-void	pgb_accepted_release(struct pgb_acceptlist *);
 
 /* revert.c */
 
