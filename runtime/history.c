@@ -929,7 +929,7 @@ pgb_history_set_applied_at(struct pgb_db *db, long long version,
 
 	snprintf(v, sizeof(v), "%lld", version);
 	return write_rows(db, "UPDATE %s SET applied_at = $2::timestamptz "
-	    "WHERE version = $1::bigint", 2, p, d);
+	    "WHERE version OPERATOR(pg_catalog.=) $1::bigint", 2, p, d);
 }
 
 int
