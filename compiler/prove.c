@@ -7,7 +7,9 @@
  * Trusts: the server, and a manifest the runtime's verifier read back.
  * Migrations are applied and rolled back with the runtime's own code
  * (pgb_apply, pgb_rollback), one version at a time, on databases this
- * module creates and drops.  Schemas are compared with schema.c.
+ * module creates and drops; statements run through the runtime's runner
+ * (pgb_db_exec, pgb_run_stmt) and history rows change only through
+ * history.c.  Schemas are compared with schema.c.
  * Findings name the source file and line; the server's words follow.
  */
 #include <errno.h>
@@ -17,6 +19,7 @@
 
 #include "apply.h"
 #include "buf.h"
+#include "history.h"
 #include "prove.h"
 #include "schema.h"
 #include "sig.h"
@@ -240,28 +243,6 @@ rebuild(struct prover *p, long long to, struct pgb_diag *d)
 	return 0;
 }
 
-static int
-delete_row(struct pgb_db *db, long long version, const char *set,
-    struct pgb_diag *d)
-{
-	struct pgb_buf	 sql;
-	char		 v[24];
-	const char	*params[1] = { v };
-	int		 rc;
-
-	snprintf(v, sizeof(v), "%lld", version);
-	pgb_buf_init(&sql);
-	if (set == NULL)
-		pgb_buf_printf(&sql, "DELETE FROM %s WHERE version = "
-		    "$1::bigint", db->qname);
-	else
-		pgb_buf_printf(&sql, "UPDATE %s SET %s WHERE version = "
-		    "$1::bigint", db->qname, set);
-	rc = pgb_db_exec(db, sql.data, 1, params, NULL, d);
-	pgb_buf_release(&sql);
-	return rc;
-}
-
 /* Report each difference from 'a' to 'b' as "<lead><verb> <object>". */
 static size_t
 report_diff(struct prover *p, const struct pgb_schema *a,
@@ -354,7 +335,7 @@ prove_rerun(struct prover *p, const struct pgb_migration *mig,
 	int			 failed = 0;
 
 	p->res->reruns++;
-	if (delete_row(&p->db, mig->version, NULL, d) == -1)
+	if (pgb_history_delete(&p->db, mig->version, d) == -1)
 		goto fail;
 	if (apply_to(&p->db, p->m, mig->version, d) == -1) {
 		if (!is_migration_error(d))
@@ -374,8 +355,7 @@ prove_rerun(struct prover *p, const struct pgb_migration *mig,
 	if (n > 0)
 		return rebuild(p, mig->version, d);
 	if (failed)
-		return delete_row(&p->db, mig->version, "status = 'applied', "
-		    "statements_done = statements_total", d);
+		return pgb_history_set_applied(&p->db, mig->version, d);
 	return 0;
 fail:
 	free(up);

@@ -8,6 +8,7 @@
  */
 #include "db.h"
 #include "diag.h"
+#include "history.h"
 #include "manifest.h"
 
 enum pgb_ev {

@@ -3,8 +3,9 @@
 
 /*
  * apply_local.h - what compare.c, apply.c, revert.c and accept.c share
- * among themselves.  No other file includes it: apply.h stays their face to
- * main.c, adopt.c and the compiler.  (OpenBSD names such a module-private
+ * among themselves.  No other file includes it (but their unit test,
+ * tests/unit/test_decide.c): apply.h stays their face to main.c, adopt.c
+ * and the compiler.  (OpenBSD names such a module-private
  * header *_local.h, as in libcrypto's bn_local.h.)
  */
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include "apply.h"
 #include "db.h"
 #include "diag.h"
+#include "history.h"
 #include "manifest.h"
 
 /* compare.c */
@@ -43,6 +45,57 @@ const struct pgb_replaced *pgb_find_replaced(const struct pgb_manifest *,
  */
 int	pgb_check_replaced(const struct pgb_manifest *, const struct pgb_hrow *,
 	    const char *bundle, struct pgb_diag *);
+/*
+ * What apply would do with bundle 'm' and history 'h': compare.c's
+ * verdict, decided from them and the options alone (no connection), so
+ * that tests/unit/test_decide.c covers each case without a server.
+ */
+struct pgb_decision {
+	size_t		*pending;	/* indexes into m->migs, ascending */
+	size_t		 npending;
+	long long	 maxapplied;	/* highest version applied; -1: none */
+};
+/*
+ * 0 and 'out' (release it with pgb_decision_release()), or -1 with the
+ * first conflict in 'd' and 'out' empty: a row the bundle does not hold
+ * (the database is ahead), drift, a row that does not fit its migration,
+ * a failed no-transaction migration (without o->retry_failed), a
+ * baseline the database ran only part of, a pending migration older
+ * than an applied one (without o->allow_out_of_order).
+ */
+int	pgb_decide(const struct pgb_manifest *m, const struct pgb_history *h,
+	    const struct pgb_apply_opts *o, struct pgb_decision *out,
+	    struct pgb_diag *);
+void	pgb_decision_release(struct pgb_decision *);
+
+/* One line of status: a history row, or a pending migration. */
+struct pgb_status_line {
+	const struct pgb_migration *mig;	/* NULL: only in history */
+	const struct pgb_hrow	*row;		/* NULL: pending */
+	const char	*state;	/* applied pending drifted failed missing */
+};
+struct pgb_status_plan {
+	struct pgb_status_line *v;	/* history rows, then pending */
+	size_t	 n;
+	size_t	 npending, nfailed, ndrifted;	/* ndrifted: or missing */
+};
+/*
+ * What status shows for 'h' against 'm' (NULL: history only): 0 and
+ * 'out' (release it with pgb_status_plan_release(); it points into 'm'
+ * and 'h'), or -1 when a row does not fit its migration (nothing to
+ * show then).  No connection.
+ */
+int	pgb_decide_status(const struct pgb_manifest *m,
+	    const struct pgb_history *h, struct pgb_status_plan *out,
+	    struct pgb_diag *);
+void	pgb_status_plan_release(struct pgb_status_plan *);
+/*
+ * status --check, as a CI gate: 0 when every line is applied, else the
+ * worst first: a failed migration needs an operator (PGB_EOPERATOR),
+ * drift or a vanished migration is a conflict (PGB_ECONFLICT), pending
+ * ones are last (PGB_EPENDING).
+ */
+int	pgb_status_verdict(const struct pgb_status_plan *, struct pgb_diag *);
 /*
  * Read the history into 'h' (release it whatever this returns) and list
  * the pending migrations: '*pending' indexes m->migs, the caller frees it.
@@ -90,38 +143,10 @@ int	pgb_own_writes(struct pgb_db *, int async, struct pgb_diag *);
 int	pgb_ended_tx(const char *what, const struct pgb_migration *,
 	    struct pgb_diag *);
 /*
- * Insert or update the history row of a migration; 'ms' -1: the server's
- * time since BEGIN; 'origin' "apply", "baseline" or "adopt:TOOL".
- */
-int	pgb_record_as(struct pgb_db *, const struct pgb_migration *,
-	    const struct pgb_apply_opts *, const char *status, size_t done,
-	    long long ms, const char *origin, struct pgb_diag *);
-/*
  * ROLLBACK an open transaction, if the connection is up; errors ignored.
  * Not pgb_rollback(), which reverts migrations.
  */
 void	pgb_rollback_tx(struct pgb_db *);
-
-/* accept.c */
-
-/* A row 'pgapply accept' wrote: the checksum it had, and why. */
-struct pgb_accepted {
-	long long version;
-	char	*previous;	/* "sha256:..." */
-	char	*reason;
-};
-
-struct pgb_acceptlist {
-	struct pgb_accepted *v;	/* ascending version */
-	size_t	 n;
-};
-
-/* The accepted rows of the history table (which must exist); 0 or -1. */
-int	pgb_accepted_read(struct pgb_db *, struct pgb_acceptlist *,
-	    struct pgb_diag *);
-const struct pgb_accepted *pgb_accepted_find(const struct pgb_acceptlist *,
-	    long long version);
-void	pgb_accepted_release(struct pgb_acceptlist *);
 
 /* revert.c */
 

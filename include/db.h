@@ -3,8 +3,10 @@
 
 /*
  * db.h - the runtime's connection: connect (waiting for a starting
- * server), the advisory lock, the history table, and statement execution
- * with errors turned into diags.  Every query of the runtime's own names
+ * server), the advisory lock, and statement execution with errors turned
+ * into diags: the one statement runner, with its cancel, deadline and
+ * COPY handling, that the runtime and pgbundle check both use.  The
+ * history table is history.h's.  Every query of the runtime's own names
  * its objects with their schema.
  */
 #include <sys/types.h>
@@ -70,26 +72,6 @@ enum pgb_prep { PGB_PREP_RECORD, PGB_PREP_OWN, PGB_PREP_COUNT };
 
 #define PGB_ENDED_COMMIT	1	/* COMMIT, END, PREPARE TRANSACTION */
 #define PGB_ENDED_ROLLBACK	2	/* ROLLBACK, ABORT */
-
-enum pgb_hstatus { PGB_H_APPLIED, PGB_H_FAILED };
-
-struct pgb_hrow {
-	long long version;
-	char	*name;
-	char	 checksum[PGB_HEX256_LEN + 1];	/* hex, algorithm stripped */
-	char	 chain[PGB_HEX256_LEN + 1];
-	enum pgb_mode mode;
-	enum pgb_hstatus status;
-	int	 done;		/* statements done (no-transaction) */
-	int	 total;		/* 0 <= done <= total */
-	char	*applied_at;	/* "" unless read with 'times' */
-};
-
-struct pgb_history {
-	struct pgb_hrow *v;	/* ascending version */
-	size_t	 n;
-	int	 exists;	/* the table exists */
-};
 
 /* Set by the SIGTERM/SIGINT handler; polled between steps. */
 extern volatile sig_atomic_t pgb_interrupted;
@@ -190,43 +172,6 @@ int	pgb_db_prepare(struct pgb_db *, enum pgb_prep which, const char *sql,
 	    int n, struct pgb_diag *);
 int	pgb_db_exec_prepared(struct pgb_db *, enum pgb_prep which, int n,
 	    const char *const *params, PGresult **res, struct pgb_diag *);
-
-/*
- * history.c.  The history table is trusted only when it is exactly what
- * pgapply creates, in a schema and a table owned by the role pgapply runs
- * as (current_user): no trigger, rule, policy, default, constraint,
- * index, inheritance or grant of TRIGGER or REFERENCES besides.  Anything
- * else is refused with PGB_ECONFLICT before any of it can run.
- */
-/* Create the history table if it is missing; check it either way. */
-/*
- * Whether the history table exists and, when it does, that pgapply may
- * use it (owners and shape), in one round trip; once seen under the
- * lock, without one.  0 with *exists set, or -1.
- */
-int	pgb_db_history_exists(struct pgb_db *, int *exists, struct pgb_diag *);
-int	pgb_db_ensure_history(struct pgb_db *, struct pgb_diag *);
-/*
- * The checked history ('times': with applied_at, for status); every row
- * is checked with pgb_history_check_row().  On -1, 'h' is empty.
- */
-int	pgb_db_read_history(struct pgb_db *, struct pgb_history *, int times,
-	    struct pgb_diag *);
-void	pgb_history_release(struct pgb_history *);
-/*
- * Fill 'r' from one row's text: version, name, checksum, chain, mode,
- * status, statements_done, statements_total, as read (NULL: SQL null).
- * 0, or -1 with PGB_ECONFLICT naming the version and the field that is
- * not what pgapply writes; r->name is set only on success (caller frees).
- */
-int	pgb_history_check_row(const char *const f[8], struct pgb_hrow *r,
-	    struct pgb_diag *);
-/*
- * Refuse a corrupt history row: PGB_ECONFLICT, "corrupt history row for
- * version V: WHAT".  Returns -1.
- */
-int	pgb_history_corrupt(struct pgb_diag *, long long version,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Run one command (no parameters: PQexec; else PQexecParams).  On error

@@ -5,7 +5,7 @@
  * had and the reason (columns previous_checksum and reason, which accept
  * adds to an older history table), and says origin "accepted"; the
  * chains of the applied migrations after it follow, as they would have
- * had the fixed text run.
+ * had the fixed text run.  history.c writes the rows.
  *
  * Trusts: a manifest that bundle.c verified, and the history read under
  * the runner lock.  Refuses, changing nothing: a version the bundle does
@@ -19,7 +19,6 @@
 
 #include "apply_local.h"
 #include "bounds.h"
-#include "buf.h"
 #include "hash.h"
 #include "banned.h"
 
@@ -100,68 +99,24 @@ check_before(const struct pgb_manifest *m, const struct pgb_history *h,
 	return 0;
 }
 
-/*
- * The older history table has no previous_checksum or reason: add them
- * (under the lock, in accept's own transaction; an old pgapply names its
- * columns and never sees them).  Quietly, when they are there already.
- */
-static int
-add_columns(struct pgb_db *db, struct pgb_diag *d)
-{
-	struct pgb_buf	sql;
-	int		rc;
-
-	if (pgb_db_exec(db, "SELECT pg_catalog.set_config("
-	    "'client_min_messages', 'warning', true)", 0, NULL, NULL, d) == -1)
-		return -1;
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS "
-	    "previous_checksum pg_catalog.text, ADD COLUMN IF NOT EXISTS "
-	    "reason pg_catalog.text", db->qname);
-	rc = pgb_db_exec(db, sql.data, 0, NULL, NULL, d);
-	pgb_buf_release(&sql);
-	return rc;
-}
-
 /* Row 'r' now holds the bundle's checksum 'w', the old one kept. */
 static int
 write_accepted(struct pgb_db *db, const struct pgb_hrow *r,
     const struct want *w, const struct pgb_apply_opts *o,
     const char *reason, struct pgb_diag *d)
 {
-	char		 version[24], sha[PGB_HEX256_LEN + 8], old[PGB_HEX256_LEN + 8];
-	char		 chain[PGB_HEX256_LEN + 1], total[24];
-	const char	*p[10];
-	struct pgb_buf	 sql;
-	int		 rc;
+	struct pgb_haccept	a;
 
-	snprintf(version, sizeof(version), "%lld", r->version);
-	memcpy(sha, "sha256:", 7);
-	pgb_hex(w->sha256, PGB_SHA256_LEN, sha + 7);
-	snprintf(old, sizeof(old), "sha256:%s", r->checksum);
-	pgb_hex(w->chain, PGB_SHA256_LEN, chain);
-	snprintf(total, sizeof(total), "%zu", w->mig ? w->mig->up.nstmts : 0);
-	p[0] = version;
-	p[1] = sha;
-	p[2] = old;
-	p[3] = reason;
-	p[4] = chain;
-	p[5] = o->bundle_id;
-	p[6] = w->name;
-	/* Its own migration's mode and count; a replaced one keeps its. */
-	p[7] = w->mig ? pgb_mode_name(w->mig->up.mode) : NULL;
-	p[8] = w->mig ? total : NULL;
-	p[9] = "pgapply " PGB_VERSION;
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "UPDATE %s SET checksum = $2, previous_checksum "
-	    "= $3, reason = $4, chain = $5, bundle_id = $6, name = $7, mode = "
-	    "coalesce($8, mode), statements_total = coalesce($9::integer, "
-	    "statements_total), statements_done = coalesce($9::integer, "
-	    "statements_done), runtime_version = $10, origin = 'accepted' "
-	    "WHERE version OPERATOR(pg_catalog.=) $1::bigint", db->qname);
-	rc = pgb_db_exec(db, sql.data, 10, p, NULL, d);
-	pgb_buf_release(&sql);
-	return rc;
+	memset(&a, 0, sizeof(a));
+	a.version = r->version;
+	a.name = w->name;
+	a.sha256 = w->sha256;
+	a.chain = w->chain;
+	a.previous = r->checksum;
+	a.reason = reason;
+	a.bundle_id = o->bundle_id;
+	a.up = w->mig ? &w->mig->up : NULL;
+	return pgb_history_accept(db, &a, d);
 }
 
 /*
@@ -176,16 +131,11 @@ follow(struct pgb_db *db, const struct pgb_manifest *m,
 {
 	const struct pgb_hrow	*r;
 	struct want		 w;
-	struct pgb_buf		 sql;
-	char			 v[24], chain[PGB_HEX256_LEN + 1];
-	const char		*p[2];
+	char			 chain[PGB_HEX256_LEN + 1];
 	size_t			 i;
 	int			 rc = 0;
 
 	*n = *drifted = 0;
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "UPDATE %s SET chain = $2 WHERE version "
-	    "OPERATOR(pg_catalog.=) $1::bigint", db->qname);
 	for (i = 0; i < h->n && rc == 0; i++) {
 		r = &h->v[i];
 		if (r->version <= version)
@@ -201,14 +151,10 @@ follow(struct pgb_db *db, const struct pgb_manifest *m,
 			continue;
 		}
 		pgb_hex(w.chain, PGB_SHA256_LEN, chain);
-		snprintf(v, sizeof(v), "%lld", r->version);
-		p[0] = v;
-		p[1] = chain;
 		if (strcmp(chain, r->chain) != 0)
-			rc = pgb_db_exec(db, sql.data, 2, p, NULL, d);
+			rc = pgb_history_set_chain(db, r->version, w.chain, d);
 		(*n)++;
 	}
-	pgb_buf_release(&sql);
 	return rc;
 }
 
@@ -321,8 +267,7 @@ pgb_accept(struct pgb_db *db, const struct pgb_manifest *m,
 	}
 	if (pgb_db_exec(db, "BEGIN", 0, NULL, NULL, d) == -1)
 		goto out;
-	if (add_columns(db, d) == -1 ||
-	    write_accepted(db, r, &w, o, reason, d) == -1 ||
+	if (write_accepted(db, r, &w, o, reason, d) == -1 ||
 	    follow(db, m, &h, version, &followed, &drifted, d) == -1 ||
 	    pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1) {
 		pgb_rollback_tx(db);
@@ -335,60 +280,4 @@ out:
 	pgb_history_release(&h);
 	pgb_db_unlock(db);
 	return rc;
-}
-
-int
-pgb_accepted_read(struct pgb_db *db, struct pgb_acceptlist *l,
-    struct pgb_diag *d)
-{
-	struct pgb_buf	 sql;
-	PGresult	*res;
-	int		 i, rc;
-
-	memset(l, 0, sizeof(*l));
-	/* to_jsonb: a table accept never touched has neither column. */
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "SELECT h.version, pg_catalog.jsonb_extract_path_"
-	    "text(pg_catalog.to_jsonb(h), 'previous_checksum'), "
-	    "pg_catalog.jsonb_extract_path_text(pg_catalog.to_jsonb(h), "
-	    "'reason') FROM %s h WHERE h.origin OPERATOR(pg_catalog.=) "
-	    "'accepted' ORDER BY h.version", db->qname);
-	rc = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
-	pgb_buf_release(&sql);
-	if (rc == -1)
-		return -1;
-	l->v = pgb_xcalloc((size_t)PQntuples(res) + 1, sizeof(*l->v));
-	for (i = 0; i < PQntuples(res); i++) {
-		struct pgb_accepted *a = &l->v[l->n++];
-
-		a->version = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		a->previous = pgb_xstrdup(PQgetvalue(res, i, 1));
-		a->reason = pgb_xstrdup(PQgetvalue(res, i, 2));
-	}
-	PQclear(res);
-	return 0;
-}
-
-const struct pgb_accepted *
-pgb_accepted_find(const struct pgb_acceptlist *l, long long version)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].version == version)
-			return &l->v[i];
-	return NULL;
-}
-
-void
-pgb_accepted_release(struct pgb_acceptlist *l)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].previous);
-		free(l->v[i].reason);
-	}
-	free(l->v);
-	memset(l, 0, sizeof(*l));
 }

@@ -1,7 +1,7 @@
 /*
  * apply.c - run the pending migrations that compare.c found, each with
- * its history row; also the statement runner and history writes that
- * revert.c shares.
+ * its history row (written by history.c); also the statement runner that
+ * revert.c and pgbundle check share.
  *
  * Trusts: a manifest that bundle.c verified, and compare.c's verdict on
  * a history read under the runner lock.  Refuses --single-transaction
@@ -184,25 +184,6 @@ pgb_ended_tx(const char *what, const struct pgb_migration *mig,
 	return 1;
 }
 
-/* The history row's INSERT ... ON CONFLICT, for pgb_record_as(). */
-static void
-record_sql(const struct pgb_db *db, struct pgb_buf *sql)
-{
-	pgb_buf_printf(sql, "INSERT INTO %s (version, name, checksum, "
-	    "bundle_id, chain, mode, status, statements_done, statements_total, "
-	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
-	    "$4, $5, $6, $7, $8::integer, $9::integer, coalesce($10::bigint, "
-	    "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() "
-	    "OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) "
-	    "1000)::bigint), $11, $12) "
-	    "ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, "
-	    "statements_done = EXCLUDED.statements_done, "
-	    "duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, "
-	    "applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, "
-	    "runtime_version = EXCLUDED.runtime_version, "
-	    "origin = EXCLUDED.origin", db->qname);
-}
-
 /*
  * Make pgapply's own statements ready for a migration: once per session
  * (until a reset), and in pipeline mode queued first, so that nothing the
@@ -212,16 +193,12 @@ record_sql(const struct pgb_db *db, struct pgb_buf *sql)
 static int
 prepare_own(struct pgb_db *db, struct pgb_diag *d)
 {
-	struct pgb_buf	sql;
-	int		a, b;
+	int	a, b;
 
-	if ((a = pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 1, d)) == -1)
+	if ((a = pgb_db_prepare(db, PGB_PREP_OWN, own_sql, 1, d)) == -1 ||
+	    (b = pgb_history_prepare(db, d)) == -1)
 		return -1;
-	pgb_buf_init(&sql);
-	record_sql(db, &sql);
-	b = pgb_db_prepare(db, PGB_PREP_RECORD, sql.data, 12, d);
-	pgb_buf_release(&sql);
-	return b == -1 ? -1 : a + b;
+	return a + b;
 }
 
 /*
@@ -433,91 +410,14 @@ pgb_set_timeouts(struct pgb_db *db, const struct pgb_apply_opts *o, int local,
 	return 0;
 }
 
-/*
- * Insert or update the history row of 'mig'; 'origin' says how it came
- * to be applied: "apply", "baseline" or "adopt:TOOL".
- */
-int
-pgb_record_as(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_apply_opts *o, const char *status, size_t done,
-    long long ms, const char *origin, struct pgb_diag *d)
-{
-	char		 version[24], sha[PGB_HEX256_LEN + 8], chain[PGB_HEX256_LEN + 1];
-	char		 sdone[24], stotal[24], sms[24];
-	const char	*p[12];
-
-	snprintf(version, sizeof(version), "%lld", mig->version);
-	memcpy(sha, "sha256:", 7);
-	pgb_hex(mig->up.sha256, PGB_SHA256_LEN, sha + 7);
-	pgb_hex(mig->chain, PGB_SHA256_LEN, chain);
-	snprintf(sdone, sizeof(sdone), "%zu", done);
-	snprintf(stotal, sizeof(stotal), "%zu", mig->up.nstmts);
-	snprintf(sms, sizeof(sms), "%lld", ms);
-	p[0] = version;
-	p[1] = mig->name;
-	p[2] = sha;
-	p[3] = o->bundle_id;
-	p[4] = chain;
-	p[5] = mig->up.mode == PGB_MODE_NOTX ? "no-transaction" : "transaction";
-	p[6] = status;
-	p[7] = sdone;
-	p[8] = stotal;
-	p[9] = ms < 0 ? NULL : sms;	/* NULL: time since BEGIN, server side */
-	p[10] = "pgapply " PGB_VERSION;
-	p[11] = origin;
-	/* Prepared once per session; in a pipeline prepare_own() did. */
-	if (prepare_own(db, d) == -1)
-		return -1;
-	return pgb_db_exec_prepared(db, PGB_PREP_RECORD, 12, p, NULL, d);
-}
-
+/* The history row of 'mig', applied by apply. */
 static int
 record(struct pgb_db *db, const struct pgb_migration *mig,
-    const struct pgb_apply_opts *o, const char *status, size_t done,
+    const struct pgb_apply_opts *o, enum pgb_hstatus status, size_t done,
     long long ms, struct pgb_diag *d)
 {
-	return pgb_record_as(db, mig, o, status, done, ms, "apply", d);
-}
-
-/*
- * The rows a baseline stands for, other than its own: each replaced
- * migration's name and checksum, the chain it had in the bundles that
- * held it, no statements, origin "replaced:VERSION" (docs/FORMAT.md).
- */
-static int
-record_replaced(struct pgb_db *db, const struct pgb_migration *b,
-    const struct pgb_apply_opts *o, struct pgb_diag *d)
-{
-	char		 version[24], sha[PGB_HEX256_LEN + 8];
-	char		 chain[PGB_HEX256_LEN + 1], origin[40];
-	const char	*p[7];
-	struct pgb_buf	 sql;
-	size_t		 i;
-	int		 rc = 0;
-
-	snprintf(origin, sizeof(origin), "replaced:%lld", b->version);
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
-	    "bundle_id, chain, mode, status, statements_done, statements_total, "
-	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
-	    "$4, $5, 'transaction', 'applied', 0, 0, 0, $6, $7)", db->qname);
-	for (i = 0; i + 1 < b->nreplaces && rc == 0; i++) {
-		snprintf(version, sizeof(version), "%lld",
-		    b->replaces[i].version);
-		memcpy(sha, "sha256:", 7);
-		pgb_hex(b->replaces[i].sha256, PGB_SHA256_LEN, sha + 7);
-		pgb_hex(b->replaces[i].chain, PGB_SHA256_LEN, chain);
-		p[0] = version;
-		p[1] = b->replaces[i].name;
-		p[2] = sha;
-		p[3] = o->bundle_id;
-		p[4] = chain;
-		p[5] = "pgapply " PGB_VERSION;
-		p[6] = origin;
-		rc = pgb_db_exec(db, sql.data, 7, p, NULL, d);
-	}
-	pgb_buf_release(&sql);
-	return rc;
+	return pgb_history_record(db, mig, o->bundle_id, status, done, ms,
+	    "apply", d);
 }
 
 void
@@ -732,7 +632,7 @@ apply_tx_piped(struct pgb_db *db, const struct pgb_migration *mig,
 	}
 	pgb_buf_release(&sql);
 	if (rc == 0 && (pgb_own_writes(db, async, d) == -1 ||
-	    record(db, mig, o, "applied", sc->nstmts, -1, d) == -1 ||
+	    record(db, mig, o, PGB_H_APPLIED, sc->nstmts, -1, d) == -1 ||
 	    exec_or_send(db, "COMMIT", 0, NULL, d) == -1))
 		rc = -1;
 	if (rc == 0)
@@ -812,9 +712,10 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 			mig_failed(mig, d);
 		goto fail;
 	}
-	if (record(db, mig, o, "applied", mig->up.nstmts,
+	if (record(db, mig, o, PGB_H_APPLIED, mig->up.nstmts,
 	    (long long)(pgb_now_ms() - t0), d) == -1 ||
-	    (mig->baseline && record_replaced(db, mig, o, d) == -1)) {
+	    (mig->baseline && pgb_history_record_replaced(db, mig,
+	    o->bundle_id, d) == -1)) {
 		mig_failed(mig, d);
 		goto fail;
 	}
@@ -883,7 +784,7 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 
 	if (from > mig->up.nstmts)
 		from = mig->up.nstmts;
-	if (record(db, mig, o, "failed", from, 0, d) == -1)
+	if (record(db, mig, o, PGB_H_FAILED, from, 0, d) == -1)
 		return -1;
 	if (pgb_set_timeouts(db, o, 0, d) == -1)
 		return -1;
@@ -904,14 +805,14 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 			*d = keep;
 			return -1;
 		}
-		if (record(db, mig, o, "failed", i + 1, 0, d) == -1)
+		if (record(db, mig, o, PGB_H_FAILED, i + 1, 0, d) == -1)
 			return -1;
 	}
 	if (pgb_run_verify(db, mig, d) == -1) {
 		d->code = PGB_EOPERATOR;
 		return -1;
 	}
-	return record(db, mig, o, "applied", mig->up.nstmts,
+	return record(db, mig, o, PGB_H_APPLIED, mig->up.nstmts,
 	    (long long)(pgb_now_ms() - t0), d);
 }
 
@@ -993,21 +894,11 @@ commit_async(const struct pgb_manifest *m, const size_t *pending, size_t n,
 static void
 flush_commits(struct pgb_db *db, const struct pgb_migration *last)
 {
-	struct pgb_buf	 sql;
-	struct pgb_diag	 ignore;
-	char		 v[24];
-	const char	*p[1] = { v };
-
 	if (PQstatus(db->conn) != CONNECTION_OK || db->hung_up)
 		return;
 	pgb_db_cleanup(db, FLUSH_WAIT);
 	pgb_rollback_tx(db);
-	snprintf(v, sizeof(v), "%lld", last->version);
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "UPDATE %s SET status = status WHERE version "
-	    "OPERATOR(pg_catalog.=) $1::bigint", db->qname);
-	(void)pgb_db_exec(db, sql.data, 1, p, NULL, &ignore);
-	pgb_buf_release(&sql);
+	pgb_history_touch(db, last->version);
 }
 
 /* --single-transaction: every pending migration in one transaction. */

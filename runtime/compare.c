@@ -8,7 +8,10 @@
  * versions, failed no-transaction migrations, a baseline of which the
  * database ran only part, and a history row whose mode or statement count
  * is not its migration's (history.c checks each field on its own).
- * Writes nothing: apply.c and revert.c act on its answers.
+ * Writes nothing: apply.c and revert.c act on its answers.  The decisions
+ * themselves (pgb_decide, pgb_decide_status, pgb_status_verdict) take a
+ * manifest, history rows and options, and no connection, so that
+ * tests/unit/test_decide.c covers each case without a server.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,111 +300,167 @@ baseline_state(const struct pgb_migration *b, const struct pgb_history *h,
 }
 
 /*
- * Compare history and bundle.  Fills 'pending' (indexes into m->migs,
- * caller frees) and returns 0, or -1 with the first conflict in 'd'.
+ * Row 'r' is in the history but not in the bundle: the bundle is older
+ * than the database.
  */
 static int
-compare(const struct pgb_manifest *m, const struct pgb_history *h,
-    const struct pgb_apply_opts *o, size_t **pending, size_t *npending,
+refuse_ahead(const struct pgb_hrow *r, struct pgb_diag *d)
+{
+	pgb_fail(d, PGB_ECONFLICT, "database has migration %lld '%s' that "
+	    "the bundle does not hold", r->version, r->name);
+	pgb_detail(d, "the bundle is older than the database: refusing (a "
+	    "rollback attack or a deploy out of order); apply a bundle that "
+	    "holds every applied migration");
+	return -1;
+}
+
+/*
+ * A no-transaction migration whose statements did not all run: a human
+ * decides (--retry-failed).  One whose statements all ran (only its
+ * verify queries and final record are missing, e.g. the runner was
+ * killed just then) resumes by itself: nothing is run again.  1 when
+ * 'r' stops the run (the refusal in 'd'), else 0.
+ */
+static int
+refuse_failed(const struct pgb_migration *mig, const struct pgb_hrow *r,
+    const struct pgb_apply_opts *o, struct pgb_diag *d)
+{
+	const char	*idx;
+	char		 label[PGB_NAME_MAX + 8];
+
+	if (r->status != PGB_H_FAILED || o->retry_failed ||
+	    (r->done >= 0 && (size_t)r->done >= mig->up.nstmts))
+		return 0;
+	/* The statement to resume at may have left an index. */
+	idx = r->done >= 0 && (size_t)r->done < mig->up.nstmts ?
+	    mig->up.stmts[r->done].index : NULL;
+	pgb_fail(d, PGB_EOPERATOR, "no-transaction migration '%s' failed "
+	    "after %d of %d statements", pgb_mig_label(mig, label,
+	    sizeof(label)), r->done, r->total);
+	if (idx != NULL)
+		pgb_detail(d, "its statements commit one by one; statement %d "
+		    "builds index '%s' CONCURRENTLY, and an interrupted build "
+		    "leaves it INVALID; fix the cause, then re-run with "
+		    "--retry-failed, which drops the INVALID index and resumes "
+		    "at statement %d", r->done + 1, idx, r->done + 1);
+	else
+		pgb_detail(d, "its statements commit one by one; fix the "
+		    "cause, then re-run with --retry-failed to resume at "
+		    "statement %d", r->done + 1);
+	return 1;
+}
+
+/*
+ * One history row against the bundle: a row of a migration a baseline
+ * replaced, else one of the bundle's own that has not drifted, fits its
+ * migration and did not fail half way.  Raises *maxapplied to an
+ * applied row's version.  0, or -1 with the conflict in 'd'.
+ */
+static int
+check_row(const struct pgb_manifest *m, const struct pgb_hrow *r,
+    const struct pgb_apply_opts *o, long long *maxapplied,
     struct pgb_diag *d)
 {
 	const struct pgb_migration *mig;
+	int			 k;
+
+	if ((mig = pgb_find_mig(m, r->version)) == NULL &&
+	    (k = pgb_check_replaced(m, r, o->bundle, d)) != 0) {
+		if (k == -1)
+			return -1;
+		if (r->version > *maxapplied)
+			*maxapplied = r->version;
+		return 0;
+	}
+	if (mig == NULL)
+		return refuse_ahead(r, d);
+	if (pgb_drifted(mig, r))
+		return drift_refusal(mig, r, o->bundle, d);
+	if (row_fits(mig, r, d) == -1)
+		return -1;
+	if (refuse_failed(mig, r, o, d))
+		return -1;
+	if (r->status == PGB_H_APPLIED && r->version > *maxapplied)
+		*maxapplied = r->version;
+	return 0;
+}
+
+/* Pending 'mig' is older than applied 'maxapplied'. */
+static int
+refuse_out_of_order(const struct pgb_migration *mig, long long maxapplied,
+    struct pgb_diag *d)
+{
+	char	label[PGB_NAME_MAX + 8];
+
+	pgb_fail(d, PGB_ECONFLICT, "pending migration '%s' is older than "
+	    "applied migration %lld", pgb_mig_label(mig, label,
+	    sizeof(label)), maxapplied);
+	pgb_detail(d, "applying it now would run migrations out of order; "
+	    "pass --allow-out-of-order if that is intended");
+	return -1;
+}
+
+/*
+ * The bundle's migrations up to o->to that are not applied, in order,
+ * into 'v' (room for m->nmigs): a baseline the database ran all of, or
+ * none of, and nothing older than 'maxapplied' unless out of order is
+ * allowed.  0, or -1 with the conflict in 'd'.
+ */
+static int
+list_pending(const struct pgb_manifest *m, const struct pgb_history *h,
+    const struct pgb_apply_opts *o, long long maxapplied, size_t *v,
+    size_t *n, struct pgb_diag *d)
+{
+	const struct pgb_migration *mig;
 	const struct pgb_hrow	*r;
-	char			 label[PGB_NAME_MAX + 8];
-	long long		 maxapplied = -1;
 	size_t			 i;
 	int			 k;
 
-	*pending = NULL;
-	*npending = 0;
-	for (i = 0; i < h->n; i++) {
-		r = &h->v[i];
-		if ((mig = pgb_find_mig(m, r->version)) == NULL &&
-		    (k = pgb_check_replaced(m, r, o->bundle, d)) != 0) {
-			if (k == -1)
-				return -1;
-			if (r->version > maxapplied)
-				maxapplied = r->version;
-			continue;
-		}
-		if (mig == NULL) {
-			pgb_fail(d, PGB_ECONFLICT, "database has migration %lld "
-			    "'%s' that the bundle does not hold", r->version,
-			    r->name);
-			pgb_detail(d, "the bundle is older than the database: "
-			    "refusing (a rollback attack or a deploy out of "
-			    "order); apply a bundle that holds every applied "
-			    "migration");
-			return -1;
-		}
-		if (pgb_drifted(mig, r))
-			return drift_refusal(mig, r, o->bundle, d);
-		if (row_fits(mig, r, d) == -1)
-			return -1;
-		/*
-		 * A no-transaction migration whose statements all ran (only
-		 * its verify queries and final record are missing, e.g. the
-		 * runner was killed just then) resumes by itself: nothing
-		 * is run again.  Otherwise a human decides.
-		 */
-		if (r->status == PGB_H_FAILED && !o->retry_failed &&
-		    (r->done < 0 || (size_t)r->done < mig->up.nstmts)) {
-			/* The statement to resume at may have left an index. */
-			const char *idx = r->done >= 0 &&
-			    (size_t)r->done < mig->up.nstmts ?
-			    mig->up.stmts[r->done].index : NULL;
-
-			pgb_fail(d, PGB_EOPERATOR, "no-transaction migration "
-			    "'%s' failed after %d of %d statements",
-			    pgb_mig_label(mig, label, sizeof(label)), r->done,
-			    r->total);
-			if (idx != NULL)
-				pgb_detail(d, "its statements commit one by one; "
-				    "statement %d builds index '%s' "
-				    "CONCURRENTLY, and an interrupted build "
-				    "leaves it INVALID; fix the cause, then "
-				    "re-run with --retry-failed, which drops "
-				    "the INVALID index and resumes at statement "
-				    "%d", r->done + 1, idx, r->done + 1);
-			else
-				pgb_detail(d, "its statements commit one by "
-				    "one; fix the cause, then re-run with "
-				    "--retry-failed to resume at statement %d",
-				    r->done + 1);
-			return -1;
-		}
-		if (r->status == PGB_H_APPLIED && r->version > maxapplied)
-			maxapplied = r->version;
-	}
-	*pending = pgb_xcalloc(m->nmigs, sizeof(**pending));
 	for (i = 0; i < m->nmigs; i++) {
 		mig = &m->migs[i];
 		if (o->has_to && mig->version > o->to)
 			break;
-		r = pgb_find_row(h, mig->version);
 		if (mig->baseline && (k = baseline_state(mig, h, d)) != 0) {
-			if (k == 1)
-				continue;	/* counts as applied, unrun */
-			free(*pending);
-			*pending = NULL;
-			return -1;
+			if (k == -1)
+				return -1;
+			continue;	/* counts as applied, unrun */
 		}
+		r = pgb_find_row(h, mig->version);
 		if (r != NULL && r->status == PGB_H_APPLIED)
 			continue;
-		if (mig->version < maxapplied && !o->allow_out_of_order) {
-			free(*pending);
-			*pending = NULL;
-			pgb_fail(d, PGB_ECONFLICT, "pending migration '%s' is "
-			    "older than applied migration %lld",
-			    pgb_mig_label(mig, label, sizeof(label)), maxapplied);
-			pgb_detail(d, "applying it now would run migrations out "
-			    "of order; pass --allow-out-of-order if that is "
-			    "intended");
-			return -1;
-		}
-		(*pending)[(*npending)++] = i;
+		if (mig->version < maxapplied && !o->allow_out_of_order)
+			return refuse_out_of_order(mig, maxapplied, d);
+		v[(*n)++] = i;
 	}
 	return 0;
+}
+
+int
+pgb_decide(const struct pgb_manifest *m, const struct pgb_history *h,
+    const struct pgb_apply_opts *o, struct pgb_decision *out,
+    struct pgb_diag *d)
+{
+	size_t	i;
+
+	memset(out, 0, sizeof(*out));
+	out->maxapplied = -1;
+	for (i = 0; i < h->n; i++)
+		if (check_row(m, &h->v[i], o, &out->maxapplied, d) == -1)
+			return -1;
+	out->pending = pgb_xcalloc(m->nmigs + 1, sizeof(*out->pending));
+	if (list_pending(m, h, o, out->maxapplied, out->pending,
+	    &out->npending, d) == -1) {
+		pgb_decision_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+void
+pgb_decision_release(struct pgb_decision *dc)
+{
+	free(dc->pending);
+	memset(dc, 0, sizeof(*dc));
 }
 
 int
@@ -409,9 +468,16 @@ pgb_read_and_compare(struct pgb_db *db, const struct pgb_manifest *m,
     const struct pgb_apply_opts *o, struct pgb_history *h, size_t **pending,
     size_t *npending, struct pgb_diag *d)
 {
-	if (pgb_db_read_history(db, h, 0, d) == -1)
+	struct pgb_decision	dc;
+
+	*pending = NULL;
+	*npending = 0;
+	if (pgb_db_read_history(db, h, 0, d) == -1 ||
+	    pgb_decide(m, h, o, &dc, d) == -1)
 		return -1;
-	return compare(m, h, o, pending, npending, d);
+	*pending = dc.pending;
+	*npending = dc.npending;
+	return 0;
 }
 
 int
@@ -463,37 +529,68 @@ row_state(const struct pgb_manifest *m, const struct pgb_migration *mig,
 	    "drifted";
 }
 
-/*
- * status --check, as a CI gate: what the listing just shown holds that is
- * not "applied", worst first: a failed migration needs an operator, drift
- * (a changed or vanished migration) is a conflict, pending ones are last.
- */
-static int
-status_check(const struct pgb_manifest *m, const struct pgb_history *h,
-    size_t npending, struct pgb_diag *d)
+int
+pgb_decide_status(const struct pgb_manifest *m, const struct pgb_history *h,
+    struct pgb_status_plan *out, struct pgb_diag *d)
 {
-	const char	*state;
-	size_t		 i, nfailed = 0, ndrifted = 0;
+	struct pgb_status_line	*l;
+	size_t			 i;
 
-	for (i = 0; i < h->n; i++) {
-		state = row_state(m, m != NULL ? pgb_find_mig(m,
-		    h->v[i].version) : NULL, &h->v[i]);
-		if (strcmp(state, "failed") == 0)
-			nfailed++;
-		else if (strcmp(state, "applied") != 0)
-			ndrifted++;
+	memset(out, 0, sizeof(*out));
+	/* Every row is checked before any is shown. */
+	for (i = 0; m != NULL && i < h->n; i++) {
+		const struct pgb_migration *mig = pgb_find_mig(m,
+		    h->v[i].version);
+
+		if (mig != NULL && row_fits(mig, &h->v[i], d) == -1)
+			return -1;
 	}
-	if (nfailed > 0)
-		return pgb_fail(d, PGB_EOPERATOR, "status --check: %zu "
-		    "migration%s failed", nfailed, nfailed == 1 ? "" : "s");
-	if (ndrifted > 0)
-		return pgb_fail(d, PGB_ECONFLICT, "status --check: %zu "
-		    "migration%s drifted or missing from the bundle", ndrifted,
-		    ndrifted == 1 ? "" : "s");
-	if (npending > 0)
-		return pgb_fail(d, PGB_EPENDING, "status --check: %zu "
-		    "migration%s pending", npending, npending == 1 ? "" : "s");
+	out->v = pgb_xcalloc(h->n + (m != NULL ? m->nmigs : 0) + 1,
+	    sizeof(*out->v));
+	for (i = 0; i < h->n; i++) {
+		l = &out->v[out->n++];
+		l->row = &h->v[i];
+		l->mig = m != NULL ? pgb_find_mig(m, l->row->version) : NULL;
+		l->state = row_state(m, l->mig, l->row);
+		if (strcmp(l->state, "failed") == 0)
+			out->nfailed++;
+		else if (strcmp(l->state, "applied") != 0)
+			out->ndrifted++;
+	}
+	for (i = 0; m != NULL && i < m->nmigs; i++) {
+		if (pgb_find_row(h, m->migs[i].version) != NULL)
+			continue;
+		l = &out->v[out->n++];
+		l->mig = &m->migs[i];
+		l->state = "pending";
+		out->npending++;
+	}
 	return 0;
+}
+
+int
+pgb_status_verdict(const struct pgb_status_plan *p, struct pgb_diag *d)
+{
+	if (p->nfailed > 0)
+		return pgb_fail(d, PGB_EOPERATOR, "status --check: %zu "
+		    "migration%s failed", p->nfailed, p->nfailed == 1 ? "" :
+		    "s");
+	if (p->ndrifted > 0)
+		return pgb_fail(d, PGB_ECONFLICT, "status --check: %zu "
+		    "migration%s drifted or missing from the bundle",
+		    p->ndrifted, p->ndrifted == 1 ? "" : "s");
+	if (p->npending > 0)
+		return pgb_fail(d, PGB_EPENDING, "status --check: %zu "
+		    "migration%s pending", p->npending, p->npending == 1 ? "" :
+		    "s");
+	return 0;
+}
+
+void
+pgb_status_plan_release(struct pgb_status_plan *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof(*p));
 }
 
 int
@@ -502,52 +599,38 @@ pgb_status(struct pgb_db *db, const struct pgb_manifest *m,
 {
 	struct pgb_history	 h;
 	struct pgb_acceptlist	 acc;
+	struct pgb_status_plan	 p;
 	const struct pgb_accepted *a;
-	const struct pgb_hrow	*r;
 	struct pgb_event	 ev;
-	size_t			 i, npending = 0;
-	int			 rc;
+	size_t			 i;
+	int			 rc = -1;
 
 	memset(&acc, 0, sizeof(acc));
+	memset(&p, 0, sizeof(p));
 	if (pgb_db_read_history(db, &h, 1, d) == -1)
 		return -1;
-	/* Every row is checked before any is shown. */
-	for (i = 0; m != NULL && i < h.n; i++) {
-		const struct pgb_migration *mig = pgb_find_mig(m,
-		    h.v[i].version);
-
-		if (mig != NULL && row_fits(mig, &h.v[i], d) == -1) {
-			pgb_history_release(&h);
-			return -1;
-		}
-	}
-	if (h.exists && pgb_accepted_read(db, &acc, d) == -1) {
-		pgb_history_release(&h);
-		return -1;
-	}
-	for (i = 0; i < h.n; i++) {
-		r = &h.v[i];
+	if (pgb_decide_status(m, &h, &p, d) == -1 ||
+	    (h.exists && pgb_accepted_read(db, &acc, d) == -1))
+		goto out;
+	for (i = 0; i < p.n; i++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = PGB_EV_STATUS;
-		ev.mig = m ? pgb_find_mig(m, r->version) : NULL;
-		ev.row = r;
-		ev.state = row_state(m, ev.mig, r);
-		if ((a = pgb_accepted_find(&acc, r->version)) != NULL) {
+		ev.mig = p.v[i].mig;
+		ev.row = p.v[i].row;
+		ev.state = p.v[i].state;
+		if (ev.row != NULL &&
+		    (a = pgb_accepted_find(&acc, ev.row->version)) != NULL) {
 			ev.previous = a->previous;
 			ev.reason = a->reason;
 		}
 		if (o->emit != NULL)
 			o->emit(o->ctx, &ev);
 	}
-	for (i = 0; m != NULL && i < m->nmigs; i++) {
-		if (pgb_find_row(&h, m->migs[i].version) != NULL)
-			continue;
-		pgb_emit(o, PGB_EV_STATUS, &m->migs[i], NULL, "pending", 0, 0);
-		npending++;
-	}
 	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, h.n == 0 && m == NULL ?
-	    "status-empty" : "status", 0, npending);
-	rc = o->check ? status_check(m, &h, npending, d) : 0;
+	    "status-empty" : "status", 0, p.npending);
+	rc = o->check ? pgb_status_verdict(&p, d) : 0;
+out:
+	pgb_status_plan_release(&p);
 	pgb_accepted_release(&acc);
 	pgb_history_release(&h);
 	return rc;

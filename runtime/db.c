@@ -1,6 +1,7 @@
 /*
  * db.c - connection, advisory lock, the history table's name, and
- * statement execution (history.c reads and checks the table itself).
+ * statement execution (history.c creates, checks, reads and writes the
+ * table itself).
  *
  * Trusts: the server to answer, but only for so long: every wait for it
  * goes through wait_step(), which a signal or a deadline ends.  Every

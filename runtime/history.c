@@ -1,6 +1,9 @@
 /*
  * history.c - the history table: create it, check that it is pgapply's
- * own before any query touches it, and read its rows back checked.
+ * own before any query touches it, read its rows back checked, and write
+ * them (record, update, delete).  The only module with SQL that writes
+ * the table: apply, rollback, baseline, adopt, accept and pgbundle
+ * check's prover call it.
  *
  * Trusts: the catalogs, read with every name and operator qualified by
  * pg_catalog.  Trusts no history table as it finds it: one owned by
@@ -21,7 +24,8 @@
 
 #include "bounds.h"
 #include "buf.h"
-#include "db.h"
+#include "hash.h"
+#include "history.h"
 #include "banned.h"
 
 /*
@@ -706,4 +710,300 @@ pgb_history_release(struct pgb_history *h)
 	}
 	free(h->v);
 	memset(h, 0, sizeof(*h));
+}
+
+int
+pgb_accepted_read(struct pgb_db *db, struct pgb_acceptlist *l,
+    struct pgb_diag *d)
+{
+	struct pgb_buf	 sql;
+	PGresult	*res;
+	int		 i, rc;
+
+	memset(l, 0, sizeof(*l));
+	/* to_jsonb: a table accept never touched has neither column. */
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "SELECT h.version, pg_catalog.jsonb_extract_path_"
+	    "text(pg_catalog.to_jsonb(h), 'previous_checksum'), "
+	    "pg_catalog.jsonb_extract_path_text(pg_catalog.to_jsonb(h), "
+	    "'reason') FROM %s h WHERE h.origin OPERATOR(pg_catalog.=) "
+	    "'accepted' ORDER BY h.version", db->qname);
+	rc = pgb_db_exec(db, sql.data, 0, NULL, &res, d);
+	pgb_buf_release(&sql);
+	if (rc == -1)
+		return -1;
+	l->v = pgb_xcalloc((size_t)PQntuples(res) + 1, sizeof(*l->v));
+	for (i = 0; i < PQntuples(res); i++) {
+		struct pgb_accepted *a = &l->v[l->n++];
+
+		a->version = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		a->previous = pgb_xstrdup(PQgetvalue(res, i, 1));
+		a->reason = pgb_xstrdup(PQgetvalue(res, i, 2));
+	}
+	PQclear(res);
+	return 0;
+}
+
+const struct pgb_accepted *
+pgb_accepted_find(const struct pgb_acceptlist *l, long long version)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].version == version)
+			return &l->v[i];
+	return NULL;
+}
+
+void
+pgb_accepted_release(struct pgb_acceptlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].previous);
+		free(l->v[i].reason);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * Writes.  Each names the table by db->qname, which pgb_db_connect()
+ * quoted, and passes every value as a parameter.
+ */
+
+/* Run 'fmt' (one %s: the table) with 'n' parameters 'p'. */
+static int
+write_rows(struct pgb_db *db, const char *fmt, int n, const char *const *p,
+    struct pgb_diag *d)
+{
+	struct pgb_buf	sql;
+	int		rc;
+
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, fmt, db->qname);
+	rc = pgb_db_exec(db, sql.data, n, p, NULL, d);
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+/* "sha256:" and the hex of 'sha' into 'out'. */
+static void
+checksum_text(const unsigned char sha[PGB_SHA256_LEN],
+    char out[PGB_HEX256_LEN + 8])
+{
+	memcpy(out, "sha256:", 7);
+	pgb_hex(sha, PGB_SHA256_LEN, out + 7);
+}
+
+/* The row's INSERT ... ON CONFLICT, prepared once per session. */
+#define RECORD_SQL \
+	"INSERT INTO %s (version, name, checksum, " \
+	"bundle_id, chain, mode, status, statements_done, statements_total, " \
+	"duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, " \
+	"$4, $5, $6, $7, $8::integer, $9::integer, coalesce($10::bigint, " \
+	"(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() " \
+	"OPERATOR(pg_catalog.-) pg_catalog.now()) OPERATOR(pg_catalog.*) " \
+	"1000)::bigint), $11, $12) " \
+	"ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, " \
+	"statements_done = EXCLUDED.statements_done, " \
+	"duration_ms = EXCLUDED.duration_ms, bundle_id = EXCLUDED.bundle_id, " \
+	"applied_at = pg_catalog.now(), applied_by = EXCLUDED.applied_by, " \
+	"runtime_version = EXCLUDED.runtime_version, " \
+	"origin = EXCLUDED.origin"
+
+int
+pgb_history_prepare(struct pgb_db *db, struct pgb_diag *d)
+{
+	struct pgb_buf	sql;
+	int		rc;
+
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, RECORD_SQL, db->qname);
+	rc = pgb_db_prepare(db, PGB_PREP_RECORD, sql.data, 12, d);
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+int
+pgb_history_record(struct pgb_db *db, const struct pgb_migration *mig,
+    const char *bundle_id, enum pgb_hstatus status, size_t done,
+    long long ms, const char *origin, struct pgb_diag *d)
+{
+	char		 version[24], sha[PGB_HEX256_LEN + 8];
+	char		 chain[PGB_HEX256_LEN + 1];
+	char		 sdone[24], stotal[24], sms[24];
+	const char	*p[12];
+
+	snprintf(version, sizeof(version), "%lld", mig->version);
+	checksum_text(mig->up.sha256, sha);
+	pgb_hex(mig->chain, PGB_SHA256_LEN, chain);
+	snprintf(sdone, sizeof(sdone), "%zu", done);
+	snprintf(stotal, sizeof(stotal), "%zu", mig->up.nstmts);
+	snprintf(sms, sizeof(sms), "%lld", ms);
+	p[0] = version;
+	p[1] = mig->name;
+	p[2] = sha;
+	p[3] = bundle_id;
+	p[4] = chain;
+	p[5] = pgb_mode_name(mig->up.mode);
+	p[6] = status == PGB_H_APPLIED ? "applied" : "failed";
+	p[7] = sdone;
+	p[8] = stotal;
+	p[9] = ms < 0 ? NULL : sms;	/* NULL: time since BEGIN, server side */
+	p[10] = "pgapply " PGB_VERSION;
+	p[11] = origin;
+	/* Prepared once per session; before a pipeline, by its caller. */
+	if (pgb_history_prepare(db, d) == -1)
+		return -1;
+	return pgb_db_exec_prepared(db, PGB_PREP_RECORD, 12, p, NULL, d);
+}
+
+int
+pgb_history_record_replaced(struct pgb_db *db, const struct pgb_migration *b,
+    const char *bundle_id, struct pgb_diag *d)
+{
+	char		 version[24], sha[PGB_HEX256_LEN + 8];
+	char		 chain[PGB_HEX256_LEN + 1], origin[40];
+	const char	*p[7];
+	struct pgb_buf	 sql;
+	size_t		 i;
+	int		 rc = 0;
+
+	snprintf(origin, sizeof(origin), "replaced:%lld", b->version);
+	pgb_buf_init(&sql);
+	pgb_buf_printf(&sql, "INSERT INTO %s (version, name, checksum, "
+	    "bundle_id, chain, mode, status, statements_done, statements_total, "
+	    "duration_ms, runtime_version, origin) VALUES ($1::bigint, $2, $3, "
+	    "$4, $5, 'transaction', 'applied', 0, 0, 0, $6, $7)", db->qname);
+	/* The last entry is the baseline's own version: its row is its own. */
+	for (i = 0; i + 1 < b->nreplaces && rc == 0; i++) {
+		snprintf(version, sizeof(version), "%lld",
+		    b->replaces[i].version);
+		checksum_text(b->replaces[i].sha256, sha);
+		pgb_hex(b->replaces[i].chain, PGB_SHA256_LEN, chain);
+		p[0] = version;
+		p[1] = b->replaces[i].name;
+		p[2] = sha;
+		p[3] = bundle_id;
+		p[4] = chain;
+		p[5] = "pgapply " PGB_VERSION;
+		p[6] = origin;
+		rc = pgb_db_exec(db, sql.data, 7, p, NULL, d);
+	}
+	pgb_buf_release(&sql);
+	return rc;
+}
+
+int
+pgb_history_delete(struct pgb_db *db, long long version, struct pgb_diag *d)
+{
+	char		 v[24];
+	const char	*p[1] = { v };
+
+	snprintf(v, sizeof(v), "%lld", version);
+	return write_rows(db, "DELETE FROM %s WHERE version "
+	    "OPERATOR(pg_catalog.=) $1::bigint", 1, p, d);
+}
+
+int
+pgb_history_set_applied(struct pgb_db *db, long long version,
+    struct pgb_diag *d)
+{
+	char		 v[24];
+	const char	*p[1] = { v };
+
+	snprintf(v, sizeof(v), "%lld", version);
+	return write_rows(db, "UPDATE %s SET status = 'applied', "
+	    "statements_done = statements_total WHERE version "
+	    "OPERATOR(pg_catalog.=) $1::bigint", 1, p, d);
+}
+
+int
+pgb_history_set_applied_at(struct pgb_db *db, long long version,
+    const char *at, struct pgb_diag *d)
+{
+	char		 v[24];
+	const char	*p[2] = { v, at };
+
+	snprintf(v, sizeof(v), "%lld", version);
+	return write_rows(db, "UPDATE %s SET applied_at = $2::timestamptz "
+	    "WHERE version OPERATOR(pg_catalog.=) $1::bigint", 2, p, d);
+}
+
+int
+pgb_history_set_chain(struct pgb_db *db, long long version,
+    const unsigned char chain[PGB_SHA256_LEN], struct pgb_diag *d)
+{
+	char		 v[24], hex[PGB_HEX256_LEN + 1];
+	const char	*p[2] = { v, hex };
+
+	snprintf(v, sizeof(v), "%lld", version);
+	pgb_hex(chain, PGB_SHA256_LEN, hex);
+	return write_rows(db, "UPDATE %s SET chain = $2 WHERE version "
+	    "OPERATOR(pg_catalog.=) $1::bigint", 2, p, d);
+}
+
+void
+pgb_history_touch(struct pgb_db *db, long long version)
+{
+	struct pgb_diag	 ignore;
+	char		 v[24];
+	const char	*p[1] = { v };
+
+	snprintf(v, sizeof(v), "%lld", version);
+	(void)write_rows(db, "UPDATE %s SET status = status WHERE version "
+	    "OPERATOR(pg_catalog.=) $1::bigint", 1, p, &ignore);
+}
+
+/*
+ * A table made before accept existed has no previous_checksum or reason:
+ * add them (under the lock, in accept's own transaction; an old pgapply
+ * names its columns and never sees them).  Quietly, when they are there.
+ */
+static int
+add_accept_columns(struct pgb_db *db, struct pgb_diag *d)
+{
+	if (pgb_db_exec(db, "SELECT pg_catalog.set_config("
+	    "'client_min_messages', 'warning', true)", 0, NULL, NULL, d) == -1)
+		return -1;
+	return write_rows(db, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS "
+	    "previous_checksum pg_catalog.text, ADD COLUMN IF NOT EXISTS "
+	    "reason pg_catalog.text", 0, NULL, d);
+}
+
+int
+pgb_history_accept(struct pgb_db *db, const struct pgb_haccept *a,
+    struct pgb_diag *d)
+{
+	char		 version[24], sha[PGB_HEX256_LEN + 8];
+	char		 old[PGB_HEX256_LEN + 8], chain[PGB_HEX256_LEN + 1];
+	char		 total[24];
+	const char	*p[10];
+
+	if (add_accept_columns(db, d) == -1)
+		return -1;
+	snprintf(version, sizeof(version), "%lld", a->version);
+	checksum_text(a->sha256, sha);
+	snprintf(old, sizeof(old), "sha256:%s", a->previous);
+	pgb_hex(a->chain, PGB_SHA256_LEN, chain);
+	snprintf(total, sizeof(total), "%zu", a->up ? a->up->nstmts : 0);
+	p[0] = version;
+	p[1] = sha;
+	p[2] = old;
+	p[3] = a->reason;
+	p[4] = chain;
+	p[5] = a->bundle_id;
+	p[6] = a->name;
+	/* Its own migration's mode and count; a replaced one keeps its. */
+	p[7] = a->up ? pgb_mode_name(a->up->mode) : NULL;
+	p[8] = a->up ? total : NULL;
+	p[9] = "pgapply " PGB_VERSION;
+	return write_rows(db, "UPDATE %s SET checksum = $2, previous_checksum "
+	    "= $3, reason = $4, chain = $5, bundle_id = $6, name = $7, mode = "
+	    "coalesce($8, mode), statements_total = coalesce($9::integer, "
+	    "statements_total), statements_done = coalesce($9::integer, "
+	    "statements_done), runtime_version = $10, origin = 'accepted' "
+	    "WHERE version OPERATOR(pg_catalog.=) $1::bigint", 10, p, d);
 }

@@ -104,23 +104,6 @@ check_downs(const struct pgb_migration *const *t, size_t n,
 	return rc;
 }
 
-static int
-delete_row(struct pgb_db *db, long long version, struct pgb_diag *d)
-{
-	struct pgb_buf	 sql;
-	char		 v[24];
-	const char	*p[1] = { v };
-	int		 rc;
-
-	snprintf(v, sizeof(v), "%lld", version);
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "DELETE FROM %s WHERE version "
-	    "OPERATOR(pg_catalog.=) $1::bigint", db->qname);
-	rc = pgb_db_exec(db, sql.data, 1, p, NULL, d);
-	pgb_buf_release(&sql);
-	return rc;
-}
-
 /* One down script, with the removal of its history row. */
 static int
 revert_one(struct pgb_db *db, const struct pgb_migration *mig,
@@ -149,7 +132,7 @@ revert_one(struct pgb_db *db, const struct pgb_migration *mig,
 		pgb_ended_tx("down script of", mig, d);
 		goto fail;
 	}
-	if (delete_row(db, mig->version, d) == -1)
+	if (pgb_history_delete(db, mig->version, d) == -1)
 		goto fail;
 	if (tx && pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d) == -1)
 		return -1;
@@ -225,25 +208,6 @@ pgb_plan_rollback(struct pgb_db *db, const struct pgb_manifest *m,
 	return rc;
 }
 
-/* The other tool's time for 'version's row, in place of now(). */
-static int
-set_applied_at(struct pgb_db *db, long long version, const char *at,
-    struct pgb_diag *d)
-{
-	struct pgb_buf	 sql;
-	char		 v[24];
-	const char	*p[2] = { v, at };
-	int		 rc;
-
-	snprintf(v, sizeof(v), "%lld", version);
-	pgb_buf_init(&sql);
-	pgb_buf_printf(&sql, "UPDATE %s SET applied_at = $2::timestamptz "
-	    "WHERE version = $1::bigint", db->qname);
-	rc = pgb_db_exec(db, sql.data, 2, p, NULL, d);
-	pgb_buf_release(&sql);
-	return rc;
-}
-
 /*
  * Mark bundle migrations as applied without running them; 'at' (NULL,
  * or per version NULL) when another tool applied them.
@@ -263,9 +227,10 @@ record_unrun(struct pgb_db *db, const struct pgb_manifest *m,
 		if ((mig = pgb_find_mig(m, versions[i])) == NULL ||
 		    pgb_find_row(h, versions[i]) != NULL)
 			continue;
-		if (pgb_record_as(db, mig, o, "applied", mig->up.nstmts, 0,
-		    origin, d) == -1 || (at != NULL && at[i] != NULL &&
-		    set_applied_at(db, versions[i], at[i], d) == -1)) {
+		if (pgb_history_record(db, mig, o->bundle_id, PGB_H_APPLIED,
+		    mig->up.nstmts, 0, origin, d) == -1 || (at != NULL &&
+		    at[i] != NULL && pgb_history_set_applied_at(db, versions[i],
+		    at[i], d) == -1)) {
 			pgb_rollback_tx(db);
 			return -1;
 		}

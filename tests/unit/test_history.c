@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "db.h"
+#include "history.h"
 
 #define HEX	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
