@@ -77,8 +77,8 @@ int	pgb_sig_verify(const struct pgb_pubkey *keys, size_t n,
 
 /*
  * Append "ID (label), ID (label)" for keys[idx[0..n-1]] (idx NULL: the
- * first 'n' keys) to 'b', labels cut to 40 bytes and left out when
- * 'labels' is 0; "none" when 'n' is 0.
+ * first 'n' keys) to 'b', a label over 40 bytes as "..." and its last
+ * 37, labels left out when 'labels' is 0; "none" when 'n' is 0.
  */
 struct pgb_buf;
 void	pgb_keys_list(struct pgb_buf *b, const struct pgb_pubkey *keys,

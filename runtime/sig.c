@@ -466,14 +466,18 @@ pgb_keys_list(struct pgb_buf *b, const struct pgb_pubkey *keys,
     const size_t *idx, size_t n, int labels)
 {
 	const struct pgb_pubkey	*k;
-	size_t			 i;
+	size_t			 i, len = 0;
 
 	if (n == 0)
 		pgb_buf_puts(b, "none");
 	for (i = 0; i < n; i++) {
 		k = &keys[idx != NULL ? idx[i] : i];
 		pgb_buf_printf(b, "%s%s", i ? ", " : "", k->id);
-		if (labels && k->label[0] != '\0')
-			pgb_buf_printf(b, " (%.*s)", LABEL_CUT, k->label);
+		/* The end of a long path names the file. */
+		if (labels && (len = strlen(k->label)) > LABEL_CUT)
+			pgb_buf_printf(b, " (...%s)", k->label + len -
+			    (LABEL_CUT - 3));
+		else if (labels && len > 0)
+			pgb_buf_printf(b, " (%s)", k->label);
 	}
 }

