@@ -82,7 +82,7 @@ my $ok1 = "CREATE TABLE t1 (id int PRIMARY KEY);\n";
 	my $db = $pg->createdb;
 	my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', Pgb::bundle($m));
 	is($code, 5, 'a false verify query exits 5');
-	like($err, qr/verify query 1 of '001_seed' did not return true/,
+	like($err, qr/^pgapply: verify query 1 of '001_seed' \(migrations\/001_seed\.sql:1\) did not return true: it returned false$/m,
 	    'names the verify query and migration');
 	is(tables($db), '', 'and the migration rolled back');
 }

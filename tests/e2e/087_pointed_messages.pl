@@ -84,4 +84,56 @@ my $cause = 'the bundle or its signature changed after signing, or it was '
 	    '--json: the cause and the keys in the detail');
 }
 
+# --- a verify query that is not true: its file:line and what it returned ----------------
+{
+	my @cases = (
+	    ['SELECT count(*) = 2 FROM v', 'did not return true: it returned false'],
+	    ['SELECT NULL::boolean', 'did not return true: it returned NULL'],
+	    ['SELECT true WHERE false', 'did not return true: it returned no rows'],
+	    ['SELECT true FROM generate_series(1, 3)', 'did not return true: it returned 3 rows'],
+	    ['SELECT true, false', 'did not return true: it returns 2 columns, not 1, so it was not run'],
+	    ['SELECT 1', "did not return true: it returned '1', not a boolean"],
+	);
+	for my $c (@cases) {
+		my ($q, $what) = @$c;
+		my $b = Pgb::bundle(Pgb::migrations('001_v.sql' => "-- pgbundle:allow no-down\n"
+		    . "CREATE TABLE v (id int);\n-- verify: $q\n"));
+		# Piped (the migration in one round trip, then again alone to
+		# say how), and plain (--single-transaction runs no pipeline).
+		for my $how ([], ['--single-transaction']) {
+			my $name = "'$q'" . (@$how ? ' (plain)' : ' (piped)');
+			my $db = $pg->createdb;
+			my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $b, @$how);
+			is($code, 5, "$name: exit 5");
+			is($err, "pgapply: verify query 1 of '001_v' (migrations/001_v.sql:3) "
+			    . "$what\n  SQL: $q\n", "$name: the exact message");
+			is($pg->psql($db, "SELECT to_regclass('public.v') IS NULL"), 't',
+			    "$name: the migration was rolled back");
+			is($pg->psql($db, 'SELECT count(*) FROM pgbundle.history'), '0',
+			    "$name: no history row");
+		}
+	}
+
+	# A verify query the server refuses: its words, and exit 5.
+	my $q = 'SELECT count(*) = 0 FROM nosuch';
+	my $b = Pgb::bundle(Pgb::migrations('001_v.sql' => "-- pgbundle:allow no-down\n"
+	    . "-- verify: $q\nCREATE TABLE v (id int);\n"));
+	for my $how ([], ['--single-transaction']) {
+		my $name = 'an error' . (@$how ? ' (plain)' : ' (piped)');
+		my $db = $pg->createdb;
+		my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $b, @$how);
+		is($code, 5, "$name: exit 5");
+		is($err, "pgapply: verify query 1 of '001_v' (migrations/001_v.sql:2) failed\n"
+		    . "  SQLSTATE 42P01: relation \"nosuch\" does not exist\n  SQL: $q\n",
+		    "$name: the exact message");
+		is($pg->psql($db, "SELECT to_regclass('public.v') IS NULL"), 't',
+		    "$name: the migration was rolled back");
+	}
+
+	# The manifest carries the line.
+	my ($code, $out) = PgbTest::run('tar', '-xzOf', $b, 'MANIFEST');
+	like($out, qr/^verify \Q$q\E\nverify-line 2\n/m, 'the manifest says verify-line 2')
+	    or diag($out);
+}
+
 done_testing();
