@@ -4,7 +4,8 @@
 # signed it) names both causes and the trusted keys; a failed verify query
 # names its file:line and what it returned, on the pipelined path and the
 # plain one; status names migrations the same way with or without FILE;
-# rollback --json counts the down script's statements from the start.
+# rollback --json counts the down script's statements from its first
+# event.
 use strict;
 use warnings;
 
@@ -134,6 +135,43 @@ my $cause = 'the bundle or its signature changed after signing, or it was '
 	my ($code, $out) = PgbTest::run('tar', '-xzOf', $b, 'MANIFEST');
 	like($out, qr/^verify \Q$q\E\nverify-line 2\n/m, 'the manifest says verify-line 2')
 	    or diag($out);
+}
+
+# --- status names migrations the same way with or without FILE ---------------------------
+{
+	my $db = $pg->createdb;
+	my $b = Pgb::bundle(Pgb::migrations(
+	    '001_a.sql' => "-- pgbundle:allow no-down\nCREATE TABLE a ();\n",
+	    '002_b.sql' => "-- pgbundle:allow no-down\nCREATE TABLE b ();\n",
+	    '003_c.sql' => "-- pgbundle:allow no-down\nCREATE TABLE c ();\n"));
+	my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $b);
+	is($code, 0, 'applied') or diag($err);
+	my ($c1, $with) = Pgb::pgapply($pg, $db, 'status', $b);
+	my ($c2, $without) = Pgb::pgapply($pg, $db, 'status', undef);
+	is($c1 + $c2, 0, 'status with and without FILE: exit 0');
+	my @names = map { [map { (split ' ')[1] } split /\n/, $_] } $with, $without;
+	is_deeply($names[0], [qw(1_a 2_b 3_c)], 'with FILE: by version and name');
+	is_deeply($names[1], $names[0], 'without FILE: the same names');
+	$pg->psql($db, "DELETE FROM pgbundle.history WHERE version = 3");
+	($code, $with) = Pgb::pgapply($pg, $db, 'status', $b);
+	like($with, qr/^pending  3_c\s*$/m, 'a pending migration: named the same way');
+}
+
+# --- rollback --json: the down script's statement count, from its first event -----------
+{
+	my $db = $pg->createdb;
+	my $b = Pgb::bundle(Pgb::migrations('001_a.sql' => "CREATE TABLE a ();\nSELECT 1;\n",
+	    '001_a.down.sql' => "DROP TABLE a;\nSELECT 1;\nSELECT 2;\n"));
+	my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'apply', $b);
+	is($code, 0, 'applied') or diag($err);
+	($code, $out, $err) = Pgb::pgapply($pg, $db, 'rollback', $b, '--steps', '1', '--json');
+	is($code, 0, 'rolled back') or diag($err);
+	my @ev = map { $json->decode($_) } split /\n/, $out;
+	my ($begin) = grep { $_->{event} eq 'begin' } @ev;
+	my ($done) = grep { $_->{event} eq 'reverted' } @ev;
+	is($begin->{statements}, 3, 'begin: the down script\'s 3 statements, not the up script\'s 2');
+	is($done->{statements}, 3, 'reverted: 3 statements');
+	is($pg->psql($db, "SELECT to_regclass('public.a') IS NULL"), 't', 'the table is gone');
 }
 
 done_testing();
