@@ -518,9 +518,34 @@ sign_and_verify(const struct pgb_build_opts *o, const struct pgb_buf *bundle,
 	return 0;
 }
 
+/*
+ * Whether the bundle at 'path' gets a SHA256SUMS line: asked for with
+ * --sums, or the folder is named "bundles" (the default -o), a folder
+ * of releases.  A shared folder (/tmp, a home folder) never grows one.
+ * Called once the folder exists.
+ */
+static int
+wants_sums(const char *path, int asked)
+{
+	char		 dir[PATH_MAX], real[PATH_MAX];
+	const char	*slash = strrchr(path, '/'), *base;
+
+	if (asked)
+		return 1;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)snprintf(dir, sizeof(dir), "%.*s",
+	    (int)(slash - path + 1), path) >= sizeof(dir))
+		return 0;
+	if (realpath(dir, real) == NULL)
+		return 0;
+	base = strrchr(real, '/');
+	return strcmp(base ? base + 1 : real, "bundles") == 0;
+}
+
 static int
 write_outputs(const char *path, const struct pgb_buf *bundle,
-    const unsigned char *sig, struct pgb_diag *d)
+    const unsigned char *sig, int sums, struct pgb_diag *d)
 {
 	char	sigpath[PATH_MAX];
 
@@ -536,6 +561,8 @@ write_outputs(const char *path, const struct pgb_buf *bundle,
 	} else if (unlink(sigpath) == -1 && errno != ENOENT)
 		return pgb_fail(d, PGB_EINTERNAL, "cannot remove stale '%s': %s",
 		    sigpath, strerror(errno));
+	if (!wants_sums(path, sums))
+		return 0;
 	return update_sums(path, (const unsigned char *)bundle->data,
 	    bundle->len, d);
 }
@@ -624,7 +651,7 @@ build(const struct pgb_build_opts *o, struct pgb_report *r,
 	else
 		default_path(&m, res->path, sizeof(res->path));
 	if (o->write && write_outputs(res->path, &bundle,
-	    o->key ? sig : NULL, d) == -1)
+	    o->key ? sig : NULL, o->sums, d) == -1)
 		goto out;
 	if (o->write && sum.len > 0) {
 		if (write_sum(o->dir, &sum, d) == -1)

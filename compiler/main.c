@@ -43,6 +43,7 @@ static const char usage_text[] =
 "       pgbundle build [DIR] [-o FILE] (--key KEY | --unsigned [--signer PUB])\n"
 "                [--strict] [--project NAME] [--target NAME]\n"
 "                [--include-root DIR] [-q] [--layout NAME] [--lint-all]\n"
+"                [--sums]\n"
 "       pgbundle check [DIR] [--strict] [--include-root DIR] [--layout NAME]\n"
 "                [-q] [--db URL | --db-file PATH | --scratch] [--archive DIR]\n"
 "                [--locks] [--json] [--lint-all]\n"
@@ -97,6 +98,8 @@ static const char help_text[] =
 "      --strict        treat lint warnings as errors\n"
 "      --lint-all      build, check: lint released migrations too (those\n"
 "                      DIR/pgbundle.sum records; by default only new ones)\n"
+"      --sums          build: add the bundle's line to SHA256SUMS beside it\n"
+"                      (by default only in a folder named bundles)\n"
 "      --project NAME  project name (default: the folder holding DIR)\n"
 "      --target NAME   record a deploy target (pgapply --expect-target)\n"
 "      --include-root DIR  resolve \\i paths from DIR (default: the cwd);\n"
@@ -140,7 +143,7 @@ enum { OPT_UNSIGNED = 256, OPT_STRICT, OPT_PROJECT, OPT_TARGET,
 enum { OPT_SIGNER = 768, OPT_SIGFROM, OPT_MINISIG, OPT_MINISIGN };
 
 enum { OPT_DB = 512, OPT_SCRATCH, OPT_ARCHIVE, OPT_LOCKS, OPT_THROUGH,
-	OPT_DATA, OPT_DB_FILE, OPT_SCHEMA_ONLY, OPT_LINT_ALL };
+	OPT_DATA, OPT_DB_FILE, OPT_SCHEMA_ONLY, OPT_LINT_ALL, OPT_SUMS };
 
 #define DATA_MAX	64	/* --data tables, and --schema-only tables */
 
@@ -166,6 +169,7 @@ static const struct option longopts[] = {
 	{ "data",	  required_argument, NULL, OPT_DATA },
 	{ "schema-only",  required_argument, NULL, OPT_SCHEMA_ONLY },
 	{ "lint-all",	  no_argument,	     NULL, OPT_LINT_ALL },
+	{ "sums",	  no_argument,	     NULL, OPT_SUMS },
 	{ "signer",	  required_argument, NULL, OPT_SIGNER },
 	{ "signature-from", required_argument, NULL, OPT_SIGFROM },
 	{ "minisig",	  no_argument,	     NULL, OPT_MINISIG },
@@ -198,6 +202,7 @@ struct args {
 	const char	*schema_only[DATA_MAX];
 	size_t		 nschema_only;
 	int		 lint_all;
+	int		 sums;
 	long long	 through;
 	int		 scratch, locks, has_through;
 	const char	*signer;	/* build --unsigned, sign, cosign */
@@ -498,6 +503,7 @@ cmd_build(const struct args *a, int write)
 	o.write = write;
 	o.layout = a->layout;
 	o.lint_all = a->lint_all;
+	o.sums = a->sums;
 	o.sum = write ? PGB_SUM_UPDATE : PGB_SUM_CHECK;
 	if (!write)
 		o.key = NULL;
@@ -1241,6 +1247,9 @@ parse_args(int argc, char *argv[], struct args *a)
 			break;
 		case OPT_LINT_ALL:
 			a->lint_all = 1;
+			break;
+		case OPT_SUMS:
+			a->sums = 1;
 			break;
 		case OPT_SIGNER:
 			a->signer = optarg;

@@ -574,6 +574,7 @@ struct directives {
 	char	**allow;
 	size_t	 nallow;
 	char	**verify;
+	unsigned *verify_line;	/* the line of each "-- verify:" */
 	size_t	 nverify;
 	unsigned baseline;	/* line of "pgbundle:baseline-of", or 0 */
 	long long bfirst, blast;
@@ -593,6 +594,7 @@ directives_release(struct directives *dv)
 	for (i = 0; i < dv->nverify; i++)
 		free(dv->verify[i]);
 	free(dv->verify);
+	free(dv->verify_line);
 	for (i = 0; i < dv->nrep; i++)
 		free(dv->rep[i].name);
 	free(dv->rep);
@@ -825,6 +827,10 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 			else if (check_verify(a, file, lx.dirs[i].line, q) == 0) {
 				dv->verify = pgb_xreallocarray(dv->verify,
 				    dv->nverify + 1, sizeof(*dv->verify));
+				dv->verify_line = pgb_xreallocarray(
+				    dv->verify_line, dv->nverify + 1,
+				    sizeof(*dv->verify_line));
+				dv->verify_line[dv->nverify] = lx.dirs[i].line;
 				dv->verify[dv->nverify++] = pgb_xstrdup(q);
 			}
 		} else if (strncmp(t, "pgbundle:", 9) == 0) {
@@ -1279,8 +1285,10 @@ pgb_source_compile(const struct pgb_srcmig *sm,
 	compile_script(sm, 0, upsec, o, seen, &created, &out->up,
 	    &dv, uptext, r, &errors);
 	out->verify = dv.verify;
+	out->verify_line = dv.verify_line;
 	out->nverify = dv.nverify;
 	dv.verify = NULL;
+	dv.verify_line = NULL;
 	dv.nverify = 0;
 	if (errors == 0 && (dv.baseline || dv.nrep > 0))
 		errors += set_baseline(sm, &dv, out, r);

@@ -32,6 +32,9 @@ struct pgb_build_opts {
 					   bundle (pgbundle sum) */
 	int		 lint_all;	/* lint released migrations too (those
 					   DIR/pgbundle.sum records) */
+	int		 sums;		/* a SHA256SUMS line beside the bundle
+					   wherever it is; without it only in
+					   a folder named "bundles" */
 };
 
 struct pgb_build_result {

@@ -69,6 +69,9 @@ struct pgb_migration {
 	struct pgb_script down;
 	unsigned char chain[PGB_SHA256_LEN];
 	char	**verify;	/* verify queries, run after the statements */
+	unsigned *verify_line;	/* each one's line in the up script's
+				   source file; 0: not known (a manifest
+				   written before verify-line existed) */
 	size_t	 nverify;
 	/*
 	 * A baseline (pgbundle squash) replaces migrations baseline_first

@@ -56,15 +56,33 @@ void	pgb_key_id(const unsigned char raw[PGB_ED25519_LEN],
 	    char out[PGB_KEYID_LEN + 1]);
 
 /*
+ * Why a signature does not verify.  Ed25519 cannot tell the two causes
+ * apart, and the manifest that names the signer is not read before the
+ * signature verifies, so the messages name both.
+ */
+#define PGB_SIG_CAUSE	"the bundle or its signature changed after " \
+			"signing, or it was signed by a key not trusted here"
+
+/*
  * Check the Ed25519 signature 'sig' of 'siglen' bytes over 'msg' with
  * each of the 'n' keys in turn.  0: *which (when not NULL) is the index of
  * the key that verified it.  -1 with PGB_EBUNDLE: "signature is N bytes,
- * expected 64", or "signature does not match any trusted key" with the
- * ids tried in the detail.
+ * expected 64", or "signature does not match any trusted key" with
+ * PGB_SIG_CAUSE and the trusted keys ("trusted key(s): ID (label), ...")
+ * in the detail, or "no trusted key was given" when 'n' is 0.
  */
 int	pgb_sig_verify(const struct pgb_pubkey *keys, size_t n,
 	    const void *msg, size_t len, const unsigned char *sig,
 	    size_t siglen, size_t *which, struct pgb_diag *d);
+
+/*
+ * Append "ID (label), ID (label)" for keys[idx[0..n-1]] (idx NULL: the
+ * first 'n' keys) to 'b', a label over 40 bytes as "..." and its last
+ * 37, labels left out when 'labels' is 0; "none" when 'n' is 0.
+ */
+struct pgb_buf;
+void	pgb_keys_list(struct pgb_buf *b, const struct pgb_pubkey *keys,
+	    const size_t *idx, size_t n, int labels);
 
 /*
  * 1 if 'sig' is k's Ed25519 signature of the 'len' bytes at 'msg'; 0 if

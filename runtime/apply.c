@@ -344,12 +344,54 @@ pgb_run_stmt(struct pgb_db *db, const struct pgb_script *sc, size_t i,
 	return sc->mode == PGB_MODE_TX ? committed_part(db->ended, d) : -1;
 }
 
+#define BOOL_OID	16	/* pg_type's boolean, the same in every release */
+
+/*
+ * Where verify query 'i' of 'mig' is written: "FILE:LINE" of its "--
+ * verify:" comment, or FILE alone from a manifest without verify-line.
+ */
+static const char *
+verify_where(const struct pgb_migration *mig, size_t i, char *buf,
+    size_t len)
+{
+	if (mig->verify_line != NULL && mig->verify_line[i] > 0)
+		snprintf(buf, len, "%s:%u", mig->up.path, mig->verify_line[i]);
+	else
+		snprintf(buf, len, "%s", mig->up.path);
+	return buf;
+}
+
+/*
+ * What a verify query that is not true returned, after "it returned":
+ * one row of one column expected, a boolean true.
+ */
+static void
+verify_result(const PGresult *res, char *buf, size_t len)
+{
+	char	value[64];
+	int	n = PQntuples(res);
+
+	if (n == 0)
+		snprintf(buf, len, "no rows");
+	else if (n > 1)
+		snprintf(buf, len, "%d rows", n);
+	else if (PQgetisnull(res, 0, 0))
+		snprintf(buf, len, "NULL");
+	else if (PQftype(res, 0) == BOOL_OID)
+		snprintf(buf, len, "false");
+	else
+		snprintf(buf, len, "'%s', not a boolean", pgb_text_clean(value,
+		    sizeof(value), PQgetvalue(res, 0, 0)));
+}
+
 int
 pgb_run_verify(struct pgb_db *db, const struct pgb_migration *mig,
     struct pgb_diag *d)
 {
 	PGresult	*res;
-	char		 label[PGB_NAME_MAX + 8];
+	struct pgb_buf	 b;
+	char		 label[PGB_NAME_MAX + 8], where[PGB_NAME_MAX + 32];
+	char		 got[96];
 	size_t		 i;
 	int		 ok;
 
@@ -359,24 +401,46 @@ pgb_run_verify(struct pgb_db *db, const struct pgb_migration *mig,
 	 * ROLLBACK, ... return none) nor hide a second statement.
 	 */
 	for (i = 0; i < mig->nverify; i++) {
+		pgb_mig_label(mig, label, sizeof(label));
+		verify_where(mig, i, where, sizeof(where));
 		if (pgb_db_exec_one(db, mig->verify[i], 1, &res, d) == -1) {
 			char server[sizeof(d->detail)];
+			/*
+			 * Refused before it ran (another number of columns):
+			 * pgapply's own words, no server's, so no detail.
+			 */
+			if (d->code == PGB_ESQL && d->sqlstate[0] == '\0' &&
+			    d->detail[0] == '\0') {
+				snprintf(got, sizeof(got), "%.*s",
+				    PGB_CUT(d->msg, sizeof(got) - 1), d->msg);
+				pgb_fail(d, PGB_ESQL, "verify query %zu of '%s' "
+				    "(%s) did not return true: %s", i + 1,
+				    label, where, got);
+				pgb_detail(d, "SQL: %s", mig->verify[i]);
+				return -1;
+			}
+			/* Keeps the server's SQLSTATE and words in 'd'. */
 			snprintf(server, sizeof(server), "%s", d->detail[0] ?
 			    d->detail : d->msg);
-			snprintf(d->msg, sizeof(d->msg), "verify query %zu of "
-			    "'%s' failed", i + 1, pgb_mig_label(mig, label,
-			    sizeof(label)));
+			pgb_buf_init(&b);
+			pgb_buf_printf(&b, "verify query %zu of '%s' (%s) "
+			    "failed", i + 1, label, where);
+			snprintf(d->msg, sizeof(d->msg), "%.*s",
+			    PGB_CUT(b.data, sizeof(d->msg) - 1), b.data);
+			pgb_buf_release(&b);
 			pgb_detail(d, "%s\nSQL: %s", server, mig->verify[i]);
 			return -1;
 		}
 		ok = PQntuples(res) == 1 && PQnfields(res) == 1 &&
 		    !PQgetisnull(res, 0, 0) &&
 		    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		if (!ok)
+			verify_result(res, got, sizeof(got));
 		PQclear(res);
 		if (!ok) {
-			pgb_fail(d, PGB_ESQL, "verify query %zu of '%s' did not "
-			    "return true", i + 1, pgb_mig_label(mig, label,
-			    sizeof(label)));
+			pgb_fail(d, PGB_ESQL, "verify query %zu of '%s' (%s) did "
+			    "not return true: it returned %s", i + 1, label,
+			    where, got);
 			pgb_detail(d, "SQL: %s", mig->verify[i]);
 			return -1;
 		}

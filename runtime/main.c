@@ -472,8 +472,9 @@ json_mig(const struct pgb_event *ev)
 {
 	/* A rollback runs the down script: its mode and statements. */
 	const struct pgb_script *sc = ev->mig == NULL ? NULL :
-	    ev->kind == PGB_EV_DOWN || ev->kind == PGB_EV_REVERTED ?
-	    &ev->mig->down : &ev->mig->up;
+	    ev->kind == PGB_EV_DOWN || ev->kind == PGB_EV_REVERTED ||
+	    (ev->kind == PGB_EV_BEGIN && ev->state != NULL &&
+	    strcmp(ev->state, "revert") == 0) ? &ev->mig->down : &ev->mig->up;
 
 	if (ev->mig != NULL) {
 		printf(",\"version\":%lld,\"name\":", ev->mig->version);
@@ -544,6 +545,24 @@ label_of(const struct pgb_migration *m, char *out, size_t len)
 	return pgb_text_clean(out, len, pgb_mig_label(m, raw, sizeof(raw)));
 }
 
+/*
+ * A status row's migration by version and name, as the history holds
+ * them, so that status names it the same with FILE or without (a file's
+ * own label, "001_a", cannot be had from the history); safe for a
+ * terminal, as a history name may be anything at all.
+ */
+static const char *
+status_label(const struct pgb_event *ev, char *out, size_t len)
+{
+	char		 raw[PGB_NAME_MAX + 32];
+	long long	 v = ev->mig ? ev->mig->version : ev->row->version;
+	const char	*name = ev->mig ? ev->mig->name : ev->row->name;
+
+	snprintf(raw, sizeof(raw), "%lld%s%.*s", v, name[0] ? "_" : "",
+	    PGB_CUT(name, PGB_NAME_MAX), name);
+	return pgb_text_clean(out, len, raw);
+}
+
 static void
 emit_human(const struct args *a, const struct pgb_event *ev)
 {
@@ -589,14 +608,7 @@ emit_human(const struct args *a, const struct pgb_event *ev)
 			    ev->count);
 		break;
 	case PGB_EV_STATUS:
-		if (ev->mig != NULL)
-			label_of(ev->mig, label, sizeof(label));
-		else {
-			/* A name from the history table: anything at all. */
-			snprintf(raw, sizeof(raw), "%lld_%s", ev->row->version,
-			    ev->row->name);
-			pgb_text_clean(label, sizeof(label), raw);
-		}
+		status_label(ev, label, sizeof(label));
 		printf("%-8s %-40s %s", ev->state, label, ev->row ?
 		    pgb_text_clean(when, sizeof(when), ev->row->applied_at) :
 		    "");

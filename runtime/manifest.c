@@ -670,7 +670,7 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
     const unsigned char *prev, unsigned char *chain)
 {
 	struct pgb_migration	*mg, *last;
-	unsigned long long	 v;
+	unsigned long long	 v, vline;
 	unsigned char		 want[PGB_SHA256_LEN];
 	size_t			 i;
 	int			 r;
@@ -773,8 +773,25 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 			    PGB_VERIFY_MAX);
 		mg->verify = pgb_xreallocarray(mg->verify, mg->nverify + 1,
 		    sizeof(*mg->verify));
+		mg->verify_line = pgb_xreallocarray(mg->verify_line,
+		    mg->nverify + 1, sizeof(*mg->verify_line));
+		mg->verify_line[mg->nverify] = 0;
 		mg->verify[mg->nverify++] = pgb_xstrdup(p->f[1]);
 		NEXT();
+		/* Optional: the line of its "-- verify:" comment. */
+		if (strcmp(p->f[0], "verify-line") == 0) {
+			if (p->nf != 2)
+				return perr(p, "'verify-line' takes a line "
+				    "number");
+			if (parse_num(p, "verify line", p->f[1], UINT_MAX,
+			    &vline) == -1)
+				return -1;
+			if (vline == 0)
+				return perr(p, "verify line is 0 (lines count "
+				    "from 1)");
+			mg->verify_line[mg->nverify - 1] = (unsigned)vline;
+			NEXT();
+		}
 	}
 	if (strcmp(p->f[0], "down") == 0) {
 		/* MODE [idempotent] [keeps-session] */
@@ -807,6 +824,7 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 	if (strcmp(p->f[0], "end") != 0) {
 		if (strcmp(p->f[0], "stmt") == 0 ||
 		    strcmp(p->f[0], "verify") == 0 ||
+		    strcmp(p->f[0], "verify-line") == 0 ||
 		    strcmp(p->f[0], "down") == 0 ||
 		    strcmp(p->f[0], "down-stmt") == 0)
 			return perr(p, "'%s' out of place (order: stmt, "
@@ -990,6 +1008,7 @@ migration_release(struct pgb_migration *mg)
 	for (i = 0; i < mg->nverify; i++)
 		free(mg->verify[i]);
 	free(mg->verify);
+	free(mg->verify_line);
 	for (i = 0; i < mg->nreplaces; i++)
 		free(mg->replaces[i].name);
 	free(mg->replaces);
@@ -1091,8 +1110,12 @@ pgb_manifest_write(struct pgb_manifest *m, struct pgb_buf *out)
 			    mg->replaces[j].name : "");
 		}
 		write_stmts(&b, "stmt", &mg->up);
-		for (j = 0; j < mg->nverify; j++)
+		for (j = 0; j < mg->nverify; j++) {
 			pgb_buf_printf(&b, "verify %s\n", mg->verify[j]);
+			if (mg->verify_line != NULL && mg->verify_line[j] > 0)
+				pgb_buf_printf(&b, "verify-line %u\n",
+				    mg->verify_line[j]);
+		}
 		if (mg->has_down) {
 			pgb_hex(mg->down.sha256, PGB_SHA256_LEN, hex);
 			pgb_buf_printf(&b, "down %s %s %zu %s%s%s\n",

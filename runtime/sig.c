@@ -30,9 +30,11 @@
 #include "sig.h"
 #include "banned.h"
 
-#if PGB_KEYS_MAX * (PGB_KEYID_LEN + 2) > 512
-#error "the list of key ids tried must fit in pgb_diag.detail"
-#endif
+#define LABEL_CUT	40	/* a key's label in a list of keys */
+
+_Static_assert(sizeof(PGB_SIG_CAUSE) + 16 + PGB_KEYS_MAX *
+    (PGB_KEYID_LEN + 2) <= sizeof(((struct pgb_diag *)0)->detail),
+    "the cause and the trusted key ids must fit in pgb_diag.detail");
 
 #define PEM_TEXT_LABEL	"(PEM text)"
 
@@ -427,6 +429,7 @@ pgb_sig_verify(const struct pgb_pubkey *keys, size_t n, const void *msg,
 {
 	struct pgb_buf	 ids;
 	size_t		 i;
+	int		 labels;
 
 	if (siglen != PGB_SIG_LEN)
 		return pgb_fail(d, PGB_EBUNDLE, "signature is %zu bytes, "
@@ -439,13 +442,42 @@ pgb_sig_verify(const struct pgb_pubkey *keys, size_t n, const void *msg,
 		}
 	}
 	pgb_fail(d, PGB_EBUNDLE, "signature does not match any trusted key");
-	pgb_buf_init(&ids);
-	for (i = 0; i < n; i++)
-		pgb_buf_printf(&ids, "%s%s", i ? ", " : "", keys[i].id);
-	if (n == 0)
+	if (n == 0) {
 		pgb_detail(d, "no trusted key was given");
-	else
-		pgb_detail(d, "key%s tried: %s", n == 1 ? "" : "s", ids.data);
+		return -1;
+	}
+	pgb_buf_init(&ids);
+	/* Labels help a reader; the key ids alone always fit. */
+	for (labels = 1; labels >= 0; labels--) {
+		ids.len = 0;
+		pgb_buf_printf(&ids, "%s\ntrusted key%s: ", PGB_SIG_CAUSE,
+		    n == 1 ? "" : "s");
+		pgb_keys_list(&ids, keys, NULL, n, labels);
+		if (ids.len < sizeof(d->detail))
+			break;
+	}
+	pgb_detail(d, "%s", ids.data);
 	pgb_buf_release(&ids);
 	return -1;
+}
+
+void
+pgb_keys_list(struct pgb_buf *b, const struct pgb_pubkey *keys,
+    const size_t *idx, size_t n, int labels)
+{
+	const struct pgb_pubkey	*k;
+	size_t			 i, len = 0;
+
+	if (n == 0)
+		pgb_buf_puts(b, "none");
+	for (i = 0; i < n; i++) {
+		k = &keys[idx != NULL ? idx[i] : i];
+		pgb_buf_printf(b, "%s%s", i ? ", " : "", k->id);
+		/* The end of a long path names the file. */
+		if (labels && (len = strlen(k->label)) > LABEL_CUT)
+			pgb_buf_printf(b, " (...%s)", k->label + len -
+			    (LABEL_CUT - 3));
+		else if (labels && len > 0)
+			pgb_buf_printf(b, " (%s)", k->label);
+	}
 }

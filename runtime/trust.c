@@ -29,8 +29,6 @@
 #include "trust.h"
 #include "banned.h"
 
-#define LABEL_CUT	40	/* a key's label in a list of keys */
-
 static int	 read_sig(const char *, int, unsigned char *, int *,
 		    struct pgb_diag *);
 static int	 add_file(struct pgb_sigset *, const char *, int, size_t,
@@ -39,8 +37,6 @@ static int	 trust_line(struct pgb_trust *, const char *, const char *,
 		    size_t, unsigned, int *, struct pgb_diag *);
 static int	 trust_block(struct pgb_trust *, const char *, const char *,
 		    size_t, unsigned, struct pgb_diag *);
-static void	 list_keys(struct pgb_buf *, const struct pgb_pubkey *,
-		    const size_t *, size_t, int);
 static void	 shortfall(const struct pgb_pubkey *, size_t, size_t,
 		    const struct pgb_sigset *, const int *, const int *,
 		    size_t, struct pgb_diag *);
@@ -345,26 +341,10 @@ pgb_sigset_release(struct pgb_sigset *s)
 	s->n = 0;
 }
 
-/* "id (label), id (label)" for the keys 'idx'; labels left out on request. */
-static void
-list_keys(struct pgb_buf *b, const struct pgb_pubkey *keys, const size_t *idx,
-    size_t n, int labels)
-{
-	size_t	i;
-
-	if (n == 0)
-		pgb_buf_puts(b, "none");
-	for (i = 0; i < n; i++) {
-		pgb_buf_printf(b, "%s%s", i ? ", " : "", keys[idx[i]].id);
-		if (labels && keys[idx[i]].label[0] != '\0')
-			pgb_buf_printf(b, " (%.*s)", LABEL_CUT,
-			    keys[idx[i]].label);
-	}
-}
-
 /*
  * The refusal when fewer than 'min' keys signed: who did ('done'), who
- * is missing, and which files did not verify ('bad').
+ * is missing (when one key was needed and none signed: why that happens
+ * and the keys trusted), and which files did not verify ('bad').
  */
 static void
 shortfall(const struct pgb_pubkey *keys, size_t nkeys, size_t min,
@@ -391,10 +371,17 @@ shortfall(const struct pgb_pubkey *keys, size_t nkeys, size_t min,
 	/* Labels help a reader; the key ids alone always fit. */
 	for (labels = 1; labels >= 0; labels--) {
 		b.len = 0;
-		pgb_buf_puts(&b, "signed: ");
-		list_keys(&b, keys, yes, ny, labels);
-		pgb_buf_puts(&b, "\nmissing: ");
-		list_keys(&b, keys, no, nn, labels);
+		if (count == 0 && min == 1) {
+			/* As pgb_sig_verify() says it of one signature. */
+			pgb_buf_printf(&b, "%s\ntrusted key%s: ",
+			    PGB_SIG_CAUSE, nkeys == 1 ? "" : "s");
+			pgb_keys_list(&b, keys, NULL, nkeys, labels);
+		} else {
+			pgb_buf_puts(&b, "signed: ");
+			pgb_keys_list(&b, keys, yes, ny, labels);
+			pgb_buf_puts(&b, "\nmissing: ");
+			pgb_keys_list(&b, keys, no, nn, labels);
+		}
 		for (i = 0; i < s->n; i++) {
 			if (!bad[i])
 				continue;

@@ -288,12 +288,12 @@ rejects({ '001_a.sql' => "-- pgbundle:frobnicate\n$ok" },
 	PgbTest::run('openssl', 'genpkey', '-algorithm', 'ed25519', '-out', "$d/o.key");
 	PgbTest::run('openssl', 'pkey', '-in', "$d/o.key", '-pubout', '-out', "$d/o.pub");
 	my $dir = Pgb::migrations('001_a.sql' => $ok);
-	($code, undef, $err) = PgbTest::run($pgbundle, 'build', $dir, '-o', "$d/x.pgb", '--key', "$d/o.key");
+	($code, undef, $err) = PgbTest::run($pgbundle, 'build', $dir, '-o', "$d/x.pgb", '--key', "$d/o.key", '--sums');
 	is($code, 0, 'an openssl key signs a bundle') or diag($err);
 	($code, undef, $err) = PgbTest::run('openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', "$d/o.pub",
 	    '-rawin', '-in', "$d/x.pgb", '-sigfile', "$d/x.pgb.sig");
 	is($code, 0, 'openssl pkeyutl -verify accepts the signature') or diag($err);
-	($code, undef, $err) = PgbTest::run($pgbundle, 'build', $dir, '-o', "$d/y.pgb", '--key', "$d/k.key");
+	($code, undef, $err) = PgbTest::run($pgbundle, 'build', $dir, '-o', "$d/y.pgb", '--key', "$d/k.key", '--sums');
 	($code) = PgbTest::run('openssl', 'pkeyutl', '-verify', '-pubin', '-inkey', "$d/k.pub",
 	    '-rawin', '-in', "$d/y.pgb", '-sigfile', "$d/y.pgb.sig");
 	is($code, 0, 'openssl verifies with a key pgbundle made');
@@ -303,6 +303,31 @@ rejects({ '001_a.sql' => "-- pgbundle:frobnicate\n$ok" },
 	($code, my $sums) = PgbTest::run({ cwd => $d }, 'sha256sum', '-c', 'SHA256SUMS');
 	is($code, 0, 'sha256sum -c accepts SHA256SUMS');
 	like($sums, qr/^x\.pgb: OK\ny\.pgb: OK$/m, 'one line per bundle');
+
+	# Without --sums, SHA256SUMS only in a folder named bundles: a shared
+	# folder's file is never appended to.
+	my $shared = PgbTest::tempdir();
+	PgbTest::write_file("$shared/SHA256SUMS", "someone else's\n");
+	($code, undef, $err) = PgbTest::run($pgbundle, 'build', $dir, '-o', "$shared/z.pgb",
+	    '--key', "$d/k.key");
+	is($code, 0, 'a bundle in a shared folder') or diag($err);
+	ok(-f "$shared/z.pgb" && -f "$shared/z.pgb.sig", 'written, with its signature');
+	is(PgbTest::read_file("$shared/SHA256SUMS"), "someone else's\n",
+	    'the folder\'s SHA256SUMS is left as it was');
+	my $fresh = PgbTest::tempdir();
+	($code, undef, $err) = PgbTest::run({ cwd => $fresh }, $pgbundle, 'build', $dir,
+	    '-o', 'z.pgb', '--key', "$d/k.key");
+	is($code, 0, '-o FILE in the current folder') or diag($err);
+	ok(!-e "$fresh/SHA256SUMS", 'no SHA256SUMS is made there');
+	mkdir "$fresh/bundles" or die "mkdir: $!";
+	($code, undef, $err) = PgbTest::run({ cwd => "$fresh/bundles" }, $pgbundle, 'build',
+	    $dir, '-o', './z.pgb', '--key', "$d/k.key");
+	is($code, 0, 'into ./z.pgb in a folder named bundles') or diag($err);
+	($code, undef, $err) = PgbTest::run($pgbundle, 'build', $dir, '-o',
+	    "$fresh/bundles/../bundles/w.pgb", '--key', "$d/k.key");
+	is($code, 0, 'and into bundles/../bundles/w.pgb') or diag($err);
+	($code, $sums) = PgbTest::run({ cwd => "$fresh/bundles" }, 'sha256sum', '-c', 'SHA256SUMS');
+	is($sums, "z.pgb: OK\nw.pgb: OK\n", 'a folder named bundles: both lines');
 	($code, my $list) = PgbTest::run('tar', '-tzf', "$d/y.pgb");
 	is($list, "MANIFEST\nmigrations/001_a.sql\n", 'tar -tzf lists the bundle');
 }

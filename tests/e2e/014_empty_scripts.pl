@@ -82,7 +82,7 @@ my $sha = $pg->psql($db, "SELECT checksum FROM pgbundle.history WHERE version = 
 like($man, qr/^sha256 \Q@{[substr($sha, 7)]}\E$/m, 'and its checksum');
 ($code, $out, $err) = Pgb::pgapply($pg, $db, 'status', $bundle);
 is($code, 0, 'status') or diag($err);
-like($out, qr/^applied  002_placeholder /m, 'shows it applied');
+like($out, qr/^applied  2_placeholder /m, 'shows it applied');
 ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $bundle);
 like($err, qr/nothing to do/, 'a second apply has nothing to do');
 {

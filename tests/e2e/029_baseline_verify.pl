@@ -33,7 +33,7 @@ my $db = $pg->createdb;
 $pg->psql($db, 'CREATE TABLE users (id int)');	# 001 ran, 002 did not
 my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'baseline', $b, '--version', '2');
 is($code, 4, 'a verify query that is false: exit 4');
-like($err, qr/^pgapply: verify query 1 of '002_email' did not return true$/m, 'names the query and migration');
+like($err, qr/^pgapply: verify query 1 of '002_email' \(migrations\/002_email\.sql:2\) did not return true: it returned false$/m, 'names the query and migration');
 like($err, qr/^  SQL: SELECT count\(\*\) = 1 FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'$/m,
     'shows it');
 like($err, qr/^  the database does not hold what the migration builds, so baseline records nothing; fix the database, or pass --no-verify to record the migrations without checking$/m,
@@ -46,12 +46,12 @@ my $bx = Pgb::bundle(Pgb::migrations('001_x.sql' => "-- pgbundle:allow no-down\n
     . "-- verify: SELECT count(*) = 0 FROM nosuch\nCREATE TABLE nosuch (id int);\n"));
 ($code, undef, $err) = Pgb::pgapply($pg, $db2, 'baseline', $bx, '--version', '1');
 is($code, 4, 'a verify query that errors: exit 4');
-like($err, qr/^pgapply: verify query 1 of '001_x' failed$/m, 'names it');
+like($err, qr/^pgapply: verify query 1 of '001_x' \(migrations\/001_x\.sql:2\) failed$/m, 'names it');
 like($err, qr/^  SQLSTATE 42P01: relation "nosuch" does not exist$/m, 'with the server\'s words');
 like($err, qr/baseline records nothing/, 'records nothing');
 untouched($db2, 'error');
 ($code, $out, $err) = Pgb::pgapply($pg, $db2, 'baseline', $bx, '--version', '1', '--json');
-like($out, qr/^\{"event":"error","exit":4,"message":"verify query 1 of '001_x' failed",.*"sqlstate":"42P01"/m,
+like($out, qr/^\{"event":"error","exit":4,"message":"verify query 1 of '001_x' \(migrations\/001_x\.sql:2\) failed",.*"sqlstate":"42P01"/m,
     'and in JSON');
 
 # --- --no-verify skips them ---------------------------------------------------------

@@ -126,7 +126,7 @@ $m{'026_f.sql'} = "CREATE TABLE f (id int);\n-- verify: SELECT count(*) = 1 FROM
 my $b26 = Pgb::bundle(Pgb::migrations(%m));
 ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b26);
 is($code, 5, 'a false verify query: exit 5');
-like($err, qr/^pgapply: verify query 1 of '026_f' did not return true$/m, 'named');
+like($err, qr/^pgapply: verify query 1 of '026_f' \(migrations\/026_f\.sql:2\) did not return true: it returned false$/m, 'named');
 is($pg->psql($db, "SELECT to_regclass('public.f') IS NULL"), 't', 'rolled back');
 
 done_testing;

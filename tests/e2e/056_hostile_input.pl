@@ -123,7 +123,7 @@ refused('a down script\'s \\i is held to the root as well',
 	my $out = PgbTest::tempdir();
 	POSIX::mkfifo("$out/SHA256SUMS", 0644) or die "mkfifo: $!";
 	($code, undef, $err) = PgbTest::run({ timeout => 20 }, $pgbundle, 'build',
-	    $dir, '-o', "$out/app.pgb", '--key', $key);
+	    $dir, '-o', "$out/app.pgb", '--key', $key, '--sums');
 	is($code, 0, 'a FIFO as SHA256SUMS is not read, and replaced') or diag($err);
 	ok(-f "$out/SHA256SUMS", 'by a file of its own');
 }
@@ -177,7 +177,8 @@ refused('an RSA key in an included file',
 		}
 		open(STDERR, '>', $err) or POSIX::_exit(121);
 		open(STDOUT, '>', '/dev/null') or POSIX::_exit(121);
-		exec($pgbundle, 'build', $dir, '-o', "$out/app.pgb", '--key', $key)
+		exec($pgbundle, 'build', $dir, '-o', "$out/app.pgb", '--key', $key,
+		    '--sums')
 		    or POSIX::_exit(127);
 	}
 	waitpid($pid, 0);

@@ -382,8 +382,11 @@ is($code, 0, 'the mounted ConfigMap applies under the trust file') or
 $pg->psql($db, 'DROP TABLE accounts; DROP SCHEMA pgbundle CASCADE');
 my $dk = build('dk.pgb', '--key', "$w/alice.key");
 pgbundle_refused('configmap --pubkey of a key that did not sign', 1,
-    "pgbundle: signature does not match any trusted key\n  detail: key "
-    . "tried: $C\n", 'configmap', $dk, '--name',
+    "pgbundle: signature does not match any trusted key\n  detail: the "
+    . "bundle or its signature changed after signing, or it was signed by a "
+    . "key not trusted here\n  trusted key: $C ("
+    . (length("$w/carol.pub") > 40 ? '...' . substr("$w/carol.pub", -37) :
+    "$w/carol.pub") . ")\n", 'configmap', $dk, '--name',
     'x', '--pubkey', "$w/carol.pub");
 
 done_testing();

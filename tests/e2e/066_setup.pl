@@ -33,7 +33,7 @@ my $dir = PgbTest::tempdir();
 my ($code, $out, $err) = demo($dir);
 is($code, 0, 'demo: exits 0') or diag($err);
 like($err, qr/^pgapply: applied \d+ migrations$/m, 'demo: applies migrations/');
-like($out, qr/^applied\s+001_/m, 'demo: shows the status on stdout');
+like($out, qr/^applied\s+1_/m, 'demo: shows the status on stdout');
 is(server_state($dir), 3, 'demo: its server is stopped at the end');
 
 ($code, undef, $err) = demo($dir);

@@ -375,6 +375,9 @@ my $signals_set;
 my $announced = 0;
 
 # new(%opt): conf => { name => value, ... } adds postgresql.conf settings;
+# hba => [ 'host all app 127.0.0.1/32 scram-sha-256', ... ] puts lines
+# before initdb's pg_hba.conf ones (the first line that matches decides,
+# so these win for what they match; trust stays for the rest);
 # start => 0 only runs initdb (call ->start later); bindir => DIR takes
 # initdb and pg_ctl from DIR instead of pg_bindir() (cached_bindir(17)).
 sub new {
@@ -433,6 +436,7 @@ sub new {
 		$text .= "$k = '$v'\n";
 	}
 	$self->_append_conf($text);
+	$self->_prepend_hba(@{ $opt{hba} }) if $opt{hba};
 	$self->start unless defined $opt{start} && !$opt{start};
 	# Name the major in the output when it is not the default one.
 	if ($ENV{PGB_PG_BINDIR} && !$announced++) {
@@ -779,6 +783,15 @@ sub _pg_ctl {
 	my ($self, @args) = @_;
 	return $self->_as_owner("$self->{bindir}/pg_ctl", '-D',
 	    $self->{data}, '-w', @args);
+}
+
+sub _prepend_hba {
+	my ($self, @lines) = @_;
+	my $f = "$self->{data}/pg_hba.conf";
+	my $old = PgbTest::read_file($f);
+	open(my $fh, '>', $f) or croak "write $f: $!";
+	print {$fh} "# PgbTest\n", map({ "$_\n" } @lines), $old;
+	close($fh) or croak "write $f: $!";
 }
 
 sub _append_conf {

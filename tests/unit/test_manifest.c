@@ -531,6 +531,57 @@ test_manifest_verify_count(void **state)
 	pgb_buf_release(&q);
 }
 
+/*
+ * verify-line after a verify query: written when known, read back, and
+ * optional, so a manifest written before it existed reads the same.
+ */
+static void
+test_manifest_verify_line(void **state)
+{
+	struct pgb_manifest	 m, p;
+	struct pgb_diag		 d;
+	char			*t, *t2;
+	size_t			 len, len2;
+
+	(void)state;
+	sample(&m);
+	m.migs[0].verify_line = pgb_xcalloc(2, sizeof(unsigned));
+	m.migs[0].verify_line[1] = 7;
+	t = write_text(&m, &len);
+	assert_non_null(strstr(t, "\nverify SELECT true\nverify SELECT  "
+	    "count(*) > 0 FROM t\t-- x\nverify-line 7\ndown "));
+	assert_int_equal(pgb_manifest_parse(t, len, &p, &d), 0);
+	assert_int_equal(p.migs[0].nverify, 2);
+	assert_int_equal(p.migs[0].verify_line[0], 0);
+	assert_int_equal(p.migs[0].verify_line[1], 7);
+	assert_null(p.migs[1].verify_line);
+	t2 = write_text(&p, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(t, t2, len);
+	free(t2);
+	pgb_manifest_release(&p);
+	pgb_manifest_release(&m);
+
+	expect_bad(replace(pgb_xstrdup(t), "verify-line 7", "verify-line 0"),
+	    1, "manifest line 20: verify line is 0 (lines count from 1)");
+	expect_bad(replace(pgb_xstrdup(t), "verify-line 7", "verify-line 07"),
+	    1, "manifest line 20: verify line '07' has a leading zero");
+	expect_bad(replace(pgb_xstrdup(t), "verify-line 7", "verify-line"),
+	    1, "manifest line 20: 'verify-line' takes a line number");
+	expect_bad(replace(pgb_xstrdup(t), "verify-line 7", "verify-line 7 8"),
+	    1, "manifest line 20: 'verify-line' takes a line number");
+	expect_bad(replace(pgb_xstrdup(t), "verify-line 7",
+	    "verify-line 4294967296"), 1, "manifest line 20: verify line");
+	/* Only right after its verify query. */
+	expect_bad(replace(pgb_xstrdup(t), "verify-line 7\n",
+	    "verify-line 7\nverify-line 8\n"), 1, "manifest line 21: "
+	    "'verify-line' out of place");
+	expect_bad(replace(pgb_xstrdup(t), "stmt 0 50 1\n",
+	    "stmt 0 50 1\nverify-line 3\n"), 1, "manifest line 16: "
+	    "'verify-line' out of place");
+	free(t);
+}
+
 static void
 test_manifest_stmt_count(void **state)
 {
@@ -1012,6 +1063,7 @@ main(void)
 		cmocka_unit_test(test_manifest_chain_checked),
 		cmocka_unit_test(test_manifest_line_length),
 		cmocka_unit_test(test_manifest_verify_count),
+		cmocka_unit_test(test_manifest_verify_line),
 		cmocka_unit_test(test_manifest_stmt_count),
 		cmocka_unit_test(test_manifest_migration_count),
 		cmocka_unit_test(test_manifest_too_big),

@@ -330,11 +330,13 @@ test_sig_verify(void **state)
 	    sizeof(sig), &which, &d), -1);
 	assert_int_equal(d.code, PGB_EBUNDLE);
 	assert_string_equal(d.msg, "signature does not match any trusted key");
-	assert_string_equal(d.detail, "key tried: " OTHER_ID);
+	assert_string_equal(d.detail, PGB_SIG_CAUSE "\ntrusted key: "
+	    OTHER_ID " (" KEYS "other.pub)");
 
 	assert_int_equal(pgb_sig_verify(keys, 2, msg, sizeof(msg) - 1, sig,
 	    sizeof(sig), &which, &d), -1);
-	assert_string_equal(d.detail, "keys tried: " OTHER_ID ", " TEST_ID);
+	assert_string_equal(d.detail, PGB_SIG_CAUSE "\ntrusted keys: "
+	    OTHER_ID " (" KEYS "other.pub), " TEST_ID " (" KEYS "test.pub)");
 	sig[5] ^= 1;
 	assert_int_equal(pgb_sig_verify(keys, 2, msg, sizeof(msg), sig,
 	    sizeof(sig), &which, &d), -1);

@@ -256,7 +256,9 @@ test_trust_check_threshold(void **state)
 	assert_int_equal(pgb_trust_check(t.keys, 2, 1, msg, sizeof(msg) - 1,
 	    &s, &who, &d), -1);
 	assert_string_equal(d.msg, "signature does not match any trusted key");
-	assert_non_null(strstr(d.detail, "signed: none\nmissing: "));
+	assert_non_null(strstr(d.detail, PGB_SIG_CAUSE "\ntrusted keys: "));
+	assert_non_null(strstr(d.detail, "\nnot counted: 'app.pgb.sig' "
+	    "matches no trusted key"));
 	pgb_sigset_release(&s);
 	pgb_trust_release(&t);
 }
@@ -279,7 +281,8 @@ test_trust_check_single(void **state)
 	assert_int_equal(pgb_trust_check(&k, 1, 1, msg, sizeof(msg), &s, &who,
 	    &d), -1);
 	assert_string_equal(d.msg, "signature does not match any trusted key");
-	assert_string_equal(d.detail, "key tried: " OTHER_ID);
+	assert_string_equal(d.detail, PGB_SIG_CAUSE "\ntrusted key: "
+	    OTHER_ID " (" KEYS "other.pub)");
 	pgb_sigset_release(&s);
 	pgb_pubkey_release(&k);
 }
