@@ -95,7 +95,11 @@ enum cfg_state {
 	CFG_COMMA		/* ... , : the next token is the value */
 };
 
-/* SET SESSION standard_conforming_strings TO on ; */
+/*
+ * The first tokens of a statement std_effect() reads, the longest form
+ * being "SET SESSION standard_conforming_strings TO on ;": private to
+ * this file, not a cap on input.
+ */
 #define STD_TOKS	6
 
 struct lexer {
