@@ -24,10 +24,19 @@
 #include "lex.h"
 #include "banned.h"
 
-/* PostgreSQL cuts identifiers to NAMEDATALEN - 1 bytes. */
+/*
+ * PostgreSQL cuts identifiers to NAMEDATALEN - 1 bytes.  The server's
+ * rule, followed to name objects as it does: not a cap on input.
+ */
 #define IDENT_MAX	63
 /* Names of up to three parts (database.schema.name). */
 #define QNAME_PARTS	3
+/*
+ * Keywords find_kw_head() looks through for IF [NOT] EXISTS: the head of
+ * a CREATE, ALTER or DROP, before the object's name, has fewer.  Private
+ * to the heuristic.
+ */
+#define HEAD_WORDS	8
 
 #if PGB_NAME_MAX < QNAME_PARTS * IDENT_MAX + QNAME_PARTS - 1
 #error "PGB_NAME_MAX cannot hold a normalised three-part name"
@@ -189,7 +198,7 @@ find_kw_head(struct cur *c, const char *a, const char *b, const char *d)
 {
 	int	i;
 
-	for (i = 0; i < 8 && c->t.kind == PGB_TOK_IDENT; i++) {
+	for (i = 0; i < HEAD_WORDS && c->t.kind == PGB_TOK_IDENT; i++) {
 		if (d != NULL ? accept3(c, a, b, d) : accept2(c, a, b))
 			return 1;
 		adv(c);

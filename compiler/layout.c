@@ -13,16 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "diag.h"
 #include "layout.h"
 #include "version.h"
 #include "banned.h"
 
-/* Room for the widest version we accept: 18 digits fit a long long. */
-#define VERSION_DIGITS_MAX	18
-
-/* Longest Flyway version: three parts below 10^6 and two separators. */
+/*
+ * Room for a Flyway version, three parts below 10^6 and two separators:
+ * private to parse_flyway()'s buffer, since version.c decides what a
+ * Flyway version may be.
+ */
 #define FLYWAY_VERSION_MAX	24
 
 static const char *const labels[PGB_LAYOUT_COUNT] = {
@@ -136,7 +138,7 @@ numbered(const char *base, size_t off, size_t end, struct pgb_layout_name *o)
 	long long	v = 0;
 
 	for (i = off; i < end && is_digit(base[i]); i++) {
-		if (i - off == VERSION_DIGITS_MAX)
+		if (i - off == PGB_VERSION_DIGITS_MAX)
 			return -1;
 		v = v * 10 + (base[i] - '0');
 	}
@@ -216,7 +218,7 @@ parse_atlas(const char *base, size_t n, struct pgb_layout_name *o)
 
 	if (ends_with(base, n, ".down.sql") || ends_with(base, n, ".up.sql"))
 		set_bad(o, why_atlas_down);
-	else if (k > 0 && k == n - 4 && k <= VERSION_DIGITS_MAX) {
+	else if (k > 0 && k == n - 4 && k <= PGB_VERSION_DIGITS_MAX) {
 		/* No description: the version names it. */
 		o->role = PGB_ROLE_UP;
 		for (o->version = 0; k > 0; k--, base++)
@@ -253,7 +255,7 @@ parse_diesel_dir(const char *base, struct pgb_layout_name *o)
 	for (i = 0; i < n && (is_digit(base[i]) || base[i] == '-'); i++) {
 		if (base[i] == '-')
 			continue;
-		if (++digits > VERSION_DIGITS_MAX) {
+		if (++digits > PGB_VERSION_DIGITS_MAX) {
 			set_bad(o, why_diesel_dir);
 			return;
 		}

@@ -56,7 +56,50 @@ enum {
 	SCAN_COMMENT		/* slash-star ... */
 };
 
-/* SET SESSION standard_conforming_strings TO on ; */
+/* What pgb_lex_split_std()'s loop does after a token. */
+enum step {
+	STEP_FAIL = -1,		/* 'd' and *errline say why */
+	STEP_NEXT,		/* read the next token */
+	STEP_DONE		/* the text is split */
+};
+
+/*
+ * psql's heuristic for routine bodies: once a statement's identifiers
+ * start CREATE [OR REPLACE] FUNCTION|PROCEDURE (other tokens between them
+ * do not count), BEGIN (and CASE inside one) opens a body that END
+ * closes, and a ';' in a body ends no statement.
+ */
+enum head_state {
+	HEAD_START = 0,		/* no identifier yet */
+	HEAD_CREATE,		/* CREATE */
+	HEAD_CREATE_OR,		/* CREATE OR */
+	HEAD_CREATE_OR_REPLACE,	/* CREATE OR REPLACE */
+	HEAD_ROUTINE,		/* ... FUNCTION or PROCEDURE: bodies count */
+	HEAD_OTHER		/* any other statement */
+};
+
+/* Where the open statement stands on its way to COPY ... FROM stdin. */
+enum copy_state {
+	COPY_NONE = 0,		/* not a COPY */
+	COPY_STMT,		/* COPY, and no FROM just before */
+	COPY_FROM,		/* the last token was FROM, outside parentheses */
+	COPY_STDIN		/* FROM stdin or stdout: data follows its line */
+};
+
+/* How much of set_config ( 'standard_conforming_strings' , VALUE is seen. */
+enum cfg_state {
+	CFG_NONE = 0,		/* no such call under way */
+	CFG_CALL,		/* set_config */
+	CFG_PAREN,		/* set_config ( */
+	CFG_NAME,		/* set_config ( 'standard_conforming_strings' */
+	CFG_COMMA		/* ... , : the next token is the value */
+};
+
+/*
+ * The first tokens of a statement std_effect() reads, the longest form
+ * being "SET SESSION standard_conforming_strings TO on ;": private to
+ * this file, not a cap on input.
+ */
 #define STD_TOKS	6
 
 struct lexer {
@@ -71,6 +114,20 @@ struct lexer {
 	unsigned	 lline;	/* byte 'lpos' */
 	unsigned	*errline;
 	struct pgb_diag	*d;
+	/* where the split is */
+	size_t		 pos;		/* the next byte to lex */
+	size_t		 lim;		/* lex up to here: 'len', or the end of
+					   the line of a COPY ... FROM stdin */
+	size_t		 data;		/* then: that COPY's first data line */
+	size_t		 copy_si;	/* and its statement */
+	/* the open statement */
+	int		 open;		/* a token of it was read */
+	size_t		 st_off;	/* its first token */
+	size_t		 last_end;	/* the end of its last token */
+	size_t		 paren;		/* parentheses open */
+	size_t		 begin;		/* routine bodies open */
+	enum head_state	 head;
+	enum copy_state	 copy;
 	/* standard_conforming_strings, as psql follows it */
 	int		 std;		/* in effect: 1 on, 0 off */
 	int		 std0;		/* the session's (RESET's) */
@@ -78,7 +135,7 @@ struct lexer {
 	size_t		 std_at;
 	struct pgb_lex_token std_tok[STD_TOKS];	/* the open statement's */
 	size_t		 std_n;		/* first tokens, comments left out */
-	int		 cfg;		/* set_config( 'name' , seen so far */
+	enum cfg_state	 cfg;		/* a set_config() call in it */
 	enum pgb_std	 cfg_set;	/* what its calls set */
 };
 
@@ -88,6 +145,12 @@ static int	scan_block(const char *, size_t, size_t, size_t *);
 static size_t	skip_ident(const char *, size_t, size_t);
 static size_t	scan_number(const char *, size_t, size_t);
 static size_t	scan_var(const char *, size_t, size_t);
+static int	scan_word(const char *, size_t, size_t, int,
+		    struct pgb_lex_token *, size_t *);
+static int	scan_dollar_token(const char *, size_t, size_t,
+		    struct pgb_lex_token *, size_t *);
+static int	scan_punct(const char *, size_t, size_t, int,
+		    struct pgb_lex_token *, size_t *);
 static int	scan_token(const char *, size_t, size_t *, int,
 		    struct pgb_lex_token *);
 static int	scan_fail(const char *, const struct pgb_lex_token *, int,
@@ -103,6 +166,16 @@ static int	take_copy(struct lexer *, size_t, size_t, size_t *);
 static void	std_track(struct lexer *, const struct pgb_lex_token *);
 static enum pgb_std std_effect(struct lexer *);
 static void	std_switch(struct lexer *, enum pgb_std, size_t);
+static void	std_apply(struct lexer *);
+static void	lexer_init(struct lexer *, const char *, size_t);
+static int	on_copy_line(const struct lexer *);
+static int	close_stmt(struct lexer *);
+static enum head_state next_head(enum head_state, const char *, size_t);
+static void	track_word(struct lexer *, const struct pgb_lex_token *);
+static enum step at_token(struct lexer *, const struct pgb_lex_token *);
+static enum step at_semicolon(struct lexer *);
+static enum step at_backslash(struct lexer *, const struct pgb_lex_token *);
+static enum step at_end(struct lexer *);
 
 /*
  * Byte classes, as in PostgreSQL's scanner: {space} (no \v), {ident_start}
@@ -350,6 +423,143 @@ scan_var(const char *s, size_t len, size_t i)
 }
 
 /*
+ * A token that starts with a letter, '_' or a high byte at 'i': a keyword
+ * or identifier, or a string or quoted identifier behind its prefix (E'',
+ * B'', X'', N'', U&'', U&"").  Its end in *end; a SCAN_* code.
+ */
+static int
+scan_word(const char *s, size_t len, size_t i, int std,
+    struct pgb_lex_token *t, size_t *end)
+{
+	unsigned char	c = (unsigned char)s[i], lc = (unsigned char)(c | 0x20);
+	unsigned char	c1 = i + 1 < len ? (unsigned char)s[i + 1] : '\0';
+	unsigned char	c2 = i + 2 < len ? (unsigned char)s[i + 2] : '\0';
+	size_t		j;
+
+	if (c1 == '\'' && (lc == 'e' || lc == 'b' || lc == 'x' || lc == 'n')) {
+		/*
+		 * psql takes the N alone, then a '...' string: with the
+		 * setting off, a backslash escapes in it as in E''.
+		 */
+		t->kind = PGB_TOK_STRING;
+		*end = scan_quoted(s, len, i + 2, '\'',
+		    lc == 'e' || (!std && lc == 'n'));
+		return *end == 0 ? SCAN_QUOTE : SCAN_OK;
+	}
+	if (lc == 'u' && c1 == '&' && (c2 == '\'' || c2 == '"')) {
+		t->kind = c2 == '"' ? PGB_TOK_QIDENT : PGB_TOK_STRING;
+		if ((*end = scan_quoted(s, len, i + 3, (char)c2, 0)) == 0)
+			return c2 == '"' ? SCAN_IDENT : SCAN_QUOTE;
+		return SCAN_OK;
+	}
+	if (lc == 'u' && c1 == '&') {
+		/* psql's {xufailed}: the U alone, not an identifier */
+		t->kind = PGB_TOK_CHAR;
+		*end = i + 1;
+		return SCAN_OK;
+	}
+	j = i + 1;
+	while (j < len && IS(s[j], C_ICONT))
+		j++;
+	t->kind = PGB_TOK_IDENT;
+	*end = j;
+	return SCAN_OK;
+}
+
+/*
+ * A token that starts with '$' at 'i': a parameter ($1), a dollar quote
+ * ($tag$ ... $tag$) or, as psql's {dolqfailed}, a lone '$'.  Its end in
+ * *end; SCAN_DOLLAR with t->len the delimiter's length if the quote does
+ * not close.
+ */
+static int
+scan_dollar_token(const char *s, size_t len, size_t i,
+    struct pgb_lex_token *t, size_t *end)
+{
+	size_t	j = i + 1;
+
+	if (j < len && s[j] >= '0' && s[j] <= '9') {
+		while (j < len && s[j] >= '0' && s[j] <= '9')
+			j++;
+		/* like a number, it takes an identifier stuck to it */
+		t->kind = PGB_TOK_PARAM;
+		*end = skip_ident(s, len, j);
+		return SCAN_OK;
+	}
+	if (j < len && IS(s[j], C_ISTART))
+		while (j < len && IS(s[j], C_ISTART | C_DIGIT))
+			j++;
+	if (j >= len || s[j] != '$') {
+		t->kind = PGB_TOK_CHAR;		/* then lex on */
+		*end = i + 1;
+		return SCAN_OK;
+	}
+	t->kind = PGB_TOK_DOLLAR;
+	if (scan_dollar(s, len, i, j + 1 - i, end) < 0) {
+		t->len = j + 1 - i;
+		return SCAN_DOLLAR;
+	}
+	return SCAN_OK;
+}
+
+/*
+ * A token that starts with any other byte at 'i': a comment, a quoted
+ * string or identifier, a number, a backslash, a psql variable, an
+ * operator or one byte.  Its end in *end; a SCAN_* code.
+ */
+static int
+scan_punct(const char *s, size_t len, size_t i, int std,
+    struct pgb_lex_token *t, size_t *end)
+{
+	unsigned char	c = (unsigned char)s[i];
+	unsigned char	c1 = i + 1 < len ? (unsigned char)s[i + 1] : '\0';
+	size_t		j;
+
+	if (c == '-' && c1 == '-') {
+		j = i + 2;
+		while (j < len && s[j] != '\n' && s[j] != '\r')
+			j++;
+		t->kind = PGB_TOK_COMMENT;
+		*end = j;
+	} else if (c == '/' && c1 == '*') {
+		t->kind = PGB_TOK_BLOCK;
+		if (scan_block(s, len, i, end) < 0)
+			return SCAN_COMMENT;
+	} else if (c == '\'' || c == '"') {
+		t->kind = c == '"' ? PGB_TOK_QIDENT : PGB_TOK_STRING;
+		if ((*end = scan_quoted(s, len, i + 1, (char)c,
+		    c == '\'' && !std)) == 0)
+			return c == '"' ? SCAN_IDENT : SCAN_QUOTE;
+	} else if ((c >= '0' && c <= '9') || (c == '.' && c1 >= '0' &&
+	    c1 <= '9')) {
+		t->kind = PGB_TOK_NUMBER;
+		*end = scan_number(s, len, i);
+	} else if (c == '\\') {
+		t->kind = PGB_TOK_BACKSLASH;
+		*end = i + 1;
+	} else if ((c == ':' && (c1 == ':' || c1 == '=')) ||
+	    (c == '.' && c1 == '.')) {
+		t->kind = PGB_TOK_OP;
+		*end = i + 2;
+	} else if (c == ':' && (*end = scan_var(s, len, i)) != 0) {
+		t->kind = PGB_TOK_VAR;
+	} else if (IS(c, C_OP)) {
+		/* An operator stops where a comment starts. */
+		j = i + 1;
+		while (j < len && IS(s[j], C_OP) &&
+		    !(j + 1 < len && ((s[j] == '-' && s[j + 1] == '-') ||
+		    (s[j] == '/' && s[j + 1] == '*'))))
+			j++;
+		t->kind = PGB_TOK_OP;
+		*end = j;
+	} else {
+		t->kind = PGB_TOK_CHAR;
+		*end = i + 1;
+	}
+	return SCAN_OK;
+}
+
+/*
  * The token at or after *posp.  SCAN_OK with kind PGB_TOK_EOF at the end;
  * otherwise a SCAN_* code with t->off at the opening of the construct.
  * 'std' is standard_conforming_strings: off, a backslash escapes the next
@@ -359,8 +569,8 @@ static int
 scan_token(const char *s, size_t len, size_t *posp, int std,
     struct pgb_lex_token *t)
 {
-	size_t	 i = *posp, j, end;
-	unsigned char c, c1, c2, lc;
+	size_t	i = *posp, end = 0;
+	int	rc;
 
 	while (i < len && IS(s[i], C_SPACE))
 		i++;
@@ -371,113 +581,14 @@ scan_token(const char *s, size_t len, size_t *posp, int std,
 		*posp = len;
 		return SCAN_OK;
 	}
-	c = (unsigned char)s[i];
-	c1 = i + 1 < len ? (unsigned char)s[i + 1] : '\0';
-	c2 = i + 2 < len ? (unsigned char)s[i + 2] : '\0';
-	lc = (unsigned char)(c | 0x20);
-
-	if (IS(c, C_ISTART) && lc != 'e' && lc != 'b' && lc != 'x' &&
-	    lc != 'n' && lc != 'u') {
-		/* the common case first: no string prefix letter */
-		j = i + 1;
-		while (j < len && IS(s[j], C_ICONT))
-			j++;
-		t->kind = PGB_TOK_IDENT;
-		end = j;
-	} else if (c == '-' && c1 == '-') {
-		j = i + 2;
-		while (j < len && s[j] != '\n' && s[j] != '\r')
-			j++;
-		t->kind = PGB_TOK_COMMENT;
-		end = j;
-	} else if (c == '/' && c1 == '*') {
-		t->kind = PGB_TOK_BLOCK;
-		if (scan_block(s, len, i, &end) < 0)
-			return SCAN_COMMENT;
-	} else if (c == '\'') {
-		t->kind = PGB_TOK_STRING;
-		if ((end = scan_quoted(s, len, i + 1, '\'', !std)) == 0)
-			return SCAN_QUOTE;
-	} else if ((c == 'e' || c == 'E') && c1 == '\'') {
-		t->kind = PGB_TOK_STRING;
-		if ((end = scan_quoted(s, len, i + 2, '\'', 1)) == 0)
-			return SCAN_QUOTE;
-	} else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X' ||
-	    c == 'n' || c == 'N') && c1 == '\'') {
-		/* psql takes the N alone, then a '...' string */
-		t->kind = PGB_TOK_STRING;
-		if ((end = scan_quoted(s, len, i + 2, '\'',
-		    !std && (c == 'n' || c == 'N'))) == 0)
-			return SCAN_QUOTE;
-	} else if ((c == 'u' || c == 'U') && c1 == '&' &&
-	    (c2 == '\'' || c2 == '"')) {
-		t->kind = c2 == '"' ? PGB_TOK_QIDENT : PGB_TOK_STRING;
-		if ((end = scan_quoted(s, len, i + 3, (char)c2, 0)) == 0)
-			return c2 == '"' ? SCAN_IDENT : SCAN_QUOTE;
-	} else if ((c == 'u' || c == 'U') && c1 == '&') {
-		/* psql's {xufailed}: the U alone, not an identifier */
-		t->kind = PGB_TOK_CHAR;
-		end = i + 1;
-	} else if (c == '"') {
-		t->kind = PGB_TOK_QIDENT;
-		if ((end = scan_quoted(s, len, i + 1, '"', 0)) == 0)
-			return SCAN_IDENT;
-	} else if (c == '$' && c1 >= '0' && c1 <= '9') {
-		j = i + 1;
-		while (j < len && s[j] >= '0' && s[j] <= '9')
-			j++;
-		/* like a number, it takes an identifier stuck to it */
-		j = skip_ident(s, len, j);
-		t->kind = PGB_TOK_PARAM;
-		end = j;
-	} else if (c == '$') {
-		j = i + 1;
-		if (j < len && IS(s[j], C_ISTART))
-			while (j < len && IS(s[j], C_ISTART | C_DIGIT))
-				j++;
-		if (j < len && s[j] == '$') {
-			t->kind = PGB_TOK_DOLLAR;
-			if (scan_dollar(s, len, i, j + 1 - i, &end) < 0) {
-				t->len = j + 1 - i;
-				return SCAN_DOLLAR;
-			}
-		} else {
-			/* psql's {dolqfailed}: a lone '$', then lex on */
-			t->kind = PGB_TOK_CHAR;
-			end = i + 1;
-		}
-	} else if ((c >= '0' && c <= '9') || (c == '.' && c1 >= '0' &&
-	    c1 <= '9')) {
-		t->kind = PGB_TOK_NUMBER;
-		end = scan_number(s, len, i);
-	} else if (IS(c, C_ISTART)) {
-		j = i + 1;
-		while (j < len && IS(s[j], C_ICONT))
-			j++;
-		t->kind = PGB_TOK_IDENT;
-		end = j;
-	} else if (c == '\\') {
-		t->kind = PGB_TOK_BACKSLASH;
-		end = i + 1;
-	} else if ((c == ':' && (c1 == ':' || c1 == '=')) ||
-	    (c == '.' && c1 == '.')) {
-		t->kind = PGB_TOK_OP;
-		end = i + 2;
-	} else if (c == ':' && (end = scan_var(s, len, i)) != 0) {
-		t->kind = PGB_TOK_VAR;
-	} else if (IS(c, C_OP)) {
-		/* An operator stops where a comment starts. */
-		j = i + 1;
-		while (j < len && IS(s[j], C_OP) &&
-		    !(j + 1 < len && ((s[j] == '-' && s[j + 1] == '-') ||
-		    (s[j] == '/' && s[j + 1] == '*'))))
-			j++;
-		t->kind = PGB_TOK_OP;
-		end = j;
-	} else {
-		t->kind = PGB_TOK_CHAR;
-		end = i + 1;
-	}
+	if (IS(s[i], C_ISTART))
+		rc = scan_word(s, len, i, std, t, &end);
+	else if (s[i] == '$')
+		rc = scan_dollar_token(s, len, i, t, &end);
+	else
+		rc = scan_punct(s, len, i, std, t, &end);
+	if (rc != SCAN_OK)
+		return rc;
 	t->len = end - i;
 	*posp = end;
 	return SCAN_OK;
@@ -799,28 +910,31 @@ is_char(const struct lexer *lx, const struct pgb_lex_token *t, char c)
 static void
 std_track(struct lexer *lx, const struct pgb_lex_token *t)
 {
-	int	next = 0;
+	enum cfg_state	next = CFG_NONE;
 
 	if (lx->std_n < STD_TOKS)
 		lx->std_tok[lx->std_n++] = *t;
 	switch (lx->cfg) {
-	case 1:
-		next = is_char(lx, t, '(') ? 2 : 0;
+	case CFG_NONE:
 		break;
-	case 2:
-		next = t->kind == PGB_TOK_STRING && std_name(lx, t) ? 3 : 0;
+	case CFG_CALL:
+		next = is_char(lx, t, '(') ? CFG_PAREN : CFG_NONE;
 		break;
-	case 3:
-		next = is_char(lx, t, ',') ? 4 : 0;
+	case CFG_PAREN:
+		next = t->kind == PGB_TOK_STRING && std_name(lx, t) ?
+		    CFG_NAME : CFG_NONE;
 		break;
-	case 4:
+	case CFG_NAME:
+		next = is_char(lx, t, ',') ? CFG_COMMA : CFG_NONE;
+		break;
+	case CFG_COMMA:
 		if (lx->cfg_set != PGB_STD_OFF)
 			lx->cfg_set = std_value(lx, t);
 		break;
 	}
-	if (next == 0 && t->kind == PGB_TOK_IDENT &&
+	if (next == CFG_NONE && t->kind == PGB_TOK_IDENT &&
 	    pgb_lex_kw_eq(lx->s + t->off, t->len, "set_config"))
-		next = 1;
+		next = CFG_CALL;
 	lx->cfg = next;
 }
 
@@ -862,7 +976,7 @@ std_effect(struct lexer *lx)
 	if (lx->cfg_set == PGB_STD_OFF || e == PGB_STD_KEEP)
 		e = e == PGB_STD_OFF ? e : lx->cfg_set;
 	lx->std_n = 0;
-	lx->cfg = 0;
+	lx->cfg = CFG_NONE;
 	lx->cfg_set = PGB_STD_KEEP;
 	return e;
 }
@@ -884,16 +998,239 @@ std_switch(struct lexer *lx, enum pgb_std e, size_t end)
 	lx->std_next = e == PGB_STD_ON ? 1 : e == PGB_STD_OFF ? 0 : lx->std0;
 }
 
-/* Before the token at or after 'pos': switch if it starts a later line. */
+/* Before the token at or after lx->pos: switch if it starts a later line. */
 static void
-std_apply(struct lexer *lx, size_t pos, size_t lim)
+std_apply(struct lexer *lx)
 {
-	while (lx->std_next != -1 && pos < lim && IS(lx->s[pos], C_SPACE))
+	size_t	pos = lx->pos;
+
+	while (lx->std_next != -1 && pos < lx->lim && IS(lx->s[pos], C_SPACE))
 		pos++;
 	if (lx->std_next != -1 && pos >= lx->std_at) {
 		lx->std = lx->std_next;
 		lx->std_next = -1;
 	}
+}
+
+/* A lexer over s[0..len), at its start, with nothing to report into. */
+static void
+lexer_init(struct lexer *lx, const char *s, size_t len)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->s = s;
+	lx->len = len;
+	lx->lline = 1;
+	lx->lim = len;
+	lx->std_next = -1;
+	lx->head = HEAD_START;
+	lx->copy = COPY_NONE;
+	lx->cfg = CFG_NONE;
+}
+
+/*
+ * Is the lexer on the rest of the line of a COPY ... FROM stdin, whose
+ * data starts on the next line?
+ */
+static int
+on_copy_line(const struct lexer *lx)
+{
+	return lx->lim < lx->len;
+}
+
+/* Record the open statement, with what it does to the setting. */
+static int
+close_stmt(struct lexer *lx)
+{
+	if (add_stmt(lx, lx->st_off, lx->last_end,
+	    lx->copy == COPY_STDIN) < 0)
+		return -1;
+	lx->out->stmts[lx->out->nstmts - 1].sets_std = std_effect(lx);
+	return 0;
+}
+
+/* The statement head after its next identifier w[0..n). */
+static enum head_state
+next_head(enum head_state h, const char *w, size_t n)
+{
+	int	routine;
+
+	if (h == HEAD_ROUTINE || h == HEAD_OTHER)
+		return h;
+	routine = pgb_lex_kw_eq(w, n, "function") ||
+	    pgb_lex_kw_eq(w, n, "procedure");
+	switch (h) {
+	case HEAD_START:
+		return pgb_lex_kw_eq(w, n, "create") ? HEAD_CREATE : HEAD_OTHER;
+	case HEAD_CREATE:
+		return routine ? HEAD_ROUTINE : pgb_lex_kw_eq(w, n, "or") ?
+		    HEAD_CREATE_OR : HEAD_OTHER;
+	case HEAD_CREATE_OR:
+		return pgb_lex_kw_eq(w, n, "replace") ?
+		    HEAD_CREATE_OR_REPLACE : HEAD_OTHER;
+	case HEAD_CREATE_OR_REPLACE:
+		return routine ? HEAD_ROUTINE : HEAD_OTHER;
+	default:
+		return h;
+	}
+}
+
+/* An identifier of the open statement: its head, bodies and COPY state. */
+static void
+track_word(struct lexer *lx, const struct pgb_lex_token *t)
+{
+	const char	*w = lx->s + t->off;
+	size_t		 n = t->len;
+
+	lx->head = next_head(lx->head, w, n);
+	if (lx->head == HEAD_ROUTINE && lx->paren == 0) {
+		if (pgb_lex_kw_eq(w, n, "begin"))
+			lx->begin++;
+		else if (pgb_lex_kw_eq(w, n, "case")) {
+			if (lx->begin > 0)
+				lx->begin++;
+		} else if (pgb_lex_kw_eq(w, n, "end")) {
+			if (lx->begin > 0)
+				lx->begin--;
+		}
+	}
+	switch (lx->copy) {
+	case COPY_STMT:
+		if (lx->paren == 0 && pgb_lex_kw_eq(w, n, "from"))
+			lx->copy = COPY_FROM;
+		break;
+	case COPY_FROM:
+		/* the grammar takes both */
+		lx->copy = pgb_lex_kw_eq(w, n, "stdin") ||
+		    pgb_lex_kw_eq(w, n, "stdout") ? COPY_STDIN : COPY_STMT;
+		break;
+	case COPY_NONE:
+	case COPY_STDIN:
+		break;
+	}
+}
+
+/* A token that is part of a statement: no comment, backslash or end. */
+static enum step
+at_token(struct lexer *lx, const struct pgb_lex_token *t)
+{
+	if (!lx->open) {
+		if (is_char(lx, t, ';')) {
+			/* an empty statement: psql's is a no-op */
+			lx->head = HEAD_START;
+			return STEP_NEXT;
+		}
+		lx->open = 1;
+		lx->st_off = t->off;
+		lx->copy = t->kind == PGB_TOK_IDENT &&
+		    pgb_lex_kw_eq(lx->s + t->off, t->len, "copy") ?
+		    COPY_STMT : COPY_NONE;
+	}
+	lx->last_end = t->off + t->len;
+	std_track(lx, t);
+	if (t->kind == PGB_TOK_IDENT) {
+		track_word(lx, t);
+		return STEP_NEXT;
+	}
+	if (lx->copy == COPY_FROM)
+		lx->copy = COPY_STMT;
+	if (t->kind == PGB_TOK_VAR)
+		add_var(lx, t->off, t->len);
+	if (t->kind != PGB_TOK_CHAR)
+		return STEP_NEXT;
+	if (lx->s[t->off] == '(')
+		lx->paren++;
+	else if (lx->s[t->off] == ')') {
+		if (lx->paren > 0)
+			lx->paren--;
+	} else if (lx->s[t->off] == ';' && lx->paren == 0 && lx->begin == 0)
+		return at_semicolon(lx);
+	return STEP_NEXT;
+}
+
+/*
+ * The ';' that ends the open statement.  After COPY ... FROM stdin, psql
+ * reads the data from the next line on, then goes on with the rest of
+ * this one: lex that first, bounded by its end (lx->lim), and take the
+ * data at its end (at_end()).
+ */
+static enum step
+at_semicolon(struct lexer *lx)
+{
+	const struct pgb_lex_stmt *st;
+	const char	*nl;
+
+	if (close_stmt(lx) < 0)
+		return STEP_FAIL;
+	st = &lx->out->stmts[lx->out->nstmts - 1];
+	std_switch(lx, st->sets_std, lx->last_end);
+	lx->open = 0;
+	lx->head = HEAD_START;
+	if (lx->copy != COPY_STDIN)
+		return STEP_NEXT;
+	if (on_copy_line(lx)) {
+		lex_fail(lx, lx->st_off, "second COPY ... FROM stdin on one "
+		    "line");
+		return STEP_FAIL;
+	}
+	if ((nl = memchr(lx->s + lx->pos, '\n', lx->len - lx->pos)) == NULL) {
+		*lx->errline = st->line;
+		pgb_fail(lx->d, PGB_ESOURCE, "unterminated COPY data");
+		return STEP_FAIL;
+	}
+	lx->lim = (size_t)(nl - lx->s);
+	lx->data = lx->lim + 1;
+	lx->copy_si = lx->out->nstmts - 1;
+	return STEP_NEXT;
+}
+
+/* A meta-command: from the backslash 't' to the end of its line. */
+static enum step
+at_backslash(struct lexer *lx, const struct pgb_lex_token *t)
+{
+	const char	*nl;
+	size_t		 eol;
+
+	if (on_copy_line(lx)) {
+		lex_fail(lx, t->off, "psql meta-command after COPY ... FROM "
+		    "stdin on its line");
+		return STEP_FAIL;
+	}
+	nl = memchr(lx->s + t->off, '\n', lx->lim - t->off);
+	eol = nl != NULL ? (size_t)(nl - lx->s) : lx->lim;
+	add_meta(lx, t->off, eol, lx->open);
+	lx->pos = nl != NULL ? eol + 1 : eol;
+	return STEP_NEXT;
+}
+
+/*
+ * No more tokens up to lx->lim: either the rest of a COPY line is done
+ * and its data comes next, or the text ends (with a statement that has
+ * no ';', which psql sends too).
+ */
+static enum step
+at_end(struct lexer *lx)
+{
+	if (on_copy_line(lx)) {
+		if (lx->open) {
+			lex_fail(lx, lx->st_off, "statement after COPY ... "
+			    "FROM stdin continues past its line");
+			return STEP_FAIL;
+		}
+		if (take_copy(lx, lx->copy_si, lx->data, &lx->pos) < 0)
+			return STEP_FAIL;
+		lx->lim = lx->len;
+		return STEP_NEXT;
+	}
+	if (!lx->open)
+		return STEP_DONE;
+	if (close_stmt(lx) < 0)
+		return STEP_FAIL;
+	if (lx->copy == COPY_STDIN) {
+		*lx->errline = lx->out->stmts[lx->out->nstmts - 1].line;
+		pgb_fail(lx->d, PGB_ESOURCE, "unterminated COPY data");
+		return STEP_FAIL;
+	}
+	return STEP_DONE;
 }
 
 int
@@ -909,30 +1246,21 @@ pgb_lex_split_std(const char *text, size_t len, int std, struct pgb_lex *out,
 {
 	struct lexer	 lx;
 	struct pgb_lex_token t;
-	const char	*nl;
-	size_t		 pos = 0, lim = len, st_off = 0, last_end = 0;
-	size_t		 paren = 0, begin = 0, data = 0, copy_si = 0, eol;
-	unsigned	 idcount = 0;
-	char		 ids[4];
-	int		 open = 0, copy_st = 0, rc;
+	enum step	 step;
+	int		 rc;
 
 	memset(out, 0, sizeof(*out));
-	memset(&lx, 0, sizeof(lx));
-	lx.s = text;
-	lx.len = len;
+	lexer_init(&lx, text, len);
 	lx.out = out;
-	lx.lline = 1;
 	lx.errline = errline;
 	lx.d = d;
 	lx.std = lx.std0 = std != 0;
-	lx.std_next = -1;
 	*errline = 0;
-	memset(ids, 0, sizeof(ids));
-
-	for (;;) {
-		std_apply(&lx, pos, lim);
-		if ((rc = scan_token(text, lim, &pos, lx.std, &t)) != SCAN_OK) {
-			if (lim < len)
+	do {
+		std_apply(&lx);
+		if ((rc = scan_token(text, lx.lim, &lx.pos, lx.std, &t)) !=
+		    SCAN_OK) {
+			if (on_copy_line(&lx))
 				return lex_fail(&lx, t.off, "statement after "
 				    "COPY ... FROM stdin continues past its "
 				    "line");
@@ -942,147 +1270,24 @@ pgb_lex_split_std(const char *text, size_t len, int std, struct pgb_lex *out,
 		}
 		switch (t.kind) {
 		case PGB_TOK_EOF:
-			if (lim < len) {
-				/* The rest of the COPY line is done. */
-				if (open)
-					return lex_fail(&lx, st_off,
-					    "statement after COPY ... FROM "
-					    "stdin continues past its line");
-				if (take_copy(&lx, copy_si, data, &pos) < 0)
-					return -1;
-				lim = len;
-				continue;
-			}
-			if (open) {
-				if (add_stmt(&lx, st_off, last_end,
-				    copy_st == 3) < 0)
-					return -1;
-				out->stmts[out->nstmts - 1].sets_std =
-				    std_effect(&lx);
-				if (copy_st == 3) {
-					*errline = out->stmts[out->nstmts -
-					    1].line;
-					return pgb_fail(d, PGB_ESOURCE,
-					    "unterminated COPY data");
-				}
-			}
-			return 0;
+			step = at_end(&lx);
+			break;
 		case PGB_TOK_COMMENT:
 			add_directive(&lx, t.off, t.len);
-			continue;
+			step = STEP_NEXT;
+			break;
 		case PGB_TOK_BLOCK:
-			continue;
+			step = STEP_NEXT;
+			break;
 		case PGB_TOK_BACKSLASH:
-			if (lim < len)
-				return lex_fail(&lx, t.off, "psql meta-command "
-				    "after COPY ... FROM stdin on its line");
-			nl = memchr(text + t.off, '\n', lim - t.off);
-			eol = nl != NULL ? (size_t)(nl - text) : lim;
-			add_meta(&lx, t.off, eol, open);
-			pos = nl != NULL ? eol + 1 : eol;
-			continue;
+			step = at_backslash(&lx, &t);
+			break;
 		default:
+			step = at_token(&lx, &t);
 			break;
 		}
-
-		if (!open) {
-			if (t.kind == PGB_TOK_CHAR && text[t.off] == ';') {
-				/* an empty statement: psql's is a no-op */
-				idcount = 0;
-				continue;
-			}
-			open = 1;
-			st_off = t.off;
-			copy_st = t.kind == PGB_TOK_IDENT &&
-			    pgb_lex_kw_eq(text + t.off, t.len, "copy");
-		}
-		last_end = t.off + t.len;
-		std_track(&lx, &t);
-
-		if (t.kind == PGB_TOK_IDENT) {
-			/*
-			 * psql's heuristic: once the statement starts with
-			 * CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN (and
-			 * CASE inside one) opens a body that END closes.
-			 */
-			const char *w = text + t.off;
-
-			if (idcount == 0)
-				memset(ids, 0, sizeof(ids));
-			if (idcount < sizeof(ids) &&
-			    (pgb_lex_kw_eq(w, t.len, "create") ||
-			    pgb_lex_kw_eq(w, t.len, "function") ||
-			    pgb_lex_kw_eq(w, t.len, "procedure") ||
-			    pgb_lex_kw_eq(w, t.len, "or") ||
-			    pgb_lex_kw_eq(w, t.len, "replace")))
-				ids[idcount] = (char)(w[0] | 0x20);
-			if (idcount < UINT_MAX)
-				idcount++;
-			if (ids[0] == 'c' && paren == 0 &&
-			    (ids[1] == 'f' || ids[1] == 'p' ||
-			    (ids[1] == 'o' && ids[2] == 'r' &&
-			    (ids[3] == 'f' || ids[3] == 'p')))) {
-				if (pgb_lex_kw_eq(w, t.len, "begin"))
-					begin++;
-				else if (pgb_lex_kw_eq(w, t.len, "case")) {
-					if (begin > 0)
-						begin++;
-				} else if (pgb_lex_kw_eq(w, t.len, "end")) {
-					if (begin > 0)
-						begin--;
-				}
-			}
-			if (copy_st == 1 && paren == 0 &&
-			    pgb_lex_kw_eq(w, t.len, "from"))
-				copy_st = 2;
-			else if (copy_st == 2 &&
-			    (pgb_lex_kw_eq(w, t.len, "stdin") ||
-			    pgb_lex_kw_eq(w, t.len, "stdout")))
-				copy_st = 3;	/* the grammar takes both */
-			else if (copy_st == 2)
-				copy_st = 1;
-			continue;
-		}
-		if (copy_st == 2)
-			copy_st = 1;
-		if (t.kind == PGB_TOK_VAR)
-			add_var(&lx, t.off, t.len);
-		if (t.kind != PGB_TOK_CHAR)
-			continue;
-		if (text[t.off] == '(')
-			paren++;
-		else if (text[t.off] == ')') {
-			if (paren > 0)
-				paren--;
-		} else if (text[t.off] == ';' && paren == 0 && begin == 0) {
-			if (add_stmt(&lx, st_off, last_end, copy_st == 3) < 0)
-				return -1;
-			out->stmts[out->nstmts - 1].sets_std = std_effect(&lx);
-			std_switch(&lx, out->stmts[out->nstmts - 1].sets_std,
-			    last_end);
-			open = 0;
-			idcount = 0;
-			if (copy_st != 3)
-				continue;
-			if (lim < len)
-				return lex_fail(&lx, st_off, "second COPY ... "
-				    "FROM stdin on one line");
-			/*
-			 * psql reads the data from the next line on, then
-			 * goes on with the rest of this one: lex that first,
-			 * bounded by its end, and take the data at its end.
-			 */
-			nl = memchr(text + pos, '\n', len - pos);
-			if (nl == NULL) {
-				*errline = out->stmts[out->nstmts - 1].line;
-				return pgb_fail(d, PGB_ESOURCE,
-				    "unterminated COPY data");
-			}
-			lim = (size_t)(nl - text);
-			data = lim + 1;
-			copy_si = out->nstmts - 1;
-		}
-	}
+	} while (step == STEP_NEXT);
+	return step == STEP_DONE ? 0 : -1;
 }
 
 void
@@ -1128,10 +1333,7 @@ pgb_lex_check_text(const char *text, size_t len, unsigned *errline,
 	}
 	if (i >= len)
 		return 0;
-	memset(&lx, 0, sizeof(lx));
-	lx.s = text;
-	lx.len = len;
-	lx.lline = 1;
+	lexer_init(&lx, text, len);
 	*errline = line_at(&lx, i);
 	if (s[i] == 0)
 		return pgb_fail(d, PGB_ESOURCE, "NUL byte");

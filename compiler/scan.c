@@ -28,9 +28,6 @@
 #include "sig.h"
 #include "banned.h"
 
-/* Longest file or folder name accepted for a migration. */
-#define BASE_MAX	100
-
 enum kind { KIND_OTHER, KIND_FILE, KIND_DIR };
 
 int
@@ -75,13 +72,13 @@ list_dir(const char *dir, char ***out, size_t *n, struct pgb_diag *d)
 	while ((de = readdir(dp)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (k == PGB_MIGRATIONS_MAX * 4) {
+		if (k == PGB_DIRENTS_MAX) {
 			closedir(dp);
 			while (k > 0)
 				free(v[--k]);
 			free(v);
 			return pgb_fail(d, PGB_ESOURCE, "'%s' holds more than "
-			    "%u files", dir, PGB_MIGRATIONS_MAX * 4);
+			    "%u files", dir, PGB_DIRENTS_MAX);
 		}
 		v = pgb_xreallocarray(v, k + 1, sizeof(*v));
 		v[k++] = pgb_xstrdup(de->d_name);
@@ -586,7 +583,7 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 		free(path);
 		return;
 	}
-	if (ln.role == PGB_ROLE_BAD || strlen(base) > BASE_MAX) {
+	if (ln.role == PGB_ROLE_BAD || strlen(base) > PGB_BASENAME_MAX) {
 		if (ln.role == PGB_ROLE_BAD)
 			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
 			    "cannot parse migration %s name: %s",
@@ -594,7 +591,7 @@ add_file(struct pgb_scan *s, const char *dir, const char *base,
 		else
 			pgb_report_add(r, PGB_SEV_ERROR, path, 0, NULL,
 			    "%s name is longer than %d bytes",
-			    k == KIND_DIR ? "folder" : "file", BASE_MAX);
+			    k == KIND_DIR ? "folder" : "file", PGB_BASENAME_MAX);
 		free(path);
 		return;
 	}

@@ -428,8 +428,8 @@ do_include(struct script_acc *a, const char *file, unsigned line,
 		}
 	}
 	if (a->depth == PGB_INCLUDE_DEPTH) {
-		acc_error(a, file, line, "includes nest deeper than 16 at '%s'",
-		    path);
+		acc_error(a, file, line, "includes nest deeper than %u at '%s'",
+		    PGB_INCLUDE_DEPTH, path);
 		free(path);
 		return;
 	}
@@ -601,7 +601,7 @@ directives_release(struct directives *dv)
 	memset(dv, 0, sizeof(*dv));
 }
 
-/* A version: 1 to 18 decimal digits; the rest of 's' in *end. */
+/* A version: 1 to PGB_VERSION_DIGITS_MAX digits; the rest in *end. */
 static int
 parse_version(const char *s, long long *v, const char **end)
 {
@@ -609,7 +609,7 @@ parse_version(const char *s, long long *v, const char **end)
 
 	*v = 0;
 	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
-		if (i == 18)
+		if (i == PGB_VERSION_DIGITS_MAX)
 			return -1;
 		*v = *v * 10 + (s[i] - '0');
 	}
@@ -820,7 +820,7 @@ read_directives(struct script_acc *a, const char *file, const char *text,
 				    "verify query");
 			else if (dv->nverify == PGB_VERIFY_MAX)
 				acc_error(a, file, lx.dirs[i].line, "more than "
-				    "64 verify queries");
+				    "%u verify queries", PGB_VERIFY_MAX);
 			else if (strlen(q) > PGB_LINE_MAX - 16)
 				acc_error(a, file, lx.dirs[i].line, "verify "
 				    "query is too long");

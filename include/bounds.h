@@ -31,12 +31,33 @@
 #define PGB_LINE_MAX		8192u
 /* A path inside the bundle, and a migration's name. */
 #define PGB_NAME_MAX		200u
+/*
+ * A migration's file or folder name in the migrations directory.  It
+ * ships as "migrations/NAME" (a folder as "migrations/NAME.down.sql"):
+ * 11 + 100 + 9 bytes stay within PGB_NAME_MAX.
+ */
+#define PGB_BASENAME_MAX	100u
+#if PGB_BASENAME_MAX + 20 > PGB_NAME_MAX
+#error "migrations/BASENAME.down.sql must fit in PGB_NAME_MAX"
+#endif
+/* Entries read from the migrations directory: an up and a down script
+ * per migration, and as many other files again (notes, verify scripts). */
+#define PGB_DIRENTS_MAX		(4 * PGB_MIGRATIONS_MAX)
+/* Digits of a version in a file name: 18 always fit a long long (the
+ * history table's bigint), 19 may not. */
+#define PGB_VERSION_DIGITS_MAX	18
+/* A sqitch change name and a Liquibase changeset id each name a
+ * migration, as a file name would (PGB_BASENAME_MAX). */
+#define PGB_SQITCH_NAME_MAX	100
+#define PGB_LIQUIBASE_ID_MAX	100
 /* The reason pgapply accept records: a sentence or two, not a file. */
 #define PGB_REASON_MAX		500u
 /* Nested \i includes. */
 #define PGB_INCLUDE_DEPTH	16u
 /* A detached Ed25519 signature. */
 #define PGB_SIG_LEN		64u
+/* A signature given as text (hex, base64, vault:v1:...) is this short. */
+#define PGB_SIGTEXT_MAX		4096u
 /* A key file (PEM); anything larger is not a key. */
 #define PGB_KEYFILE_MAX		16384u
 /* A conninfo read with --db-file: a line of keywords or a URL. */
@@ -57,5 +78,12 @@
 #define PGB_TARGET_NAME_MAX	128u
 /* Targets run at once: each is a process, a connection and three pipes. */
 #define PGB_JOBS_MAX		128u
+/*
+ * Kubernetes refuses a ConfigMap whose data (each key and each value,
+ * binaryData counted decoded) adds up to more than 1 MiB, and an object
+ * name longer than a DNS subdomain (253 bytes).
+ */
+#define PGB_CONFIGMAP_MAX	(1024u * 1024)
+#define PGB_CONFIGMAP_NAME_MAX	253u
 
 #endif /* PGB_BOUNDS_H */

@@ -7,14 +7,9 @@
  */
 #include <stddef.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "diag.h"
-
-/*
- * Kubernetes refuses a ConfigMap whose data (each key and each value,
- * binaryData counted decoded) adds up to more than 1 MiB.
- */
-#define PGB_CONFIGMAP_MAX	(1024u * 1024)
 
 /*
  * The binaryData keys: the Job runs "pgapply apply /bundle/bundle.pgb",
@@ -22,9 +17,6 @@
  */
 #define PGB_CONFIGMAP_BUNDLE	"bundle.pgb"
 #define PGB_CONFIGMAP_SIG	"bundle.pgb.sig"
-
-/* The longest object name Kubernetes accepts (a DNS subdomain). */
-#define PGB_CONFIGMAP_NAME_MAX	253u
 
 struct pgb_configmap_opts {
 	const char	*path;		/* the bundle; its signatures are

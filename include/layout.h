@@ -30,6 +30,8 @@
  */
 #include <stddef.h>
 
+#include "bounds.h"
+
 enum pgb_layout {
 	PGB_LAYOUT_AUTO = 0,	/* detect from the folder */
 	PGB_LAYOUT_PGBUNDLE,
@@ -95,8 +97,6 @@ int	pgb_layout_diesel_notx(const char *text, size_t len);
  */
 int	pgb_layout_atlas_header(const char *text, size_t len, int *notx,
 	    unsigned *line, char *why, size_t whylen);
-
-#define PGB_SQITCH_NAME_MAX	100
 
 /* One change of a sqitch.plan. */
 struct pgb_sqitch_change {

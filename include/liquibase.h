@@ -9,9 +9,8 @@
  */
 #include <stddef.h>
 
+#include "bounds.h"
 #include "sections.h"
-
-#define PGB_LIQUIBASE_ID_MAX	100
 
 struct pgb_changeset {
 	unsigned line;		/* of its --changeset line */

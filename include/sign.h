@@ -16,9 +16,6 @@
 #include "diag.h"
 #include "sig.h"
 
-/* A signature given as text (hex, base64, vault:v1:...) is this short. */
-#define PGB_SIGTEXT_MAX	4096u
-
 struct pgb_sign_opts {
 	const char	*path;		/* the bundle */
 	const char	*key;		/* private key, or NULL */

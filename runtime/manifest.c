@@ -33,7 +33,30 @@
 #error "PGB_LINE_MAX sizes a stack buffer in manifest.c"
 #endif
 
-#define MAXFIELDS	8	/* "stmt" with all three options has 7 */
+/*
+ * Fields on one line: "stmt" with all three options has 7.  Private to
+ * the parser's representation of a line, not a cap on the input (a line
+ * with more fields is refused for its key).
+ */
+#define MAXFIELDS	8
+
+/* What reading a line found: next_line() and parse_header() return it. */
+enum line {
+	LINE_FAIL = -1,		/* the diag says why */
+	LINE_EOF = 0,		/* the end of the text */
+	LINE_READ = 1		/* a line, split into p->f */
+};
+
+/*
+ * The options of a "stmt" line come in this order, each at most once:
+ * the last one read.
+ */
+enum stmt_opt {
+	OPT_NONE = 0,
+	OPT_COPY,		/* copy=OFFSET:LENGTH */
+	OPT_INDEX,		/* index=NAME */
+	OPT_SRC			/* src=FILE */
+};
 
 /* Header keys, in the order pgb_manifest_write emits them. */
 enum hdr {
@@ -68,7 +91,7 @@ struct parser {
 static int	 perr(struct parser *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	 maybe_control(const char *);
-static int	 next_line(struct parser *);
+static enum line next_line(struct parser *);
 static int	 split(struct parser *);
 static int	 is_token(const char *, size_t);
 static int	 parse_num(struct parser *, const char *, const char *,
@@ -85,12 +108,30 @@ static int	 pct_decode(struct parser *, const char *, const char *,
 		    char **);
 static int	 hexdigit(char);
 static int	 is_plain(unsigned char);
+static int	 parse_copy_opt(struct parser *, const char *,
+		    const struct pgb_script *, struct pgb_stmt *);
+static int	 parse_stmt_opts(struct parser *, const struct pgb_script *,
+		    struct pgb_stmt *);
 static int	 parse_stmt(struct parser *, struct pgb_script *);
 static int	 parse_baseline(struct parser *, const struct pgb_manifest *,
 		    struct pgb_migration *);
 static int	 parse_replaces(struct parser *, struct pgb_migration *);
-static int	 parse_header(struct parser *, struct pgb_manifest *,
+static int	 header_value(struct parser *, enum hdr, struct pgb_manifest *,
 		    size_t *, size_t *);
+static int	 header_line(struct parser *, struct pgb_manifest *,
+		    unsigned *, size_t *, size_t *);
+static enum line parse_header(struct parser *, struct pgb_manifest *,
+		    size_t *, size_t *);
+static int	 next_in(struct parser *, const struct pgb_migration *);
+static struct pgb_migration *new_migration(struct parser *,
+		    struct pgb_manifest *);
+static int	 parse_up(struct parser *, struct pgb_migration *,
+		    const unsigned char *, unsigned char *);
+static int	 parse_replaced(struct parser *, const struct pgb_manifest *,
+		    struct pgb_migration *);
+static int	 parse_verify(struct parser *, struct pgb_migration *);
+static int	 parse_down(struct parser *, struct pgb_migration *);
+static int	 parse_end(struct parser *);
 static int	 parse_migration(struct parser *, struct pgb_manifest *,
 		    const unsigned char *, unsigned char *);
 static int	 expect(struct parser *, const char *, size_t);
@@ -135,10 +176,10 @@ maybe_control(const char *s)
 }
 
 /*
- * Copy the next line into p->line.  1: a line; 0: end of text; -1: error.
- * Tabs are the only control character a line may hold.
+ * Copy the next line into p->line and split it.  Tabs are the only
+ * control character a line may hold.
  */
-static int
+static enum line
 next_line(struct parser *p)
 {
 	const char	*s, *nl;
@@ -146,7 +187,7 @@ next_line(struct parser *p)
 	unsigned char	 c;
 
 	if (p->pos == p->len)
-		return 0;
+		return LINE_EOF;
 	p->lineno++;
 	p->line_off = p->pos;
 	s = p->text + p->pos;
@@ -154,9 +195,10 @@ next_line(struct parser *p)
 	nl = memchr(s, '\n', avail > PGB_LINE_MAX ? PGB_LINE_MAX + 1 : avail);
 	if (nl == NULL) {
 		if (avail > PGB_LINE_MAX)
-			return perr(p, "line is longer than %u bytes",
-			    PGB_LINE_MAX);
-		return perr(p, "no newline at the end of the manifest");
+			perr(p, "line is longer than %u bytes", PGB_LINE_MAX);
+		else
+			perr(p, "no newline at the end of the manifest");
+		return LINE_FAIL;
 	}
 	p->linelen = (size_t)(nl - s);
 	for (i = 0; i < p->linelen; i++) {
@@ -166,14 +208,16 @@ next_line(struct parser *p)
 			continue;
 		}
 		c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return perr(p, "control character 0x%02x at byte %zu",
-			    c, i + 1);
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			perr(p, "control character 0x%02x at byte %zu", c,
+			    i + 1);
+			return LINE_FAIL;
+		}
 	}
 	memcpy(p->line, s, p->linelen);
 	p->line[p->linelen] = '\0';
 	p->pos += p->linelen + 1;
-	return split(p) == -1 ? -1 : 1;
+	return split(p) == -1 ? LINE_FAIL : LINE_READ;
 }
 
 /*
@@ -381,16 +425,74 @@ bad:
 	return perr(p, "bad percent-encoding in %s=", what);
 }
 
+/* The option "copy=OFFSET:LENGTH" of statement 'st' of script 'sc'. */
+static int
+parse_copy_opt(struct parser *p, const char *opt,
+    const struct pgb_script *sc, struct pgb_stmt *st)
+{
+	const char	*colon;
+	char		 num[24];	/* digits of a size_t, and more */
+	size_t		 n;
+
+	colon = strchr(opt + 5, ':');
+	n = colon ? (size_t)(colon - (opt + 5)) : 0;
+	if (colon == NULL || n >= sizeof(num))
+		return perr(p, "copy= must be OFFSET:LENGTH");
+	memcpy(num, opt + 5, n);
+	num[n] = '\0';
+	if (parse_size(p, "copy offset", num, PGB_SQL_MAX,
+	    &st->copy_off) == -1 ||
+	    parse_size(p, "copy length", colon + 1, PGB_SQL_MAX,
+	    &st->copy_len) == -1)
+		return -1;
+	st->is_copy = 1;
+	if (st->copy_off > sc->size || st->copy_len > sc->size - st->copy_off)
+		return perr(p, "copy data %zu+%zu is outside the script (%zu "
+		    "bytes)", st->copy_off, st->copy_len, sc->size);
+	return 0;
+}
+
+/*
+ * The options after the numbers of a statement line, in the order of
+ * enum stmt_opt.  On -1, st->index and st->src may be set: the caller
+ * frees them.
+ */
+static int
+parse_stmt_opts(struct parser *p, const struct pgb_script *sc,
+    struct pgb_stmt *st)
+{
+	const char	*opt;
+	enum stmt_opt	 last = OPT_NONE;
+	size_t		 i;
+
+	for (i = 4; i < p->nf; i++) {
+		opt = p->f[i];
+		if (strncmp(opt, "copy=", 5) == 0 && last < OPT_COPY) {
+			last = OPT_COPY;
+			if (parse_copy_opt(p, opt, sc, st) == -1)
+				return -1;
+		} else if (strncmp(opt, "index=", 6) == 0 && last < OPT_INDEX) {
+			last = OPT_INDEX;
+			if (pct_decode(p, "index", opt + 6, &st->index) == -1)
+				return -1;
+		} else if (strncmp(opt, "src=", 4) == 0 && last < OPT_SRC) {
+			last = OPT_SRC;
+			if (pct_decode(p, "src", opt + 4, &st->src) == -1)
+				return -1;
+		} else
+			return perr(p, "unknown, repeated or misplaced "
+			    "statement option '%.40s' (order: copy= index= "
+			    "src=)", opt);
+	}
+	return 0;
+}
+
 /* "stmt|down-stmt OFF LEN LINE [copy=O:L] [index=X] [src=X]" */
 static int
 parse_stmt(struct parser *p, struct pgb_script *sc)
 {
 	struct pgb_stmt		 st, *prev;
 	unsigned long long	 line;
-	const char		*opt, *colon;
-	char			 num[24];
-	size_t			 i, n;
-	int			 stage;
 
 	if (p->nf < 4 || p->nf > 7)
 		return perr(p, "'%s' takes 3 numbers and up to 3 options",
@@ -419,55 +521,16 @@ parse_stmt(struct parser *p, struct pgb_script *sc)
 			return perr(p, "statement at %zu overlaps or precedes "
 			    "the previous one", st.off);
 	}
-	stage = 0;
-	for (i = 4; i < p->nf; i++) {
-		opt = p->f[i];
-		if (strncmp(opt, "copy=", 5) == 0 && stage < 1) {
-			stage = 1;
-			colon = strchr(opt + 5, ':');
-			n = colon ? (size_t)(colon - (opt + 5)) : 0;
-			if (colon == NULL || n >= sizeof(num))
-				goto badcopy;
-			memcpy(num, opt + 5, n);
-			num[n] = '\0';
-			if (parse_size(p, "copy offset", num, PGB_SQL_MAX,
-			    &st.copy_off) == -1 ||
-			    parse_size(p, "copy length", colon + 1,
-			    PGB_SQL_MAX, &st.copy_len) == -1)
-				goto fail;
-			st.is_copy = 1;
-			if (st.copy_off > sc->size ||
-			    st.copy_len > sc->size - st.copy_off) {
-				perr(p, "copy data %zu+%zu is outside the "
-				    "script (%zu bytes)", st.copy_off,
-				    st.copy_len, sc->size);
-				goto fail;
-			}
-		} else if (strncmp(opt, "index=", 6) == 0 && stage < 2) {
-			stage = 2;
-			if (pct_decode(p, "index", opt + 6, &st.index) == -1)
-				goto fail;
-		} else if (strncmp(opt, "src=", 4) == 0 && stage < 3) {
-			stage = 3;
-			if (pct_decode(p, "src", opt + 4, &st.src) == -1)
-				goto fail;
-		} else {
-			perr(p, "unknown, repeated or misplaced statement "
-			    "option '%.40s' (order: copy= index= src=)", opt);
-			goto fail;
-		}
+	if (parse_stmt_opts(p, sc, &st) == -1) {
+		free(st.index);
+		free(st.src);
+		return -1;
 	}
 	if (sc->nstmts == 0 || (sc->nstmts & (sc->nstmts - 1)) == 0)
 		sc->stmts = pgb_xreallocarray(sc->stmts,
 		    sc->nstmts ? sc->nstmts * 2 : 1, sizeof(*sc->stmts));
 	sc->stmts[sc->nstmts++] = st;
 	return 0;
-badcopy:
-	perr(p, "copy= must be OFFSET:LENGTH");
-fail:
-	free(st.index);
-	free(st.src);
-	return -1;
 }
 
 /*
@@ -560,134 +623,185 @@ expect(struct parser *p, const char *key, size_t nf)
 }
 
 /*
- * The first line and the header keys, up to the first "migration" line
- * (left in p) or the end.  Returns 1 when a migration line is waiting,
- * 0 at the end of text, -1 on error.  Sets the bundle-id line's span.
+ * The value of header key 'k' on the current line (two fields); for the
+ * bundle-id, the line's span too.
  */
 static int
+header_value(struct parser *p, enum hdr k, struct pgb_manifest *m,
+    size_t *bid_off, size_t *bid_end)
+{
+	unsigned long long	v;
+
+	switch (k) {
+	case H_PROJECT:
+	case H_TARGET:
+		if (!is_token(p->f[1], strlen(p->f[1])))
+			return perr(p, "bad %s name (1 to %u printable ASCII "
+			    "bytes)", hdr_names[k], PGB_NAME_MAX);
+		if (k == H_PROJECT)
+			m->project = pgb_xstrdup(p->f[1]);
+		else
+			m->target = pgb_xstrdup(p->f[1]);
+		break;
+	case H_COMPILER:
+		m->compiler = pgb_xstrdup(p->f[1]);
+		break;
+	case H_CREATED:
+		if (parse_num(p, "created", p->f[1], LLONG_MAX, &v) == -1)
+			return -1;
+		m->created = (long long)v;
+		break;
+	case H_HASH:
+		if (strcmp(p->f[1], "sha256") != 0)
+			return perr(p, "hash '%.40s' is not supported (only "
+			    "sha256)", p->f[1]);
+		break;
+	case H_KEYID:
+		if (strcmp(p->f[1], "unsigned") != 0 &&
+		    (strlen(p->f[1]) != 16 ||
+		    strspn(p->f[1], "0123456789abcdef") != 16))
+			return perr(p, "key-id must be 16 lowercase hex digits "
+			    "or 'unsigned'");
+		m->key_id = pgb_xstrdup(p->f[1]);
+		break;
+	case H_BUNDLEID:
+		if (strlen(p->f[1]) != PGB_HEX256_LEN ||
+		    strspn(p->f[1], "0123456789abcdef") != PGB_HEX256_LEN)
+			return perr(p, "bundle-id must be %d lowercase hex "
+			    "digits", PGB_HEX256_LEN);
+		memcpy(m->bundle_id, p->f[1], PGB_HEX256_LEN + 1);
+		*bid_off = p->line_off;
+		*bid_end = p->pos;
+		break;
+	case H_COUNT:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * One "KEY VALUE" line of the header (current).  'seen' holds the line
+ * each key was given on, 0 for none yet.
+ */
+static int
+header_line(struct parser *p, struct pgb_manifest *m, unsigned *seen,
+    size_t *bid_off, size_t *bid_end)
+{
+	enum hdr	k;
+
+	for (k = 0; k < H_COUNT; k++) {
+		if (strcmp(p->f[0], hdr_names[k]) == 0)
+			break;
+	}
+	if (k == H_COUNT)
+		return perr(p, "unknown key '%.40s'", p->f[0]);
+	if (seen[k])
+		return perr(p, "'%s' given twice (first on line %u)",
+		    hdr_names[k], seen[k]);
+	seen[k] = p->lineno;
+	if (p->nf != 2)
+		return perr(p, "'%s' takes 1 field", hdr_names[k]);
+	return header_value(p, k, m, bid_off, bid_end);
+}
+
+/*
+ * The first line and the header keys, up to the first "migration" line
+ * (left in p: LINE_READ) or the end of the text (LINE_EOF).  Sets the
+ * bundle-id line's span.
+ */
+static enum line
 parse_header(struct parser *p, struct pgb_manifest *m, size_t *bid_off,
     size_t *bid_end)
 {
 	unsigned		 seen[H_COUNT];
 	unsigned long long	 v;
-	int			 r, k;
+	enum line		 r;
+	enum hdr		 k;
 
 	memset(seen, 0, sizeof(seen));
-	if ((r = next_line(p)) != 1 || p->nf != 2 ||
+	if ((r = next_line(p)) != LINE_READ || p->nf != 2 ||
 	    strcmp(p->f[0], "pgbundle-manifest") != 0) {
-		if (r == -1)
-			return -1;
+		if (r == LINE_FAIL)
+			return LINE_FAIL;
 		p->lineno = 1;
-		return perr(p, "not a pgbundle manifest (expected "
+		perr(p, "not a pgbundle manifest (expected "
 		    "'pgbundle-manifest %d')", PGB_FORMAT_VERSION);
+		return LINE_FAIL;
 	}
 	if (parse_num(p, "format", p->f[1], UINT_MAX, &v) == -1)
-		return -1;
-	if (v != PGB_FORMAT_VERSION)
-		return perr(p, "format %llu is not supported (this is "
-		    "format %d)", v, PGB_FORMAT_VERSION);
-	m->format = (unsigned)v;
-	for (;;) {
-		if ((r = next_line(p)) <= 0)
-			break;
-		if (strcmp(p->f[0], "migration") == 0)
-			break;
-		for (k = 0; k < H_COUNT; k++) {
-			if (strcmp(p->f[0], hdr_names[k]) == 0)
-				break;
-		}
-		if (k == H_COUNT)
-			return perr(p, "unknown key '%.40s'", p->f[0]);
-		if (seen[k])
-			return perr(p, "'%s' given twice (first on line %u)",
-			    hdr_names[k], seen[k]);
-		seen[k] = p->lineno;
-		if (p->nf != 2)
-			return perr(p, "'%s' takes 1 field", hdr_names[k]);
-		switch (k) {
-		case H_PROJECT:
-		case H_TARGET:
-			if (!is_token(p->f[1], strlen(p->f[1])))
-				return perr(p, "bad %s name (1 to %u printable "
-				    "ASCII bytes)", hdr_names[k], PGB_NAME_MAX);
-			if (k == H_PROJECT)
-				m->project = pgb_xstrdup(p->f[1]);
-			else
-				m->target = pgb_xstrdup(p->f[1]);
-			break;
-		case H_COMPILER:
-			m->compiler = pgb_xstrdup(p->f[1]);
-			break;
-		case H_CREATED:
-			if (parse_num(p, "created", p->f[1], LLONG_MAX,
-			    &v) == -1)
-				return -1;
-			m->created = (long long)v;
-			break;
-		case H_HASH:
-			if (strcmp(p->f[1], "sha256") != 0)
-				return perr(p, "hash '%.40s' is not supported "
-				    "(only sha256)", p->f[1]);
-			break;
-		case H_KEYID:
-			if (strcmp(p->f[1], "unsigned") != 0 &&
-			    (strlen(p->f[1]) != 16 ||
-			    strspn(p->f[1], "0123456789abcdef") != 16))
-				return perr(p, "key-id must be 16 lowercase hex "
-				    "digits or 'unsigned'");
-			m->key_id = pgb_xstrdup(p->f[1]);
-			break;
-		case H_BUNDLEID:
-			if (strlen(p->f[1]) != PGB_HEX256_LEN ||
-			    strspn(p->f[1], "0123456789abcdef") !=
-			    PGB_HEX256_LEN)
-				return perr(p, "bundle-id must be %d lowercase "
-				    "hex digits", PGB_HEX256_LEN);
-			memcpy(m->bundle_id, p->f[1], PGB_HEX256_LEN + 1);
-			*bid_off = p->line_off;
-			*bid_end = p->pos;
-			break;
-		}
+		return LINE_FAIL;
+	if (v != PGB_FORMAT_VERSION) {
+		perr(p, "format %llu is not supported (this is format %d)", v,
+		    PGB_FORMAT_VERSION);
+		return LINE_FAIL;
 	}
-	if (r == -1)
-		return -1;
+	m->format = (unsigned)v;
+	while ((r = next_line(p)) == LINE_READ &&
+	    strcmp(p->f[0], "migration") != 0) {
+		if (header_line(p, m, seen, bid_off, bid_end) == -1)
+			return LINE_FAIL;
+	}
+	if (r == LINE_FAIL)
+		return LINE_FAIL;
 	for (k = 0; k < H_COUNT; k++) {
 		if (!seen[k] && k != H_TARGET) {
-			if (r == 0)
+			if (r == LINE_EOF)
 				p->lineno++;
-			return perr(p, "the header has no '%s'", hdr_names[k]);
+			perr(p, "the header has no '%s'", hdr_names[k]);
+			return LINE_FAIL;
 		}
 	}
 	return r;
 }
 
 /*
- * One migration block, from its "migration" line (current) through "end".
- * 'prev' is the previous chain link; the new one is written to 'chain'.
+ * The next line of migration 'mg', which must not end the text.  0, or
+ * -1 with the diag filled.
  */
 static int
-parse_migration(struct parser *p, struct pgb_manifest *m,
-    const unsigned char *prev, unsigned char *chain)
+next_in(struct parser *p, const struct pgb_migration *mg)
+{
+	switch (next_line(p)) {
+	case LINE_READ:
+		return 0;
+	case LINE_EOF:
+		p->lineno++;
+		return perr(p, "the manifest ends inside migration %lld",
+		    mg->version);
+	case LINE_FAIL:
+		break;
+	}
+	return -1;
+}
+
+/* "migration VERSION [NAME]" (current): a new entry in 'm', or NULL. */
+static struct pgb_migration *
+new_migration(struct parser *p, struct pgb_manifest *m)
 {
 	struct pgb_migration	*mg, *last;
-	unsigned long long	 v, vline;
-	unsigned char		 want[PGB_SHA256_LEN];
-	size_t			 i;
-	int			 r;
+	unsigned long long	 v;
 
-	if (m->nmigs == PGB_MIGRATIONS_MAX)
-		return perr(p, "more than %u migrations", PGB_MIGRATIONS_MAX);
-	if (p->nf != 2 && p->nf != 3)
-		return perr(p, "'migration' takes a version and a name");
+	if (m->nmigs == PGB_MIGRATIONS_MAX) {
+		perr(p, "more than %u migrations", PGB_MIGRATIONS_MAX);
+		return NULL;
+	}
+	if (p->nf != 2 && p->nf != 3) {
+		perr(p, "'migration' takes a version and a name");
+		return NULL;
+	}
 	if (parse_num(p, "version", p->f[1], LLONG_MAX, &v) == -1)
-		return -1;
+		return NULL;
 	last = m->nmigs ? &m->migs[m->nmigs - 1] : NULL;
-	if (last && (long long)v <= last->version)
-		return perr(p, "version %llu does not follow version %lld "
-		    "(versions must ascend)", v, last->version);
-	if (p->nf == 3 && !is_token(p->f[2], strlen(p->f[2])))
-		return perr(p, "bad migration name (1 to %u printable ASCII "
-		    "bytes)", PGB_NAME_MAX);
+	if (last && (long long)v <= last->version) {
+		perr(p, "version %llu does not follow version %lld (versions "
+		    "must ascend)", v, last->version);
+		return NULL;
+	}
+	if (p->nf == 3 && !is_token(p->f[2], strlen(p->f[2]))) {
+		perr(p, "bad migration name (1 to %u printable ASCII bytes)",
+		    PGB_NAME_MAX);
+		return NULL;
+	}
 	if (m->nmigs == 0 || (m->nmigs & (m->nmigs - 1)) == 0)
 		m->migs = pgb_xreallocarray(m->migs,
 		    m->nmigs ? m->nmigs * 2 : 1, sizeof(*m->migs));
@@ -695,38 +809,38 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 	memset(mg, 0, sizeof(*mg));
 	mg->version = (long long)v;
 	mg->name = pgb_xstrdup(p->nf == 3 ? p->f[2] : "");
+	return mg;
+}
 
-#define NEXT() do {							\
-	if ((r = next_line(p)) == -1)					\
-		return -1;						\
-	if (r == 0) {							\
-		p->lineno++;						\
-		return perr(p, "the manifest ends inside migration %lld",	\
-		    mg->version);					\
-	}								\
-} while (0)
+/*
+ * The lines "file", "sha256", "size", "mode" and "chain" after the
+ * migration line.  'prev' is the previous chain link; the new one is
+ * written to 'chain' (which may be 'prev').
+ */
+static int
+parse_up(struct parser *p, struct pgb_migration *mg,
+    const unsigned char *prev, unsigned char *chain)
+{
+	unsigned char	want[PGB_SHA256_LEN];
 
-	NEXT();
-	if (expect(p, "file", 2) == -1 ||
+	if (next_in(p, mg) == -1 || expect(p, "file", 2) == -1 ||
 	    parse_path(p, p->f[1], &mg->up.path) == -1)
 		return -1;
-	NEXT();
-	if (expect(p, "sha256", 2) == -1 ||
+	if (next_in(p, mg) == -1 || expect(p, "sha256", 2) == -1 ||
 	    parse_hex(p, "sha256", p->f[1], mg->up.sha256,
 	    PGB_SHA256_LEN) == -1)
 		return -1;
-	NEXT();
-	if (expect(p, "size", 2) == -1 ||
+	if (next_in(p, mg) == -1 || expect(p, "size", 2) == -1 ||
 	    parse_size(p, "size", p->f[1], PGB_SQL_MAX, &mg->up.size) == -1)
 		return -1;
-	NEXT();
+	if (next_in(p, mg) == -1)
+		return -1;
 	if (strcmp(p->f[0], "mode") == 0 && (p->nf == 2 || p->nf == 3)) {
 		if (parse_mode_flags(p, 1, p->nf, &mg->up) == -1)
 			return -1;
 	} else if (expect(p, "mode", 2) == -1)
 		return -1;
-	NEXT();
-	if (expect(p, "chain", 2) == -1 ||
+	if (next_in(p, mg) == -1 || expect(p, "chain", 2) == -1 ||
 	    parse_hex(p, "chain", p->f[1], mg->chain, PGB_SHA256_LEN) == -1)
 		return -1;
 	pgb_chain(prev, mg->version, mg->up.sha256, want);
@@ -734,93 +848,113 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 		return perr(p, "chain does not follow from the previous "
 		    "migration and this script's sha256");
 	memcpy(chain, mg->chain, PGB_SHA256_LEN);
-	NEXT();
-	if (strcmp(p->f[0], "baseline-of") == 0) {
-		if (parse_baseline(p, m, mg) == -1)
+	return 0;
+}
+
+/*
+ * From a "baseline-of" line (current) through its "replaces" lines, and
+ * the chain links of the migrations they stand for.  Leaves the next
+ * line current.
+ */
+static int
+parse_replaced(struct parser *p, const struct pgb_manifest *m,
+    struct pgb_migration *mg)
+{
+	unsigned char	want[PGB_SHA256_LEN];
+	size_t		i;
+
+	if (parse_baseline(p, m, mg) == -1 || next_in(p, mg) == -1)
+		return -1;
+	while (strcmp(p->f[0], "replaces") == 0) {
+		if (parse_replaces(p, mg) == -1 || next_in(p, mg) == -1)
 			return -1;
-		NEXT();
-		while (strcmp(p->f[0], "replaces") == 0) {
-			if (parse_replaces(p, mg) == -1)
-				return -1;
-			NEXT();
-		}
-		if (mg->nreplaces == 0 ||
-		    mg->replaces[mg->nreplaces - 1].version != mg->version)
-			return perr(p, "the 'replaces' lines of baseline %lld "
-			    "must end at version %lld", mg->version,
-			    mg->version);
-		/* 'prev' may share 'chain', already overwritten. */
-		memset(want, 0, PGB_SHA256_LEN);
-		if (m->nmigs > 1)
-			memcpy(want, m->migs[m->nmigs - 2].chain,
-			    PGB_SHA256_LEN);
-		for (i = 0; i < mg->nreplaces; i++) {
-			pgb_chain(want, mg->replaces[i].version,
-			    mg->replaces[i].sha256, mg->replaces[i].chain);
-			memcpy(want, mg->replaces[i].chain, PGB_SHA256_LEN);
-		}
 	}
-	while (strcmp(p->f[0], "stmt") == 0) {
-		if (parse_stmt(p, &mg->up) == -1)
+	if (mg->nreplaces == 0 ||
+	    mg->replaces[mg->nreplaces - 1].version != mg->version)
+		return perr(p, "the 'replaces' lines of baseline %lld must end "
+		    "at version %lld", mg->version, mg->version);
+	/* The previous migration's link: parse_up() overwrote 'prev'. */
+	memset(want, 0, PGB_SHA256_LEN);
+	if (m->nmigs > 1)
+		memcpy(want, m->migs[m->nmigs - 2].chain, PGB_SHA256_LEN);
+	for (i = 0; i < mg->nreplaces; i++) {
+		pgb_chain(want, mg->replaces[i].version,
+		    mg->replaces[i].sha256, mg->replaces[i].chain);
+		memcpy(want, mg->replaces[i].chain, PGB_SHA256_LEN);
+	}
+	return 0;
+}
+
+/* "verify QUERY" (current). */
+static int
+parse_verify(struct parser *p, struct pgb_migration *mg)
+{
+	if (p->nf != 2)
+		return perr(p, "'verify' takes a query");
+	if (mg->nverify == PGB_VERIFY_MAX)
+		return perr(p, "more than %u verify queries", PGB_VERIFY_MAX);
+	mg->verify = pgb_xreallocarray(mg->verify, mg->nverify + 1,
+	    sizeof(*mg->verify));
+	mg->verify_line = pgb_xreallocarray(mg->verify_line,
+	    mg->nverify + 1, sizeof(*mg->verify_line));
+	mg->verify_line[mg->nverify] = 0;
+	mg->verify[mg->nverify++] = pgb_xstrdup(p->f[1]);
+	return 0;
+}
+
+/* "verify-line N" (current): the line of the last verify's comment. */
+static int
+parse_verify_line(struct parser *p, struct pgb_migration *mg)
+{
+	unsigned long long	vline;
+
+	if (p->nf != 2)
+		return perr(p, "'verify-line' takes a line number");
+	if (parse_num(p, "verify line", p->f[1], UINT_MAX, &vline) == -1)
+		return -1;
+	if (vline == 0)
+		return perr(p, "verify line is 0 (lines count from 1)");
+	mg->verify_line[mg->nverify - 1] = (unsigned)vline;
+	return 0;
+}
+
+/*
+ * "down PATH SHA256 SIZE MODE [idempotent] [keeps-session]" (current)
+ * and its "down-stmt" lines.  Leaves the next line current.
+ */
+static int
+parse_down(struct parser *p, struct pgb_migration *mg)
+{
+	size_t	nf = p->nf;
+
+	if (nf >= 6 && strcmp(p->f[5], "idempotent") == 0) {
+		mg->down.idempotent = 1;
+		memmove(&p->f[5], &p->f[6], (p->nf - 6) * sizeof(p->f[0]));
+		nf--;
+	}
+	if (nf < 5 || nf > 6)
+		return perr(p, "'down' takes a path, a sha256, a size and a "
+		    "mode");
+	mg->has_down = 1;
+	if (parse_path(p, p->f[1], &mg->down.path) == -1 ||
+	    parse_hex(p, "down sha256", p->f[2], mg->down.sha256,
+	    PGB_SHA256_LEN) == -1 ||
+	    parse_size(p, "down size", p->f[3], PGB_SQL_MAX,
+	    &mg->down.size) == -1 ||
+	    parse_mode_flags(p, 4, nf, &mg->down) == -1 ||
+	    next_in(p, mg) == -1)
+		return -1;
+	while (strcmp(p->f[0], "down-stmt") == 0) {
+		if (parse_stmt(p, &mg->down) == -1 || next_in(p, mg) == -1)
 			return -1;
-		NEXT();
 	}
-	while (strcmp(p->f[0], "verify") == 0) {
-		if (p->nf != 2)
-			return perr(p, "'verify' takes a query");
-		if (mg->nverify == PGB_VERIFY_MAX)
-			return perr(p, "more than %u verify queries",
-			    PGB_VERIFY_MAX);
-		mg->verify = pgb_xreallocarray(mg->verify, mg->nverify + 1,
-		    sizeof(*mg->verify));
-		mg->verify_line = pgb_xreallocarray(mg->verify_line,
-		    mg->nverify + 1, sizeof(*mg->verify_line));
-		mg->verify_line[mg->nverify] = 0;
-		mg->verify[mg->nverify++] = pgb_xstrdup(p->f[1]);
-		NEXT();
-		/* Optional: the line of its "-- verify:" comment. */
-		if (strcmp(p->f[0], "verify-line") == 0) {
-			if (p->nf != 2)
-				return perr(p, "'verify-line' takes a line "
-				    "number");
-			if (parse_num(p, "verify line", p->f[1], UINT_MAX,
-			    &vline) == -1)
-				return -1;
-			if (vline == 0)
-				return perr(p, "verify line is 0 (lines count "
-				    "from 1)");
-			mg->verify_line[mg->nverify - 1] = (unsigned)vline;
-			NEXT();
-		}
-	}
-	if (strcmp(p->f[0], "down") == 0) {
-		/* MODE [idempotent] [keeps-session] */
-		i = p->nf;
-		if (i >= 6 && strcmp(p->f[5], "idempotent") == 0) {
-			mg->down.idempotent = 1;
-			memmove(&p->f[5], &p->f[6], (p->nf - 6) *
-			    sizeof(p->f[0]));
-			i--;
-		}
-		if (i < 5 || i > 6)
-			return perr(p, "'down' takes a path, a sha256, a size "
-			    "and a mode");
-		mg->has_down = 1;
-		if (parse_path(p, p->f[1], &mg->down.path) == -1 ||
-		    parse_hex(p, "down sha256", p->f[2], mg->down.sha256,
-		    PGB_SHA256_LEN) == -1 ||
-		    parse_size(p, "down size", p->f[3], PGB_SQL_MAX,
-		    &mg->down.size) == -1 ||
-		    parse_mode_flags(p, 4, i, &mg->down) == -1)
-			return -1;
-		NEXT();
-		while (strcmp(p->f[0], "down-stmt") == 0) {
-			if (parse_stmt(p, &mg->down) == -1)
-				return -1;
-			NEXT();
-		}
-	}
-#undef NEXT
+	return 0;
+}
+
+/* The current line must be "end"; name what came out of order instead. */
+static int
+parse_end(struct parser *p)
+{
 	if (strcmp(p->f[0], "end") != 0) {
 		if (strcmp(p->f[0], "stmt") == 0 ||
 		    strcmp(p->f[0], "verify") == 0 ||
@@ -838,6 +972,40 @@ parse_migration(struct parser *p, struct pgb_manifest *m,
 	if (p->nf != 1)
 		return perr(p, "'end' takes no fields");
 	return 0;
+}
+
+/*
+ * One migration block, from its "migration" line (current) through "end",
+ * in the order of docs/FORMAT.md.  'prev' is the previous chain link; the
+ * new one is written to 'chain'.
+ */
+static int
+parse_migration(struct parser *p, struct pgb_manifest *m,
+    const unsigned char *prev, unsigned char *chain)
+{
+	struct pgb_migration	*mg;
+
+	if ((mg = new_migration(p, m)) == NULL ||
+	    parse_up(p, mg, prev, chain) == -1 || next_in(p, mg) == -1)
+		return -1;
+	if (strcmp(p->f[0], "baseline-of") == 0 &&
+	    parse_replaced(p, m, mg) == -1)
+		return -1;
+	while (strcmp(p->f[0], "stmt") == 0) {
+		if (parse_stmt(p, &mg->up) == -1 || next_in(p, mg) == -1)
+			return -1;
+	}
+	while (strcmp(p->f[0], "verify") == 0) {
+		if (parse_verify(p, mg) == -1 || next_in(p, mg) == -1)
+			return -1;
+		/* Optional: the line of its "-- verify:" comment. */
+		if (strcmp(p->f[0], "verify-line") == 0 &&
+		    (parse_verify_line(p, mg) == -1 || next_in(p, mg) == -1))
+			return -1;
+	}
+	if (strcmp(p->f[0], "down") == 0 && parse_down(p, mg) == -1)
+		return -1;
+	return parse_end(p);
 }
 
 static int
@@ -898,7 +1066,7 @@ pgb_manifest_parse(const char *text, size_t len, struct pgb_manifest *m,
 	char		 hex[PGB_HEX256_LEN + 1];
 	size_t		 bid_off = 0, bid_end = 0, i;
 	unsigned	 bid_line = 1;
-	int		 r;
+	enum line	 r;
 
 	pgb_manifest_init(m);
 	if (len > PGB_MANIFEST_MAX)
@@ -909,18 +1077,18 @@ pgb_manifest_parse(const char *text, size_t len, struct pgb_manifest *m,
 	p->len = len;
 	p->d = d;
 	memset(chain, 0, sizeof(chain));
-	if ((r = parse_header(p, m, &bid_off, &bid_end)) == -1)
+	if ((r = parse_header(p, m, &bid_off, &bid_end)) == LINE_FAIL)
 		goto fail;
 	for (i = 0; i < bid_off; i++) {
 		if (text[i] == '\n')
 			bid_line++;
 	}
-	while (r == 1) {
+	while (r == LINE_READ) {
 		if (parse_migration(p, m, chain, chain) == -1)
 			goto fail;
-		if ((r = next_line(p)) == -1)
+		if ((r = next_line(p)) == LINE_FAIL)
 			goto fail;
-		if (r == 1 && strcmp(p->f[0], "migration") != 0) {
+		if (r == LINE_READ && strcmp(p->f[0], "migration") != 0) {
 			perr(p, "expected 'migration', got '%.40s'", p->f[0]);
 			goto fail;
 		}

@@ -596,6 +596,75 @@ test_lex_begin_outside_function(void **state)
 	    "SELECT 4;", want);
 }
 
+/*
+ * The head that makes BEGIN open a body: the first identifiers of the
+ * statement are CREATE [OR REPLACE] FUNCTION|PROCEDURE, comments and
+ * other tokens between them not counting, quoted identifiers not being
+ * keywords; it starts again with each statement, and a BEGIN inside
+ * parentheses opens nothing.
+ */
+static void
+test_lex_routine_head(void **state)
+{
+	static const char *const want[] = {
+		"CREATE /* c */ OR -- c\n REPLACE PROCEDURE p() BEGIN ATOMIC "
+		"SELECT 1; END;",
+		"CREATE OR FUNCTION f() BEGIN;", "END;",
+		"CREATE REPLACE FUNCTION f() BEGIN;", "END;",
+		"CREATE \"function\" f() BEGIN;", "END;",
+		"CREATE TABLE function (a int);", "BEGIN;", "END;",
+		"CREATE FUNCTION f(begin int) RETURNS int RETURN 1;",
+		"create procedure p() begin atomic select case when true then 1 "
+		"end; end;",
+		"SELECT 1 BEGIN;", "CREATE FUNCTION g() BEGIN ATOMIC SELECT 2; "
+		"END;",
+		NULL
+	};
+
+	(void)state;
+	check_split("CREATE /* c */ OR -- c\n REPLACE PROCEDURE p() BEGIN "
+	    "ATOMIC SELECT 1; END;"
+	    "CREATE OR FUNCTION f() BEGIN;END;"
+	    "CREATE REPLACE FUNCTION f() BEGIN;END;"
+	    "CREATE \"function\" f() BEGIN;END;"
+	    "CREATE TABLE function (a int);BEGIN;END;"
+	    "CREATE FUNCTION f(begin int) RETURNS int RETURN 1;"
+	    "create procedure p() begin atomic select case when true then 1 "
+	    "end; end;"
+	    "SELECT 1 BEGIN;;CREATE FUNCTION g() BEGIN ATOMIC SELECT 2; END;",
+	    want);
+}
+
+/*
+ * Only COPY ... FROM stdin|stdout, FROM outside parentheses and just
+ * before the word, takes data lines; other statements reading "stdin"
+ * do not.
+ */
+static void
+test_lex_copy_state(void **state)
+{
+	struct pgb_lex	 lx;
+	const char	*t;
+	size_t		 i;
+
+	(void)state;
+	t = split_ok("SELECT a FROM stdin;\n"
+	    "COPY t FROM x stdin;\n"
+	    "COPY t FROM (stdin);\n"
+	    "COPY t (\"from\") FROM 'stdin';\n"
+	    "WITH c AS (SELECT 1) COPY t FROM stdin;\n"
+	    "COPY t (a) FROM STDIN;\n1\n\\.\n", &lx);
+	assert_int_equal(lx.nstmts, 6);
+	for (i = 0; i < 5; i++)
+		if (lx.stmts[i].is_copy)
+			fail_msg("statement %zu takes COPY data", i);
+	check_stmt(t, &lx, 5, "COPY t (a) FROM STDIN;", 6);
+	assert_int_equal(lx.stmts[5].is_copy, 1);
+	assert_memory_equal(t + lx.stmts[5].copy_off, "1\n", 2);
+	assert_int_equal(lx.stmts[5].copy_len, 2);
+	pgb_lex_release(&lx);
+}
+
 static void
 test_lex_begin_atomic_trailing_junk(void **state)
 {
@@ -1295,6 +1364,8 @@ main(void)
 		cmocka_unit_test_teardown(test_lex_begin_atomic, teardown),
 		cmocka_unit_test_teardown(test_lex_begin_outside_function,
 		    teardown),
+		cmocka_unit_test_teardown(test_lex_routine_head, teardown),
+		cmocka_unit_test_teardown(test_lex_copy_state, teardown),
 		cmocka_unit_test_teardown(test_lex_begin_atomic_trailing_junk,
 		    teardown),
 		cmocka_unit_test_teardown(test_lex_copy_stdin, teardown),

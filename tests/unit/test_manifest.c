@@ -582,6 +582,69 @@ test_manifest_verify_line(void **state)
 	free(t);
 }
 
+/*
+ * A statement's options: any of copy=, index= and src=, each at most
+ * once and in that order, and what each sets (line 17 of the sample).
+ */
+static void
+test_manifest_stmt_options(void **state)
+{
+	static const struct {
+		const char	*opts;
+		const char	*want;	/* the refusal; NULL: accepted */
+	} c[] = {
+		{ "", NULL },
+		{ " src=a.sql", NULL },
+		{ " index=i", NULL },
+		{ " copy=150:5 src=a.sql", NULL },
+		{ " copy=150:5 index=i src=a.sql", NULL },
+		{ " src=a.sql copy=150:5", "manifest line 17: unknown, "
+		    "repeated or misplaced statement option 'copy=150:5'" },
+		{ " index=i copy=150:5", "option 'copy=150:5'" },
+		{ " src=a.sql index=i", "option 'index=i'" },
+		{ " src=a.sql src=b.sql", "option 'src=b.sql'" },
+		{ " index=i index=j", "option 'index=j'" },
+		{ " copy=150:5 index=i src=a.sql x=1",
+		    "manifest line 17: 'stmt' takes 3 numbers and up to 3 "
+		    "options" },
+	};
+	struct pgb_manifest	 m;
+	struct pgb_diag		 d;
+	const struct pgb_stmt	*st;
+	char			 line[128], *t;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(line, sizeof(line), "stmt 140 20 8%s\n", c[i].opts);
+		t = replace(sample_text(), "stmt 140 20 8 index=Weird%20Name%22x "
+		    "src=common/fn%20v2.sql\n", line);
+		if (c[i].want != NULL) {
+			expect_bad(t, 1, c[i].want);
+			continue;
+		}
+		fix_bid(t, strlen(t));
+		if (pgb_manifest_parse(t, strlen(t), &m, &d) != 0)
+			fail_msg("'%s' refused: %s", c[i].opts, d.msg);
+		st = &m.migs[0].up.stmts[2];
+		assert_int_equal(st->is_copy, strstr(c[i].opts, "copy=") != NULL);
+		if (st->is_copy) {
+			assert_int_equal(st->copy_off, 150);
+			assert_int_equal(st->copy_len, 5);
+		}
+		if (strstr(c[i].opts, "index=") != NULL)
+			assert_string_equal(st->index, "i");
+		else
+			assert_null(st->index);
+		if (strstr(c[i].opts, "src=") != NULL)
+			assert_string_equal(st->src, "a.sql");
+		else
+			assert_null(st->src);
+		pgb_manifest_release(&m);
+		free(t);
+	}
+}
+
 static void
 test_manifest_stmt_count(void **state)
 {
@@ -1064,6 +1127,7 @@ main(void)
 		cmocka_unit_test(test_manifest_line_length),
 		cmocka_unit_test(test_manifest_verify_count),
 		cmocka_unit_test(test_manifest_verify_line),
+		cmocka_unit_test(test_manifest_stmt_options),
 		cmocka_unit_test(test_manifest_stmt_count),
 		cmocka_unit_test(test_manifest_migration_count),
 		cmocka_unit_test(test_manifest_too_big),
