@@ -20,6 +20,7 @@
 #include "build.h"
 #include "bundle.h"
 #include "conninfo.h"
+#include "fileio.h"
 #include "json.h"
 #include "configmap.h"
 #include "keys.h"
@@ -687,8 +688,8 @@ cmd_inspect(const struct args *a)
 		o.npubkeys = 1;
 		rc = pgb_bundle_open(&o, &b, &d);
 	} else {
-		if (pgb_read_small("bundle", a->pos, PGB_BUNDLE_MAX, PGB_EBUNDLE,
-		    &data, &len, &d) == -1)
+		if (pgb_file_read("bundle", a->pos, PGB_BUNDLE_MAX, 0,
+		    PGB_EBUNDLE, &data, &len, &d) == -1)
 			return fail(&d);
 		rc = pgb_bundle_load((unsigned char *)data, len, NULL, 0, NULL,
 		    0, 1, NULL, &b, &d);

@@ -22,6 +22,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "db.h"
+#include "fileio.h"
 #include "fleet.h"
 #include "sig.h"
 #include "banned.h"
@@ -336,8 +337,8 @@ load_list(const char *path, struct pgb_targets *ts, struct pgb_diag *d)
 	if (strcmp(path, "-") == 0)
 		rc = read_stdin(&text, &len, d);
 	else
-		rc = pgb_read_small("target list", path, PGB_TARGETS_FILE_MAX,
-		    PGB_EUSAGE, &text, &len, d);
+		rc = pgb_file_read("target list", path,
+		    PGB_TARGETS_FILE_MAX, 0, PGB_EUSAGE, &text, &len, d);
 	if (rc == -1)
 		return -1;
 	rc = pgb_targets_parse(text, len, strcmp(path, "-") == 0 ? "stdin" :

@@ -25,6 +25,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "diag.h"
+#include "fileio.h"
 #include "sig.h"
 #include "trust.h"
 #include "banned.h"
@@ -179,8 +180,8 @@ pgb_trust_load(struct pgb_trust *t, const char *path, struct pgb_diag *d)
 	int			 has_min = 0;
 
 	pgb_trust_init(t);
-	if (pgb_read_small("trust file", path, PGB_TRUSTFILE_MAX, PGB_EKEY,
-	    &text, &len, d) == -1)
+	if (pgb_file_read("trust file", path, PGB_TRUSTFILE_MAX, 0,
+	    PGB_EKEY, &text, &len, d) == -1)
 		return -1;
 	if (strlen(text) != len) {
 		free(text);
