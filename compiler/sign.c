@@ -35,7 +35,6 @@ static int	 b64val(int);
 static int	 unbase64(const char *, size_t, unsigned char *, size_t,
 		    size_t *);
 static int	 unhex_any(const char *, size_t, unsigned char *);
-static int	 read_stdin(char **, size_t *, struct pgb_diag *);
 static int	 take_signature(const struct pgb_sign_opts *,
 		    const struct pgb_pubkey *, const char *, size_t,
 		    unsigned char *, const char **, struct pgb_diag *);
@@ -159,37 +158,6 @@ pgb_sig_decode(const char *src, const char *text, size_t len,
 	return -1;
 }
 
-static int
-read_stdin(char **out, size_t *len, struct pgb_diag *d)
-{
-	char	*buf = pgb_xmalloc(PGB_SIGTEXT_MAX + 2);
-	size_t	 n = 0;
-	ssize_t	 r;
-
-	while (n < PGB_SIGTEXT_MAX + 1) {
-		r = read(STDIN_FILENO, buf + n, PGB_SIGTEXT_MAX + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			free(buf);
-			return pgb_fail(d, PGB_EKEY, "cannot read the signature "
-			    "on standard input: %s", strerror(errno));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > PGB_SIGTEXT_MAX) {
-		free(buf);
-		return pgb_fail(d, PGB_EKEY, "the signature on standard input "
-		    "is over the limit of %u bytes", PGB_SIGTEXT_MAX);
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* Read o->sigfrom, decode it, and check it with 'pub' over the bundle. */
 static int
 take_signature(const struct pgb_sign_opts *o, const struct pgb_pubkey *pub,
@@ -202,7 +170,8 @@ take_signature(const struct pgb_sign_opts *o, const struct pgb_pubkey *pub,
 	size_t		 tlen;
 	int		 rc;
 
-	if ((strcmp(o->sigfrom, "-") == 0 ? read_stdin(&text, &tlen, d) :
+	if ((strcmp(o->sigfrom, "-") == 0 ? pgb_file_read_stdin(
+	    "the signature", PGB_SIGTEXT_MAX, PGB_EKEY, &text, &tlen, d) :
 	    pgb_file_read("signature", o->sigfrom, PGB_SIGTEXT_MAX, 0,
 	    PGB_EKEY, &text, &tlen, d)) == -1)
 		return -1;

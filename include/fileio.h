@@ -53,6 +53,14 @@ int	pgb_file_read(const char *what, const char *path, size_t max,
 	    int flags, int code, char **out, size_t *len, struct pgb_diag *d);
 
 /*
+ * Read standard input to its end, at most 'max' bytes, as pgb_file_read
+ * does a file.  -1: "cannot read <what> on standard input: <errno text>"
+ * or "<what> on standard input is over the limit of M bytes", with 'code'.
+ */
+int	pgb_file_read_stdin(const char *what, size_t max, int code,
+	    char **out, size_t *len, struct pgb_diag *d);
+
+/*
  * Exclusive creation.  pgb_file_claim: create 'path' empty with 'mode'
  * (it must not exist, not even as a symlink: EEXIST), *fd the caller's.
  * pgb_file_put: write data[0..len) to 'fd' and fsync it; 'path' names it

@@ -98,13 +98,51 @@ pgb_file_fill(int fd, void *buf, size_t cap, size_t *got)
 	return 0;
 }
 
+/*
+ * Read 'fd' to its end, at most 'max' bytes, into a new buffer: 0 with
+ * *out (NUL-terminated, caller frees) and *len; 1 when there is more
+ * than 'max'; -1 with errno.  'hint', the size expected, is the first
+ * allocation, so that a small file never costs 'max' bytes.
+ */
+static int
+slurp(int fd, size_t hint, size_t max, char **out, size_t *len)
+{
+	char	*buf;
+	size_t	 cap, got = 0, n;
+	int	 e;
+
+	/* One byte more than expected, to see the end or a file that grew. */
+	cap = (hint < max ? hint : max) + 1;
+	buf = pgb_xmalloc(cap + 1);
+	for (;;) {
+		if (pgb_file_fill(fd, buf + got, cap - got, &n) == -1) {
+			e = errno;
+			free(buf);
+			errno = e;
+			return -1;
+		}
+		got += n;
+		if (got < cap)
+			break;
+		if (got > max) {
+			free(buf);
+			return 1;
+		}
+		cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
+		buf = pgb_xreallocarray(buf, cap + 1, 1);
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
 int
 pgb_file_read(const char *what, const char *path, size_t max, int flags,
     int code, char **out, size_t *len, struct pgb_diag *d)
 {
-	char	*buf;
-	size_t	 size, n;
-	int	 fd, e;
+	size_t	size;
+	int	fd, rc, e;
 
 	*out = NULL;
 	*len = 0;
@@ -112,28 +150,35 @@ pgb_file_read(const char *what, const char *path, size_t max, int flags,
 		*len = size;
 		return -1;
 	}
-	/* One byte more than allowed, to notice a file that grew. */
-	buf = pgb_xmalloc(max + 2);
-	if (pgb_file_fill(fd, buf, max + 1, &n) == -1) {
-		e = errno;
+	rc = slurp(fd, size, max, out, len);
+	e = errno;
+	close(fd);
+	if (rc == -1)
 		pgb_fail(d, code, "cannot read %s%s'%s': %s", WHAT(what),
 		    path, strerror(e));
-		free(buf);
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	close(fd);
-	if (n > max) {
-		free(buf);
+	else if (rc == 1) {
 		pgb_fail(d, code, "%s%s'%s' is over the limit of %zu bytes",
 		    WHAT(what), path, max);
-		errno = EFBIG;
-		return -1;
+		e = EFBIG;
 	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
+	errno = e;
+	return rc == 0 ? 0 : -1;
+}
+
+int
+pgb_file_read_stdin(const char *what, size_t max, int code, char **out,
+    size_t *len, struct pgb_diag *d)
+{
+	int	rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = slurp(STDIN_FILENO, 65536, max, out, len)) == -1)
+		return pgb_fail(d, code, "cannot read %s on standard input: %s",
+		    what, strerror(errno));
+	if (rc == 1)
+		return pgb_fail(d, code, "%s on standard input is over the "
+		    "limit of %zu bytes", what, max);
 	return 0;
 }
 
