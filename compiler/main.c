@@ -19,6 +19,7 @@
 #include "bounds.h"
 #include "build.h"
 #include "bundle.h"
+#include "clock.h"
 #include "conninfo.h"
 #include "fileio.h"
 #include "json.h"
@@ -889,15 +890,6 @@ catch_signals(void)
 	(void)sigaction(SIGTERM, &sa, NULL);
 }
 
-static double
-seconds(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Compile 'dir' into a bundle in memory ('res' gets the counts).  0; or
  * an exit status after printing the problems (EXIT_SOURCE) or the
@@ -974,7 +966,7 @@ cmd_prove(const struct args *a)
 	struct pgb_build_result	 br, abr;
 	struct pgb_diag		 d;
 	const char		*dir = a->pos ? a->pos : "migrations";
-	double			 t0 = seconds();
+	double			 t0 = pgb_clock_s();
 	long long		 ms;
 	int			 rc;
 
@@ -1017,7 +1009,7 @@ cmd_prove(const struct args *a)
 		pgb_report_release(&r);
 		return rc;
 	}
-	ms = (long long)((seconds() - t0) * 1000);
+	ms = (long long)((pgb_clock_s() - t0) * 1000);
 	pgb_report_sort(&r);
 	if (a->json)
 		check_json(&r, dir, &pr, &br, ms, 0, NULL);
