@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,8 @@ slurp(int fd, size_t hint, size_t max, char **out, size_t *len)
 	size_t	 cap, got = 0, n;
 	int	 e;
 
+	if (max > SIZE_MAX - 2)
+		max = SIZE_MAX - 2;	/* room for the byte past it and a NUL */
 	/* One byte more than expected, to see the end or a file that grew. */
 	cap = (hint < max ? hint : max) + 1;
 	buf = pgb_xmalloc(cap + 1);
@@ -277,7 +280,8 @@ pgb_file_temp(const char *stem, const void *data, size_t len, int mode,
 
 /*
  * fsync the folder holding 'path', so that a rename into it survives a
- * crash.  A file system that cannot sync a folder (EINVAL) is let be.
+ * crash.  A folder that cannot be opened for reading, or a file system
+ * that cannot sync one (EINVAL), is let be: the rename stands.
  */
 static int
 sync_folder(const char *path, struct pgb_diag *d)
@@ -292,8 +296,7 @@ sync_folder(const char *path, struct pgb_diag *d)
 	    slash == path ? 1 : (int)(slash - path), path) >= sizeof(dir))
 		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return pgb_fail(d, PGB_EINTERNAL, "cannot sync folder '%s': %s",
-		    dir, strerror(errno));
+		return 0;
 	if (fsync(fd) == -1 && errno != EINVAL)
 		rc = pgb_fail(d, PGB_EINTERNAL, "cannot sync folder '%s': %s",
 		    dir, strerror(errno));
