@@ -17,7 +17,6 @@
 #include "bounds.h"
 #include "conninfo.h"
 #include "fileio.h"
-#include "sig.h"
 #include "banned.h"
 
 #define MASK		"***"

@@ -24,7 +24,6 @@
 #include "db.h"
 #include "fileio.h"
 #include "fleet.h"
-#include "sig.h"
 #include "banned.h"
 
 struct parse {
