@@ -19,6 +19,7 @@
 #include "bounds.h"
 #include "build.h"
 #include "bundle.h"
+#include "fileio.h"
 #include "keys.h"
 #include "manifest.h"
 #include "pack.h"
@@ -26,129 +27,6 @@
 #include "source.h"
 #include "sum.h"
 #include "banned.h"
-
-/* Temporary names tried beside one output file before giving up. */
-#define TEMP_TRIES	100
-
-/*
- * Create 'path', which must not exist (not even as a symlink: O_EXCL
- * and O_NOFOLLOW), holding data[0..len), synced.  0; or -1 with errno
- * kept and 'd' filled, the file removed.
- */
-static int
-create_new(const char *path, const void *data, size_t len, int mode,
-    struct pgb_diag *d)
-{
-	const char	*p = data;
-	ssize_t		 n;
-	int		 fd, e;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, mode)) == -1) {
-		e = errno;
-		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-		    strerror(e));
-		errno = e;
-		return -1;
-	}
-	while (len > 0) {
-		if ((n = write(fd, p, len)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			e = n == 0 ? EIO : errno;
-			goto bad;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1) {
-		e = errno;
-		goto bad;
-	}
-	if (close(fd) == -1) {
-		e = errno;
-		unlink(path);
-		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-		    strerror(e));
-		return -1;
-	}
-	return 0;
-bad:
-	close(fd);
-	unlink(path);
-	pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path, strerror(e));
-	errno = e;
-	return -1;
-}
-
-int
-pgb_write_new(const char *path, const void *data, size_t len, int mode,
-    struct pgb_diag *d)
-{
-	return create_new(path, data, len, mode, d);
-}
-
-int
-pgb_write_temp(const char *stem, const void *data, size_t len, int mode,
-    char *tmp, size_t tmplen, struct pgb_diag *d)
-{
-	unsigned	k;
-	int		n;
-
-	for (k = 0; k < TEMP_TRIES; k++) {
-		n = k == 0 ? snprintf(tmp, tmplen, "%s.tmp%ld", stem,
-		    (long)getpid()) : snprintf(tmp, tmplen, "%s.tmp%ld.%u",
-		    stem, (long)getpid(), k);
-		if (n < 0 || (size_t)n >= tmplen)
-			return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'",
-			    stem);
-		/* Someone else's file (or a planted symlink): another name. */
-		if (create_new(tmp, data, len, mode, d) == 0)
-			return 0;
-		if (errno != EEXIST)
-			return -1;
-	}
-	return pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %u temporary "
-	    "names beside it are taken ('%s.tmp%ld' ...)", stem, TEMP_TRIES,
-	    stem, (long)getpid());
-}
-
-int
-pgb_write_atomic(const char *path, const void *data, size_t len, int mode,
-    struct pgb_diag *d)
-{
-	char	tmp[PATH_MAX];
-
-	if (pgb_write_temp(path, data, len, mode, tmp, sizeof(tmp), d) == -1)
-		return -1;
-	/* rename() replaces 'path' itself, never what a symlink there names. */
-	if (rename(tmp, path) == -1) {
-		pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s", path,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-mkdirs(const char *path)
-{
-	char	buf[PATH_MAX], *s;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	if ((s = strrchr(buf, '/')) == NULL)
-		return;
-	*s = '\0';
-	for (s = buf + 1; *s; s++) {
-		if (*s == '/') {
-			*s = '\0';
-			(void)mkdir(buf, 0755);
-			*s = '/';
-		}
-	}
-	(void)mkdir(buf, 0755);
-}
 
 /* The project name: --project, else the folder holding 'dir'. */
 static void
@@ -198,12 +76,13 @@ static int
 update_sums(const char *path, const unsigned char *data, size_t len,
     struct pgb_diag *d)
 {
-	char		 sums[PATH_MAX], hex[PGB_HEX256_LEN + 1], line[8192];
+	char		 sums[PATH_MAX], hex[PGB_HEX256_LEN + 1];
 	const char	*base = strrchr(path, '/');
 	unsigned char	 h[PGB_SHA256_LEN];
 	struct pgb_buf	 out;
-	FILE		*f;
-	size_t		 dirlen;
+	char		*text;
+	const char	*line, *e;
+	size_t		 dirlen, tlen, n;
 	int		 rc;
 
 	base = base ? base + 1 : path;
@@ -213,20 +92,27 @@ update_sums(const char *path, const unsigned char *data, size_t len,
 		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
 	pgb_sha256(data, len, h);
 	pgb_hex(h, sizeof(h), hex);
-	pgb_buf_init(&out);
-	if ((f = pgb_fopen_regular(sums)) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL) {
-			size_t n = strlen(line);
-			if (n > 66 && strncmp(line + 66, base, strlen(base)) == 0 &&
-			    (line[66 + strlen(base)] == '\n' ||
-			    line[66 + strlen(base)] == '\0'))
-				continue;
-			pgb_buf_append(&out, line, n);
-		}
-		fclose(f);
+	/* None there, or not a file: a new one.  Too big: not dropped. */
+	if (pgb_file_read(NULL, sums, PGB_MANIFEST_MAX, 0, PGB_EINTERNAL,
+	    &text, &tlen, d) == -1) {
+		if (errno == EFBIG)
+			return -1;
+		pgb_diag_clear(d);
 	}
+	pgb_buf_init(&out);
+	for (line = text; line != NULL && *line != '\0'; line = e) {
+		e = line + strcspn(line, "\n");
+		e += *e == '\n';
+		n = (size_t)(e - line);
+		if (n > 66 && strncmp(line + 66, base, strlen(base)) == 0 &&
+		    (line[66 + strlen(base)] == '\n' ||
+		    line[66 + strlen(base)] == '\0'))
+			continue;
+		pgb_buf_append(&out, line, n);
+	}
+	free(text);
 	pgb_buf_printf(&out, "%s  %s\n", hex, base);
-	rc = pgb_write_atomic(sums, out.data, out.len, 0644, d);
+	rc = pgb_file_replace(sums, out.data, out.len, 0644, d);
 	pgb_buf_release(&out);
 	return rc;
 }
@@ -251,7 +137,7 @@ write_sum(const char *dir, const struct pgb_buf *sum, struct pgb_diag *d)
 
 	if (sum_path(dir, path, sizeof(path), d) == -1)
 		return -1;
-	return pgb_write_atomic(path, sum->data, sum->len, 0644, d);
+	return pgb_file_replace(path, sum->data, sum->len, 0644, d);
 }
 
 struct texts {
@@ -547,16 +433,21 @@ static int
 write_outputs(const char *path, const struct pgb_buf *bundle,
     const unsigned char *sig, int sums, struct pgb_diag *d)
 {
-	char	sigpath[PATH_MAX];
+	char		 sigpath[PATH_MAX], dir[PATH_MAX];
+	const char	*slash;
 
 	if ((size_t)snprintf(sigpath, sizeof(sigpath), "%s.sig", path) >=
 	    sizeof(sigpath))
 		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
-	mkdirs(path);
-	if (pgb_write_atomic(path, bundle->data, bundle->len, 0644, d) == -1)
+	if ((slash = strrchr(path, '/')) != NULL && slash != path) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		if (pgb_file_mkdirs(dir, d) == -1)
+			return -1;
+	}
+	if (pgb_file_replace(path, bundle->data, bundle->len, 0644, d) == -1)
 		return -1;
 	if (sig != NULL) {
-		if (pgb_write_atomic(sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
+		if (pgb_file_replace(sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
 			return -1;
 	} else if (unlink(sigpath) == -1 && errno != ENOENT)
 		return pgb_fail(d, PGB_EINTERNAL, "cannot remove stale '%s': %s",

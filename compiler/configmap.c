@@ -17,6 +17,7 @@
 #include "bounds.h"
 #include "bundle.h"
 #include "configmap.h"
+#include "fileio.h"
 #include "hash.h"
 #include "sig.h"
 #include "sign.h"
@@ -192,7 +193,7 @@ read_sigs(const char *path, struct pgb_sigset *sigs, struct pgb_diag *d)
 		rc = -1;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
-		if (pgb_read_small("signature", files[i], PGB_SIG_LEN,
+		if (pgb_file_read("signature", files[i], PGB_SIG_LEN, 0,
 		    PGB_EBUNDLE, &sig, &siglen, d) == -1) {
 			rc = -1;
 			break;
@@ -234,7 +235,7 @@ pgb_configmap_write(const struct pgb_configmap_opts *o, struct pgb_buf *out,
 		return -1;
 	}
 	memset(&sigs, 0, sizeof(sigs));
-	if (pgb_read_small("bundle", o->path, PGB_BUNDLE_MAX, PGB_EBUNDLE,
+	if (pgb_file_read("bundle", o->path, PGB_BUNDLE_MAX, 0, PGB_EBUNDLE,
 	    &data, &len, d) == -1)
 		goto out;
 	if (read_sigs(o->path, &sigs, d) == -1)

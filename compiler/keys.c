@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,14 +23,13 @@
 #include "bounds.h"
 #include "buf.h"
 #include "diag.h"
+#include "fileio.h"
 #include "keys.h"
 #include "sig.h"
 #include "banned.h"
 
 static int	 no_passphrase(char *, int, int, void *);
-static int	 create_excl(const char *, mode_t, struct pgb_diag *);
-static int	 write_all(int, const char *, const void *, size_t,
-		    struct pgb_diag *);
+static int	 create_excl(const char *, int, struct pgb_diag *);
 static int	 load_private(const char *, EVP_PKEY **, struct pgb_diag *);
 static int	 public_half(EVP_PKEY *, const char *, struct pgb_pubkey *,
 		    struct pgb_diag *);
@@ -47,40 +45,19 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+/* Claim 'path' for a key file: it must not exist (never overwritten). */
 static int
-create_excl(const char *path, mode_t mode, struct pgb_diag *d)
+create_excl(const char *path, int mode, struct pgb_diag *d)
 {
 	int	fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd == -1 && errno == EEXIST)
+	if (pgb_file_claim(path, mode, &fd, d) == 0)
+		return fd;
+	if (errno == EEXIST)
 		return pgb_fail(d, PGB_EKEY, "key file '%s' already exists; "
 		    "not overwriting it", path);
-	if (fd == -1)
-		return pgb_fail(d, PGB_EKEY, "cannot create key file '%s': %s",
-		    path, strerror(errno));
-	return fd;
-}
-
-static int
-write_all(int fd, const char *path, const void *p, size_t n,
-    struct pgb_diag *d)
-{
-	const char	*s = p;
-	ssize_t		 w;
-
-	while (n > 0) {
-		if ((w = write(fd, s, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s",
-			    path, strerror(errno));
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return pgb_fail(d, PGB_EKEY, "cannot create key file '%s': %s", path,
+	    strerror(errno));
 }
 
 /* The public half of 'pkey' as a checked pgb_pubkey. */
@@ -143,8 +120,8 @@ pgb_keys_generate(const char *name, char id[PGB_KEYID_LEN + 1],
 		goto out;
 	if ((pfd = create_excl(pubpath.data, 0644, d)) == -1)
 		goto out;
-	if (write_all(kfd, keypath.data, kdata, (size_t)klen, d) == -1 ||
-	    write_all(pfd, pubpath.data, pdata, (size_t)plen, d) == -1)
+	if (pgb_file_put(kfd, keypath.data, kdata, (size_t)klen, d) == -1 ||
+	    pgb_file_put(pfd, pubpath.data, pdata, (size_t)plen, d) == -1)
 		goto out;
 	if (close(kfd) == -1 || close(pfd) == -1) {
 		kfd = pfd = -1;
@@ -191,8 +168,8 @@ load_private(const char *path, EVP_PKEY **out, struct pgb_diag *d)
 	int		 rc = -1;
 
 	*out = NULL;
-	if (pgb_read_small("private key", path, PGB_KEYFILE_MAX, PGB_EKEY,
-	    &text, &len, d) == -1)
+	if (pgb_file_read("private key", path, PGB_KEYFILE_MAX, 0,
+	    PGB_EKEY, &text, &len, d) == -1)
 		return -1;
 	if (strstr(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL) {
 		pgb_fail(d, PGB_EKEY, "private key '%s' is encrypted", path);
@@ -293,8 +270,8 @@ pgb_keys_load_either(const char *path, struct pgb_pubkey *pub,
 	int	 priv;
 
 	memset(pub, 0, sizeof(*pub));
-	if (pgb_read_small("key", path, PGB_KEYFILE_MAX, PGB_EKEY, &text, &len,
-	    d) == -1)
+	if (pgb_file_read("key", path, PGB_KEYFILE_MAX, 0, PGB_EKEY, &text,
+	    &len, d) == -1)
 		return -1;
 	priv = strstr(text, "PRIVATE KEY-----") != NULL;
 	OPENSSL_cleanse(text, len);

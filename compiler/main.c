@@ -19,7 +19,9 @@
 #include "bounds.h"
 #include "build.h"
 #include "bundle.h"
+#include "clock.h"
 #include "conninfo.h"
+#include "fileio.h"
 #include "json.h"
 #include "configmap.h"
 #include "keys.h"
@@ -693,8 +695,8 @@ cmd_inspect(const struct args *a)
 		o.npubkeys = 1;
 		rc = pgb_bundle_open(&o, &b, &d);
 	} else {
-		if (pgb_read_small("bundle", a->pos, PGB_BUNDLE_MAX, PGB_EBUNDLE,
-		    &data, &len, &d) == -1)
+		if (pgb_file_read("bundle", a->pos, PGB_BUNDLE_MAX, 0,
+		    PGB_EBUNDLE, &data, &len, &d) == -1)
 			return fail(&d);
 		rc = pgb_bundle_load((unsigned char *)data, len, NULL, 0, NULL,
 		    0, 1, NULL, &b, &d);
@@ -894,15 +896,6 @@ catch_signals(void)
 	(void)sigaction(SIGTERM, &sa, NULL);
 }
 
-static double
-seconds(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Compile 'dir' into a bundle in memory ('res' gets the counts).  0; or
  * an exit status after printing the problems (EXIT_SOURCE) or the
@@ -979,7 +972,7 @@ cmd_prove(const struct args *a)
 	struct pgb_build_result	 br, abr;
 	struct pgb_diag		 d;
 	const char		*dir = a->pos ? a->pos : "migrations";
-	double			 t0 = seconds();
+	double			 t0 = pgb_clock_s();
 	long long		 ms;
 	int			 rc;
 
@@ -1022,7 +1015,7 @@ cmd_prove(const struct args *a)
 		pgb_report_release(&r);
 		return rc;
 	}
-	ms = (long long)((seconds() - t0) * 1000);
+	ms = (long long)((pgb_clock_s() - t0) * 1000);
 	pgb_report_sort(&r);
 	if (a->json)
 		check_json(&r, dir, &pr, &br, ms, 0, NULL);

@@ -5,7 +5,7 @@
  * Trusts: scan.c's reading of the folder.  Rejects: a name that is not
  * letters, digits, '_' and '-'; a folder with problems (two layouts, a
  * name that does not parse, a duplicate version), since the next number
- * would be a guess; any file that exists already (pgb_write_new()
+ * would be a guess; any file that exists already (pgb_file_create()
  * overwrites nothing).
  */
 #include <sys/stat.h>
@@ -20,6 +20,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "build.h"
+#include "fileio.h"
 #include "new.h"
 #include "report.h"
 #include "scan.h"
@@ -188,9 +189,9 @@ write_files(const struct pgb_new_result *res, const char *folder,
 	if (folder[0] != '\0' && mkdir(folder, 0755) == -1)
 		return pgb_fail(d, errno == EEXIST ? PGB_EUSAGE : PGB_EINTERNAL,
 		    "cannot make '%s': %s", folder, strerror(errno));
-	if (pgb_write_new(res->up, up, strlen(up), 0644, d) == -1)
+	if (pgb_file_create(res->up, up, strlen(up), 0644, d) == -1)
 		goto undo;
-	if (res->down[0] == '\0' || pgb_write_new(res->down, "", 0, 0644,
+	if (res->down[0] == '\0' || pgb_file_create(res->down, "", 0, 0644,
 	    d) == 0)
 		return 0;
 	unlink(res->up);

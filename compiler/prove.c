@@ -18,11 +18,12 @@
 #include <string.h>
 
 #include "apply.h"
+#include "bounds.h"
 #include "buf.h"
+#include "fileio.h"
 #include "history.h"
 #include "prove.h"
 #include "schema.h"
-#include "sig.h"
 #include "banned.h"
 
 struct prover {
@@ -105,28 +106,26 @@ failed_at(const struct pgb_diag *d, char **file, unsigned *line,
 static unsigned
 verify_line(const char *path, size_t k)
 {
-	FILE		*f;
-	char		 buf[8192];
-	const char	*p;
+	struct pgb_diag	 ignore;
+	char		*text;
+	const char	*p, *e;
+	size_t		 len;
 	unsigned	 line = 0, found = 0;
-	int		 whole = 1;
 
-	if ((f = pgb_fopen_regular(path)) == NULL)
+	if (pgb_file_read(NULL, path, PGB_SQL_MAX, 0, PGB_EINTERNAL, &text,
+	    &len, &ignore) == -1)
 		return 0;
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		if (whole)
-			line++;
-		p = buf + strspn(buf, " \t");
-		if (whole && strncmp(p, "--", 2) == 0) {
+	for (p = text; *p != '\0' && found == 0; p = *e != '\0' ? e + 1 : e) {
+		e = p + strcspn(p, "\n");
+		line++;
+		p += strspn(p, " \t");
+		if (strncmp(p, "--", 2) == 0) {
 			p += 2 + strspn(p + 2, " \t");
-			if (strncmp(p, "verify:", 7) == 0 && k-- == 0) {
+			if (strncmp(p, "verify:", 7) == 0 && k-- == 0)
 				found = line;
-				break;
-			}
 		}
-		whole = strchr(buf, '\n') != NULL;
 	}
-	fclose(f);
+	free(text);
 	return found;
 }
 

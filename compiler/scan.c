@@ -22,10 +22,10 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "fileio.h"
 #include "liquibase.h"
 #include "scan.h"
 #include "sections.h"
-#include "sig.h"
 #include "banned.h"
 
 enum kind { KIND_OTHER, KIND_FILE, KIND_DIR };
@@ -129,27 +129,20 @@ kind_of(const char *path)
 }
 
 /*
- * Read at most PGB_SQL_MAX bytes of 'path' into a new NUL-terminated
- * buffer the caller frees; NULL when it cannot be read (the compile
- * stage reports that).
+ * Read 'path', a regular file of at most PGB_SQL_MAX bytes, into a new
+ * NUL-terminated buffer the caller frees; NULL when it cannot be read
+ * or is larger (the compile stage reports that).
  */
 static char *
 slurp(const char *path, size_t *len)
 {
-	struct pgb_buf	 b;
-	FILE		*f;
-	char		 chunk[8192];
-	size_t		 n;
+	struct pgb_diag	 ignore;
+	char		*text;
 
-	if ((f = pgb_fopen_regular(path)) == NULL)
+	if (pgb_file_read(NULL, path, PGB_SQL_MAX, 0, PGB_ESOURCE, &text, len,
+	    &ignore) == -1)
 		return NULL;
-	pgb_buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
-	    b.len <= PGB_SQL_MAX)
-		pgb_buf_append(&b, chunk, n);
-	fclose(f);
-	pgb_buf_append(&b, "", 0);
-	return pgb_buf_steal(&b, len);
+	return text;
 }
 
 /* db.changelog-master.xml and the like: a changelog pgbundle cannot read. */

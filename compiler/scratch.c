@@ -20,12 +20,14 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "scratch.h"
 #include "banned.h"
 
@@ -319,17 +321,18 @@ remove_tree(const char *path)
 static void
 log_tail(const char *path, struct pgb_diag *d)
 {
-	char	 buf[700];
-	ssize_t	 n;
-	off_t	 end;
-	int	 fd;
+	struct pgb_diag	ignore;
+	char		buf[700];
+	size_t		size, n;
+	int		fd;
 
-	if ((fd = open(path, O_RDONLY)) == -1)
+	/* The server's own log in its private folder: never a symlink. */
+	if (pgb_file_open(NULL, path, SIZE_MAX, PGB_FILE_NOFOLLOW,
+	    PGB_EINTERNAL, &fd, &size, &ignore) == -1)
 		return;
-	end = lseek(fd, 0, SEEK_END);
-	(void)lseek(fd, end > (off_t)sizeof(buf) - 1 ?
-	    end - (off_t)sizeof(buf) + 1 : 0, SEEK_SET);
-	if ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+	if (size > sizeof(buf) - 1)
+		(void)lseek(fd, (off_t)(size - (sizeof(buf) - 1)), SEEK_SET);
+	if (pgb_file_fill(fd, buf, sizeof(buf) - 1, &n) == 0 && n > 0) {
 		buf[n] = '\0';
 		while (n > 0 && buf[n - 1] == '\n')
 			buf[--n] = '\0';

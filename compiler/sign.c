@@ -25,6 +25,7 @@
 #include "build.h"
 #include "bundle.h"
 #include "diag.h"
+#include "fileio.h"
 #include "keys.h"
 #include "sig.h"
 #include "sign.h"
@@ -34,7 +35,6 @@ static int	 b64val(int);
 static int	 unbase64(const char *, size_t, unsigned char *, size_t,
 		    size_t *);
 static int	 unhex_any(const char *, size_t, unsigned char *);
-static int	 read_stdin(char **, size_t *, struct pgb_diag *);
 static int	 take_signature(const struct pgb_sign_opts *,
 		    const struct pgb_pubkey *, const char *, size_t,
 		    unsigned char *, const char **, struct pgb_diag *);
@@ -158,37 +158,6 @@ pgb_sig_decode(const char *src, const char *text, size_t len,
 	return -1;
 }
 
-static int
-read_stdin(char **out, size_t *len, struct pgb_diag *d)
-{
-	char	*buf = pgb_xmalloc(PGB_SIGTEXT_MAX + 2);
-	size_t	 n = 0;
-	ssize_t	 r;
-
-	while (n < PGB_SIGTEXT_MAX + 1) {
-		r = read(STDIN_FILENO, buf + n, PGB_SIGTEXT_MAX + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			free(buf);
-			return pgb_fail(d, PGB_EKEY, "cannot read the signature "
-			    "on standard input: %s", strerror(errno));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > PGB_SIGTEXT_MAX) {
-		free(buf);
-		return pgb_fail(d, PGB_EKEY, "the signature on standard input "
-		    "is over the limit of %u bytes", PGB_SIGTEXT_MAX);
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* Read o->sigfrom, decode it, and check it with 'pub' over the bundle. */
 static int
 take_signature(const struct pgb_sign_opts *o, const struct pgb_pubkey *pub,
@@ -201,9 +170,10 @@ take_signature(const struct pgb_sign_opts *o, const struct pgb_pubkey *pub,
 	size_t		 tlen;
 	int		 rc;
 
-	if ((strcmp(o->sigfrom, "-") == 0 ? read_stdin(&text, &tlen, d) :
-	    pgb_read_small("signature", o->sigfrom, PGB_SIGTEXT_MAX, PGB_EKEY,
-	    &text, &tlen, d)) == -1)
+	if ((strcmp(o->sigfrom, "-") == 0 ? pgb_file_read_stdin(
+	    "the signature", PGB_SIGTEXT_MAX, PGB_EKEY, &text, &tlen, d) :
+	    pgb_file_read("signature", o->sigfrom, PGB_SIGTEXT_MAX, 0,
+	    PGB_EKEY, &text, &tlen, d)) == -1)
 		return -1;
 	rc = pgb_sig_decode(src, text, tlen, sig, form, d);
 	free(text);
@@ -260,8 +230,8 @@ check_existing(const struct pgb_sign_opts *o, const struct pgb_pubkey *pub,
 		pgb_buf_release(&path);
 		return 0;
 	}
-	if (pgb_read_small("signature", path.data, PGB_SIG_LEN, PGB_EKEY, &old,
-	    &oldlen, &ignore) == -1) {
+	if (pgb_file_read("signature", path.data, PGB_SIG_LEN, 0, PGB_EKEY,
+	    &old, &oldlen, &ignore) == -1) {
 		old = NULL;
 		oldlen = 0;
 	}
@@ -308,7 +278,7 @@ write_minisig(const struct pgb_sign_opts *o, const struct pgb_pubkey *pub,
 	pgb_buf_printf(&comment, "file:%.200s\tbundle-id:%s", base,
 	    b->manifest.bundle_id);
 	if (pgb_minisign_sig(o->key, pub, sig, comment.data, &text, d) == 0 &&
-	    pgb_write_atomic(res->minisig, text.data, text.len, 0644, d) == 0)
+	    pgb_file_replace(res->minisig, text.data, text.len, 0644, d) == 0)
 		rc = 0;
 	pgb_buf_release(&text);
 	pgb_buf_release(&comment);
@@ -335,7 +305,7 @@ pgb_sign(const struct pgb_sign_opts *o, struct pgb_sign_result *res,
 	if (o->minisig && o->key == NULL)
 		return pgb_fail(d, PGB_EUSAGE, "--minisig needs --key: a "
 		    "minisign file also signs its trusted comment");
-	if (pgb_read_small("bundle", o->path, PGB_BUNDLE_MAX, PGB_EBUNDLE,
+	if (pgb_file_read("bundle", o->path, PGB_BUNDLE_MAX, 0, PGB_EBUNDLE,
 	    &data, &len, d) == -1)
 		return -1;
 	if (pgb_bundle_load((const unsigned char *)data, len, NULL, 0, NULL, 0,
@@ -368,7 +338,7 @@ pgb_sign(const struct pgb_sign_opts *o, struct pgb_sign_result *res,
 		pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", o->path);
 		goto out;
 	}
-	if (pgb_write_atomic(res->sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
+	if (pgb_file_replace(res->sigpath, sig, PGB_SIG_LEN, 0644, d) == -1)
 		goto out;
 	if (o->minisig && write_minisig(o, &pub, b, sig, res, d) == -1)
 		goto out;

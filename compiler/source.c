@@ -20,17 +20,16 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bounds.h"
 #include "classify.h"
 #include "directive.h"
+#include "fileio.h"
 #include "hash.h"
 #include "lex.h"
 #include "liquibase.h"
@@ -83,46 +82,22 @@ acc_error(struct script_acc *a, const char *file, unsigned line,
 static int
 read_file(const char *path, char **out, size_t *len, char *why, size_t whylen)
 {
-	struct stat	st;
-	char		*p;
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 fd;
+	struct pgb_diag	ignore;
 
-	/* O_NONBLOCK: opening a FIFO must not hang; fstat refuses it. */
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1) {
-		snprintf(why, whylen, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (pgb_file_read(NULL, path, PGB_SQL_MAX, 0, PGB_ESOURCE, out, len,
+	    &ignore) == 0)
+		return 0;
+	if (errno == EINVAL)
 		snprintf(why, whylen, "not a regular file");
-		close(fd);
-		return -1;
-	}
-	if ((unsigned long long)st.st_size > PGB_SQL_MAX) {
-		snprintf(why, whylen, "file is %lld bytes, over the limit of %u",
-		    (long long)st.st_size, PGB_SQL_MAX);
-		close(fd);
-		return -1;
-	}
-	p = pgb_xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		n = read(fd, p + got, (size_t)st.st_size - got);
-		if (n <= 0) {
-			snprintf(why, whylen, "read error: %s",
-			    n == 0 ? "file shrank" : strerror(errno));
-			free(p);
-			close(fd);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	p[got] = '\0';
-	*out = p;
-	*len = got;
-	return 0;
+	else if (errno == EFBIG && *len > 0)
+		snprintf(why, whylen, "file is %zu bytes, over the limit of %u",
+		    *len, PGB_SQL_MAX);
+	else if (errno == EFBIG)
+		snprintf(why, whylen, "file is over the limit of %u bytes",
+		    PGB_SQL_MAX);
+	else
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+	return -1;
 }
 
 static void

@@ -25,6 +25,7 @@
 
 #include "build.h"
 #include "conninfo.h"
+#include "fileio.h"
 #include "text.h"
 #include "bundle.h"
 #include "prove.h"
@@ -71,52 +72,24 @@ baseline_name(const struct pgb_srcmig *sm)
 	return pgb_buf_steal(&b, NULL);
 }
 
-static int
-mkdirs(const char *path, struct pgb_diag *d)
-{
-	char	buf[PATH_MAX], *s;
-
-	if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
-		return pgb_fail(d, PGB_EUSAGE, "path too long: '%s'", path);
-	for (s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-			return pgb_fail(d, PGB_EINTERNAL, "cannot make '%s': "
-			    "%s", buf, strerror(errno));
-		*s = '/';
-	}
-	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-		return pgb_fail(d, PGB_EINTERNAL, "cannot make '%s': %s", buf,
-		    strerror(errno));
-	return 0;
-}
-
 /* rename(), or copy and unlink across file systems. */
 static int
 move_file(const char *from, const char *to, struct pgb_diag *d)
 {
-	struct pgb_buf	 b;
-	char		 chunk[65536];
-	ssize_t		 n;
-	int		 fd, rc;
+	char	*text;
+	size_t	 len;
+	int	 rc;
 
 	if (rename(from, to) == 0)
 		return 0;
 	if (errno != EXDEV)
 		return pgb_fail(d, PGB_EINTERNAL, "cannot move '%s' to '%s': "
 		    "%s", from, to, strerror(errno));
-	if ((fd = open(from, O_RDONLY)) == -1)
-		return pgb_fail(d, PGB_EINTERNAL, "cannot read '%s': %s", from,
-		    strerror(errno));
-	pgb_buf_init(&b);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		pgb_buf_append(&b, chunk, (size_t)n);
-	close(fd);
-	rc = n < 0 ? pgb_fail(d, PGB_EINTERNAL, "cannot read '%s'", from) :
-	    pgb_write_new(to, b.data ? b.data : "", b.len, 0644, d);
-	pgb_buf_release(&b);
+	if (pgb_file_read(NULL, from, PGB_SQL_MAX, 0, PGB_EINTERNAL, &text,
+	    &len, d) == -1)
+		return -1;
+	rc = pgb_file_create(to, text, len, 0644, d);
+	free(text);
 	if (rc == 0 && unlink(from) == -1) {
 		unlink(to);
 		return pgb_fail(d, PGB_EINTERNAL, "cannot remove '%s': %s",
@@ -634,157 +607,220 @@ check_request(const struct pgb_manifest *m, const struct pgb_scan *sc,
 	return 0;
 }
 
-int
-pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
-    const struct pgb_squash_opts *o, struct pgb_report *r,
-    struct pgb_squash_result *res, struct pgb_diag *d)
+/* One squash, from request to result; squash_release() frees it. */
+struct squash {
+	struct pgb_server		*s;
+	const struct pgb_manifest	*m;
+	const struct pgb_squash_opts	*o;
+	struct pgb_report		*r;
+	struct pgb_scan			 sc;
+	struct pgb_schema		 want;	/* what 1..N build */
+	struct pgb_buf			 text;	/* the baseline */
+	struct pgb_buf			 tables; /* the tables whose rows it has */
+	size_t				 k;	/* index of migration N */
+	char				*skip;	/* the history table's schema */
+	char				*base;	/* the baseline's file name */
+	char				*final;	/* its path in the folder */
+	const char			**from;	/* the replaced files ... */
+	char				**to;	/* ... and where they go */
+	size_t				 nfiles;
+	char				 tmpdir[PATH_MAX]; /* or "" */
+};
+
+/*
+ * Name the baseline and where each replaced file goes, make the archive
+ * folder, and refuse anything that would overwrite a file.
+ */
+static int
+plan_files(struct squash *q, struct pgb_diag *d)
 {
-	struct pgb_scan		 sc;
-	struct pgb_report	 ignore;
-	struct pgb_schema	 want;
-	struct pgb_db		 db;
-	struct pgb_buf		 raw, text, tables, tmp;
-	const char		**from = NULL;
-	char			**to = NULL, **extra = NULL, *base = NULL;
-	char			 name[96], tmpdir[PATH_MAX], real1[PATH_MAX];
-	char			 staged[PATH_MAX];
-	char			 real2[PATH_MAX], *skip, *final = NULL;
-	char			 pg_dump[PATH_MAX];
-	size_t			 k = 0, i, nfiles = 0, nextra = 0, moved = 0;
-	int			 rc = -1, dbopen = 0, st;
+	char	real1[PATH_MAX], real2[PATH_MAX];
+	size_t	i;
 
-	memset(res, 0, sizeof(*res));
-	memset(&want, 0, sizeof(want));
-	memset(&sc, 0, sizeof(sc));
-	tmpdir[0] = '\0';
-	pgb_buf_init(&raw);
-	pgb_buf_init(&text);
-	pgb_buf_init(&tables);
-	pgb_buf_init(&tmp);
-	skip = pgb_xstrndup(o->history, strcspn(o->history, "."));
-	pgb_report_init(&ignore, 0);
-	if (pgb_scan_dir(o->dir, o->layout, &sc, &ignore, d) == -1 ||
-	    check_request(m, &sc, o, &k, d) == -1)
-		goto out;
+	q->base = baseline_name(&q->sc.v[q->k]);
+	q->final = join(q->o->dir, q->base);
+	q->from = pgb_xcalloc(2 * (q->k + 1), sizeof(*q->from));
+	q->to = pgb_xcalloc(2 * (q->k + 1), sizeof(*q->to));
+	q->nfiles = files(&q->sc, q->k, q->from);
+	if (pgb_file_mkdirs(q->o->archive, d) == -1)
+		return -1;
+	if (realpath(q->o->archive, real1) == NULL ||
+	    realpath(q->o->dir, real2) == NULL || strcmp(real1, real2) == 0)
+		return pgb_fail(d, PGB_EUSAGE, "--archive must be another "
+		    "folder than '%s'", q->o->dir);
+	for (i = 0; i < q->nfiles; i++) {
+		q->to[i] = join(q->o->archive, q->from[i]);
+		if (access(q->to[i], F_OK) == 0)
+			return pgb_fail(d, PGB_EUSAGE, "'%s' exists already: "
+			    "squash does not overwrite the archive", q->to[i]);
+	}
+	if (access(q->final, F_OK) == 0)
+		return pgb_fail(d, PGB_EUSAGE, "'%s' exists already", q->final);
+	return 0;
+}
 
-	/* Where everything goes; refuse to overwrite anything. */
-	base = baseline_name(&sc.v[k]);
-	final = join(o->dir, base);
-	from = pgb_xcalloc(2 * (k + 1), sizeof(*from));
-	to = pgb_xcalloc(2 * (k + 1), sizeof(*to));
-	nfiles = files(&sc, k, from);
-	if (mkdirs(o->archive, d) == -1)
-		goto out;
-	if (realpath(o->archive, real1) == NULL ||
-	    realpath(o->dir, real2) == NULL || strcmp(real1, real2) == 0) {
-		pgb_fail(d, PGB_EUSAGE, "--archive must be another folder than "
-		    "'%s'", o->dir);
-		goto out;
-	}
-	for (i = 0; i < nfiles; i++) {
-		to[i] = join(o->archive, from[i]);
-		if (access(to[i], F_OK) == 0) {
-			pgb_fail(d, PGB_EUSAGE, "'%s' exists already: squash "
-			    "does not overwrite the archive", to[i]);
-			goto out;
-		}
-	}
-	if (access(final, F_OK) == 0) {
-		pgb_fail(d, PGB_EUSAGE, "'%s' exists already", final);
-		goto out;
-	}
+/*
+ * Apply 1..N on a new scratch database, read its schema into q->want and
+ * write the baseline into q->text: the header, then pg_dump's output.
+ */
+static int
+write_baseline(struct squash *q, struct pgb_diag *d)
+{
+	const struct pgb_squash_opts	*o = q->o;
+	struct pgb_db			 db;
+	struct pgb_buf			 raw;
+	char				 name[96], pg_dump[PATH_MAX];
+	char				**extra = NULL;
+	size_t				 i, nextra = 0;
+	int				 rc = -1, st;
 
 	/* A pg_dump older than the server would only fail at the end. */
-	if (pgb_pg_program_for("pg_dump", s->admin.server_version, pg_dump,
+	if (pgb_pg_program_for("pg_dump", q->s->admin.server_version, pg_dump,
 	    sizeof(pg_dump), d) == -1)
-		goto out;
-
-	/* Apply 1..N, read the schema, dump it. */
-	if (pgb_server_newdb(s, &db, o->history, name, sizeof(name), d) == -1)
-		goto out;
-	dbopen = 1;
-	if ((st = pgb_prove_apply(&db, m, o->through, o->dir, r, d)) != 0) {
+		return -1;
+	if (pgb_server_newdb(q->s, &db, o->history, name, sizeof(name),
+	    d) == -1)
+		return -1;
+	pgb_buf_init(&raw);
+	if ((st = pgb_prove_apply(&db, q->m, o->through, o->dir, q->r,
+	    d)) != 0) {
 		if (st == 1)
 			pgb_fail(d, PGB_ESOURCE, "migrations 1..%lld do not "
 			    "apply on an empty database", o->through);
 		goto out;
 	}
-	if (check_rows(&db, o, m, skip, d) == -1 ||
-	    pgb_schema_read(&db, skip, &want, d) == -1 ||
-	    data_args(&db, o, skip, &tables, &extra, &nextra, d) == -1 ||
-	    dump(s, pg_dump, name, skip, o->ndata ? extra : NULL,
+	if (check_rows(&db, o, q->m, q->skip, d) == -1 ||
+	    pgb_schema_read(&db, q->skip, &q->want, d) == -1 ||
+	    data_args(&db, o, q->skip, &q->tables, &extra, &nextra, d) == -1 ||
+	    dump(q->s, pg_dump, name, q->skip, o->ndata ? extra : NULL,
 	    o->ndata ? nextra : 0, o->ndata == 0, &raw, d) == -1)
 		goto out;
-	pgb_server_dropdb(s, &db, name);
-	dbopen = 0;
-	if (pgb_sections_up_line(sc.layout) != NULL)
-		pgb_buf_puts(&text, pgb_sections_up_line(sc.layout));
-	header(m, k, o, tables.data ? tables.data : "", &text);
-	sanitise(raw.data ? raw.data : "", raw.len, &text);
-
-	/* Prove it from a folder of its own before touching the real one. */
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pgbundle-squash-XXXXXX",
-	    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		pgb_fail(d, PGB_EINTERNAL, "cannot make a temporary folder: %s",
-		    strerror(errno));
-		tmpdir[0] = '\0';
-		goto out;
-	}
-	pgb_buf_printf(&tmp, "%s/%s", tmpdir, base);
-	if (pgb_write_new(tmp.data, text.data, text.len, 0644, d) == -1 ||
-	    prove_equal(s, o, sc.layout, tmpdir, &want, skip, final, r,
-	    d) == -1)
-		goto out;
-
-	/* Now the folder: the baseline beside, the files away, then it in. */
-	pgb_buf_release(&tmp);
-	pgb_buf_printf(&tmp, "%s/.%s", o->dir, base);
-	if (pgb_write_temp(tmp.data, text.data, text.len, 0644, staged,
-	    sizeof(staged), d) == -1)
-		goto out;
-	for (moved = 0; moved < nfiles; moved++)
-		if (move_file(from[moved], to[moved], d) == -1)
-			break;
-	if (moved < nfiles || rename(staged, final) == -1) {
-		if (moved == nfiles)
-			pgb_fail(d, PGB_EINTERNAL, "cannot write '%s': %s",
-			    final, strerror(errno));
-		undo_moves(from, to, moved);
-		unlink(staged);
-		goto out;
-	}
-	snprintf(res->path, sizeof(res->path), "%s", final);
-	res->first = m->migs[0].version;
-	res->replaced = k + 1;
-	res->moved = nfiles;
-	res->sum = refresh_sum(o, sc.layout);
+	if (pgb_sections_up_line(q->sc.layout) != NULL)
+		pgb_buf_puts(&q->text, pgb_sections_up_line(q->sc.layout));
+	header(q->m, q->k, o, q->tables.data ? q->tables.data : "", &q->text);
+	sanitise(raw.data ? raw.data : "", raw.len, &q->text);
 	rc = 0;
 out:
-	if (dbopen)
-		pgb_server_dropdb(s, &db, name);
-	if (tmpdir[0] != '\0') {
-		pgb_buf_release(&tmp);
-		pgb_buf_printf(&tmp, "%s/%s", tmpdir, base);
-		unlink(tmp.data);
-		rmdir(tmpdir);
-	}
+	pgb_server_dropdb(q->s, &db, name);
 	for (i = 0; i < nextra; i++)
 		free(extra[i]);
 	free(extra);
-	for (i = 0; i < nfiles; i++)
-		free(to[i]);
-	free(to);
-	free(from);
-	free(base);
-	free(final);
-	free(skip);
-	pgb_schema_release(&want);
-	pgb_scan_release(&sc);
-	pgb_report_release(&ignore);
 	pgb_buf_release(&raw);
-	pgb_buf_release(&text);
-	pgb_buf_release(&tables);
+	return rc;
+}
+
+/* Prove the baseline from a folder of its own before touching the real one. */
+static int
+prove_baseline(struct squash *q, struct pgb_diag *d)
+{
+	struct pgb_buf	 tmp;
+	const char	*t = getenv("TMPDIR");
+	int		 rc;
+
+	snprintf(q->tmpdir, sizeof(q->tmpdir), "%s/pgbundle-squash-XXXXXX",
+	    t != NULL && *t != '\0' ? t : "/tmp");
+	if (mkdtemp(q->tmpdir) == NULL) {
+		q->tmpdir[0] = '\0';
+		return pgb_fail(d, PGB_EINTERNAL, "cannot make a temporary "
+		    "folder: %s", strerror(errno));
+	}
+	pgb_buf_init(&tmp);
+	pgb_buf_printf(&tmp, "%s/%s", q->tmpdir, q->base);
+	rc = pgb_file_create(tmp.data, q->text.data, q->text.len, 0644, d) ==
+	    -1 || prove_equal(q->s, q->o, q->sc.layout, q->tmpdir, &q->want,
+	    q->skip, q->final, q->r, d) == -1 ? -1 : 0;
 	pgb_buf_release(&tmp);
+	return rc;
+}
+
+/*
+ * Now the folder: the baseline staged beside, the replaced files into
+ * the archive, then the baseline in.  On failure the moves are undone.
+ */
+static int
+swap_in(struct squash *q, struct pgb_diag *d)
+{
+	struct pgb_buf	 tmp;
+	char		 staged[PATH_MAX];
+	size_t		 moved;
+	int		 rc;
+
+	pgb_buf_init(&tmp);
+	pgb_buf_printf(&tmp, "%s/.%s", q->o->dir, q->base);
+	rc = pgb_file_temp(tmp.data, q->text.data, q->text.len, 0644, staged,
+	    sizeof(staged), d);
+	pgb_buf_release(&tmp);
+	if (rc == -1)
+		return -1;
+	for (moved = 0; moved < q->nfiles; moved++)
+		if (move_file(q->from[moved], q->to[moved], d) == -1)
+			break;
+	if (moved < q->nfiles || pgb_file_rename(staged, q->final, d) == -1) {
+		undo_moves(q->from, q->to, moved);
+		unlink(staged);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+squash_release(struct squash *q)
+{
+	struct pgb_buf	tmp;
+	size_t		i;
+
+	if (q->tmpdir[0] != '\0') {
+		pgb_buf_init(&tmp);
+		pgb_buf_printf(&tmp, "%s/%s", q->tmpdir, q->base);
+		unlink(tmp.data);
+		pgb_buf_release(&tmp);
+		rmdir(q->tmpdir);
+	}
+	for (i = 0; i < q->nfiles; i++)
+		free(q->to[i]);
+	free(q->to);
+	free(q->from);
+	free(q->base);
+	free(q->final);
+	free(q->skip);
+	pgb_schema_release(&q->want);
+	pgb_scan_release(&q->sc);
+	pgb_buf_release(&q->text);
+	pgb_buf_release(&q->tables);
+}
+
+int
+pgb_squash(struct pgb_server *s, const struct pgb_manifest *m,
+    const struct pgb_squash_opts *o, struct pgb_report *r,
+    struct pgb_squash_result *res, struct pgb_diag *d)
+{
+	struct squash		 q;
+	struct pgb_report	 ignore;
+	int			 rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&q, 0, sizeof(q));
+	q.s = s;
+	q.m = m;
+	q.o = o;
+	q.r = r;
+	pgb_buf_init(&q.text);
+	pgb_buf_init(&q.tables);
+	q.skip = pgb_xstrndup(o->history, strcspn(o->history, "."));
+	pgb_report_init(&ignore, 0);
+	if (pgb_scan_dir(o->dir, o->layout, &q.sc, &ignore, d) == -1 ||
+	    check_request(m, &q.sc, o, &q.k, d) == -1 ||
+	    plan_files(&q, d) == -1 || write_baseline(&q, d) == -1 ||
+	    prove_baseline(&q, d) == -1 || swap_in(&q, d) == -1)
+		goto out;
+	snprintf(res->path, sizeof(res->path), "%s", q.final);
+	res->first = m->migs[0].version;
+	res->replaced = q.k + 1;
+	res->moved = q.nfiles;
+	res->sum = refresh_sum(o, q.sc.layout);
+	rc = 0;
+out:
+	squash_release(&q);
+	pgb_report_release(&ignore);
 	return rc;
 }

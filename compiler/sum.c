@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "fileio.h"
 #include "hash.h"
-#include "sig.h"
 #include "sum.h"
 #include "banned.h"
 
@@ -50,37 +50,20 @@ pgb_sum_render(const struct pgb_manifest *m, struct pgb_buf *out)
 static int
 read_sum(const char *path, char **out, size_t *len, struct pgb_diag *d)
 {
-	struct pgb_buf	 b;
-	FILE		*f;
-	char		 chunk[8192];
-	size_t		 n;
-	int		 err;
-
-	if ((f = pgb_fopen_regular(path)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		return pgb_fail(d, PGB_EINTERNAL, "cannot read '%s': %s", path,
-		    errno == EINVAL ? "not a regular file" : strerror(errno));
+	if (pgb_file_read(NULL, path, SUM_MAX, 0, PGB_EINTERNAL, out, len,
+	    d) == 0)
+		return 1;
+	if (errno == ENOENT) {
+		pgb_diag_clear(d);
+		return 0;
 	}
-	pgb_buf_init(&b);
-	pgb_buf_reserve(&b, 1);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (n > SUM_MAX - b.len) {
-			fclose(f);
-			pgb_buf_release(&b);
-			return pgb_fail(d, PGB_ESOURCE, "'%s' is over %u bytes",
-			    path, SUM_MAX);
-		}
-		pgb_buf_append(&b, chunk, n);
-	}
-	err = ferror(f);
-	fclose(f);
-	if (err) {
-		pgb_buf_release(&b);
-		return pgb_fail(d, PGB_EINTERNAL, "cannot read '%s'", path);
-	}
-	*out = pgb_buf_steal(&b, len);
-	return 1;
+	if (errno == EINVAL)
+		return pgb_fail(d, PGB_EINTERNAL, "cannot read '%s': not a "
+		    "regular file", path);
+	if (errno == EFBIG)
+		return pgb_fail(d, PGB_ESOURCE, "'%s' is over %u bytes", path,
+		    SUM_MAX);
+	return -1;
 }
 
 /*

@@ -107,7 +107,6 @@ int	pgb_read_and_compare(struct pgb_db *, const struct pgb_manifest *,
 
 /* apply.c */
 
-double	pgb_now_ms(void);	/* CLOCK_MONOTONIC, in milliseconds */
 /*
  * Rewrite 'd' to name statement 'i' of 'sc' ('what': "migration", ...),
  * with the server's words and the SQL in the detail; returns -1.

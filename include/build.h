@@ -79,20 +79,4 @@ int	pgb_build_bundle(const struct pgb_build_opts *, struct pgb_report *r,
  */
 int	pgb_now_or_epoch(long long *t, struct pgb_diag *);
 
-/*
- * The compiler's writes.  Every file is created new, with O_EXCL and
- * O_NOFOLLOW, so that nothing planted at its name (a symlink to a file
- * elsewhere) is ever written through, and synced before it counts.
- * pgb_write_new: 'path' must not exist.  pgb_write_temp: a new file
- * named 'stem'.tmpPID (or .tmpPID.N when that name is taken), its name
- * in 'tmp'.  pgb_write_atomic: through pgb_write_temp, then renamed
- * over 'path'.  0, or -1 with 'd' filled and nothing left behind.
- */
-int	pgb_write_new(const char *path, const void *data, size_t len,
-	    int mode, struct pgb_diag *);
-int	pgb_write_temp(const char *stem, const void *data, size_t len,
-	    int mode, char *tmp, size_t tmplen, struct pgb_diag *);
-int	pgb_write_atomic(const char *path, const void *data, size_t len,
-	    int mode, struct pgb_diag *);
-
 #endif /* PGB_BUILD_H */

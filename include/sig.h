@@ -91,21 +91,4 @@ void	pgb_keys_list(struct pgb_buf *b, const struct pgb_pubkey *keys,
 int	pgb_sig_ok(const struct pgb_pubkey *k, const void *msg, size_t len,
 	    const unsigned char sig[PGB_SIG_LEN]);
 
-/*
- * Read a key file of at most 'max' bytes into a new NUL-terminated buffer
- * (*out, caller frees; *len its length).  'what' names the file in
- * messages, all with 'code': "cannot read <what> '<path>': <errno text>",
- * "<what> '<path>' is not a regular file", "<what> '<path>' is N bytes,
- * over the limit of M".
- */
-int	pgb_read_small(const char *what, const char *path, size_t max,
-	    int code, char **out, size_t *len, struct pgb_diag *d);
-
-/*
- * fopen(path, "r") of a regular file only: opened with O_NONBLOCK, so a
- * FIFO never blocks, then checked.  NULL with errno set (EINVAL: not a
- * regular file).
- */
-FILE	*pgb_fopen_regular(const char *path);
-
 #endif /* PGB_SIG_H */

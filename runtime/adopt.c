@@ -18,6 +18,7 @@
 
 #include "apply.h"
 #include "buf.h"
+#include "fileio.h"
 #include "text.h"
 #include "version.h"
 #include "banned.h"
@@ -474,32 +475,17 @@ resolve_table(struct pgb_db *db, const char *name, char **out,
 static int
 read_map(const char *path, char **out, struct pgb_diag *d)
 {
-	struct pgb_buf	 b;
-	FILE		*f;
-	char		 chunk[4096];
-	size_t		 n;
+	size_t	len;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return pgb_fail(d, PGB_EUSAGE, "cannot read map file '%s': %s",
-		    path, strerror(errno));
-	pgb_buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (n > MAP_MAX - b.len) {
-			fclose(f);
-			pgb_buf_release(&b);
-			return pgb_fail(d, PGB_EUSAGE, "map file '%s' is over "
-			    "%d bytes", path, MAP_MAX);
-		}
-		pgb_buf_append(&b, chunk, n);
-	}
-	fclose(f);
-	pgb_buf_append(&b, "", 0);
-	if (memchr(b.data, '\0', b.len - 1) != NULL) {
-		pgb_buf_release(&b);
+	if (pgb_file_read("map file", path, MAP_MAX, 0, PGB_EUSAGE, out, &len,
+	    d) == -1)
+		return -1;
+	if (memchr(*out, '\0', len) != NULL) {
+		free(*out);
+		*out = NULL;
 		return pgb_fail(d, PGB_EUSAGE, "map file '%s' holds a NUL "
 		    "byte", path);
 	}
-	*out = pgb_buf_steal(&b, NULL);
 	return 0;
 }
 

@@ -19,21 +19,13 @@
 #include "apply_local.h"
 #include "bounds.h"
 #include "buf.h"
+#include "clock.h"
 #include "hash.h"
 #include "text.h"
 #include "banned.h"
 
 #define PIPE_CHUNK	65536	/* SQL bytes queued between pipeline syncs */
 #define FLUSH_WAIT	10	/* seconds the flush at a failure may take */
-
-double
-pgb_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000 + ts.tv_nsec / 1e6;
-}
 
 /*
  * A statement PostgreSQL refuses inside a transaction block (25001), or
@@ -745,7 +737,7 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, int in_outer_tx, int async,
     struct pgb_diag *d)
 {
-	double	t0 = pgb_now_ms();
+	double	t0 = pgb_clock_ms();
 	size_t	i;
 	int	rc;
 
@@ -777,7 +769,7 @@ apply_tx(struct pgb_db *db, const struct pgb_migration *mig,
 		goto fail;
 	}
 	if (record(db, mig, o, PGB_H_APPLIED, mig->up.nstmts,
-	    (long long)(pgb_now_ms() - t0), d) == -1 ||
+	    (long long)(pgb_clock_ms() - t0), d) == -1 ||
 	    (mig->baseline && pgb_history_record_replaced(db, mig,
 	    o->bundle_id, d) == -1)) {
 		mig_failed(mig, d);
@@ -842,7 +834,7 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_apply_opts *o, const struct pgb_hrow *prev,
     struct pgb_diag *d)
 {
-	double		t0 = pgb_now_ms();
+	double		t0 = pgb_clock_ms();
 	size_t		i, from = prev ? (size_t)prev->done : 0;
 	struct pgb_diag	keep;
 
@@ -877,7 +869,7 @@ apply_notx(struct pgb_db *db, const struct pgb_migration *mig,
 		return -1;
 	}
 	return record(db, mig, o, PGB_H_APPLIED, mig->up.nstmts,
-	    (long long)(pgb_now_ms() - t0), d);
+	    (long long)(pgb_clock_ms() - t0), d);
 }
 
 static void
@@ -886,7 +878,7 @@ sleep_backoff(int attempt)
 	struct timespec	ts;
 	long		ms = 200L << (attempt < 5 ? attempt : 5);
 
-	ms += random() % (ms / 2 + 1);
+	ms = pgb_jitter(ms, ms / 2);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	nanosleep(&ts, NULL);
@@ -897,7 +889,7 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
     const struct pgb_hrow *prev, const struct pgb_apply_opts *o, int async,
     struct pgb_diag *d)
 {
-	double	t0 = pgb_now_ms();
+	double	t0 = pgb_clock_ms();
 	int	attempt, rc;
 
 	for (attempt = 0;; attempt++) {
@@ -927,7 +919,7 @@ apply_one(struct pgb_db *db, const struct pgb_migration *mig,
 	    pgb_db_reset_session(db, d) == -1)
 		return -1;
 	pgb_emit(o, PGB_EV_APPLIED, mig, NULL, "applied",
-	    (long long)(pgb_now_ms() - t0), 0);
+	    (long long)(pgb_clock_ms() - t0), 0);
 	return 0;
 }
 
@@ -981,7 +973,7 @@ apply_all_in_one(struct pgb_db *db, const struct pgb_manifest *m,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		t0 = pgb_now_ms();
+		t0 = pgb_clock_ms();
 		pgb_emit(o, PGB_EV_BEGIN, &m->migs[pending[i]], NULL, NULL, 0,
 		    0);
 		if (apply_tx(db, &m->migs[pending[i]], o, 1, 0, d) != 0) {
@@ -991,7 +983,7 @@ apply_all_in_one(struct pgb_db *db, const struct pgb_manifest *m,
 			return -1;
 		}
 		pgb_emit(o, PGB_EV_APPLIED, &m->migs[pending[i]], NULL,
-		    "applied", (long long)(pgb_now_ms() - t0), 0);
+		    "applied", (long long)(pgb_clock_ms() - t0), 0);
 	}
 	return pgb_db_exec(db, "COMMIT", 0, NULL, NULL, d);
 }

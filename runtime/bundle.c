@@ -21,10 +21,8 @@
  * bundle's one mapping of script texts (not for check_only).
  */
 #include <sys/mman.h>
-#include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +33,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "diag.h"
+#include "fileio.h"
 #include "gztar.h"
 #include "hash.h"
 #include "manifest.h"
@@ -460,36 +459,15 @@ static int
 read_bundle(const char *path, unsigned char **out, size_t *outlen,
     struct pgb_diag *d)
 {
-	struct stat	 st;
 	unsigned char	*buf;
 	size_t		 size, got = 0;
-	ssize_t		 r;
-	int		 fd;
+	int		 fd, e;
 
 	*out = NULL;
 	*outlen = 0;
-	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
-		return pgb_fail(d, PGB_EBUNDLE, "cannot read bundle '%s': %s",
-		    path, strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		pgb_fail(d, PGB_EBUNDLE, "cannot read bundle '%s': %s", path,
-		    strerror(errno));
-		close(fd);
+	if (pgb_file_open("bundle", path, PGB_BUNDLE_MAX, 0, PGB_EBUNDLE, &fd,
+	    &size, d) == -1)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is not a regular "
-		    "file", path);
-	}
-	if (st.st_size < 0 || (uint64_t)st.st_size > PGB_BUNDLE_MAX) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "bundle '%s' is %lld bytes, "
-		    "over the limit of %u", path, (long long)st.st_size,
-		    PGB_BUNDLE_MAX);
-	}
-	size = (size_t)st.st_size;
 	/*
 	 * One byte more than fstat said, to notice a file that grew.  Its
 	 * own mapping, so that unpack() can give pages of it back.
@@ -499,20 +477,12 @@ read_bundle(const char *path, unsigned char **out, size_t *outlen,
 		return pgb_fail(d, PGB_EINTERNAL, "cannot map %zu bytes for "
 		    "bundle '%s': %s", size + 1, path, strerror(errno));
 	}
-	while (got < size + 1) {
-		r = read(fd, buf + got, size + 1 - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			pgb_fail(d, PGB_EBUNDLE, "cannot read bundle '%s': %s",
-			    path, strerror(errno));
-			munmap(buf, size + 1);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
+	if (pgb_file_fill(fd, buf, size + 1, &got) == -1) {
+		e = errno;
+		munmap(buf, size + 1);
+		close(fd);
+		return pgb_fail(d, PGB_EBUNDLE, "cannot read bundle '%s': %s",
+		    path, strerror(e));
 	}
 	close(fd);
 	if (got != size) {

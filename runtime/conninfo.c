@@ -16,7 +16,7 @@
 
 #include "bounds.h"
 #include "conninfo.h"
-#include "sig.h"
+#include "fileio.h"
 #include "banned.h"
 
 #define MASK		"***"
@@ -285,7 +285,7 @@ pgb_conninfo_file(const char *path, char **out, struct pgb_diag *d)
 	size_t	 len, n;
 
 	*out = NULL;
-	if (pgb_read_small("connection file", path, PGB_CONNINFO_MAX,
+	if (pgb_file_read("connection file", path, PGB_CONNINFO_MAX, 0,
 	    PGB_EUSAGE, &text, &len, d) == -1)
 		return -1;
 	n = strcspn(text, "\n");

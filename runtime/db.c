@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conninfo.h"
 #include "db.h"
 #include "hash.h"
@@ -52,15 +53,6 @@ sleep_ms(long ms)
 		;
 }
 
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Next backoff step: grow by half, cap at 'max', jitter by +-25%. */
 static long
 backoff(long *step, long max)
@@ -68,7 +60,7 @@ backoff(long *step, long max)
 	long	ms = *step;
 
 	*step = *step + *step / 2 > max ? max : *step + *step / 2;
-	return ms - ms / 4 + (long)(random() % (ms / 2 + 1));
+	return pgb_jitter(ms - ms / 4, ms / 2);
 }
 
 /* rint() in the default rounding mode (half to even), without libm. */
@@ -153,7 +145,7 @@ pgb_db_bound(struct pgb_db *db, long long ms, const char *timeout)
 void
 pgb_db_due(struct pgb_db *db)
 {
-	db->deadline = db->bound > 0 ? now_s() + db->bound : 0;
+	db->deadline = db->bound > 0 ? pgb_clock_s() + db->bound : 0;
 }
 
 void
@@ -254,7 +246,7 @@ static int
 wait_step(struct pgb_db *db, short events)
 {
 	struct pollfd	pfd;
-	double		t = now_s();
+	double		t = pgb_clock_s();
 
 	reap(db, 0);
 	if (db->hung_up)
@@ -341,7 +333,7 @@ end_copy(struct pgb_db *db, ExecStatusType st)
 			return;
 	}
 	if (db->stop_at == 0) {
-		db->stop_at = now_s() + CANCEL_GRACE;
+		db->stop_at = pgb_clock_s() + CANCEL_GRACE;
 		send_cancel(db);
 	}
 	while ((r = PQgetCopyData(db->conn, &row, 1)) != -1) {
@@ -834,7 +826,7 @@ refusal_state(const char *conninfo, char state[6])
 	const char			*keys[4], *vals[4], *m, *p;
 	PGconn				*c;
 	PostgresPollingStatusType	 st = PGRES_POLLING_WRITING;
-	double				 end = now_s() + CONNECT_PROBE;
+	double				 end = pgb_clock_s() + CONNECT_PROBE;
 	struct pollfd			 pfd;
 
 	state[0] = '\0';
@@ -843,7 +835,7 @@ refusal_state(const char *conninfo, char state[6])
 		return;
 	PQsetErrorVerbosity(c, PQERRORS_VERBOSE);
 	while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
-	    st != PGRES_POLLING_FAILED && now_s() < end && !pgb_interrupted) {
+	    st != PGRES_POLLING_FAILED && pgb_clock_s() < end && !pgb_interrupted) {
 		pfd.fd = PQsocket(c);
 		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 		pfd.revents = 0;
@@ -908,7 +900,7 @@ pgb_db_on_wait(pgb_wait_fn fn, void *ctx)
 static int
 wait_due(double start, double *next)
 {
-	double	t = now_s();
+	double	t = pgb_clock_s();
 
 	if (wait_fn == NULL || t < *next)
 		return 0;
@@ -931,7 +923,7 @@ report_connect_wait(const char *conninfo, PGconn *conn, double start,
 	b.data[strcspn(b.data, "\n")] = '\0';
 	memset(&w, 0, sizeof(w));
 	w.what = "server";
-	w.elapsed = (int)(now_s() - start);
+	w.elapsed = (int)(pgb_clock_s() - start);
 	w.limit = wait;
 	w.message = b.data;
 	wait_fn(wait_ctx, &w);
@@ -942,7 +934,7 @@ int
 pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
     const char *history, struct pgb_diag *d)
 {
-	double		 start = now_s(), deadline = start + wait, next = 0;
+	double		 start = pgb_clock_s(), deadline = start + wait, next = 0;
 	long		 step = 100;
 	int		 code, again;
 
@@ -956,7 +948,7 @@ pgb_db_connect(struct pgb_db *db, const char *conninfo, int wait,
 		if (PQstatus(db->conn) == CONNECTION_OK)
 			break;
 		code = connect_class(conninfo, &again);
-		if (!again || now_s() >= deadline || pgb_interrupted) {
+		if (!again || pgb_clock_s() >= deadline || pgb_interrupted) {
 			pgb_fail(d, code, "cannot connect to the database");
 			libpq_detail(conninfo, db->conn, d);
 			PQfinish(db->conn);
@@ -1258,7 +1250,7 @@ poll_lock(struct pgb_db *db, double deadline, const char *const *params,
 
 	memcpy(what, db->what, sizeof(what));
 	snprintf(db->what, sizeof(db->what), "the lock wait");
-	db->bound = deadline - now_s() > 1 ? deadline - now_s() : 1;
+	db->bound = deadline - pgb_clock_s() > 1 ? deadline - pgb_clock_s() : 1;
 	/*
 	 * Only on our own backend: behind a transaction pooler the lock
 	 * would stay with a server connection we cannot reach again to
@@ -1303,7 +1295,7 @@ report_lock_wait(struct pgb_db *db, double start, int wait)
 
 	memset(&w, 0, sizeof(w));
 	w.what = "lock";
-	w.elapsed = (int)(now_s() - start);
+	w.elapsed = (int)(pgb_clock_s() - start);
 	w.limit = wait;
 	w.message = db->qname;
 	if (row) {
@@ -1321,7 +1313,7 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 {
 	char		 key[24], pid[16];
 	const char	*params[2] = { key, pid };
-	double		 start = now_s(), deadline = start + wait, next = 0;
+	double		 start = pgb_clock_s(), deadline = start + wait, next = 0;
 	long		 step = 50;
 	PGresult	*res;
 	int		 got, moved, other, guess;
@@ -1362,7 +1354,7 @@ pgb_db_lock(struct pgb_db *db, int wait, struct pgb_diag *d)
 		if (pgb_interrupted)
 			return pgb_fail(d, PGB_ECANCEL, "interrupted while "
 			    "waiting for the lock");
-		if (now_s() >= deadline) {
+		if (pgb_clock_s() >= deadline) {
 			pgb_fail(d, PGB_ERETRY, "another pgapply holds the lock "
 			    "on %s; gave up after %d s", db->qname, wait);
 			describe_holder(db, d);

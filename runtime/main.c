@@ -1264,6 +1264,5 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	return finish(&a);
 }

@@ -18,6 +18,7 @@
 #include "apply_local.h"
 #include "bounds.h"
 #include "buf.h"
+#include "clock.h"
 #include "banned.h"
 
 /*
@@ -166,12 +167,12 @@ pgb_rollback(struct pgb_db *db, const struct pgb_manifest *m,
 			pgb_fail(d, PGB_ECANCEL, "interrupted");
 			goto out;
 		}
-		t0 = pgb_now_ms();
+		t0 = pgb_clock_ms();
 		pgb_emit(o, PGB_EV_BEGIN, t[i], NULL, "revert", 0, 0);
 		if (revert_one(db, t[i], o, d) == -1)
 			goto out;
 		pgb_emit(o, PGB_EV_REVERTED, t[i], NULL, "reverted",
-		    (long long)(pgb_now_ms() - t0), 0);
+		    (long long)(pgb_clock_ms() - t0), 0);
 	}
 	pgb_emit(o, PGB_EV_SUMMARY, NULL, NULL, "rollback", 0, n);
 	rc = 0;

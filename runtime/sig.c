@@ -26,6 +26,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "diag.h"
+#include "fileio.h"
 #include "hash.h"
 #include "sig.h"
 #include "banned.h"
@@ -70,90 +71,6 @@ static const unsigned char small_order[][PGB_ED25519_LEN] = {
 	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
 };
-
-FILE *
-pgb_fopen_regular(const char *path)
-{
-	struct stat	 st;
-	FILE		*f;
-	int		 fd, e;
-
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (f = fdopen(fd, "r")) == NULL) {
-		e = errno;
-		if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
-			e = EINVAL;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
-	return f;
-}
-
-int
-pgb_read_small(const char *what, const char *path, size_t max, int code,
-    char **out, size_t *len, struct pgb_diag *d)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 n;
-	ssize_t		 r;
-	int		 fd;
-
-	*out = NULL;
-	*len = 0;
-	/* O_NONBLOCK: opening a FIFO must not hang; fstat refuses it. */
-	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) == -1)
-		return pgb_fail(d, code, "cannot read %s '%s': %s", what, path,
-		    strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		pgb_fail(d, code, "cannot read %s '%s': %s", what, path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return pgb_fail(d, code, "%s '%s' is not a regular file", what,
-		    path);
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
-		close(fd);
-		return pgb_fail(d, code, "%s '%s' is %lld bytes, over the "
-		    "limit of %zu", what, path, (long long)st.st_size, max);
-	}
-	/* One byte more than allowed, to notice a file that grew. */
-	buf = pgb_xmalloc(max + 2);
-	n = 0;
-	while (n < max + 1) {
-		r = read(fd, buf + n, max + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			pgb_fail(d, code, "cannot read %s '%s': %s", what, path,
-			    strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (n > max) {
-		free(buf);
-		return pgb_fail(d, code, "%s '%s' is over the limit of %zu "
-		    "bytes", what, path, max);
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
 
 /*
  * Find the first "-----BEGIN <label>-----" line in 'text', copy the label
@@ -296,8 +213,8 @@ pgb_pubkey_load(const char *src, struct pgb_pubkey *k, struct pgb_diag *d)
 		text = pgb_xstrdup(src);
 	} else {
 		name = src;
-		if (pgb_read_small("public key", src, PGB_KEYFILE_MAX,
-		    PGB_EKEY, &text, &len, d) == -1)
+		if (pgb_file_read("public key", src, PGB_KEYFILE_MAX,
+		    0, PGB_EKEY, &text, &len, d) == -1)
 			return -1;
 		if (strlen(text) != len) {
 			free(text);

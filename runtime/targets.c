@@ -22,8 +22,8 @@
 #include "bounds.h"
 #include "buf.h"
 #include "db.h"
+#include "fileio.h"
 #include "fleet.h"
-#include "sig.h"
 #include "banned.h"
 
 struct parse {
@@ -294,38 +294,6 @@ pgb_targets_parse(const char *text, size_t len, const char *src,
 	return finish(&p, rc, d);
 }
 
-/* All of stdin, up to PGB_TARGETS_FILE_MAX bytes. */
-static int
-read_stdin(char **out, size_t *len, struct pgb_diag *d)
-{
-	struct pgb_buf	b;
-	ssize_t		r;
-
-	pgb_buf_init(&b);
-	for (;;) {
-		pgb_buf_reserve(&b, 65536);
-		r = read(STDIN_FILENO, b.data + b.len, 65536);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			pgb_buf_release(&b);
-			return pgb_fail(d, PGB_EUSAGE, "cannot read the target "
-			    "list from stdin: %s", strerror(errno));
-		}
-		if (r == 0)
-			break;
-		b.len += (size_t)r;
-		if (b.len > PGB_TARGETS_FILE_MAX) {
-			pgb_buf_release(&b);
-			return pgb_fail(d, PGB_EUSAGE, "the target list on stdin "
-			    "is over the limit of %u bytes",
-			    PGB_TARGETS_FILE_MAX);
-		}
-	}
-	*out = pgb_buf_steal(&b, len);
-	return 0;
-}
-
 static int
 load_list(const char *path, struct pgb_targets *ts, struct pgb_diag *d)
 {
@@ -334,10 +302,11 @@ load_list(const char *path, struct pgb_targets *ts, struct pgb_diag *d)
 	int	 rc;
 
 	if (strcmp(path, "-") == 0)
-		rc = read_stdin(&text, &len, d);
+		rc = pgb_file_read_stdin("the target list",
+		    PGB_TARGETS_FILE_MAX, PGB_EUSAGE, &text, &len, d);
 	else
-		rc = pgb_read_small("target list", path, PGB_TARGETS_FILE_MAX,
-		    PGB_EUSAGE, &text, &len, d);
+		rc = pgb_file_read("target list", path,
+		    PGB_TARGETS_FILE_MAX, 0, PGB_EUSAGE, &text, &len, d);
 	if (rc == -1)
 		return -1;
 	rc = pgb_targets_parse(text, len, strcmp(path, "-") == 0 ? "stdin" :

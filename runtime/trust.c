@@ -13,10 +13,7 @@
  * counted (a copy, or FILE.sig and FILE.<keyid>.sig by one key) counts
  * once; a FILE.<keyid>.sig of a key that is not trusted is never read.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +22,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "diag.h"
+#include "fileio.h"
 #include "sig.h"
 #include "trust.h"
 #include "banned.h"
@@ -175,8 +173,8 @@ pgb_trust_load(struct pgb_trust *t, const char *path, struct pgb_diag *d)
 	int			 has_min = 0;
 
 	pgb_trust_init(t);
-	if (pgb_read_small("trust file", path, PGB_TRUSTFILE_MAX, PGB_EKEY,
-	    &text, &len, d) == -1)
+	if (pgb_file_read("trust file", path, PGB_TRUSTFILE_MAX, 0,
+	    PGB_EKEY, &text, &len, d) == -1)
 		return -1;
 	if (strlen(text) != len) {
 		free(text);
@@ -235,36 +233,33 @@ static int
 read_sig(const char *path, int must, unsigned char *sig, int *present,
     struct pgb_diag *d)
 {
-	struct stat	 st;
 	unsigned char	 buf[PGB_SIG_LEN + 1];
-	size_t		 got = 0;
-	ssize_t		 r;
-	int		 fd;
+	size_t		 size, got;
+	int		 fd, e;
 
 	*present = 0;
-	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT && !must)
-		return 0;
-	if (fd == -1)
+	if (pgb_file_open("signature", path, PGB_SIG_LEN, 0, PGB_EBUNDLE, &fd,
+	    &size, d) == -1) {
+		if (errno == ENOENT && !must) {
+			pgb_diag_clear(d);
+			return 0;
+		}
+		if (errno == EFBIG)
+			pgb_fail(d, PGB_EBUNDLE, "signature '%s' is %zu bytes, "
+			    "expected %u", path, size, PGB_SIG_LEN);
+		return -1;
+	}
+	if (size != PGB_SIG_LEN) {
+		close(fd);
+		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is %zu bytes, "
+		    "expected %u", path, size, PGB_SIG_LEN);
+	}
+	/* One byte more than a signature, to notice a file that grew. */
+	if (pgb_file_fill(fd, buf, sizeof(buf), &got) == -1) {
+		e = errno;
+		close(fd);
 		return pgb_fail(d, PGB_EBUNDLE, "cannot read signature '%s': "
-		    "%s", path, strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is not a "
-		    "regular file", path);
-	}
-	if (st.st_size != PGB_SIG_LEN) {
-		close(fd);
-		return pgb_fail(d, PGB_EBUNDLE, "signature '%s' is %lld bytes, "
-		    "expected %u", path, (long long)st.st_size, PGB_SIG_LEN);
-	}
-	while (got < sizeof(buf)) {
-		r = read(fd, buf + got, sizeof(buf) - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+		    "%s", path, strerror(e));
 	}
 	close(fd);
 	if (got != PGB_SIG_LEN)

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "diag.h"
+#include "fileio.h"
 #include "hash.h"
 #include "keys.h"
 #include "manifest.h"
@@ -222,7 +223,7 @@ test_bundle_key_choice(void **state)
 
 	(void)state;
 	path = fixture_path("valid", ".pgb");
-	assert_int_equal(pgb_read_small("key", KEYS "test.pub", 4096,
+	assert_int_equal(pgb_file_read("key", KEYS "test.pub", 4096, 0,
 	    PGB_EKEY, &pem, &len, &d), 0);
 	memset(&o, 0, sizeof(o));
 	o.path = path;

@@ -22,6 +22,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "diag.h"
+#include "fileio.h"
 #include "hash.h"
 #include "keys.h"
 #include "sig.h"
@@ -59,7 +60,7 @@ slurp(const char *path, size_t *len)
 	struct pgb_diag	 d;
 	char		*s;
 
-	if (pgb_read_small("file", path, 1 << 20, PGB_EINTERNAL, &s, len,
+	if (pgb_file_read("file", path, 1 << 20, 0, PGB_EINTERNAL, &s, len,
 	    &d) == -1)
 		fail_msg("%s", d.msg);
 	return s;

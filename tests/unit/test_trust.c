@@ -18,6 +18,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "diag.h"
+#include "fileio.h"
 #include "keys.h"
 #include "sig.h"
 #include "trust.h"
@@ -57,7 +58,7 @@ slurp(const char *path)
 	char		*s;
 	size_t		 len;
 
-	if (pgb_read_small("file", path, 1 << 20, PGB_EINTERNAL, &s, &len,
+	if (pgb_file_read("file", path, 1 << 20, 0, PGB_EINTERNAL, &s, &len,
 	    &d) == -1)
 		fail_msg("%s", d.msg);
 	return s;
