@@ -103,6 +103,11 @@ check-unit: units
 check-e2e: all
 	$(RUN) $(sort $(wildcard tests/e2e/*.pl))
 
+# How one part of the tree (PART=RT, CC or SV, as the *_INC above) is
+# compiled, on one line: tests/e2e/002_layout.pl compiles probes with it.
+print-flags:
+	@: $(info $(CC) $(CFLAGS) $(PGB_CFLAGS) $($(PART)_INC))
+
 # Compile migrations/ and apply it to a throwaway local server (README).
 demo: all
 	sh scripts/demo.sh
@@ -229,7 +234,7 @@ distclean: clean
 	sh scripts/image.sh clean
 	rm -rf $(B)
 
-.PHONY: all units test check check-unit check-e2e demo bench bench-fleet install \
-	uninstall clean distclean static image
+.PHONY: all units test check check-unit check-e2e print-flags demo bench \
+	bench-fleet install uninstall clean distclean static image
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/fuzz_*.d)
