@@ -28,8 +28,8 @@ endif
 # tools that need a PostgreSQL server.  So a runtime file that includes a
 # compiler header, or a file of the compiler's pipeline that includes a
 # header of compiler/server/, does not build (tests/e2e/002_layout.pl).
-# The compiler's commands (main.c, cmd_*.c) reach the server tools; the
-# unit tests and fuzz targets reach everything.
+# The compiler's front end (main.c, cli.c, cmd_*.c) reaches the server
+# tools; the unit tests and fuzz targets reach everything.
 RT_INC	 = -Iruntime -Iinclude
 CC_INC	 = -Icompiler -Iinclude
 SV_INC	 = -Icompiler/server -Icompiler -Iinclude
@@ -41,7 +41,8 @@ B	 = build
 RT_OBJS	 = $(patsubst %.c,$(B)/%.o,$(filter-out runtime/main.c,$(wildcard runtime/*.c)))
 CC_OBJS	 = $(patsubst %.c,$(B)/%.o,$(filter-out compiler/main.c,\
 	   $(wildcard compiler/*.c compiler/server/*.c)))
-CMD_OBJS = $(patsubst %.c,$(B)/%.o,$(wildcard compiler/main.c compiler/cmd_*.c))
+CMD_OBJS = $(patsubst %.c,$(B)/%.o,\
+	   $(wildcard compiler/main.c compiler/cli.c compiler/cmd_*.c))
 RT_LIB	 = $(B)/libpgbrt.a
 CC_LIB	 = $(B)/libpgbcc.a
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
