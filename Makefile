@@ -9,8 +9,9 @@ CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wwrite-strings \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wno-format-nonliteral
 PGB_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	   -DPGB_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
-	   $(shell $(PKG_CONFIG) --cflags libpq libarchive libcrypto zlib) -MMD -MP
+	   -DPGB_VERSION='"$(VERSION)"' $(WARN) \
+	   $(shell $(PKG_CONFIG) --cflags libpq libarchive libcrypto zlib)
+DEPFLAGS = -MMD -MP
 LIBS	 = $(shell $(PKG_CONFIG) --libs libpq libarchive libcrypto zlib)
 # pgapply reads bundles with its own ustar reader (runtime/ustar.c): no
 # libarchive, a dozen shared libraries fewer to load at every start.
@@ -21,11 +22,27 @@ PGB_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 LDFLAGS	  += -fsanitize=$(SANITIZE)
 endif
 
+# Each part of the tree sees its own folder and include/, nothing more
+# (docs/ARCHITECTURE.md): include/ holds what the compiler and the runtime
+# share, runtime/ and compiler/ their own headers, and compiler/server/ the
+# tools that need a PostgreSQL server.  So a runtime file that includes a
+# compiler header, or a file of the compiler's pipeline that includes a
+# header of compiler/server/, does not build (tests/e2e/002_layout.pl).
+# The compiler's front end (main.c, cli.c, cmd_*.c) reaches the server
+# tools; the unit tests and fuzz targets reach everything.
+RT_INC	 = -Iruntime -Iinclude
+CC_INC	 = -Icompiler -Iinclude
+SV_INC	 = -Icompiler/server -Icompiler -Iinclude
+ALL_INC	 = -Icompiler/server -Icompiler -Iruntime -Iinclude
+
 B	 = build
 # Modules shared by both programs live in runtime/ (the runtime must stay
 # self-contained); the compiler links them.
 RT_OBJS	 = $(patsubst %.c,$(B)/%.o,$(filter-out runtime/main.c,$(wildcard runtime/*.c)))
-CC_OBJS	 = $(patsubst %.c,$(B)/%.o,$(filter-out compiler/main.c,$(wildcard compiler/*.c)))
+CC_OBJS	 = $(patsubst %.c,$(B)/%.o,$(filter-out compiler/main.c,\
+	   $(wildcard compiler/*.c compiler/server/*.c)))
+CMD_OBJS = $(patsubst %.c,$(B)/%.o,\
+	   $(wildcard compiler/main.c compiler/cli.c compiler/cmd_*.c))
 RT_LIB	 = $(B)/libpgbrt.a
 CC_LIB	 = $(B)/libpgbcc.a
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -48,14 +65,26 @@ $(CC_LIB): $(CC_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/%.o: %.c
+$(B)/runtime/%.o: runtime/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PGB_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(DEPFLAGS) $(RT_INC) -c -o $@ $<
+
+$(B)/compiler/%.o: compiler/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(DEPFLAGS) $(CC_INC) -c -o $@ $<
+
+$(B)/compiler/server/%.o: compiler/server/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(DEPFLAGS) $(SV_INC) -c -o $@ $<
+
+$(CMD_OBJS): $(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(DEPFLAGS) $(SV_INC) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(CC_LIB) $(RT_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) \
-	    $(LIBS) $(TESTLIBS)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(DEPFLAGS) $(ALL_INC) $(LDFLAGS) -o $@ \
+	    $(filter %.c %.a,$^) $(LIBS) $(TESTLIBS)
 
 units: $(UNIT)
 
@@ -74,6 +103,11 @@ check-unit: units
 
 check-e2e: all
 	$(RUN) $(sort $(wildcard tests/e2e/*.pl))
+
+# How one part of the tree (PART=RT, CC or SV, as the *_INC above) is
+# compiled, on one line: tests/e2e/002_layout.pl compiles probes with it.
+print-flags:
+	@: $(info $(CC) $(CFLAGS) $(PGB_CFLAGS) $($(PART)_INC))
 
 # Compile migrations/ and apply it to a throwaway local server (README).
 demo: all
@@ -94,10 +128,10 @@ bin/pgapply-static: $(SRT_OBJS)
 	@mkdir -p bin
 	$(CC) -static -s -o $@ $(SRT_OBJS) $(SLIBS)
 
-$(B)/sobj/%.o: %.c $(SB)/.done
+$(B)/sobj/runtime/%.o: runtime/%.c $(SB)/.done
 	@mkdir -p $(@D)
-	$(CC) -I$(SB)/include $(CFLAGS) \
-	    $(filter-out -fsanitize%,$(PGB_CFLAGS)) -c -o $@ $<
+	$(CC) -I$(SB)/include $(CFLAGS) $(filter-out -fsanitize%,$(PGB_CFLAGS)) \
+	    $(DEPFLAGS) $(RT_INC) -c -o $@ $<
 
 $(SB)/.done: scripts/build-static.sh
 	rm -f $@
@@ -141,8 +175,8 @@ fuzz:
 fuzzers: $(FUZZERS)
 
 $(B)/fuzz_%: tests/fuzz/fuzz_%.c $(CC_LIB) $(RT_LIB)
-	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ \
-	    $(filter %.c %.a,$^) $(LIBS)
+	$(CC) $(CFLAGS) $(PGB_CFLAGS) $(DEPFLAGS) $(ALL_INC) $(LDFLAGS) \
+	    -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(LIBS)
 
 # Longer runs than CI's: each fuzzer SOAK_FUZZ_TIME seconds, the kill -9
 # sweep of tests/e2e/050_faults.pl SOAK_KILLS times and the server crashes
@@ -201,7 +235,7 @@ distclean: clean
 	sh scripts/image.sh clean
 	rm -rf $(B)
 
-.PHONY: all units test check check-unit check-e2e demo bench bench-fleet install \
-	uninstall clean distclean static image
+.PHONY: all units test check check-unit check-e2e print-flags demo bench \
+	bench-fleet install uninstall clean distclean static image
 
--include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/sobj/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/fuzz_*.d)
