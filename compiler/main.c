@@ -150,8 +150,8 @@ static const struct pgb_command cmds[] = {
 	    squash_opts, need_squash, source_exits, 0, 1, "" },
 	{ "sum", cmd_sum, "[DIR]", "compare DIR/pgbundle.sum with the "
 	    "migrations",
-	    "sum [DIR] [--fix] [--strict] [--include-root DIR] [--layout NAME]\n"
-	    "                [-q]\n", NULL, sum_opts, NULL, source_exits, 0, 1,
+	    "sum [DIR] [--fix] [--strict] [--include-root DIR]\n"
+	    "                [--layout NAME] [-q]\n", NULL, sum_opts, NULL, source_exits, 0, 1,
 	    "" },
 	{ "inspect", cmd_inspect, "FILE", "show a bundle's migrations, modes, "
 	    "sizes and hashes", "inspect FILE [--pubkey KEY] [--json]\n", NULL,
