@@ -3,7 +3,10 @@
  *
  * The only file of the runtime that prints or exits.  Progress and errors
  * go to stderr; stdout carries only what a script would parse (the plan,
- * the status, or one JSON object per event with --json).
+ * the status, or one JSON object per event with --json).  The table of
+ * commands at the end (cmd.h) names each command's step, the options it
+ * takes, its synopsis and its exit statuses; parsing, usage errors and
+ * every help page follow from it.
  */
 #include <errno.h>
 #include <signal.h>
