@@ -199,7 +199,7 @@ static const struct pgb_prog prog = {
 	"bundle; with it, the same sources and key give byte-identical bundles.\n"
 	"PGBUNDLE_PG_BINDIR names the directory of initdb, pg_ctl and pg_dump for\n"
 	"check --scratch and squash (default: `pg_config --bindir`, then PATH).\n",
-	NULL, opts, cmds, exits, EXIT_USAGE, 22, 24, NULL
+	NULL, opts, cmds, exits, EXIT_USAGE, 22, 24, 1, NULL
 };
 
 /* A version for --through: decimal digits, no sign, at most 18. */

@@ -63,6 +63,7 @@ struct pgb_prog {
 	int			 usage_exit;	/* the usage error's status */
 	unsigned		 cmd_col;	/* help: where summaries start */
 	unsigned		 opt_col;	/* help: where option texts start */
+	int			 align_long;	/* "    --long" under "-x, --long" */
 	/*
 	 * Optional: the reason for refusing option 'o' to command 'c' when
 	 * it is not the generic one; writes 'why' and returns 1, else 0.

@@ -111,14 +111,15 @@ item(FILE *f, const char *label, const char *text, unsigned col)
 }
 
 static void
-opt_label(const struct pgb_opt *o, char *buf, size_t len)
+opt_label(const struct pgb_prog *p, const struct pgb_opt *o, char *buf,
+    size_t len)
 {
 	if (o->key < 256)
 		snprintf(buf, len, "-%c, --%s%s%s", o->key, o->name,
 		    o->arg ? " " : "", o->arg ? o->arg : "");
 	else
-		snprintf(buf, len, "    --%s%s%s", o->name, o->arg ? " " : "",
-		    o->arg ? o->arg : "");
+		snprintf(buf, len, "%s--%s%s%s", p->align_long ? "    " : "",
+		    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 }
 
 static void
@@ -126,7 +127,7 @@ print_opt(const struct pgb_prog *p, const struct pgb_opt *o, FILE *f)
 {
 	char	label[96];
 
-	opt_label(o, label, sizeof(label));
+	opt_label(p, o, label, sizeof(label));
 	item(f, label, o->help, p->opt_col);
 }
 

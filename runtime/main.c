@@ -1018,7 +1018,7 @@ static const struct pgb_prog prog = {
 	"3, 2, 1.\n",
 	"plan|apply|status|rollback|accept FILE (--targets LIST |\n"
 	"                --targets-query SQL [--db CONTROL]) [-j N] [options]\n",
-	opts, cmds, exits, EXIT_USAGE, 22, 27, refuse
+	opts, cmds, exits, EXIT_USAGE, 22, 25, 0, refuse
 };
 
 /*

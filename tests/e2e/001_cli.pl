@@ -75,7 +75,7 @@ sub exit_list {
 sub opt_list {
 	my ($text) = @_;
 	my @o;
-	push @o, [$2, $3, $1] while $text =~ /^  (?:-(\w), |    )--([\w-]+)(?: ([A-Z\/.]+))?/mg;
+	push @o, [$2, $3, $1] while $text =~ /^  (?:-(\w), |    |)--([\w-]+)(?: ([A-Z\/.]+))?/mg;
 	return \@o;
 }
 

@@ -63,7 +63,7 @@ static const struct pgb_exit exits[] = {
 
 static const struct pgb_prog prog = {
 	"prog", "prog does things.", NULL, NULL, opts, cmds, exits, 2, 20, 24,
-	NULL
+	1, NULL
 };
 
 static int
