@@ -3,12 +3,13 @@
  *
  * The only file of the runtime that prints or exits.  Progress and errors
  * go to stderr; stdout carries only what a script would parse (the plan,
- * the status, or one JSON object per event with --json).
+ * the status, or one JSON object per event with --json).  The table of
+ * commands at the end (cmd.h) names each command's step, the options it
+ * takes, its synopsis and its exit statuses; parsing, usage errors and
+ * every help page follow from it.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "apply.h"
 #include "bounds.h"
 #include "bundle.h"
+#include "cmd.h"
 #include "conninfo.h"
 #include "json.h"
 #include "db.h"
@@ -38,192 +40,19 @@
 #define EXIT_PENDING	9
 #define EXIT_RETRY	75
 
-static const char usage_text[] =
-"usage: pgapply verify FILE [--pubkey KEY]... [--signature SIG]...\n"
-"                [--min-signatures N | --trust FILE]\n"
-"       pgapply plan FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
-"                [options]\n"
-"       pgapply apply FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
-"                [options]\n"
-"       pgapply status [FILE] [--db CONNINFO | --db-file PATH] [--check]\n"
-"               [options]\n"
-"       pgapply rollback FILE (--to VERSION | --steps N) [options]\n"
-"       pgapply baseline FILE --version N [--no-verify] [options]\n"
-"       pgapply adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n"
-"       pgapply accept FILE --version N --reason TEXT [options]\n"
-"       pgapply plan|apply|status|rollback FILE (--targets LIST |\n"
-"                --targets-query SQL [--db CONTROL]) [-j N] [options]\n";
-
-static const char help_text[] =
-"pgapply verifies a pgbundle bundle completely, then applies it to a\n"
-"PostgreSQL database: one runner at a time, each migration in its own\n"
-"transaction together with its history row.\n"
-"\n"
-"Commands:\n"
-"  verify FILE     check the signature, every entry and its hash; no database\n"
-"  plan FILE       show what apply would do; change nothing\n"
-"  apply FILE      apply the pending migrations\n"
-"  status [FILE]   show applied, pending, drifted and failed migrations\n"
-"  rollback FILE   run down scripts, newest first, down to --to VERSION\n"
-"                  (or the last --steps N); each with its history row\n"
-"  baseline FILE   record migrations up to --version N as applied, unrun,\n"
-"                  once their verify queries return true\n"
-"  adopt FILE      record what another tool ran, when it ran it: --from\n"
-"                  golang-migrate, dbmate, sql-migrate, sqitch, flyway,\n"
-"                  diesel, alembic (--map FILE of REVISION VERSION\n"
-"                  lines), goose, prisma, atlas, liquibase or custom\n"
-"                  (--table NAME; custom's default is schema_version);\n"
-"                  that tool's table is only read\n"
-"  accept FILE     record the bundle's checksum for applied migration\n"
-"                  --version N, whose text changed, without running it;\n"
-"                  the old checksum and --reason TEXT stay in its row\n"
-"\n"
-"Bundle options:\n"
-"  --pubkey KEY           trusted Ed25519 public key (PEM file or PEM text);\n"
-"                         repeat for key rotation or several approvers\n"
-"                         (default: $PGAPPLY_PUBKEY)\n"
-"  --min-signatures N     require valid signatures by N distinct trusted keys\n"
-"                         (default 1)\n"
-"  --trust FILE           the trusted keys (one PEM block each) and a line\n"
-"                         'min-signatures N', instead of --pubkey\n"
-"  --signature SIG        detached signature, repeatable (default: FILE.sig);\n"
-"                         FILE.KEYID.sig of each trusted key is read too\n"
-"  --insecure-allow-unsigned  accept a bundle without a signature\n"
-"  --expect-target NAME   refuse a bundle built for another target\n"
-"Database options:\n"
-"  --db CONNINFO          conninfo string or postgres:// URL (default:\n"
-"                         $DATABASE_URL, else libpq's PG* variables)\n"
-"  --db-file PATH         read the conninfo from PATH's first line, so no\n"
-"                         password shows in ps (or use PGPASSWORD, PGPASSFILE)\n"
-"  --wait SECONDS         retry while the server is unreachable, starting\n"
-"                         up, or has no such database yet (default 0;\n"
-"                         each attempt 10 s unless connect_timeout is set)\n"
-"  --history-table S.T    history table (default pgbundle.history); it and\n"
-"                         its schema must be owned by the role pgapply runs\n"
-"                         as, and be exactly what pgapply creates\n"
-"  --role NAME            SET ROLE NAME after connecting: migrations run as\n"
-"                         NAME, which owns the history table\n"
-"Apply options:\n"
-"  --to VERSION           apply up to and including VERSION\n"
-"  --lock-wait SECONDS    wait for another runner's lock (default 60); this\n"
-"                         wait and --wait's print a line (under --json a\n"
-"                         \"waiting\" event) at once and every 5 s\n"
-"  --lock-timeout DUR     SET LOCAL lock_timeout per migration (e.g. 5s)\n"
-"  --statement-timeout DUR  SET LOCAL statement_timeout per migration; an\n"
-"                         answer DUR + 5 s late gets a cancel request, and\n"
-"                         5 s later pgapply hangs up (exit 75)\n"
-"  --lock-retries N       retry a migration that hit lock_timeout (default 3)\n"
-"  --allow-out-of-order   apply pending versions older than applied ones\n"
-"  --retry-failed         resume a failed no-transaction migration\n"
-"  --check                status: exit 0 only when nothing is pending,\n"
-"                         drifted or failed (else 9, 4 or 6), for CI\n"
-"  --single-transaction   apply all pending migrations in one transaction\n"
-"  --no-verify            baseline: record without running verify queries\n"
-"  --reason TEXT          accept: why the changed migration is accepted\n"
-"  --adopt-from TOOL      with no pgbundle history yet, adopt TOOL's first\n"
-"                         (as adopt; --table, --map); without it, apply\n"
-"                         refuses a database another tool migrated\n"
-"  --sync-each            wait for each migration's commit to be flushed\n"
-"                         (default: only the last of the run, and any\n"
-"                         before a no-transaction migration or an exit)\n"
-"Fleet options (plan, apply, status, rollback on many databases):\n"
-"  --targets LIST         one target per line of file LIST (- for stdin):\n"
-"                         NAME CONNINFO, or a conninfo or URL alone (named\n"
-"                         host/dbname); '#' comments; never --db\n"
-"  --targets-query SQL    the targets are the rows (columns name, conninfo)\n"
-"                         SQL returns in a read-only transaction on the\n"
-"                         control database (--db or $DATABASE_URL)\n"
-"  -j, --jobs N           run N targets at once (default 1), each in its own\n"
-"                         process, connection, lock and transactions\n"
-"  --keep-going           after a target fails, run the others (default)\n"
-"  --fail-fast            after a target fails, start no other\n"
-"  --canary K             run the first K targets first; run the rest only\n"
-"                         if all K succeeded\n"
-"  --shard I/N            only the targets k (0-based, list order) with\n"
-"                         k mod N = I: a Kubernetes Indexed Job passes\n"
-"                         $(JOB_COMPLETION_INDEX)/N\n"
-"  The bundle is verified once.  Each line of a target is prefixed with\n"
-"  [NAME]; --json adds \"target\" to its events, then one \"target\" event\n"
-"  per target and a \"fleet\" event.  status prints one row per target.\n"
-"  The exit status is the worst over the targets, from best to worst:\n"
-"  0, 9, 75, 7, 8, 4, 5, 6, 3, 2, 1.\n"
-"Output:\n"
-"  --json                 one JSON object per event on stdout\n"
-"  -q, --quiet            no progress lines\n"
-"  -h, --help             show this help\n"
-"  --version              show the version\n"
-"\n"
-"Exit status:\n"
-"  0   success, or nothing to do\n"
-"  1   internal error, or I/O on pgapply's own output (a closed pipe, a\n"
-"      full disk): pgapply then stops as on SIGTERM\n"
-"  2   usage error\n"
-"  3   bundle rejected (signature, archive or manifest); never connected\n"
-"  4   database state conflict (drift, older bundle, out of order, a\n"
-"      history table pgapply cannot trust, a corrupt history row)\n"
-"  5   a migration failed and was rolled back\n"
-"  6   needs an operator (a failed or interrupted no-transaction migration)\n"
-"  7   interrupted by SIGTERM or SIGINT; the running migration rolled back\n"
-"  8   cannot connect, and retrying will not help: no such database (after\n"
-"      --wait) or role, password refused, a malformed conninfo or URL\n"
-"  9   status --check: migrations are pending (drift exits 4, a failed\n"
-"      no-transaction migration 6)\n"
-"  75  retryable (lock wait ran out, database unreachable, connection lost,\n"
-"      server not answering)\n";
-
+/* The keys of the options in the table below (letters are -X too). */
 enum { OPT_PUBKEY = 256, OPT_SIGNATURE, OPT_UNSIGNED, OPT_TARGET, OPT_DB,
 	OPT_WAIT, OPT_HISTORY, OPT_TO, OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT,
 	OPT_STMT_TIMEOUT, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED,
-	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_STEPS, OPT_FROM, OPT_TABLE,
-	OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE, OPT_NO_VERIFY,
-	OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK, OPT_FLEET,
-	OPT_SYNC_EACH };
+	OPT_SINGLE, OPT_JSON, OPT_VERSION, OPT_VERSION_N, OPT_STEPS, OPT_FROM,
+	OPT_TABLE, OPT_MIN_SIGS, OPT_TRUST, OPT_ROLE, OPT_DB_FILE,
+	OPT_NO_VERIFY, OPT_REASON, OPT_ADOPT_FROM, OPT_MAP, OPT_CHECK,
+	OPT_SYNC_EACH, OPT_TARGETS, OPT_TARGETS_QUERY, OPT_KEEP_GOING,
+	OPT_FAIL_FAST, OPT_CANARY, OPT_SHARD };
 
-static const struct option longopts[] = {
-	{ "pubkey",		required_argument, NULL, OPT_PUBKEY },
-	{ "signature",		required_argument, NULL, OPT_SIGNATURE },
-	{ "min-signatures",	required_argument, NULL, OPT_MIN_SIGS },
-	{ "trust",		required_argument, NULL, OPT_TRUST },
-	{ "insecure-allow-unsigned", no_argument,  NULL, OPT_UNSIGNED },
-	{ "expect-target",	required_argument, NULL, OPT_TARGET },
-	{ "db",			required_argument, NULL, OPT_DB },
-	{ "db-file",		required_argument, NULL, OPT_DB_FILE },
-	{ "wait",		required_argument, NULL, OPT_WAIT },
-	{ "history-table",	required_argument, NULL, OPT_HISTORY },
-	{ "role",		required_argument, NULL, OPT_ROLE },
-	{ "to",			required_argument, NULL, OPT_TO },
-	{ "lock-wait",		required_argument, NULL, OPT_LOCK_WAIT },
-	{ "lock-timeout",	required_argument, NULL, OPT_LOCK_TIMEOUT },
-	{ "statement-timeout",	required_argument, NULL, OPT_STMT_TIMEOUT },
-	{ "lock-retries",	required_argument, NULL, OPT_LOCK_RETRIES },
-	{ "allow-out-of-order",	no_argument,	   NULL, OPT_OOO },
-	{ "retry-failed",	no_argument,	   NULL, OPT_RETRY_FAILED },
-	{ "check",		no_argument,	   NULL, OPT_CHECK },
-	{ "single-transaction",	no_argument,	   NULL, OPT_SINGLE },
-	{ "sync-each",		no_argument,	   NULL, OPT_SYNC_EACH },
-	{ "json",		no_argument,	   NULL, OPT_JSON },
-	{ "steps",		required_argument, NULL, OPT_STEPS },
-	{ "from",		required_argument, NULL, OPT_FROM },
-	{ "table",		required_argument, NULL, OPT_TABLE },
-	{ "no-verify",		no_argument,	   NULL, OPT_NO_VERIFY },
-	{ "reason",		required_argument, NULL, OPT_REASON },
-	{ "adopt-from",		required_argument, NULL, OPT_ADOPT_FROM },
-	{ "map",		required_argument, NULL, OPT_MAP },
-	{ "targets",		required_argument, NULL, OPT_FLEET },
-	{ "targets-query",	required_argument, NULL, OPT_FLEET },
-	{ "jobs",		required_argument, NULL, OPT_FLEET },
-	{ "keep-going",		no_argument,	   NULL, OPT_FLEET },
-	{ "fail-fast",		no_argument,	   NULL, OPT_FLEET },
-	{ "canary",		required_argument, NULL, OPT_FLEET },
-	{ "shard",		required_argument, NULL, OPT_FLEET },
-	{ "quiet",		no_argument,	   NULL, 'q' },
-	{ "help",		no_argument,	   NULL, 'h' },
-	{ "version",		no_argument,	   NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 }
-};
-
-struct args {
-	const char	*cmd;
+struct pgb_cmd_args {
+	const struct pgb_command *c;	/* the command's table entry */
+	const char	*cmd;		/* its name */
 	const char	*file;
 	const char	*pubkeys[PGB_KEYS_MAX];
 	size_t		 npubkeys;
@@ -244,11 +73,13 @@ struct args {
 	long long	 version;	/* baseline, accept */
 	const char	*reason;	/* accept */
 	int		 has_version;
-	int		 json, quiet, help;
+	int		 json, quiet;
 	long long	 stmt_ms;	/* --statement-timeout, parsed */
 	struct pgb_apply_opts ao;
 	struct pgb_fleet_opts fleet;
-	struct pgb_bundle *bundle;	/* a fleet's, verified once */
+	struct pgb_bundle *bundle;	/* verified once, also for a fleet */
+	struct pgb_db	*conn;		/* a command's database, connected */
+	struct pgb_diag	*d;		/* where a command's step says why */
 	struct pgb_fleet_result *res;	/* in a fleet's child: its result */
 };
 
@@ -319,37 +150,6 @@ eputs(const char *s)
 	pgb_text_write(stderr, s, strlen(s));
 }
 
-/*
- * A usage error: its reason and the synopsis on stderr, and with --json
- * one error object on stdout as for any other error.  Returns EXIT_USAGE.
- */
-static int	usage_error(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	char	msg[256];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
-		pgb_utf8_trim(msg);
-	va_end(ap);
-	fputs("pgapply: ", stderr);
-	eputs(msg);
-	fputs("\n", stderr);
-	fputs(usage_text, stderr);
-	if (json) {
-		printf("{\"event\":\"error\",\"exit\":%d,\"message\":",
-		    EXIT_USAGE);
-		pgb_json_str(stdout, msg);
-		printf(",\"detail\":\"see pgapply --help\"}\n");
-	}
-	(void)out_check();
-	return EXIT_USAGE;
-}
-
 static int
 exit_for(int code)
 {
@@ -413,7 +213,7 @@ json_or_null(const char *s)
 
 /* Print the error once: human text on stderr, plus a JSON event. */
 static int
-fail(const struct args *a, const struct pgb_diag *d)
+fail(const struct pgb_cmd_args *a, const struct pgb_diag *d)
 {
 	struct pgb_diag	 own;
 	const char	*p, *nl;
@@ -564,7 +364,7 @@ status_label(const struct pgb_event *ev, char *out, size_t len)
 }
 
 static void
-emit_human(const struct args *a, const struct pgb_event *ev)
+emit_human(const struct pgb_cmd_args *a, const struct pgb_event *ev)
 {
 	char	label[4 * PGB_NAME_MAX], raw[PGB_NAME_MAX + 32];
 	char	when[128];
@@ -692,7 +492,7 @@ json_member(const char *key, const char *val)
 static void
 on_wait(void *ctx, const struct pgb_wait *w)
 {
-	const struct args	*a = ctx;
+	const struct pgb_cmd_args	*a = ctx;
 	char			 line[768];
 
 	if (a->json) {
@@ -738,7 +538,7 @@ on_wait(void *ctx, const struct pgb_wait *w)
 static void
 on_event(void *ctx, const struct pgb_event *ev)
 {
-	const struct args *a = ctx;
+	const struct pgb_cmd_args *a = ctx;
 
 	if (a->res != NULL && pgb_fleet_note(a->res, ev))
 		return;
@@ -761,7 +561,7 @@ parse_int(const char *s, long long min, long long max, long long *out)
 }
 
 static int
-open_bundle(const struct args *a, struct pgb_bundle **b, struct pgb_diag *d)
+open_bundle(const struct pgb_cmd_args *a, struct pgb_bundle **b, struct pgb_diag *d)
 {
 	struct pgb_bundle_opts	o;
 	const char		*env = getenv("PGAPPLY_PUBKEY");
@@ -805,7 +605,7 @@ other_signer(const struct pgb_bundle *b)
 
 /* pgapply verify: the bundle, who signed it, and the recorded signer. */
 static void
-report_verified(const struct args *a, const struct pgb_bundle *b)
+report_verified(const struct pgb_cmd_args *a, const struct pgb_bundle *b)
 {
 	size_t	i;
 
@@ -840,9 +640,69 @@ report_verified(const struct args *a, const struct pgb_bundle *b)
 		    "signer, which did not sign it\n", b->manifest.key_id);
 }
 
-/* Connect with 'conninfo' and run the command: one target. */
+/* The steps of the commands on a database, connected: the table's handlers. */
+static const struct pgb_manifest *
+manifest(const struct pgb_cmd_args *a)
+{
+	return a->bundle != NULL ? &a->bundle->manifest : NULL;
+}
+
 static int
-run_one(struct args *a, struct pgb_bundle *b, const char *conninfo)
+do_plan(struct pgb_cmd_args *a)
+{
+	return pgb_plan(a->conn, manifest(a), &a->ao, a->d);
+}
+
+static int
+do_apply(struct pgb_cmd_args *a)
+{
+	a->ao.session_ends = 1;		/* pgb_db_close() follows */
+	return pgb_apply(a->conn, manifest(a), &a->ao, a->d);
+}
+
+static int
+do_status(struct pgb_cmd_args *a)
+{
+	return pgb_status(a->conn, manifest(a), &a->ao, a->d);
+}
+
+static int
+do_rollback(struct pgb_cmd_args *a)
+{
+	return pgb_rollback(a->conn, manifest(a), &a->ao, a->d);
+}
+
+static int
+do_baseline(struct pgb_cmd_args *a)
+{
+	return pgb_baseline(a->conn, manifest(a), &a->ao, a->version, a->d);
+}
+
+static int
+do_adopt(struct pgb_cmd_args *a)
+{
+	return pgb_adopt(a->conn, manifest(a), &a->ao, a->from, a->table,
+	    a->d);
+}
+
+static int
+do_accept(struct pgb_cmd_args *a)
+{
+	return pgb_accept(a->conn, manifest(a), &a->ao, a->version, a->reason,
+	    a->d);
+}
+
+/* verify needs no database: what the bundle holds and who signed it. */
+static int
+do_verify(struct pgb_cmd_args *a)
+{
+	report_verified(a, a->bundle);
+	return 0;
+}
+
+/* Connect with 'conninfo' and run the command's step: one target. */
+static int
+run_one(struct pgb_cmd_args *a, const char *conninfo)
 {
 	struct pgb_db		 db;
 	struct pgb_diag		 d;
@@ -868,27 +728,15 @@ run_one(struct args *a, struct pgb_bundle *b, const char *conninfo)
 	/* Past the statement timeout plus 5 s, pgapply gives up too. */
 	if (a->stmt_ms > 0)
 		pgb_db_bound(&db, a->stmt_ms, a->ao.statement_timeout);
-	a->ao.bundle_id = b ? b->manifest.bundle_id : "";
+	a->ao.bundle_id = a->bundle ? a->bundle->manifest.bundle_id : "";
 	a->ao.bundle = a->file;
 	a->ao.emit = on_event;
 	a->ao.ctx = a;
-	if (strcmp(a->cmd, "plan") == 0)
-		rc = pgb_plan(&db, &b->manifest, &a->ao, &d);
-	else if (strcmp(a->cmd, "apply") == 0) {
-		a->ao.session_ends = 1;		/* pgb_db_close() follows */
-		rc = pgb_apply(&db, &b->manifest, &a->ao, &d);
-	}
-	else if (strcmp(a->cmd, "rollback") == 0)
-		rc = pgb_rollback(&db, &b->manifest, &a->ao, &d);
-	else if (strcmp(a->cmd, "baseline") == 0)
-		rc = pgb_baseline(&db, &b->manifest, &a->ao, a->version, &d);
-	else if (strcmp(a->cmd, "adopt") == 0)
-		rc = pgb_adopt(&db, &b->manifest, &a->ao, a->from, a->table, &d);
-	else if (strcmp(a->cmd, "accept") == 0)
-		rc = pgb_accept(&db, &b->manifest, &a->ao, a->version,
-		    a->reason, &d);
-	else
-		rc = pgb_status(&db, b ? &b->manifest : NULL, &a->ao, &d);
+	a->conn = &db;
+	a->d = &d;
+	rc = a->c->run(a);
+	a->conn = NULL;
+	a->d = NULL;
 	rc = rc == -1 ? fail(a, &d) : EXIT_OK;
 	pgb_db_close(&db);
 	return rc;
@@ -898,15 +746,15 @@ run_one(struct args *a, struct pgb_bundle *b, const char *conninfo)
 static int
 run_target(void *ctx, const struct pgb_target *t, struct pgb_fleet_result *r)
 {
-	struct args	*a = ctx;
+	struct pgb_cmd_args	*a = ctx;
 
 	a->res = r;
-	return run_one(a, a->bundle, t->conninfo);
+	return run_one(a, t->conninfo);
 }
 
 /* --targets, --targets-query: the bundle verified once, then each target. */
 static int
-run_fleet(struct args *a, struct pgb_bundle *b, const char *control)
+run_fleet(struct pgb_cmd_args *a, const char *control)
 {
 	struct pgb_fleet_hooks	h = { run_target, exit_for, a };
 	struct pgb_targets	ts;
@@ -921,7 +769,6 @@ run_fleet(struct args *a, struct pgb_bundle *b, const char *control)
 	connecting = 0;
 	if (rc == -1)
 		return fail(a, &d);
-	a->bundle = b;
 	rc = exit_for(pgb_fleet_run(a->cmd, &a->fleet, &ts, a->json, a->quiet,
 	    &h));
 	pgb_targets_release(&ts);
@@ -929,257 +776,478 @@ run_fleet(struct args *a, struct pgb_bundle *b, const char *control)
 }
 
 static int
-run(struct args *a)
+run(struct pgb_cmd_args *a)
 {
-	struct pgb_bundle	*b = NULL;
 	struct pgb_diag		 d;
 	const char		*conninfo;
 	int			 rc;
 
 	pgb_diag_clear(&d);
-	if (a->file != NULL && open_bundle(a, &b, &d) == -1)
+	if (a->file != NULL && open_bundle(a, &a->bundle, &d) == -1)
 		return fail(a, &d);
-	if (strcmp(a->cmd, "verify") == 0) {
-		report_verified(a, b);
-		pgb_bundle_free(b);
-		return EXIT_OK;
+	if (a->c->run == do_verify) {
+		rc = do_verify(a);
+		pgb_bundle_free(a->bundle);
+		return rc;
 	}
 	conninfo = a->db_read ? a->db_read : a->db ? a->db :
 	    getenv("DATABASE_URL");
 	if (conninfo != NULL && *conninfo == '\0')
 		conninfo = NULL;
 	if (a->fleet.any)
-		rc = run_fleet(a, b, conninfo);
+		rc = run_fleet(a, conninfo);
 	else
-		rc = run_one(a, b, conninfo);
-	pgb_bundle_free(b);
+		rc = run_one(a, conninfo);
+	pgb_bundle_free(a->bundle);
 	return rc;
 }
 
+/* --- the command table ------------------------------------------------------ */
+
+static const struct pgb_opt opts[] = {
+	{ "pubkey", OPT_PUBKEY, 1, "KEY", "trusted Ed25519 public key (PEM file "
+	    "or PEM text); repeat for key rotation or several approvers "
+	    "(default: $PGAPPLY_PUBKEY)", "Bundle options", 0 },
+	{ "min-signatures", OPT_MIN_SIGS, 1, "N", "require valid signatures by "
+	    "N distinct trusted keys (default 1)", NULL, 0 },
+	{ "trust", OPT_TRUST, 1, "FILE", "the trusted keys (one PEM block "
+	    "each) and a line 'min-signatures N', instead of --pubkey", NULL,
+	    0 },
+	{ "signature", OPT_SIGNATURE, 1, "SIG", "detached signature, "
+	    "repeatable (default: FILE.sig); FILE.KEYID.sig of each trusted "
+	    "key is read too", NULL, 0 },
+	{ "insecure-allow-unsigned", OPT_UNSIGNED, 0, NULL, "accept a bundle "
+	    "without a signature", NULL, 0 },
+	{ "expect-target", OPT_TARGET, 1, "NAME", "refuse a bundle built for "
+	    "another target", NULL, 0 },
+	{ "db", OPT_DB, 1, "CONNINFO", "conninfo string or postgres:// URL "
+	    "(default: $DATABASE_URL, else libpq's PG* variables); with "
+	    "--targets-query, the control database", "Database options", 0 },
+	{ "db-file", OPT_DB_FILE, 1, "PATH", "read the conninfo from PATH's "
+	    "first line, so no password shows in ps (or use PGPASSWORD, "
+	    "PGPASSFILE)", NULL, 0 },
+	{ "wait", OPT_WAIT, 1, "SECONDS", "retry while the server is "
+	    "unreachable, starting up, or has no such database yet (default "
+	    "0; each attempt 10 s unless connect_timeout is set)", NULL, 0 },
+	{ "history-table", OPT_HISTORY, 1, "S.T", "history table (default "
+	    "pgbundle.history); it and its schema must be owned by the role "
+	    "pgapply runs as, and be exactly what pgapply creates", NULL, 0 },
+	{ "role", OPT_ROLE, 1, "NAME", "SET ROLE NAME after connecting: "
+	    "migrations run as NAME, which owns the history table", NULL, 0 },
+	{ "to", OPT_TO, 1, "VERSION", "plan, apply: up to and including "
+	    "VERSION; rollback: revert the migrations above VERSION",
+	    "Command options", 0 },
+	{ "steps", OPT_STEPS, 1, "N", "rollback: revert the last N applied "
+	    "migrations", NULL, 0 },
+	{ "version", OPT_VERSION_N, 1, "N", "baseline: record migrations up "
+	    "to N; accept: the applied migration whose text changed", NULL, 0 },
+	{ "lock-wait", OPT_LOCK_WAIT, 1, "SECONDS", "wait for another runner's "
+	    "lock (default 60); this wait and --wait's print a line (under "
+	    "--json a \"waiting\" event) at once and every 5 s", NULL, 0 },
+	{ "lock-timeout", OPT_LOCK_TIMEOUT, 1, "DUR", "SET LOCAL lock_timeout "
+	    "per migration (e.g. 5s)", NULL, 0 },
+	{ "statement-timeout", OPT_STMT_TIMEOUT, 1, "DUR", "SET LOCAL "
+	    "statement_timeout per migration; an answer DUR + 5 s late gets a "
+	    "cancel request, and 5 s later pgapply hangs up (exit 75)", NULL,
+	    0 },
+	{ "lock-retries", OPT_LOCK_RETRIES, 1, "N", "retry a migration that "
+	    "hit lock_timeout (default 3)", NULL, 0 },
+	{ "allow-out-of-order", OPT_OOO, 0, NULL, "apply pending versions "
+	    "older than applied ones", NULL, 0 },
+	{ "retry-failed", OPT_RETRY_FAILED, 0, NULL, "resume a failed "
+	    "no-transaction migration", NULL, 0 },
+	{ "check", OPT_CHECK, 0, NULL, "status: exit 0 only when nothing is "
+	    "pending, drifted or failed (else 9, 4 or 6), for CI", NULL, 0 },
+	{ "single-transaction", OPT_SINGLE, 0, NULL, "apply all pending "
+	    "migrations in one transaction", NULL, 0 },
+	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "baseline: record without "
+	    "running verify queries", NULL, 0 },
+	{ "reason", OPT_REASON, 1, "TEXT", "accept: why the changed migration "
+	    "is accepted", NULL, 0 },
+	{ "from", OPT_FROM, 1, "TOOL", "adopt: the tool whose history table "
+	    "to read: golang-migrate, dbmate, sql-migrate, sqitch, flyway, "
+	    "diesel, alembic, goose, prisma, atlas, liquibase or custom", NULL,
+	    0 },
+	{ "table", OPT_TABLE, 1, "NAME", "that tool's table (custom's "
+	    "default is schema_version)", NULL, 0 },
+	{ "map", OPT_MAP, 1, "FILE", "alembic: lines of REVISION VERSION",
+	    NULL, 0 },
+	{ "adopt-from", OPT_ADOPT_FROM, 1, "TOOL", "with no pgbundle history "
+	    "yet, adopt TOOL's first (as adopt; --table, --map); without it, "
+	    "apply refuses a database another tool migrated", NULL, 0 },
+	{ "sync-each", OPT_SYNC_EACH, 0, NULL, "wait for each migration's "
+	    "commit to be flushed (default: only the last of the run, and any "
+	    "before a no-transaction migration or an exit)", NULL, 0 },
+	{ "targets", OPT_TARGETS, 1, "LIST", "one target per line of file "
+	    "LIST (- for stdin): NAME CONNINFO, or a conninfo or URL alone "
+	    "(named host/dbname); '#' comments; never --db",
+	    "Fleet options (many databases)", 0 },
+	{ "targets-query", OPT_TARGETS_QUERY, 1, "SQL", "the targets are the "
+	    "rows (columns name, conninfo) SQL returns in a read-only "
+	    "transaction on the control database (--db or $DATABASE_URL)",
+	    NULL, 0 },
+	{ "jobs", 'j', 1, "N", "run N targets at once (default 1), each in "
+	    "its own process, connection, lock and transactions", NULL, 0 },
+	{ "keep-going", OPT_KEEP_GOING, 0, NULL, "after a target fails, run "
+	    "the others (default)", NULL, 0 },
+	{ "fail-fast", OPT_FAIL_FAST, 0, NULL, "after a target fails, start "
+	    "no other", NULL, 0 },
+	{ "canary", OPT_CANARY, 1, "K", "run the first K targets first; run "
+	    "the rest only if all K succeeded", NULL, 0 },
+	{ "shard", OPT_SHARD, 1, "I/N", "only the targets k (0-based, list "
+	    "order) with k mod N = I: a Kubernetes Indexed Job passes "
+	    "$(JOB_COMPLETION_INDEX)/N", NULL, 0 },
+	{ "json", OPT_JSON, 0, NULL, "one JSON object per event on stdout",
+	    "Output", 0 },
+	{ "quiet", 'q', 0, NULL, "no progress lines", NULL, 0 },
+	{ "help", 'h', 0, NULL, "show the help (of the command)", NULL, 1 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version (before any "
+	    "command)", NULL, 0 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0 }
+};
+
+#define BUNDLE_OPTS	OPT_PUBKEY, OPT_MIN_SIGS, OPT_TRUST, OPT_SIGNATURE, \
+			OPT_UNSIGNED, OPT_TARGET, OPT_JSON, 'q'
+#define DB_OPTS		OPT_DB, OPT_DB_FILE, OPT_WAIT, OPT_HISTORY, OPT_ROLE
+#define FLEET_OPTS	OPT_TARGETS, OPT_TARGETS_QUERY, 'j', OPT_KEEP_GOING, \
+			OPT_FAIL_FAST, OPT_CANARY, OPT_SHARD
+#define RUN_OPTS	OPT_LOCK_WAIT, OPT_LOCK_TIMEOUT, OPT_STMT_TIMEOUT
+
+static const int verify_opts[] = { BUNDLE_OPTS, 0 };
+static const int plan_opts[] = { BUNDLE_OPTS, DB_OPTS, FLEET_OPTS, OPT_TO,
+	OPT_OOO, OPT_RETRY_FAILED, OPT_ADOPT_FROM, OPT_TABLE, OPT_MAP, 0 };
+static const int apply_opts[] = { BUNDLE_OPTS, DB_OPTS, FLEET_OPTS, OPT_TO,
+	RUN_OPTS, OPT_LOCK_RETRIES, OPT_OOO, OPT_RETRY_FAILED, OPT_SINGLE,
+	OPT_ADOPT_FROM, OPT_TABLE, OPT_MAP, OPT_SYNC_EACH, 0 };
+static const int status_opts[] = { BUNDLE_OPTS, DB_OPTS, FLEET_OPTS,
+	OPT_CHECK, 0 };
+static const int rollback_opts[] = { BUNDLE_OPTS, DB_OPTS, FLEET_OPTS,
+	OPT_TO, OPT_STEPS, RUN_OPTS, 0 };
+static const int baseline_opts[] = { BUNDLE_OPTS, DB_OPTS, OPT_VERSION_N,
+	OPT_NO_VERIFY, RUN_OPTS, 0 };
+static const int adopt_opts[] = { BUNDLE_OPTS, DB_OPTS, OPT_FROM, OPT_TABLE,
+	OPT_MAP, OPT_LOCK_WAIT, 0 };
+static const int accept_opts[] = { BUNDLE_OPTS, DB_OPTS, FLEET_OPTS,
+	OPT_VERSION_N, OPT_REASON, OPT_LOCK_WAIT, 0 };
+
+static const int need_version[] = { OPT_VERSION_N, 0 };
+static const int need_from[] = { OPT_FROM, 0 };
+static const int need_accept[] = { OPT_VERSION_N, OPT_REASON, 0 };
+
+static const int verify_exits[] = { 0, 1, 2, 3, -1 };
+static const int read_exits[] = { 0, 1, 2, 3, 4, 7, 8, 75, -1 };
+static const int write_exits[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 75, -1 };
+static const int status_exits[] = { 0, 1, 2, 3, 4, 6, 7, 8, 9, 75, -1 };
+
+#define FLEET_SYNOPSIS(c) c " FILE (--targets LIST |\n" \
+	"                --targets-query SQL [--db CONTROL]) [-j N] [options]\n"
+
+static const struct pgb_command cmds[] = {
+	{ "verify", do_verify, "FILE", "check the signature, every entry and "
+	    "its hash; no database",
+	    "verify FILE [--pubkey KEY]... [--signature SIG]...\n"
+	    "                [--min-signatures N | --trust FILE]\n", NULL,
+	    verify_opts, NULL, verify_exits, 1, 1, "a bundle FILE" },
+	{ "plan", do_plan, "FILE", "show what apply would do; change nothing",
+	    "plan FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
+	    "                [options]\n", FLEET_SYNOPSIS("plan"), plan_opts,
+	    NULL, read_exits, 1, 1, "a bundle FILE" },
+	{ "apply", do_apply, "FILE", "apply the pending migrations",
+	    "apply FILE [--db CONNINFO | --db-file PATH] [--to VERSION]\n"
+	    "                [options]\n", FLEET_SYNOPSIS("apply"), apply_opts,
+	    NULL, write_exits, 1, 1, "a bundle FILE" },
+	{ "status", do_status, "[FILE]", "show applied, pending, drifted and "
+	    "failed migrations",
+	    "status [FILE] [--db CONNINFO | --db-file PATH] [--check]\n"
+	    "               [options]\n", FLEET_SYNOPSIS("status"), status_opts,
+	    NULL, status_exits, 0, 1, "" },
+	{ "rollback", do_rollback, "FILE", "run down scripts, newest first, "
+	    "down to --to VERSION (or the last --steps N); each with its "
+	    "history row",
+	    "rollback FILE (--to VERSION | --steps N) [options]\n",
+	    FLEET_SYNOPSIS("rollback"), rollback_opts, NULL, write_exits, 1, 1,
+	    "a bundle FILE" },
+	{ "baseline", do_baseline, "FILE", "record migrations up to --version "
+	    "N as applied, unrun, once their verify queries return true",
+	    "baseline FILE --version N [--no-verify] [options]\n", NULL,
+	    baseline_opts, need_version, read_exits, 1, 1, "a bundle FILE" },
+	{ "adopt", do_adopt, "FILE", "record what another tool ran, when it "
+	    "ran it: --from golang-migrate, dbmate, sql-migrate, sqitch, "
+	    "flyway, diesel, alembic (--map FILE of REVISION VERSION lines), "
+	    "goose, prisma, atlas, liquibase or custom (--table NAME; "
+	    "custom's default is schema_version); that tool's table is only "
+	    "read",
+	    "adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n",
+	    NULL, adopt_opts, need_from, read_exits, 1, 1, "a bundle FILE" },
+	{ "accept", do_accept, "FILE", "record the bundle's checksum for "
+	    "applied migration --version N, whose text changed, without "
+	    "running it; the old checksum and --reason TEXT stay in its row",
+	    "accept FILE --version N --reason TEXT [options]\n",
+	    FLEET_SYNOPSIS("accept"), accept_opts, need_accept, read_exits, 1,
+	    1, "a bundle FILE" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL }
+};
+
+static const struct pgb_exit exits[] = {
+	{ EXIT_OK, "success, or nothing to do" },
+	{ EXIT_INTERNAL, "internal error, or I/O on pgapply's own output (a "
+	    "closed pipe, a full disk): pgapply then stops as on SIGTERM" },
+	{ EXIT_USAGE, "usage error" },
+	{ EXIT_BUNDLE, "bundle rejected (signature, archive, manifest, key); "
+	    "never connected" },
+	{ EXIT_CONFLICT, "database state conflict (drift, older bundle, out "
+	    "of order, a history table pgapply cannot trust, a corrupt "
+	    "history row)" },
+	{ EXIT_SQL, "a migration failed and was rolled back" },
+	{ EXIT_OPERATOR, "needs an operator (a failed or interrupted "
+	    "no-transaction migration)" },
+	{ EXIT_CANCEL, "interrupted by SIGTERM or SIGINT; the running "
+	    "migration rolled back" },
+	{ EXIT_CONNECT, "cannot connect, and retrying will not help: no such "
+	    "database (--wait keeps trying until its end, for a database an "
+	    "init step creates) or role, password refused, a malformed "
+	    "conninfo or URL, an unknown URL scheme (postgress://)" },
+	{ EXIT_PENDING, "status --check: migrations are pending (drift exits "
+	    "4, a failed no-transaction migration 6)" },
+	{ EXIT_RETRY, "retryable (lock wait ran out, database unreachable, "
+	    "connection lost, server not answering)" },
+	{ 0, NULL }
+};
+
+static int	refuse(const struct pgb_prog *, const struct pgb_command *,
+		    const struct pgb_opt *, const char *, char *, size_t);
+
+static const struct pgb_prog prog = {
+	"pgapply",
+	"pgapply verifies a pgbundle bundle completely, then applies it to a "
+	"PostgreSQL database: one runner at a time, each migration in its "
+	"own transaction together with its history row.",
+	"On a fleet (--targets, --targets-query) the bundle is verified once.\n"
+	"Each line of a target is prefixed with [NAME]; --json adds \"target\"\n"
+	"to its events, then one \"target\" event per target and a \"fleet\"\n"
+	"event.  status prints one row per target.  The exit status is the\n"
+	"worst over the targets, from best to worst: 0, 9, 75, 7, 8, 4, 5, 6,\n"
+	"3, 2, 1.\n",
+	"plan|apply|status|rollback|accept FILE (--targets LIST |\n"
+	"                --targets-query SQL [--db CONTROL]) [-j N] [options]\n",
+	opts, cmds, exits, EXIT_USAGE, 22, 25, 0, refuse
+};
+
 /*
- * The options of a->cmd into 'a'.  0, or -1 with the reason for the
- * usage error in 'why'.
+ * A fleet option on a command that does not run on a fleet: said as
+ * pgb_fleet_check() says it, with the commands from the table.
  */
 static int
-parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
+refuse(const struct pgb_prog *p, const struct pgb_command *c,
+    const struct pgb_opt *o, const char *given, char *why, size_t len)
 {
-	long long	v;
-	int		ch, li;
+	static const int	 fleet[] = { FLEET_OPTS, 0 };
+	const struct pgb_command *k;
+	size_t			 n = 0, i = 0, used;
 
-	struct option	opts[sizeof(longopts) / sizeof(longopts[0])];
-	size_t		i;
+	for (i = 0; fleet[i] != 0 && fleet[i] != o->key; i++)
+		continue;
+	if (fleet[i] == 0)
+		return 0;
+	for (k = p->cmds; k->name != NULL; k++)
+		n += (size_t)pgb_cmd_takes(k, o);
+	used = (size_t)snprintf(why, len, "'%s' does not run on a fleet: %s "
+	    "works with ", c->name, given);
+	for (i = 0, k = p->cmds; k->name != NULL && used < len; k++)
+		if (pgb_cmd_takes(k, o)) {
+			i++;
+			used += (size_t)snprintf(why + used, len - used, "%s%s",
+			    i == 1 ? "" : i == n ? " and " : ", ", k->name);
+		}
+	return 1;
+}
+
+/* Store one option of the command line in 'a' (pgb_cmd_set_fn). */
+static int
+set_opt(struct pgb_cmd_args *a, const struct pgb_opt *o, const char *val,
+    char *why, size_t len)
+{
 	struct pgb_diag	d;
+	long long	v;
 
-	/*
-	 * "baseline --version N" and "accept --version N" take a value;
-	 * elsewhere --version is bare.
-	 */
-	memcpy(opts, longopts, sizeof(opts));
-	for (i = 0; opts[i].name != NULL; i++)
-		if (strcmp(opts[i].name, "version") == 0 &&
-		    (strcmp(a->cmd, "baseline") == 0 ||
-		    strcmp(a->cmd, "accept") == 0))
-			opts[i].has_arg = required_argument;
+	switch (o->key) {
+	case 'j':
+	case OPT_TARGETS:
+	case OPT_TARGETS_QUERY:
+	case OPT_KEEP_GOING:
+	case OPT_FAIL_FAST:
+	case OPT_CANARY:
+	case OPT_SHARD:
+		if (pgb_fleet_opt(&a->fleet, o->name, val, &d) == -1) {
+			snprintf(why, len, "%s", d.msg);
+			return -1;
+		}
+		break;
+	case OPT_PUBKEY:
+	case OPT_SIGNATURE:
+		if ((o->key == OPT_PUBKEY ? a->npubkeys : a->nsigpaths) ==
+		    PGB_KEYS_MAX) {
+			snprintf(why, len, "at most %u --%s", PGB_KEYS_MAX,
+			    o->name);
+			return -1;
+		}
+		if (o->key == OPT_PUBKEY)
+			a->pubkeys[a->npubkeys++] = val;
+		else
+			a->sigpaths[a->nsigpaths++] = val;
+		break;
+	case OPT_MIN_SIGS:
+		if (parse_int(val, 1, PGB_KEYS_MAX, &a->min_sigs) == -1) {
+			snprintf(why, len, "--min-signatures '%.60s' is not a "
+			    "number from 1 to %u", val, PGB_KEYS_MAX);
+			return -1;
+		}
+		break;
+	case OPT_TRUST:
+		a->trust = val;
+		break;
+	case OPT_UNSIGNED:
+		a->allow_unsigned = 1;
+		break;
+	case OPT_TARGET:
+		a->target = val;
+		break;
+	case OPT_DB:
+		a->db = val;
+		break;
+	case OPT_DB_FILE:
+		a->db_file = val;
+		break;
+	case OPT_WAIT:
+	case OPT_LOCK_WAIT:
+	case OPT_LOCK_RETRIES:
+		if (parse_int(val, 0, 86400, &v) == -1) {
+			snprintf(why, len, "'%.100s' is not a number from 0 to "
+			    "86400", val);
+			return -1;
+		}
+		if (o->key == OPT_WAIT)
+			a->wait = (int)v;
+		else if (o->key == OPT_LOCK_WAIT)
+			a->ao.lock_wait = (int)v;
+		else
+			a->ao.lock_retries = (int)v;
+		break;
+	case OPT_HISTORY:
+		a->history = val;
+		break;
+	case OPT_ROLE:
+		a->role = val;
+		break;
+	case OPT_TO:
+	case OPT_VERSION_N:
+	case OPT_STEPS:
+		if (parse_int(val, 0, 999999999999999999LL, &v) == -1) {
+			snprintf(why, len, "'%.100s' is not a version or count",
+			    val);
+			return -1;
+		}
+		if (o->key == OPT_TO) {
+			a->ao.to = v;
+			a->ao.has_to = 1;
+		} else if (o->key == OPT_STEPS) {
+			a->ao.steps = v;
+			a->ao.has_steps = 1;
+		} else
+			a->version = v;
+		break;
+	case OPT_FROM:
+		a->from = val;
+		break;
+	case OPT_TABLE:
+		a->table = a->ao.adopt_table = val;
+		break;
+	case OPT_ADOPT_FROM:
+		a->ao.adopt_from = val;
+		break;
+	case OPT_MAP:
+		a->ao.adopt_map = val;
+		break;
+	case OPT_NO_VERIFY:
+		a->ao.no_verify = 1;
+		break;
+	case OPT_REASON:
+		a->reason = val;
+		break;
+	case OPT_LOCK_TIMEOUT:
+	case OPT_STMT_TIMEOUT:
+		/* Else the server refuses it in the first migration. */
+		if (pgb_db_parse_ms(val, &v) == -1) {
+			snprintf(why, len, "--%s '%.60s' is not a duration: give "
+			    "milliseconds, or a number with a unit (ms, s, min, "
+			    "h, d), from 0 to 2147483647 ms", o->name, val);
+			return -1;
+		}
+		if (o->key == OPT_LOCK_TIMEOUT) {
+			a->ao.lock_timeout = val;
+		} else {
+			a->ao.statement_timeout = val;
+			a->stmt_ms = v;
+		}
+		break;
+	case OPT_OOO:
+		a->ao.allow_out_of_order = 1;
+		break;
+	case OPT_RETRY_FAILED:
+		a->ao.retry_failed = 1;
+		break;
+	case OPT_CHECK:
+		a->ao.check = 1;
+		break;
+	case OPT_SINGLE:
+		a->ao.single_tx = 1;
+		break;
+	case OPT_SYNC_EACH:
+		a->ao.sync_each = 1;
+		break;
+	case OPT_JSON:
+		a->json = 1;
+		break;
+	case 'q':
+		a->quiet = 1;
+		break;
+	default:
+		snprintf(why, len, "internal error: option '--%s'", o->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The command line of a->c into 'a': the table's rules, then what only
+ * combinations of options can break.  0 to run; 1 when --help printed;
+ * -1 with the reason for the usage error in 'why'.
+ */
+static int
+parse_args(int argc, char *argv[], struct pgb_cmd_args *a, char *why,
+    size_t len)
+{
+	const char	*pos[PGB_CMD_POS_MAX];
+	size_t		 npos;
+	struct pgb_diag	 d;
+	int		 rc;
+
 	a->history = "pgbundle.history";
 	a->ao.lock_wait = 60;
 	a->ao.lock_retries = 3;
-	optind = 1;
-	opterr = 0;		/* the reasons go through usage_error() */
-	while ((ch = getopt_long(argc, argv, ":qhj:", opts, &li)) != -1) {
-		switch (ch) {
-		case 'j':
-		case OPT_FLEET:
-			if (pgb_fleet_opt(&a->fleet, ch == 'j' ? "jobs" :
-			    opts[li].name, optarg, &d) == -1) {
-				snprintf(why, len, "%s", d.msg);
-				return -1;
-			}
-			break;
-		case OPT_PUBKEY:
-			if (a->npubkeys == PGB_KEYS_MAX) {
-				snprintf(why, len, "at most %u --pubkey",
-				    PGB_KEYS_MAX);
-				return -1;
-			}
-			a->pubkeys[a->npubkeys++] = optarg;
-			break;
-		case OPT_SIGNATURE:
-			if (a->nsigpaths == PGB_KEYS_MAX) {
-				snprintf(why, len, "at most %u --signature",
-				    PGB_KEYS_MAX);
-				return -1;
-			}
-			a->sigpaths[a->nsigpaths++] = optarg;
-			break;
-		case OPT_MIN_SIGS:
-			if (parse_int(optarg, 1, PGB_KEYS_MAX,
-			    &a->min_sigs) == -1) {
-				snprintf(why, len, "--min-signatures '%.60s' is "
-				    "not a number from 1 to %u", optarg,
-				    PGB_KEYS_MAX);
-				return -1;
-			}
-			break;
-		case OPT_TRUST:
-			a->trust = optarg;
-			break;
-		case OPT_UNSIGNED:
-			a->allow_unsigned = 1;
-			break;
-		case OPT_TARGET:
-			a->target = optarg;
-			break;
-		case OPT_DB:
-			a->db = optarg;
-			break;
-		case OPT_DB_FILE:
-			a->db_file = optarg;
-			break;
-		case OPT_WAIT:
-		case OPT_LOCK_WAIT:
-		case OPT_LOCK_RETRIES:
-			if (parse_int(optarg, 0, 86400, &v) == -1) {
-				snprintf(why, len, "'%.100s' is not a number "
-				    "from 0 to 86400", optarg);
-				return -1;
-			}
-			if (ch == OPT_WAIT)
-				a->wait = (int)v;
-			else if (ch == OPT_LOCK_WAIT)
-				a->ao.lock_wait = (int)v;
-			else
-				a->ao.lock_retries = (int)v;
-			break;
-		case OPT_HISTORY:
-			a->history = optarg;
-			break;
-		case OPT_ROLE:
-			a->role = optarg;
-			break;
-		case OPT_TO:
-		case OPT_VERSION:
-		case OPT_STEPS:
-			if (optarg == NULL || parse_int(optarg, 0,
-			    999999999999999999LL, &v) == -1) {
-				snprintf(why, len, "'%.100s' is not a version "
-				    "or count", optarg ? optarg : "");
-				return -1;
-			}
-			if (ch == OPT_TO) {
-				a->ao.to = v;
-				a->ao.has_to = 1;
-			} else if (ch == OPT_STEPS) {
-				a->ao.steps = v;
-				a->ao.has_steps = 1;
-			} else {
-				a->version = v;
-				a->has_version = 1;
-			}
-			break;
-		case OPT_FROM:
-			a->from = optarg;
-			break;
-		case OPT_TABLE:
-			a->table = a->ao.adopt_table = optarg;
-			break;
-		case OPT_ADOPT_FROM:
-			a->ao.adopt_from = optarg;
-			break;
-		case OPT_MAP:
-			a->ao.adopt_map = optarg;
-			break;
-		case OPT_NO_VERIFY:
-			a->ao.no_verify = 1;
-			break;
-		case OPT_REASON:
-			a->reason = optarg;
-			break;
-		case OPT_LOCK_TIMEOUT:
-		case OPT_STMT_TIMEOUT:
-			/* Else the server refuses it in the first migration. */
-			if (pgb_db_parse_ms(optarg, &v) == -1) {
-				snprintf(why, len, "--%s '%.60s' is not a "
-				    "duration: give milliseconds, or a number "
-				    "with a unit (ms, s, min, h, d), from 0 to "
-				    "2147483647 ms", ch == OPT_LOCK_TIMEOUT ?
-				    "lock-timeout" : "statement-timeout",
-				    optarg);
-				return -1;
-			}
-			if (ch == OPT_LOCK_TIMEOUT) {
-				a->ao.lock_timeout = optarg;
-			} else {
-				a->ao.statement_timeout = optarg;
-				a->stmt_ms = v;
-			}
-			break;
-		case OPT_OOO:
-			a->ao.allow_out_of_order = 1;
-			break;
-		case OPT_RETRY_FAILED:
-			a->ao.retry_failed = 1;
-			break;
-		case OPT_CHECK:
-			a->ao.check = 1;
-			break;
-		case OPT_SINGLE:
-			a->ao.single_tx = 1;
-			break;
-		case OPT_SYNC_EACH:
-			a->ao.sync_each = 1;
-			break;
-		case OPT_JSON:
-			a->json = 1;
-			break;
-		case 'q':
-			a->quiet = 1;
-			break;
-		case 'h':
-			a->help = 1;
-			return 0;
-		case ':':
-			snprintf(why, len, "option '%.60s' needs a value",
-			    argv[optind - 1]);
-			return -1;
-		default:
-			if (optopt > 0 && optopt < 256)
-				snprintf(why, len, "unknown option '-%c'",
-				    optopt);
-			else
-				snprintf(why, len, "unknown option '%.60s'",
-				    argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc)
-		a->file = argv[optind++];
-	if (optind < argc)
-		snprintf(why, len, "unexpected argument '%.60s'", argv[optind]);
-	else if (a->trust != NULL && (a->npubkeys > 0 || a->min_sigs > 0))
+	rc = pgb_cmd_parse(&prog, a->c, argc, argv, set_opt, a, pos, &npos,
+	    why, len);
+	if (rc != 0)
+		return rc;
+	a->file = npos > 0 ? pos[0] : NULL;
+	if (a->trust != NULL && (a->npubkeys > 0 || a->min_sigs > 0))
 		snprintf(why, len, "--trust excludes --pubkey and "
 		    "--min-signatures: the trust file holds both");
 	else if (pgb_fleet_check(&a->fleet, a->cmd, a->db, &d) == -1)
 		snprintf(why, len, "%s", d.msg);
-	else if (a->file == NULL && strcmp(a->cmd, "status") != 0)
-		snprintf(why, len, "%s needs a bundle FILE", a->cmd);
-	else if (strcmp(a->cmd, "rollback") == 0 &&
-	    a->ao.has_to == a->ao.has_steps)
+	else if (a->c->run == do_rollback && a->ao.has_to == a->ao.has_steps)
 		snprintf(why, len, "rollback needs one of --to VERSION and "
 		    "--steps N");
-	else if ((strcmp(a->cmd, "baseline") == 0 ||
-	    strcmp(a->cmd, "accept") == 0) && !a->has_version)
-		snprintf(why, len, "%s needs --version N", a->cmd);
-	else if (strcmp(a->cmd, "accept") == 0 && a->reason == NULL)
-		snprintf(why, len, "accept needs --reason TEXT: why the changed "
-		    "migration is accepted");
-	else if (strcmp(a->cmd, "accept") != 0 && a->reason != NULL)
-		snprintf(why, len, "--reason goes with accept");
-	else if (strcmp(a->cmd, "baseline") != 0 && a->ao.no_verify)
-		snprintf(why, len, "--no-verify goes with baseline");
-	else if (strcmp(a->cmd, "adopt") == 0 && a->from == NULL)
-		snprintf(why, len, "adopt needs --from TOOL");
-	else if (a->ao.check && strcmp(a->cmd, "status") != 0)
-		snprintf(why, len, "--check is an option of status only");
 	else if (a->db != NULL && a->db_file != NULL)
 		snprintf(why, len, "--db and --db-file exclude each other");
 	else
@@ -1187,30 +1255,9 @@ parse_args(int argc, char *argv[], struct args *a, char *why, size_t len)
 	return -1;
 }
 
-/* --json anywhere among the options: usage errors answer in JSON too. */
-static int
-wants_json(int argc, char *argv[])
-{
-	int	i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--json") == 0)
-			return 1;
-	return 0;
-}
-
-static int
-help(void)
-{
-	fputs(usage_text, stdout);
-	fputs("\n", stdout);
-	fputs(help_text, stdout);
-	return out_check() == 0 ? EXIT_OK : EXIT_INTERNAL;
-}
-
 /* The command's answer, with the output checked to its last byte. */
 static int
-finish(struct args *a)
+finish(struct pgb_cmd_args *a)
 {
 	struct pgb_diag	d;
 	int		rc;
@@ -1227,34 +1274,28 @@ finish(struct args *a)
 int
 main(int argc, char *argv[])
 {
-	struct args		a;
+	struct pgb_cmd_args	a;
 	struct sigaction	sa;
 	struct pgb_diag		d;
 	char			why[256];
+	int			rc;
 
 	/* A closed pipe is a failed write that pgapply handles, not death. */
 	(void)signal(SIGPIPE, SIG_IGN);
-	json = wants_json(argc, argv);
-	if (argc < 2)
-		return usage_error("no command given");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		return help();
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("pgapply %s\n", PGB_VERSION);
-		return out_check() == 0 ? EXIT_OK : EXIT_INTERNAL;
-	}
+	json = pgb_cmd_wants_json(argc, argv);
 	memset(&a, 0, sizeof(a));
-	a.cmd = argv[1];
-	if (strcmp(a.cmd, "verify") != 0 && strcmp(a.cmd, "plan") != 0 &&
-	    strcmp(a.cmd, "apply") != 0 && strcmp(a.cmd, "status") != 0 &&
-	    strcmp(a.cmd, "rollback") != 0 && strcmp(a.cmd, "baseline") != 0 &&
-	    strcmp(a.cmd, "adopt") != 0 && strcmp(a.cmd, "accept") != 0) {
-		return usage_error("unknown command '%.60s'", a.cmd);
+	rc = pgb_cmd_front(&prog, argc, argv, json, PGB_VERSION, &a.c);
+	if (rc != -1)
+		return out_check() == 0 || rc != EXIT_OK ? rc : EXIT_INTERNAL;
+	a.cmd = a.c->name;
+	rc = parse_args(argc - 1, argv + 1, &a, why, sizeof(why));
+	if (rc == 1)
+		return out_check() == 0 ? EXIT_OK : EXIT_INTERNAL;
+	if (rc == -1) {
+		rc = pgb_cmd_usage(&prog, a.c, json, "%s", why);
+		(void)out_check();
+		return rc;
 	}
-	if (parse_args(argc - 1, argv + 1, &a, why, sizeof(why)) == -1)
-		return usage_error("%s", why);
-	if (a.help)
-		return help();
 	pgb_diag_clear(&d);
 	if (a.db_file != NULL && pgb_conninfo_file(a.db_file, &a.db_read,
 	    &d) == -1)

@@ -93,7 +93,7 @@ sub history { return $pg->psql($db, "SELECT coalesce(string_agg(version || ':' |
 {
 	my ($code, $out, $err) = Pgb::pgapply($pg, $db, 'plan', $two, '--check');
 	is($code, 2, 'plan --check: usage error');
-	like($err, qr/^pgapply: --check is an option of status only$/m, 'plan --check: the message');
+	like($err, qr/^pgapply: plan does not take --check \(only status does\)$/m, 'plan --check: the message');
 }
 
 done_testing();

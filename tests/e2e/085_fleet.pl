@@ -523,7 +523,7 @@ my $glist = list('g', map { "$_ " . $pg->connstr($_) } @g);
 	my @usage = (
 	    [['baseline', '--version', '1', '--targets', $targets],
 		"pgapply: 'baseline' does not run on a fleet: --targets works "
-		. 'with plan, apply, status and rollback'],
+		. 'with plan, apply, status, rollback and accept'],
 	    [['apply', '--targets', $targets, '--db', $pg->connstr('f01')],
 		'pgapply: --db names the control database of --targets-query; '
 		. 'with --targets each line names its database'],
