@@ -51,7 +51,7 @@ static const char usage_text[] =
 "       pgapply baseline FILE --version N [--no-verify] [options]\n"
 "       pgapply adopt FILE --from TOOL [--table NAME] [--map FILE] [options]\n"
 "       pgapply accept FILE --version N --reason TEXT [options]\n"
-"       pgapply plan|apply|status|rollback FILE (--targets LIST |\n"
+"       pgapply plan|apply|status|rollback|accept FILE (--targets LIST |\n"
 "                --targets-query SQL [--db CONTROL]) [-j N] [options]\n";
 
 static const char help_text[] =
@@ -126,7 +126,7 @@ static const char help_text[] =
 "  --sync-each            wait for each migration's commit to be flushed\n"
 "                         (default: only the last of the run, and any\n"
 "                         before a no-transaction migration or an exit)\n"
-"Fleet options (plan, apply, status, rollback on many databases):\n"
+"Fleet options (plan, apply, status, rollback, accept on many databases):\n"
 "  --targets LIST         one target per line of file LIST (- for stdin):\n"
 "                         NAME CONNINFO, or a conninfo or URL alone (named\n"
 "                         host/dbname); '#' comments; never --db\n"
