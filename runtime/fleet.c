@@ -39,6 +39,7 @@
 #include "db.h"
 #include "fleet_local.h"
 #include "json.h"
+#include "text.h"
 #include "banned.h"
 
 #define RELAY_MAX	16384	/* a JSON event with its detail fits */
@@ -61,7 +62,7 @@ struct pgb_slot {
 };
 
 static const char *const fleet_cmds[] = { "plan", "apply", "status",
-    "rollback", NULL };
+    "rollback", "accept", NULL };
 
 int
 pgb_fleet_cmd_ok(const char *cmd)
@@ -238,25 +239,57 @@ pgb_fleet_note(struct pgb_fleet_result *r, const struct pgb_event *ev)
 	case PGB_EV_PENDING:
 	case PGB_EV_DOWN:
 	case PGB_EV_RECORDED:
+	case PGB_EV_ACCEPTED:
 		r->count++;
 		return 0;
 	case PGB_EV_STATUS:
 		note_status(r, ev);
 		return 1;
 	case PGB_EV_SUMMARY:
+		/* status --check decides after this: its rows still count. */
+		if (strncmp(ev->state, "status", 6) == 0)
+			r->listed = 1;
 		return strcmp(ev->state, "status") == 0;
 	default:
 		return 0;
 	}
 }
 
+/*
+ * Why a connection that retrying will not make failed, from the first
+ * line of libpq's message in 'detail': 'database "x" does not exist'
+ * out of 'connection to server at "h", port 5432 failed: FATAL:  database
+ * "x" does not exist'.  NULL when the detail is empty.
+ */
+static const char *
+connect_reason(const char *detail)
+{
+	const char	*p = detail, *q;
+
+	if (*p == '\0')
+		return NULL;
+	if (strncmp(p, "connection to server ", 21) == 0 &&
+	    (q = strstr(p, " failed: ")) != NULL)
+		p = q + 9;
+	if ((q = strstr(p, ":  ")) != NULL && q - p <= 7)
+		p = q + 3;		/* FATAL:  */
+	if (strspn(p, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 &&
+	    p[5] == ':' && p[6] == ' ')
+		p += 7;			/* an SQLSTATE, in verbose mode */
+	return p;
+}
+
 void
 pgb_fleet_failed(struct pgb_fleet_result *r, const struct pgb_diag *d,
     int exit)
 {
+	const char	*why = NULL;
+
 	r->code = d->code != 0 ? d->code : PGB_EINTERNAL;
 	r->exit = exit;
-	snprintf(r->msg, sizeof(r->msg), "%s", d->msg);
+	if (r->code == PGB_ECONNECT)
+		why = connect_reason(d->detail);
+	pgb_text_clean(r->msg, sizeof(r->msg), why != NULL ? why : d->msg);
 }
 
 static void

@@ -57,7 +57,10 @@ struct pgb_fleet_result {
 	char	 at_label[PGB_NAME_MAX + 8];
 	long long version;	/* status: highest applied version; -1 */
 	size_t	 pending, drifted, failed, missing;	/* status */
-	char	 msg[256];	/* the error, as main.c printed it */
+	int	 listed;	/* status: every row was counted (--check may
+				   still fail it) */
+	char	 msg[256];	/* the error, as main.c printed it; for a
+				   connection retrying will not make, why */
 };
 
 /*
@@ -72,7 +75,7 @@ struct pgb_fleet_hooks {
 	void	*ctx;
 };
 
-/* 1 if 'cmd' runs on a fleet (plan, apply, status, rollback). */
+/* 1 if 'cmd' runs on a fleet (plan, apply, status, rollback, accept). */
 int	pgb_fleet_cmd_ok(const char *cmd);
 
 /*
@@ -129,8 +132,9 @@ int	pgb_fleet_run(const char *cmd, const struct pgb_fleet_opts *o,
 
 /*
  * The worse of two PGB_E* classes.  From best to worst: success,
- * retryable, interrupted, conflict, SQL failure, needs an operator,
- * bundle or key, usage, internal.
+ * status --check's pending, retryable, interrupted, cannot connect,
+ * conflict, SQL failure, needs an operator, bundle or key, usage,
+ * internal.
  */
 int	pgb_fleet_worse(int a, int b);
 
@@ -139,7 +143,11 @@ int	pgb_fleet_worse(int a, int b);
  * (status rows, which the matrix sums up), else 0.
  */
 int	pgb_fleet_note(struct pgb_fleet_result *r, const struct pgb_event *ev);
-/* In the child: the error main.c is about to print, and its exit status. */
+/*
+ * In the child: the error main.c is about to print, and its exit status.
+ * For PGB_ECONNECT the message kept is the server's or libpq's reason
+ * (from the detail, whose password pgb_conninfo_mask already hid).
+ */
 void	pgb_fleet_failed(struct pgb_fleet_result *r, const struct pgb_diag *,
 	    int exit);
 

@@ -21,13 +21,15 @@ struct cls {
 	const char	*label;	/* in the counts line */
 };
 
-enum { C_APPLIED, C_PENDING, C_ROLLED_BACK, C_NOTHING, C_CURRENT, C_BEHIND,
-	C_AHEAD, C_DRIFTED, C_FAILED, C_OPERATOR, C_REFUSED, C_UNREACHABLE,
-	C_RETRYABLE, C_INTERRUPTED, C_NOT_STARTED, C_ERROR, NCLASSES };
+enum { C_APPLIED, C_ACCEPTED, C_PENDING, C_ROLLED_BACK, C_NOTHING,
+	C_CURRENT, C_BEHIND, C_AHEAD, C_DRIFTED, C_FAILED, C_OPERATOR,
+	C_REFUSED, C_CONNECT, C_UNREACHABLE, C_RETRYABLE, C_INTERRUPTED,
+	C_NOT_STARTED, C_ERROR, NCLASSES };
 
 /* In the order the counts line gives them. */
 static const struct cls classes[NCLASSES] = {
 	[C_APPLIED] = { "applied", "applied" },
+	[C_ACCEPTED] = { "accepted", "accepted" },
 	[C_PENDING] = { "pending", "with pending migrations" },
 	[C_ROLLED_BACK] = { "rolled-back", "rolled back" },
 	[C_NOTHING] = { "nothing-to-do", "nothing to do" },
@@ -38,6 +40,7 @@ static const struct cls classes[NCLASSES] = {
 	[C_FAILED] = { "failed", "failed" },
 	[C_OPERATOR] = { "needs-operator", "need an operator" },
 	[C_REFUSED] = { "refused", "refused" },
+	[C_CONNECT] = { "cannot-connect", "cannot connect" },
 	[C_UNREACHABLE] = { "unreachable", "unreachable" },
 	[C_RETRYABLE] = { "retryable", "retryable" },
 	[C_INTERRUPTED] = { "interrupted", "interrupted" },
@@ -54,7 +57,24 @@ class_ok(const struct pgb_fleet *f, const struct pgb_fleet_result *r)
 	if (r->count == 0)
 		return C_NOTHING;
 	return strcmp(f->cmd, "plan") == 0 ? C_PENDING :
-	    strcmp(f->cmd, "rollback") == 0 ? C_ROLLED_BACK : C_APPLIED;
+	    strcmp(f->cmd, "rollback") == 0 ? C_ROLLED_BACK :
+	    strcmp(f->cmd, "accept") == 0 ? C_ACCEPTED : C_APPLIED;
+}
+
+/*
+ * 1 when status listed every row of the target: it succeeded, or only
+ * --check failed it (pending 9, drifted or ahead 4, failed 6), and the
+ * matrix has its counts.
+ */
+static int
+listed(const struct pgb_fleet *f, size_t t)
+{
+	const struct pgb_fleet_result *r = &f->res[t];
+
+	if (f->state[t] != PGB_T_DONE || !r->listed)
+		return 0;
+	return r->code == PGB_OK || r->code == PGB_EPENDING ||
+	    r->code == PGB_ECONFLICT || r->code == PGB_EOPERATOR;
 }
 
 /* The class of target 't', an index into classes[]. */
@@ -65,6 +85,8 @@ class_of(const struct pgb_fleet *f, size_t t)
 
 	if (f->state[t] != PGB_T_DONE)
 		return C_NOT_STARTED;
+	if (listed(f, t))
+		return class_ok(f, r);
 	switch (r->code) {
 	case PGB_OK:
 		return class_ok(f, r);
@@ -77,6 +99,8 @@ class_of(const struct pgb_fleet *f, size_t t)
 	case PGB_EBUNDLE:
 	case PGB_EKEY:
 		return C_REFUSED;
+	case PGB_ECONNECT:
+		return C_CONNECT;
 	case PGB_ERETRY:
 		return r->connected ? C_RETRYABLE : C_UNREACHABLE;
 	case PGB_ECANCEL:
@@ -133,9 +157,8 @@ pgb_fleet_json_target(const struct pgb_fleet *f, size_t t)
 	else
 		printf(",\"exit\":null");
 	if (strcmp(f->cmd, "status") == 0) {
-		json_num_or_null("version", f->state[t] == PGB_T_DONE &&
-		    r->code == 0 ? r->version : -1);
-		if (f->state[t] == PGB_T_DONE && r->code == 0)
+		json_num_or_null("version", listed(f, t) ? r->version : -1);
+		if (listed(f, t))
 			printf(",\"pending\":%zu,\"drifted\":%zu,\"failed\":"
 			    "%zu,\"ahead\":%zu", r->pending, r->drifted,
 			    r->failed, r->missing);
@@ -164,7 +187,7 @@ matrix(const struct pgb_fleet *f, int width)
 	    "VERSION", "PENDING", "DRIFTED", "FAILED", "AHEAD", "STATE");
 	for (t = 0; t < f->ts->n; t++) {
 		r = &f->res[t];
-		if (f->state[t] != PGB_T_DONE || r->code != 0) {
+		if (!listed(f, t)) {
 			printf("%-*s  %-8s %7s %7s %7s %7s  %s\n", width,
 			    f->ts->v[t].name, "-", "-", "-", "-", "-",
 			    classes[class_of(f, t)].key);

@@ -254,6 +254,113 @@ my @all = (@names[0 .. 16], $f18, $f19, 'f20');
 	    'status: all twenty at 3, current');
 }
 
+# --- exit classes 9 (status --check) and 8 (cannot connect, for good) -------------
+# Each target's class as a single run gives it; the fleet exits the worst in
+# the order 0, 9, 75, 7, 8, 4, ...: a database that does not exist (8) is
+# named apart from a server that does not answer (75).
+my @k = map { "k$_" } 1 .. 3;
+{
+	$pg->createdb($_) for @k;
+	for my $db (@k) {
+		my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply', $b,
+		    $db eq 'k2' ? ('--to', '1') : ());
+		is($code, 0, "$db: set up") or diag($err);
+	}
+	my $gone = 'host=127.0.0.1 port=' . PgbTest::free_port()
+	    . ' user=postgres dbname=k9 connect_timeout=3';
+	my %line = (map({ $_ => "$_ " . $pg->connstr($_) } @k),
+	    nodb => 'nodb ' . $pg->connstr('nosuchdb'),
+	    norole => 'norole host=' . $pg->host . ' port=' . $pg->port
+		. ' user=nosuchrole dbname=k1',
+	    gone => "gone $gone");
+	my $current = list('k-current', @line{qw(k1 k3)});
+	my $pending = list('k-pending', @line{qw(k1 k2 k3)});
+	my $down9 = list('k-down', @line{qw(k1 k2 k3 gone)});
+	my $all = list('k-all', @line{qw(k1 k2 k3 nodb gone norole)});
+
+	my ($code, $out, $err) = fleet('status', '--targets', $current,
+	    '--check');
+	is($code, 0, 'status --check on a fleet: all current, exit 0')
+	    or diag($err);
+	like($err, qr/^pgapply: 2 current; exit 0$/m, 'status --check: the counts');
+
+	($code, $out, $err) = fleet('status', '--targets', $pending, '--check',
+	    '-j', '3');
+	is($code, 9, 'status --check: one target with pending migrations, exit 9')
+	    or diag($err);
+	like($err, qr/^\[k2\] pgapply: status --check: 2 migrations pending$/m,
+	    "status --check: k2's own line");
+	my %r = map { my @f = split ' '; ($f[0] => "@f[1 .. 6]") }
+	    (split /\n/, $out)[1 .. 3];
+	is_deeply(\%r, { k1 => '3 0 0 0 0 current', k2 => '1 2 0 0 0 behind',
+	    k3 => '3 0 0 0 0 current' }, 'status --check: the matrix still '
+	    . 'has every row, k2 behind');
+	like($err, qr/^pgapply: 2 current, 1 behind; exit 9$/m,
+	    'status --check: the counts, exit 9');
+	is(history('k2'), '1', 'status --check changed nothing');
+
+	($code, $out, $err) = fleet('status', '--targets', $pending, '--check',
+	    '--json');
+	is($code, 9, 'status --check --json: exit 9');
+	my %t = map { $_->{target} => $_ } grep { $_->{event} eq 'target' }
+	    json_lines($out);
+	is_deeply([@{ $t{k2} }{qw(result exit version pending)}],
+	    ['behind', 9, 1, 2], 'status --check --json: k2 behind, exit 9, '
+	    . 'its counts');
+	is_deeply([@{ $t{k1} }{qw(result exit)}], ['current', 0],
+	    'status --check --json: k1 current, exit 0');
+
+	($code, $out, $err) = fleet('status', '--targets', $down9, '--check');
+	is($code, 75, 'status --check: pending (9) and unreachable (75): exit 75')
+	    or diag($err);
+	like($err, qr/^pgapply: 2 current, 1 behind, 1 unreachable; exit 75$/m,
+	    'status --check: the counts, exit 75');
+
+	($code, $out, $err) = fleet('status', '--targets', $all, '--check', '-j',
+	    '3');
+	is($code, 8, 'status --check: no such database or role (8) outranks '
+	    . 'unreachable (75) and pending (9): exit 8') or diag($err);
+	%r = map { my @f = split ' '; ($f[0] => "@f[1 .. 6]") }
+	    (split /\n/, $out)[1 .. 6];
+	is($r{nodb}, '- - - - - cannot-connect', 'status: nodb cannot connect');
+	is($r{norole}, '- - - - - cannot-connect', 'status: norole cannot connect');
+	is($r{gone}, '- - - - - unreachable', 'status: gone is unreachable');
+	like($err, qr/^\[nodb\] pgapply: cannot connect to the database$/m,
+	    "status: nodb's own error, prefixed");
+	like($err, qr/^\[nodb\]   .*FATAL:  database "nosuchdb" does not exist$/m,
+	    "status: and its detail");
+	like($err, qr/^pgapply: 2 current, 1 behind, 2 cannot connect, 1 unreachable; exit 8$/m,
+	    'status: the counts, exit 8');
+
+	($code, $out, $err) = fleet('apply', '--targets', $all, '-j', '3');
+	is($code, 8, 'apply: exit 8, the worst') or diag($err);
+	like($err, qr/^  nodb\s+cannot connect: database "nosuchdb" does not exist$/m,
+	    'the summary: nodb cannot connect, and why');
+	like($err, qr/^  norole\s+cannot connect: role "nosuchrole" does not exist$/m,
+	    'the summary: norole cannot connect, and why');
+	like($err, qr/^  gone\s+unreachable: cannot connect to the database$/m,
+	    'the summary: gone is unreachable, apart from them');
+	like($err, qr/^  k2\s+applied 2$/m, 'the summary: k2 applied the two left');
+	like($err, qr/^pgapply: 1 applied, 2 nothing to do, 2 cannot connect, 1 unreachable; exit 8$/m,
+	    'apply: the counts, exit 8');
+	is(runs('k2') . ' ' . history('k2'), '1,2,3 1,2,3',
+	    'k2: each migration ran once');
+	is($pg->psql('postgres', "SELECT count(*) FROM pg_database WHERE "
+	    . "datname = 'nosuchdb'"), '0', 'no database was created');
+
+	($code, $out, $err) = fleet('apply', '--targets', $all, '--json');
+	is($code, 8, 'apply --json: exit 8');
+	%t = map { $_->{target} => $_ } grep { $_->{event} eq 'target' }
+	    json_lines($out);
+	is_deeply([@{ $t{nodb} }{qw(result exit message)}], ['cannot-connect',
+	    8, 'database "nosuchdb" does not exist'], 'apply --json: nodb');
+	is_deeply([@{ $t{gone} }{qw(result exit message)}], ['unreachable', 75,
+	    'cannot connect to the database'], 'apply --json: gone');
+	my ($fl) = grep { $_->{event} eq 'fleet' } json_lines($out);
+	is_deeply($fl->{results}, { 'nothing-to-do' => 3, 'cannot-connect' => 2,
+	    unreachable => 1 }, 'apply --json: the counts');
+}
+
 # --- the bundle is read and verified once, whatever the number of targets --------
 SKIP: {
 	skip 'strace is not installed', 2
@@ -481,6 +588,86 @@ my $glist = list('g', map { "$_ " . $pg->connstr($_) } @g);
 	is($err, "pgapply: --targets-query needs the control database: --db "
 	    . "CONTROL or DATABASE_URL\n", '--targets-query without --db: the '
 	    . 'message');
+}
+
+# --- accept on a fleet --------------------------------------------------------------
+# 002 gains a comment after some tenants ran it: accept records the new
+# checksum where the old text ran, leaves alone a target that already has
+# it, and refuses one that has not run 002 (exit 4), as a single run does.
+{
+	my $m2 = Pgb::migrations(
+	    map({ my $f = $_; ($f => PgbTest::read_file("$m/$f")) }
+		grep { !/^002_users\.sql$/ } map { s{.*/}{}r }
+		glob("$m/*.sql")),
+	    '002_users.sql' => PgbTest::read_file("$m/002_users.sql")
+		. "COMMENT ON TABLE users IS 'fixed';\n");
+	my $b2 = Pgb::bundle($m2);
+	my @a = map { "a$_" } 1 .. 4;
+	$pg->createdb($_) for @a;
+	for my $db (@a) {
+		my ($code, undef, $err) = Pgb::pgapply($pg, $db, 'apply',
+		    $db eq 'a4' ? $b2 : $b, $db eq 'a3' ? ('--to', '1') : ());
+		is($code, 0, "$db: set up") or diag($err);
+	}
+	my $al = list('a', map { "$_ " . $pg->connstr($_) } @a);
+	my @with = ($pgapply, 'accept', $b2, '--pubkey', Pgb::pub(), '--version',
+	    '2', '--targets', $al);
+	my ($code, $out, $err) = PgbTest::run($pgapply, 'status', $b2,
+	    '--pubkey', Pgb::pub(), '--targets', $al, '--check');
+	is($code, 4, 'status --check: drifted (4) outranks pending (9)')
+	    or diag($err);
+	like($err, qr/^pgapply: 1 current, 1 behind, 2 drifted; exit 4$/m,
+	    'status --check: a1 and a2 drifted, a3 behind');
+	my $before = join(' ', map { history($_) } @a);
+
+	($code, $out, $err) = PgbTest::run(@with, '-j', '2');
+	is($code, 2, 'accept on a fleet without --reason: exit 2');
+	like($err, qr/^pgapply: accept needs --reason TEXT: why the changed migration is accepted\nusage: /,
+	    'accept on a fleet without --reason: the message');
+
+	($code, $out, $err) = PgbTest::run(@with, '--reason', 'a comment', '-j',
+	    '2');
+	is($code, 4, 'accept on a fleet: exit 4, a3 has not run 002')
+	    or diag($err);
+	like($err, qr/^pgapply: accept on 4 targets, 2 at a time$/m,
+	    'accept: announces the run');
+	like($err, qr/^\[a1\] pgapply: accepted 002_users: the history now holds sha256:/m,
+	    "accept: a1's own line, prefixed");
+	like($err, qr/^  a1\s+accepted$/m, 'the summary: a1 accepted');
+	like($err, qr/^  a2\s+accepted$/m, 'the summary: a2 accepted');
+	like($err, qr/^  a3\s+refused: migration '002_users' is not applied: there is nothing to accept$/m,
+	    'the summary: a3 refused, and why');
+	like($err, qr/^  a4\s+nothing to do$/m, 'the summary: a4 had it');
+	like($err, qr/^pgapply: 2 accepted, 1 nothing to do, 1 refused; exit 4$/m,
+	    'accept: the counts');
+	for my $db (qw(a1 a2)) {
+		is($pg->psql($db, 'SELECT origin || \':\' || reason FROM '
+		    . 'pgbundle.history WHERE version = 2'), 'accepted:a comment',
+		    "$db: 002 accepted, with the reason");
+		is(runs($db), '1,2,3', "$db: nothing ran");
+	}
+	is(history('a3') . ' ' . runs('a3'), '1 1', 'a3: unchanged');
+	is(join(' ', map { history($_) } @a), $before,
+	    'accept ran no migration anywhere');
+
+	($code, $out, $err) = PgbTest::run(@with, '--reason', 'a comment',
+	    '--json');
+	is($code, 4, 'accept again, --json: exit 4 (a3)');
+	my %t = map { $_->{target} => $_ } grep { $_->{event} eq 'target' }
+	    json_lines($out);
+	is_deeply({ map { $_ => "$t{$_}{result} $t{$_}{exit}" } @a },
+	    { a1 => 'nothing-to-do 0', a2 => 'nothing-to-do 0',
+	    a3 => 'refused 4', a4 => 'nothing-to-do 0' },
+	    'accept again: done where it was, still refused on a3');
+
+	($code, $out, $err) = PgbTest::run($pgapply, 'apply', $b2, '--pubkey',
+	    Pgb::pub(), '--targets', $al, '-j', '4');
+	is($code, 0, 'then apply on the fleet converges') or diag($err);
+	like($err, qr/^pgapply: 1 applied, 3 nothing to do; exit 0$/m,
+	    'apply: a3 applied, the others had nothing to do');
+	($code, $out, $err) = PgbTest::run($pgapply, 'status', $b2, '--pubkey',
+	    Pgb::pub(), '--targets', $al, '--check');
+	is($code, 0, 'status --check: all four current') or diag($err);
 }
 
 # --- the list and the options, refused -------------------------------------------------

@@ -91,6 +91,10 @@ for my $code (sort { $a <=> $b } keys %sact) {
 	    "exit $code: $sact{$code} in job.yaml, "
 	    . ($sact{$code} eq 'FailJob' ? 'FailIndex' : $sact{$code}) . ' here');
 }
+is_deeply([sort { $a <=> $b } grep { $act{$_} eq 'FailIndex' } keys %act],
+    [1 .. 6, 8, 9], 'FailIndex on 1 to 6, 8 and 9: what retrying cannot fix');
+is_deeply([sort { $a <=> $b } grep { $act{$_} eq 'Count' } keys %act],
+    [7, 75], 'Count on 7 and 75: retried per index');
 my (undef, $help) = PgbTest::run($pgapply, '--help');
 my %codes;
 ($help =~ /^Exit status:\n(.*)/ms) and

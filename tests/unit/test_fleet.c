@@ -1,7 +1,8 @@
 /*
  * test_fleet.c - the target list (names, defaults, comments, every
  * refusal with its line and without the conninfo), --shard arithmetic,
- * the fleet options, the order of "worst" and the events a child counts.
+ * the fleet options, the order of "worst", the events a child counts and
+ * what it keeps of an error.
  * No database: fleet runs themselves are tests/e2e/085_fleet.pl's.
  */
 #include <stdarg.h>
@@ -270,9 +271,12 @@ test_fleet_check(void **state)
 	o.list = "l";
 	assert_int_equal(pgb_fleet_check(&o, "apply", NULL, &d), 0);
 	assert_int_equal(pgb_fleet_check(&o, "status", NULL, &d), 0);
+	assert_int_equal(pgb_fleet_check(&o, "accept", NULL, &d), 0);
 	assert_int_equal(pgb_fleet_check(&o, "baseline", NULL, &d), -1);
 	assert_string_equal(d.msg, "'baseline' does not run on a fleet: "
-	    "--targets works with plan, apply, status and rollback");
+	    "--targets works with plan, apply, status, rollback and accept");
+	assert_int_equal(pgb_fleet_check(&o, "adopt", NULL, &d), -1);
+	assert_int_equal(pgb_fleet_check(&o, "verify", NULL, &d), -1);
 	assert_int_equal(pgb_fleet_check(&o, "apply", "dbname=x", &d), -1);
 	assert_string_equal(d.msg, "--db names the control database of "
 	    "--targets-query; with --targets each line names its database");
@@ -285,13 +289,17 @@ test_fleet_check(void **state)
 	    0);
 }
 
-/* Success < retryable < interrupted < conflict < SQL < operator < ... */
+/*
+ * Exit 0 < 9 < 75 < 7 < 8 < 4 < 5 < 6 < 3 < 2 < 1: success < pending
+ * (status --check) < retryable < interrupted < cannot connect < conflict
+ * < SQL < operator < bundle < usage < internal.
+ */
 static void
 test_fleet_worse(void **state)
 {
-	static const int order[] = { PGB_OK, PGB_ERETRY, PGB_ECANCEL,
-	    PGB_ECONFLICT, PGB_ESQL, PGB_EOPERATOR, PGB_EBUNDLE, PGB_EUSAGE,
-	    PGB_EINTERNAL };
+	static const int order[] = { PGB_OK, PGB_EPENDING, PGB_ERETRY,
+	    PGB_ECANCEL, PGB_ECONNECT, PGB_ECONFLICT, PGB_ESQL, PGB_EOPERATOR,
+	    PGB_EBUNDLE, PGB_EUSAGE, PGB_EINTERNAL };
 	size_t	i, j, n = sizeof(order) / sizeof(order[0]);
 
 	(void)state;
@@ -365,11 +373,80 @@ test_fleet_note(void **state)
 	assert_int_equal(r.pending, 1);
 	assert_int_equal(r.drifted, 1);
 	assert_int_equal(r.missing, 1);
+	assert_int_equal(r.listed, 0);
 	ev.kind = PGB_EV_SUMMARY;
 	ev.state = "status";
 	assert_int_equal(pgb_fleet_note(&r, &ev), 1);
+	assert_int_equal(r.listed, 1);
 	ev.state = "apply";
 	assert_int_equal(pgb_fleet_note(&r, &ev), 0);
+
+	/* status --check failed it after the rows: they still count */
+	pgb_fail(&d, PGB_EPENDING, "status --check: 1 migration pending");
+	pgb_fleet_failed(&r, &d, 9);
+	assert_int_equal(r.code, PGB_EPENDING);
+	assert_int_equal(r.listed, 1);
+	assert_int_equal(r.pending, 1);
+
+	/* a history with no table: listed too */
+	memset(&r, 0, sizeof(r));
+	ev.state = "status-empty";
+	assert_int_equal(pgb_fleet_note(&r, &ev), 0);
+	assert_int_equal(r.listed, 1);
+
+	/* accept: what it recorded counts */
+	memset(&r, 0, sizeof(r));
+	ev.kind = PGB_EV_ACCEPTED;
+	ev.mig = &m2;
+	ev.state = "accepted";
+	assert_int_equal(pgb_fleet_note(&r, &ev), 0);
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.listed, 0);
+}
+
+/* Class 8 keeps the reason, never the conninfo; others keep the message. */
+static void
+test_fleet_failed_connect(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "connection to server at \"127.0.0.1\", port 5432 failed: "
+		  "FATAL:  database \"x\" does not exist",
+		  "database \"x\" does not exist" },
+		{ "connection to server on socket \"/tmp/.s.PGSQL.5432\" "
+		  "failed: FATAL:  28P01: password authentication failed for "
+		  "user \"app\"",
+		  "password authentication failed for user \"app\"" },
+		{ "unknown URL scheme \"postgress://\"; a connection URL "
+		  "starts with postgresql:// or postgres://",
+		  "unknown URL scheme \"postgress://\"; a connection URL "
+		  "starts with postgresql:// or postgres://" },
+		{ "", "cannot connect to the database" },
+		{ "connection to server at \"h\" failed: FATAL:  role \"\x1b[31m"
+		  "\" does not exist",
+		  "role \"\\x1b[31m\" does not exist" },
+	};
+	struct pgb_fleet_result	r;
+	struct pgb_diag		d;
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		pgb_fail(&d, PGB_ECONNECT, "cannot connect to the database");
+		if (cases[i][0][0] != '\0')
+			pgb_detail(&d, "%s", cases[i][0]);
+		pgb_fleet_failed(&r, &d, 8);
+		assert_int_equal(r.code, PGB_ECONNECT);
+		assert_int_equal(r.exit, 8);
+		assert_string_equal(r.msg, cases[i][1]);
+	}
+	/* A retryable one keeps its message: the summary says unreachable. */
+	memset(&r, 0, sizeof(r));
+	pgb_fail(&d, PGB_ERETRY, "cannot connect to the database");
+	pgb_detail(&d, "connection to server at \"h\", port 1 failed: "
+	    "Connection refused");
+	pgb_fleet_failed(&r, &d, 75);
+	assert_string_equal(r.msg, "cannot connect to the database");
 }
 
 int
@@ -386,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_fleet_check),
 		cmocka_unit_test(test_fleet_worse),
 		cmocka_unit_test(test_fleet_note),
+		cmocka_unit_test(test_fleet_failed_connect),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
